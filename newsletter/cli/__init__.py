@@ -1,0 +1,66 @@
+"""The ``newsletter`` command: a thin door that loads settings, calls the core, prints.
+
+Errors the package raises on purpose become one line on stderr and a non-zero exit
+(2 for configuration errors, like Click's own usage errors); nothing reaches the user
+as a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import __version__
+from ..errors import NewsletterError
+from .context import AppContext
+from .db import db
+from .subscribers import subscribers
+
+
+class _FriendlyErrors(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsletterError as exc:
+            _fail(str(exc), exc.exit_code)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            _fail(f"database error: {reason}", 1)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+@click.group(cls=_FriendlyErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="NEWSLETTER_CONFIG",
+    help="TOML config file (default: $NEWSLETTER_CONFIG, else built-in defaults).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (INFO level).")
+@click.version_option(__version__, prog_name="newsletter")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """Gerrit's weekly newsletter: subscribers, posts, editions and sending."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    ctx.obj = AppContext(config_path)
+    ctx.call_on_close(ctx.obj.close)
+
+
+cli.add_command(db)
+cli.add_command(subscribers)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="newsletter")

@@ -1,0 +1,64 @@
+"""What every command shares: the settings and the database, each opened on first use."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..config import Settings, load_settings
+from ..store import Database, open_database
+
+
+class AppContext:
+    def __init__(self, config_path: str | None) -> None:
+        self._config_path = config_path
+        self._settings: Settings | None = None
+        self._database: Database | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self._config_path)
+        return self._settings
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            self._database = open_database(self.settings.database_url)
+        return self._database
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def print_json_stream(objects: Iterable[dict[str, Any]]) -> None:
+    """A JSON array written object by object, so a million rows never sit in memory."""
+    out = sys.stdout
+    separator = "[\n  "
+    for obj in objects:
+        out.write(separator + json.dumps(obj, ensure_ascii=False))
+        separator = ",\n  "
+    out.write("[]\n" if separator.startswith("[") else "\n]\n")
+
+
+def print_table(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None
+) -> None:
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    Console().print(table)

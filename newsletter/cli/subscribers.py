@@ -1,0 +1,145 @@
+"""``newsletter subscribers``: the admin's door onto the subscriber list."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import TextIO
+
+import click
+
+from .. import subscribers as subscriber_list
+from ..models import SubscriberStatus
+from ..subscriber_import import RowProblem, import_csv
+from .context import AppContext, pass_app, print_json, print_json_stream, print_table
+
+EXPORT_COLUMNS = (
+    "email",
+    "name",
+    "status",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "unsubscribe_source",
+)
+
+
+@click.group()
+def subscribers() -> None:
+    """Add, remove, list, import and export subscribers."""
+
+
+@subscribers.command("add")
+@click.argument("email")
+@click.option("--name", help="The subscriber's name, used in the greeting.")
+@click.option(
+    "--resubscribe",
+    is_flag=True,
+    help="Re-activate someone who unsubscribed or was erased (only when they asked).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the subscriber as JSON.")
+@pass_app
+def add(app: AppContext, email: str, name: str | None, resubscribe: bool, as_json: bool) -> None:
+    """Add EMAIL as an active subscriber (idempotent)."""
+    with app.database.session() as session:
+        outcome, record = subscriber_list.add(session, email, name, resubscribe=resubscribe)
+    if as_json:
+        print_json({**record.to_json(), "outcome": outcome})
+    else:
+        click.echo(f"{record.email}: {outcome}")
+
+
+@subscribers.command("remove")
+@click.argument("email")
+@click.option(
+    "--forget",
+    is_flag=True,
+    help="Also erase the address and name (GDPR); a salted hash keeps imports from re-adding it.",
+)
+@pass_app
+def remove(app: AppContext, email: str, forget: bool) -> None:
+    """Unsubscribe EMAIL (source: admin)."""
+    with app.database.session() as session:
+        record = subscriber_list.remove(session, email, forget=forget)
+    address = subscriber_list.normalise_address(email)
+    click.echo(f"{address}: {'unsubscribed and erased' if forget else record.status}")
+
+
+@subscribers.command("list")
+@click.option(
+    "--status", type=click.Choice([s.value for s in SubscriberStatus]), help="Only this status."
+)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of subscriber objects.")
+@pass_app
+def list_(app: AppContext, status: str | None, as_json: bool) -> None:
+    """List subscribers, oldest first."""
+    with app.database.session() as session:
+        records = subscriber_list.iterate(session, status)
+        if as_json:
+            print_json_stream(record.to_json() for record in records)
+        else:
+            print_table(
+                ("email", "name", "status", "since"),
+                ((r.email, r.name, r.status, r.created_at.strftime("%Y-%m-%d")) for r in records),
+            )
+
+
+@subscribers.command("count")
+@click.option("--json", "as_json", is_flag=True, help="Counts as a JSON object.")
+@pass_app
+def count(app: AppContext, as_json: bool) -> None:
+    """Count subscribers per status."""
+    with app.database.session() as session:
+        counts = subscriber_list.count_by_status(session)
+    if as_json:
+        print_json({**counts, "total": sum(counts.values())})
+        return
+    for status, number in counts.items():
+        click.echo(f"{status:<13}{number:>9}")
+    click.echo(f"{'total':<13}{sum(counts.values()):>9}")
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig", errors="strict", lazy=False))
+@click.option("--dry-run", is_flag=True, help="Check and count, write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+def import_(app: AppContext, file: TextIO, dry_run: bool, as_json: bool) -> None:
+    """Import subscribers from a CSV file with an email (and optional name, status) column.
+
+    Invalid rows are reported with their line number and skipped. Unsubscribed, bounced
+    and erased addresses are never re-activated.
+    """
+
+    def report(problem: RowProblem) -> None:
+        click.echo(f"line {problem.line}: {problem.message}", err=True)
+
+    with app.database.session(dry_run=dry_run) as session:
+        summary = import_csv(session, file, report=report)
+    if as_json:
+        print_json({**summary.to_json(), "dry_run": dry_run})
+        return
+    prefix = "dry run, nothing written: " if dry_run else ""
+    click.echo(
+        f"{prefix}added {summary.added}, updated {summary.updated}, "
+        f"skipped {summary.skipped}, invalid {summary.invalid}"
+    )
+
+
+@subscribers.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@pass_app
+def export(app: AppContext, fmt: str) -> None:
+    """Write every subscriber (with an address) to stdout; re-importable with `import`."""
+    with app.database.session() as session:
+        records = (record.to_json() for record in subscriber_list.iterate(session))
+        if fmt == "json":
+            print_json_stream(records)
+            return
+        writer = csv.DictWriter(
+            sys.stdout, EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows(records)

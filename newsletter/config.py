@@ -1,0 +1,348 @@
+"""Settings: built once per entry point from defaults < TOML file < environment, then frozen.
+
+Nothing else in the package reads the environment or a config file; every other module
+receives a :class:`Settings` (or one of its sections) as an argument. Validation happens
+here, at load time, so a typo in a key or a value of the wrong type is one clear line
+naming the key and where it came from, never a failure in the middle of a send.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+ENV_PREFIX = "NEWSLETTER_"
+CONFIG_ENV = "NEWSLETTER_CONFIG"
+SECRET_KEY_ENV = "NEWSLETTER_SECRET_KEY"  # noqa: S105 (a variable name)
+SMTP_PASSWORD_ENV = "NEWSLETTER_SMTP_PASSWORD"  # noqa: S105 (a variable name)
+DKIM_KEY_ENV = "NEWSLETTER_DKIM_PRIVATE_KEY"
+
+# Keys that would hold a secret inline; each names where the secret must come from instead.
+_INLINE_SECRETS = {
+    ("newsletter", "secret_key"): f"set {SECRET_KEY_ENV} or newsletter.secret_key_file",
+    ("smtp", "password"): f"set {SMTP_PASSWORD_ENV} or smtp.password_file",
+    ("dkim", "private_key"): f"set {DKIM_KEY_ENV} or dkim.private_key_file",
+}
+
+
+class Secret:
+    """A secret value that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class NewsletterSection:
+    name: str = "Nieuwsbrief van Gerrit"
+    from_name: str = "Gerrit"
+    from_address: str = "nieuwsbrief@example.org"
+    reply_to: str = ""
+    owner_address: str = ""
+    base_url: str = "http://127.0.0.1:8080"
+    list_id: str = "nieuwsbrief.example.org"
+    signature: str = "Groet,\nGerrit"
+    language: str = "nl"
+    content: Literal["full", "excerpt"] = "full"
+    post_url_template: str = "https://www.gerritvanderheide.com/?s={title}"
+    data_dir: str = "data"
+    secret_key_file: str = ""
+
+
+@dataclass(frozen=True)
+class DatabaseSection:
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class SmtpSection:
+    transport: Literal["auto", "smtp", "maildir"] = "auto"
+    host: str = ""
+    port: int = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password_file: str = ""
+    connections: int = 4
+    max_per_second: float = 0.0
+    messages_per_connection: int = 1000
+    timeout: float = 30.0
+    maildir: str = ""
+
+
+@dataclass(frozen=True)
+class ScheduleSection:
+    cron: str = "mon 07:00"
+    timezone: str = "Europe/Amsterdam"
+    catch_up_hours: int = 24
+    review_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class WebSection:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class DkimSection:
+    domain: str = ""
+    selector: str = ""
+    private_key_file: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    newsletter: NewsletterSection = field(default_factory=NewsletterSection)
+    database: DatabaseSection = field(default_factory=DatabaseSection)
+    smtp: SmtpSection = field(default_factory=SmtpSection)
+    schedule: ScheduleSection = field(default_factory=ScheduleSection)
+    web: WebSection = field(default_factory=WebSection)
+    dkim: DkimSection = field(default_factory=DkimSection)
+    secret_key: Secret | None = None
+    smtp_password: Secret | None = None
+    dkim_private_key: Secret | None = None
+    source: str = "built-in defaults"
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.newsletter.data_dir)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'newsletter.db'}"
+
+    @property
+    def transport(self) -> Literal["smtp", "maildir"]:
+        """``auto`` means: a real relay when one is configured, else the local outbox."""
+        if self.smtp.transport == "auto":
+            return "smtp" if self.smtp.host else "maildir"
+        return self.smtp.transport
+
+    @property
+    def maildir_path(self) -> Path:
+        return Path(self.smtp.maildir) if self.smtp.maildir else self.data_dir / "outbox"
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    f.name: typing.get_type_hints(Settings)[f.name]
+    for f in dataclasses.fields(Settings)
+    if dataclasses.is_dataclass(typing.get_type_hints(Settings)[f.name])
+}
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings; ``config_path`` wins over ``NEWSLETTER_CONFIG``."""
+    env = os.environ if environ is None else environ
+    path = Path(config_path) if config_path else None
+    if path is None and env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV])
+    raw: dict[str, dict[str, object]] = {}
+    origin: dict[tuple[str, str], str] = {}
+    source = "built-in defaults"
+    if path is not None:
+        source = str(path)
+        for section, values in _read_toml(path).items():
+            for key, value in values.items():
+                raw.setdefault(section, {})[key] = value
+                origin[(section, key)] = str(path)
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        where = f"environment variable {name}"
+        _check_known(section, key, where)
+        raw.setdefault(section, {})[key] = _from_env_string(section, key, value, where)
+        origin[(section, key)] = where
+
+    sections = {
+        name: _build_section(cls, raw.get(name, {}), origin) for name, cls in _SECTIONS.items()
+    }
+    settings = Settings(
+        **sections,
+        secret_key=_secret(env, SECRET_KEY_ENV, sections["newsletter"].secret_key_file),
+        smtp_password=_secret(env, SMTP_PASSWORD_ENV, sections["smtp"].password_file),
+        dkim_private_key=_secret(env, DKIM_KEY_ENV, sections["dkim"].private_key_file),
+        source=source,
+    )
+    _check_consistency(settings, origin)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, dict[str, object]]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    for section, values in document.items():
+        if section not in _SECTIONS:
+            raise ConfigError(f"{path}: unknown section [{section}]")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        for key in values:
+            _check_known(section, key, str(path))
+    return document
+
+
+def _check_known(section: str, key: str, where: str) -> None:
+    if (section, key) in _INLINE_SECRETS:
+        raise ConfigError(
+            f"{where}: {section}.{key} must not hold a secret; {_INLINE_SECRETS[(section, key)]}"
+        )
+    if section not in _SECTIONS:
+        raise ConfigError(f"{where}: unknown section [{section}]")
+    if key not in {f.name for f in dataclasses.fields(_SECTIONS[section])}:
+        raise ConfigError(f"{where}: unknown key {section}.{key}")
+
+
+def _field_type(section: str, key: str) -> Any:
+    return typing.get_type_hints(_SECTIONS[section])[key]
+
+
+def _from_env_string(section: str, key: str, value: str, where: str) -> object:
+    """Environment values are strings; convert them to the key's type before validation."""
+    kind = _field_type(section, key)
+    try:
+        if kind is bool:
+            lowered = value.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no"}:
+                raise ValueError(value)
+            return lowered in {"1", "true", "yes"}
+        if kind is int:
+            return int(value)
+        if kind is float:
+            return float(value)
+    except ValueError:
+        raise ConfigError(
+            f"{where}: {section}.{key} must be {_type_name(kind)}, got {value!r}"
+        ) from None
+    return value
+
+
+def _type_name(kind: Any) -> str:
+    if typing.get_origin(kind) is Literal:
+        return "one of " + ", ".join(repr(choice) for choice in typing.get_args(kind))
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        kind, str(kind)
+    )
+
+
+def _valid(kind: Any, value: object) -> bool:
+    if typing.get_origin(kind) is Literal:
+        return value in typing.get_args(kind)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(kind, type | types.UnionType):
+        return isinstance(value, kind)
+    return False
+
+
+def _build_section(
+    cls: type[Any], values: dict[str, object], origin: dict[tuple[str, str], str]
+) -> Any:
+    section = next(name for name, c in _SECTIONS.items() if c is cls)
+    converted: dict[str, object] = {}
+    for key, value in values.items():
+        kind = _field_type(section, key)
+        if not _valid(kind, value):
+            raise ConfigError(
+                f"{origin[(section, key)]}: {section}.{key} must be {_type_name(kind)}, "
+                f"got {value!r}"
+            )
+        converted[key] = float(value) if kind is float else value  # type: ignore[arg-type]
+    return cls(**converted)
+
+
+def _secret(env: Mapping[str, str], variable: str, file_name: str) -> Secret | None:
+    if env.get(variable):
+        return Secret(env[variable])
+    if file_name:
+        try:
+            return Secret(Path(file_name).read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ConfigError(f"cannot read secret file {file_name}: {exc.strerror}") from None
+    return None
+
+
+def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -> None:
+    """Rules that involve a value's meaning or more than one key."""
+
+    def fail(section: str, key: str, problem: str) -> typing.NoReturn:
+        where = origin.get((section, key), settings.source)
+        raise ConfigError(f"{where}: {section}.{key} {problem}")
+
+    if settings.smtp.transport == "smtp" and not settings.smtp.host:
+        fail("smtp", "host", "is required when smtp.transport is 'smtp'")
+    if settings.smtp.port <= 0 or settings.smtp.port > 65535:
+        fail("smtp", "port", "must be between 1 and 65535")
+    if settings.smtp.connections < 1:
+        fail("smtp", "connections", "must be at least 1")
+    if settings.smtp.max_per_second < 0:
+        fail("smtp", "max_per_second", "must be 0 (unlimited) or more")
+    if settings.smtp.timeout <= 0:
+        fail("smtp", "timeout", "must be more than 0 seconds")
+    if settings.smtp.messages_per_connection < 1:
+        fail("smtp", "messages_per_connection", "must be at least 1")
+    if not 0 < settings.web.port <= 65535:
+        fail("web", "port", "must be between 1 and 65535")
+    if settings.schedule.catch_up_hours < 0:
+        fail("schedule", "catch_up_hours", "must be 0 or more")
+    if settings.schedule.review_minutes < 0:
+        fail("schedule", "review_minutes", "must be 0 or more")
+    try:
+        zoneinfo.ZoneInfo(settings.schedule.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        fail(
+            "schedule", "timezone", f"is not a known IANA time zone: {settings.schedule.timezone!r}"
+        )
+    if not settings.newsletter.base_url.startswith(("http://", "https://")):
+        fail("newsletter", "base_url", "must start with http:// or https://")
+    for key in ("from_address", "reply_to", "owner_address"):
+        value = getattr(settings.newsletter, key)
+        if value and ("@" not in value or any(c in value for c in " <>\r\n")):
+            fail("newsletter", key, f"is not a plain e-mail address: {value!r}")
+    if not settings.newsletter.from_address:
+        fail("newsletter", "from_address", "is required")
+    if "{title}" not in settings.newsletter.post_url_template and "{slug}" not in (
+        settings.newsletter.post_url_template
+    ):
+        fail("newsletter", "post_url_template", "must contain {title} or {slug}")
+    dkim = settings.dkim
+    if any((dkim.domain, dkim.selector)) and not all((dkim.domain, dkim.selector)):
+        fail("dkim", "selector" if dkim.domain else "domain", "is required when DKIM is configured")
+    if dkim.domain and settings.dkim_private_key is None:
+        fail("dkim", "private_key_file", f"or {DKIM_KEY_ENV} is required when dkim.domain is set")

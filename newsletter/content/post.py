@@ -1,0 +1,110 @@
+"""The structured post every source format is turned into, and its JSON form.
+
+A ``Post`` is plain, immutable data: the render stage reads it, the store keeps its JSON
+(``to_json``) so a queued post is rendered exactly as it was parsed, and ``posts parse
+--json`` prints the same JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, cast
+
+BlockType = Literal[
+    "heading", "subheading", "paragraph", "list", "prompt", "quote", "read_more", "related"
+]
+BLOCK_TYPES: tuple[BlockType, ...] = (
+    "heading",
+    "subheading",
+    "paragraph",
+    "list",
+    "prompt",
+    "quote",
+    "read_more",
+    "related",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One piece of the article body.
+
+    ``items`` is used by ``list`` (the bullet texts) and ``related`` (article titles);
+    for ``read_more`` the ``text`` is the title of the article referred to.
+    """
+
+    type: BlockType
+    text: str
+    items: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": self.type, "text": self.text}
+        if self.type in ("list", "related"):
+            data["items"] = list(self.items)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAnswer:
+    question: str
+    answer: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"question": self.question, "answer": self.answer}
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    slug: str
+    title: str
+    source: str
+    short_title: str | None = None
+    category: str | None = None
+    reading_minutes: int | None = None
+    lead: str | None = None
+    questions: tuple[QuestionAnswer, ...] = ()
+    blocks: tuple[Block, ...] = ()
+    faq: tuple[QuestionAnswer, ...] = ()
+    related: tuple[str, ...] = field(default=())
+    published_at: datetime | None = None
+    url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "short_title": self.short_title,
+            "category": self.category,
+            "reading_minutes": self.reading_minutes,
+            "lead": self.lead,
+            "questions": [q.to_json() for q in self.questions],
+            "blocks": [b.to_json() for b in self.blocks],
+            "faq": [q.to_json() for q in self.faq],
+            "related": list(self.related),
+            "source": self.source,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "url": self.url,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Post:
+        published = data.get("published_at")
+        return cls(
+            slug=data["slug"],
+            title=data["title"],
+            source=data.get("source", ""),
+            short_title=data.get("short_title"),
+            category=data.get("category"),
+            reading_minutes=data.get("reading_minutes"),
+            lead=data.get("lead"),
+            questions=tuple(QuestionAnswer(q["question"], q["answer"]) for q in data["questions"]),
+            blocks=tuple(
+                Block(cast(BlockType, b["type"]), b["text"], tuple(b.get("items", ())))
+                for b in data["blocks"]
+            ),
+            faq=tuple(QuestionAnswer(q["question"], q["answer"]) for q in data["faq"]),
+            related=tuple(data.get("related", ())),
+            published_at=datetime.fromisoformat(published) if published else None,
+            url=data.get("url"),
+        )

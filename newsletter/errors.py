@@ -1,0 +1,69 @@
+"""The one error tree of the package.
+
+Every failure a user can cause or meet derives from :class:`NewsletterError`, so the
+doors (CLI, web, scheduler) catch one root and turn it into one line, one page or one
+log record::
+
+    NewsletterError
+    ├── ConfigError          bad or missing configuration (CLI exit code 2)
+    ├── DatabaseError        schema missing/behind, database unreachable
+    ├── NotFoundError        a named subscriber, post or edition does not exist
+    ├── InputError           bad user input: an address, a CSV file, a command argument
+    ├── ContentError         a post that cannot be parsed (names file and line)
+    ├── RenderError          a post that cannot be turned into an email
+    └── DeliveryError
+        ├── TransientDeliveryError   try again later (4xx, timeouts, dropped connections)
+        └── PermanentDeliveryError   do not try again (5xx)
+"""
+
+from __future__ import annotations
+
+
+class NewsletterError(Exception):
+    """Root of every error the package raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(NewsletterError):
+    exit_code = 2
+
+
+class DatabaseError(NewsletterError):
+    pass
+
+
+class NotFoundError(NewsletterError):
+    pass
+
+
+class InputError(NewsletterError):
+    pass
+
+
+class ContentError(NewsletterError):
+    """A post that cannot be parsed; the message names the source and, where known, the line."""
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None) -> None:
+        where = source or ""
+        if source and line is not None:
+            where = f"{source}:{line}"
+        super().__init__(f"{where}: {message}" if where else message)
+        self.source = source
+        self.line = line
+
+
+class RenderError(NewsletterError):
+    pass
+
+
+class DeliveryError(NewsletterError):
+    pass
+
+
+class TransientDeliveryError(DeliveryError):
+    pass
+
+
+class PermanentDeliveryError(DeliveryError):
+    pass

@@ -1,0 +1,204 @@
+"""The database schema as typed SQLAlchemy models.
+
+The migrations in ``migrations/`` create exactly these tables; a test runs ``alembic
+check`` so the two never drift. Status values are plain strings guarded by CHECK
+constraints (portable across SQLite and PostgreSQL, and readable in a SQL shell).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SubscriberStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class EditionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    HELD = "held"
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+def _one_of(column: str, values: type[enum.StrEnum]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Subscriber(Base):
+    """A person on the list. ``email`` is NULL once the subscriber was forgotten (GDPR).
+
+    Addresses are stored lower-cased, which makes uniqueness case-insensitive on every
+    database; ``forgotten_hash`` keeps a salted hash of a forgotten address so an import
+    can recognise it without knowing it.
+    """
+
+    __tablename__ = "subscribers"
+    __table_args__ = (_one_of("status", SubscriberStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    unsubscribe_source: Mapped[str | None] = mapped_column(String(32))
+    forgotten_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class Post(Base):
+    """A post in the send queue; ``document`` is the parsed ``content.Post`` as JSON."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]]
+    published_at: Mapped[datetime | None]
+    position: Mapped[float | None] = mapped_column(Float)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Edition(Base):
+    """One send of one post. ``week_key`` (e.g. ``2026-W48``) makes a scheduled week unique."""
+
+    __tablename__ = "editions"
+    __table_args__ = (_one_of("status", EditionStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    week_key: Mapped[str | None] = mapped_column(String(16), unique=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    send_after: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """The per-recipient ledger row: what happened to one edition for one subscriber."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "subscriber_id"),
+        Index("ix_deliveries_work", "edition_id", "status", "next_attempt_at"),
+        _one_of("status", DeliveryStatus),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    last_reply: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[datetime | None]
+
+
+class Event(Base):
+    """Append-only log of who did what to whom, and when (never updated, never deleted)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    actor: Mapped[str] = mapped_column(String(32))
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id"))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class InstallationSecret(Base):
+    """Values generated once per database, such as the salt of forgotten-address hashes."""
+
+    __tablename__ = "installation"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

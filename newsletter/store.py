@@ -1,0 +1,161 @@
+"""The database door: engines, sessions and schema migrations.
+
+Every command that touches the database goes through :func:`open_database`, which makes
+sure the schema is at the latest revision first. A brand-new (empty) database is created
+on the spot, so the demo needs no set-up step; a database at an *older* revision is never
+upgraded behind the operator's back: the command stops and names ``newsletter db
+upgrade``, so upgrades happen deliberately (after a backup).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import DatabaseError
+
+log = logging.getLogger(__name__)
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled_path(name: str) -> Path:
+    """A top-level project folder (``migrations``, ``templates``), in a checkout or a wheel."""
+    for candidate in (_PACKAGE_DIR.parent / name, _PACKAGE_DIR / "_bundled" / name):
+        if candidate.is_dir():
+            return candidate
+    raise DatabaseError(f"the {name!r} folder is missing from this installation")
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"invalid database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise DatabaseError(
+            f"the database driver {exc.name!r} is not installed; "
+            "install it with: pip install 'newsletter[postgres]'"
+        ) from None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets the web app read while a send writes; foreign keys are off by default."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(bundled_path("migrations")))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Apply every pending migration; returns (revision before, revision after)."""
+    before = _describe_failure(current_revision, engine)
+    command.upgrade(alembic_config(engine), "head")
+    return before, current_revision(engine)
+
+
+def ensure_schema(engine: Engine) -> None:
+    current = _describe_failure(current_revision, engine)
+    head = head_revision(engine)
+    if current == head:
+        return
+    if current is None:
+        if inspect(engine).get_table_names():
+            raise DatabaseError(
+                "the database has tables but no newsletter schema version; "
+                "is database.url pointing at the right database?"
+            )
+        log.info("creating the database schema in %s", engine.url.render_as_string())
+        command.upgrade(alembic_config(engine), "head")
+        return
+    raise DatabaseError(
+        f"the database schema is at revision {current}, this version needs {head}: "
+        "back up the database, then run `newsletter db upgrade`"
+    )
+
+
+def _describe_failure(check: Any, engine: Engine) -> Any:
+    try:
+        return check(engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(
+            f"cannot reach the database {engine.url.render_as_string()}: {reason}"
+        ) from None
+
+
+class Database:
+    """An engine with a migrated schema and a session factory."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self, *, dry_run: bool = False) -> Iterator[Session]:
+        """One unit of work: committed when the block ends (rolled back on error or dry run)."""
+        with self._sessions() as session:
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str) -> Database:
+    engine = make_engine(url)
+    ensure_schema(engine)
+    return Database(engine)

@@ -1,0 +1,254 @@
+"""Bulk import of subscribers from CSV, streamed in batches so file size never shows in memory.
+
+The whole import is one transaction (the caller's session): a crash or a dead database
+leaves the list as it was, and ``--dry-run`` is the same work rolled back. Opt-outs win
+over the file: an unsubscribed, bounced, complained or erased address is never made
+active by an import, while a row whose ``status`` says unsubscribed/bounced/complained
+does mark an existing subscriber that way (importing a suppression list).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import TextIO
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from .errors import InputError
+from .models import Event, Subscriber, SubscriberStatus, utcnow
+from .subscribers import OPTED_OUT, clean_name, forget_salt, forgotten_hash, normalise_address
+
+BATCH_SIZE = 1000
+EMAIL_HEADERS = {"email", "emailaddress", "mail", "emailadres", "mailadres", "address"}
+NAME_HEADERS = {"name", "naam", "fullname", "volledigenaam"}
+STATUS_HEADERS = {"status"}
+IMPORTABLE_STATUSES = {
+    "": SubscriberStatus.ACTIVE,
+    "active": SubscriberStatus.ACTIVE,
+    "pending": SubscriberStatus.PENDING,
+    "unsubscribed": SubscriberStatus.UNSUBSCRIBED,
+    "bounced": SubscriberStatus.BOUNCED,
+    "complained": SubscriberStatus.COMPLAINED,
+}
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    invalid: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "invalid": self.invalid,
+        }
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    email: str
+    name: str | None
+    status: SubscriberStatus
+
+
+@dataclass(frozen=True)
+class _Columns:
+    email: int
+    name: int | None
+    status: int | None
+
+
+def _header_key(cell: str) -> str:
+    return "".join(ch for ch in cell.strip().lower() if ch.isalnum())
+
+
+def _detect_columns(first_row: list[str]) -> tuple[_Columns, bool]:
+    """Find the columns; returns them and whether the first row was a header."""
+    keys = [_header_key(cell) for cell in first_row]
+
+    def position(names: set[str]) -> int | None:
+        return next((i for i, key in enumerate(keys) if key in names), None)
+
+    email = position(EMAIL_HEADERS)
+    if email is not None:
+        return _Columns(email, position(NAME_HEADERS), position(STATUS_HEADERS)), True
+    if first_row and "@" in first_row[0]:
+        return _Columns(0, 1 if len(first_row) > 1 else None, None), False
+    raise InputError("no email column: the first row names no 'email' column and holds no address")
+
+
+def _rows(stream: TextIO, problems: Callable[[RowProblem], None]) -> Iterator[_Row | None]:
+    """Parsed rows in file order; ``None`` for a row that was invalid (already reported)."""
+    try:
+        sample = stream.read(64 * 1024)
+    except UnicodeDecodeError:
+        raise InputError("not a CSV file: it is not UTF-8 text") from None
+    if "\x00" in sample:
+        raise InputError("not a CSV file: it contains binary data")
+    if not sample.strip():
+        raise InputError("the file is empty")
+    first_line = sample.splitlines()[0]
+    delimiter = max(",;\t", key=first_line.count)  # spreadsheets in Dutch locales write ';'
+    reader = csv.reader(_chain_text(sample, stream), delimiter=delimiter)
+    try:
+        first = next(reader)
+        columns, had_header = _detect_columns(first)
+        if not had_header:
+            yield _parse_row(first, columns, reader.line_num, problems)
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                yield _parse_row(cells, columns, reader.line_num, problems)
+    except csv.Error as exc:
+        raise InputError(f"line {reader.line_num}: not valid CSV: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"after line {reader.line_num}: the file is not UTF-8 text") from None
+
+
+def _chain_text(head: str, rest: TextIO) -> Iterator[str]:
+    """Lines of ``head`` followed by the rest of the stream, without reading it all."""
+    buffer = io.StringIO(head)
+    pending = ""
+    for line in buffer:
+        if line.endswith(("\n", "\r")):
+            yield pending + line
+            pending = ""
+        else:
+            pending += line
+    for line in rest:
+        yield pending + line
+        pending = ""
+    if pending:
+        yield pending
+
+
+def _parse_row(
+    cells: list[str], columns: _Columns, line: int, problems: Callable[[RowProblem], None]
+) -> _Row | None:
+    def cell(index: int | None) -> str:
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    try:
+        email = normalise_address(cell(columns.email))
+        name = clean_name(cell(columns.name) or None)
+        status_text = cell(columns.status).lower()
+        if status_text not in IMPORTABLE_STATUSES:
+            raise InputError(f"unknown status {status_text!r}")
+    except InputError as exc:
+        problems(RowProblem(line, str(exc)))
+        return None
+    return _Row(line, email, name, IMPORTABLE_STATUSES[status_text])
+
+
+def _batches(rows: Iterable[_Row | None], size: int) -> Iterator[list[_Row | None]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def import_csv(
+    session: Session,
+    stream: TextIO,
+    *,
+    report: Callable[[RowProblem], None],
+    batch_size: int = BATCH_SIZE,
+) -> ImportSummary:
+    summary = ImportSummary()
+    salt = forget_salt(session)
+    erased = set(
+        session.scalars(
+            select(Subscriber.forgotten_hash).where(Subscriber.forgotten_hash.is_not(None))
+        )
+    )
+    for batch in _batches(_rows(stream, report), batch_size):
+        valid: dict[str, _Row] = {}
+        for row in batch:
+            if row is None:
+                summary.invalid += 1
+            elif row.email in valid:
+                summary.skipped += 1
+            elif forgotten_hash(salt, row.email) in erased:
+                report(RowProblem(row.line, "skipped: this address was erased on request"))
+                summary.skipped += 1
+            else:
+                valid[row.email] = row
+        _apply_batch(session, valid, summary)
+    return summary
+
+
+def _apply_batch(session: Session, rows: dict[str, _Row], summary: ImportSummary) -> None:
+    existing = {
+        subscriber.email: subscriber
+        for subscriber in session.execute(
+            select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status).where(
+                Subscriber.email.in_(rows)
+            )
+        )
+    }
+    now = utcnow()
+    new = [
+        {
+            "email": row.email,
+            "name": row.name,
+            "status": row.status,
+            "created_at": now,
+            "confirmed_at": now if row.status == SubscriberStatus.ACTIVE else None,
+            "unsubscribed_at": now if row.status in OPTED_OUT else None,
+            "unsubscribe_source": "import" if row.status in OPTED_OUT else None,
+        }
+        for email, row in rows.items()
+        if email not in existing
+    ]
+    if new:
+        ids = session.scalars(insert(Subscriber).returning(Subscriber.id), new).all()
+        session.execute(
+            insert(Event),
+            [
+                {"kind": "import", "actor": "import", "subscriber_id": i, "occurred_at": now}
+                for i in ids
+            ],
+        )
+        summary.added += len(new)
+
+    changed_events = []
+    for email, current in existing.items():
+        row = rows[email]
+        if current.status in OPTED_OUT:
+            summary.skipped += 1  # their record stays exactly as they left it
+            continue
+        changes: dict[str, object] = {}
+        if row.name and row.name != current.name:
+            changes["name"] = row.name
+        if row.status in OPTED_OUT:
+            changes.update(status=row.status, unsubscribed_at=now, unsubscribe_source="import")
+        if not changes:
+            summary.skipped += 1
+            continue
+        session.execute(update(Subscriber).where(Subscriber.id == current.id).values(**changes))
+        changed_events.append(
+            {
+                "kind": "import",
+                "actor": "import",
+                "subscriber_id": current.id,
+                "occurred_at": now,
+                "detail": {"changed": sorted(changes)},
+            }
+        )
+        summary.updated += 1
+    if changed_events:
+        session.execute(insert(Event), changed_events)

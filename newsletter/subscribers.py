@@ -1,0 +1,248 @@
+"""The subscriber list: adding, removing, forgetting and listing people.
+
+A subscriber's choice to leave is final for everything an admin or an import does: only
+an explicit ``resubscribe`` (the admin saying the person asked) or, later, the person's
+own confirmed sign-up brings them back. Every change writes an event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .errors import InputError, NotFoundError
+from .models import Event, InstallationSecret, Subscriber, SubscriberStatus, utcnow
+
+NAME_MAX_LENGTH = 200
+OPTED_OUT = frozenset(
+    {SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED}
+)
+
+
+def normalise_address(raw: str) -> str:
+    """The canonical form we store: validated, IDN-normalised and lower-cased.
+
+    Lower-casing the local part too is what every newsletter tool does in practice; it
+    makes "Anna@X.nl" and "anna@x.nl" one subscriber. No DNS lookups: a CLI command or an
+    import must not depend on the network.
+    """
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InputError(f"invalid e-mail address {raw.strip()!r}: {exc}") from None
+    return result.normalized.lower()
+
+
+def clean_name(raw: str | None) -> str | None:
+    """Names go into e-mail headers and greetings: one line, no control characters."""
+    if raw is None:
+        return None
+    name = " ".join("".join(c if c.isprintable() else " " for c in raw).split())
+    if len(name) > NAME_MAX_LENGTH:
+        raise InputError(f"name is longer than {NAME_MAX_LENGTH} characters")
+    return name or None
+
+
+@dataclass(frozen=True)
+class SubscriberRecord:
+    id: int
+    email: str | None
+    name: str | None
+    status: str
+    created_at: datetime
+    confirmed_at: datetime | None
+    unsubscribed_at: datetime | None
+    unsubscribe_source: str | None
+
+    @classmethod
+    def of(cls, row: Subscriber) -> SubscriberRecord:
+        return cls(
+            id=row.id,
+            email=row.email,
+            name=row.name,
+            status=row.status,
+            created_at=row.created_at,
+            confirmed_at=row.confirmed_at,
+            unsubscribed_at=row.unsubscribed_at,
+            unsubscribe_source=row.unsubscribe_source,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        def when(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "status": self.status,
+            "created_at": when(self.created_at),
+            "confirmed_at": when(self.confirmed_at),
+            "unsubscribed_at": when(self.unsubscribed_at),
+            "unsubscribe_source": self.unsubscribe_source,
+        }
+
+
+AddOutcome = Literal["added", "already subscribed", "resubscribed", "updated"]
+
+
+def record_event(
+    session: Session,
+    kind: str,
+    actor: str,
+    subscriber_id: int | None = None,
+    edition_id: int | None = None,
+    **detail: Any,
+) -> None:
+    session.add(
+        Event(
+            kind=kind,
+            actor=actor,
+            subscriber_id=subscriber_id,
+            edition_id=edition_id,
+            detail=detail or None,
+        )
+    )
+
+
+def forget_salt(session: Session) -> bytes:
+    """A random salt made once per database, so forgotten-address hashes are not guessable."""
+    row = session.get(InstallationSecret, "forget_salt")
+    if row is None:
+        row = InstallationSecret(name="forget_salt", value=secrets.token_hex(32))
+        session.add(row)
+        session.flush()
+    return bytes.fromhex(row.value)
+
+
+def forgotten_hash(salt: bytes, address: str) -> str:
+    return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
+
+
+def find(session: Session, address: str) -> Subscriber | None:
+    return session.scalars(select(Subscriber).where(Subscriber.email == address)).one_or_none()
+
+
+def add(
+    session: Session,
+    raw_address: str,
+    name: str | None = None,
+    *,
+    resubscribe: bool = False,
+    actor: str = "admin",
+) -> tuple[AddOutcome, SubscriberRecord]:
+    address = normalise_address(raw_address)
+    name = clean_name(name)
+    now = utcnow()
+    subscriber = find(session, address)
+    if subscriber is None:
+        forgotten = session.scalars(
+            select(Subscriber).where(
+                Subscriber.forgotten_hash == forgotten_hash(forget_salt(session), address)
+            )
+        ).one_or_none()
+        if forgotten is not None:
+            if not resubscribe:
+                raise InputError(
+                    f"{address} was removed and erased on request; "
+                    "add --resubscribe only if the person asked to come back"
+                )
+            forgotten.forgotten_hash = None
+        subscriber = Subscriber(
+            email=address,
+            name=name,
+            status=SubscriberStatus.ACTIVE,
+            created_at=now,
+            confirmed_at=now,
+        )
+        session.add(subscriber)
+        session.flush()
+        record_event(session, "subscribe", actor, subscriber.id, returning=forgotten is not None)
+        return ("resubscribed" if forgotten else "added"), SubscriberRecord.of(subscriber)
+
+    if subscriber.status in OPTED_OUT:
+        if not resubscribe:
+            raise InputError(
+                f"{address} is {subscriber.status} (their choice is respected); "
+                "add --resubscribe only if the person asked to come back"
+            )
+        subscriber.status = SubscriberStatus.ACTIVE
+        subscriber.confirmed_at = now
+        subscriber.unsubscribed_at = None
+        subscriber.unsubscribe_source = None
+        if name:
+            subscriber.name = name
+        record_event(session, "resubscribe", actor, subscriber.id)
+        return "resubscribed", SubscriberRecord.of(subscriber)
+
+    outcome: AddOutcome = "already subscribed"
+    if subscriber.status == SubscriberStatus.PENDING:
+        subscriber.status = SubscriberStatus.ACTIVE
+        subscriber.confirmed_at = now
+        record_event(session, "confirm", actor, subscriber.id)
+        outcome = "updated"
+    if name and name != subscriber.name:
+        subscriber.name = name
+        record_event(session, "rename", actor, subscriber.id)
+        outcome = "updated"
+    return outcome, SubscriberRecord.of(subscriber)
+
+
+def unsubscribe(session: Session, subscriber: Subscriber, source: str) -> bool:
+    """Mark a subscriber unsubscribed; returns False when they already were (idempotent)."""
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        return False
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.unsubscribed_at = utcnow()
+    subscriber.unsubscribe_source = source
+    record_event(session, "unsubscribe", source, subscriber.id)
+    return True
+
+
+def remove(session: Session, raw_address: str, *, forget: bool = False) -> SubscriberRecord:
+    address = normalise_address(raw_address)
+    subscriber = find(session, address)
+    if subscriber is None:
+        raise NotFoundError(f"no subscriber with address {address}")
+    if subscriber.status not in OPTED_OUT:
+        unsubscribe(session, subscriber, "admin")
+    if forget:
+        subscriber.forgotten_hash = forgotten_hash(forget_salt(session), address)
+        subscriber.email = None
+        subscriber.name = None
+        record_event(session, "forget", "admin", subscriber.id)
+    return SubscriberRecord.of(subscriber)
+
+
+def iterate(session: Session, status: str | None = None) -> Iterator[SubscriberRecord]:
+    """Every subscriber with an address, oldest first, streamed from the database."""
+    query = select(Subscriber).where(Subscriber.email.is_not(None)).order_by(Subscriber.id)
+    if status is not None:
+        if status not in set(SubscriberStatus):
+            raise InputError(
+                f"unknown status {status!r}; use one of: {', '.join(SubscriberStatus)}"
+            )
+        query = query.where(Subscriber.status == status)
+    for row in session.scalars(query.execution_options(yield_per=1000)):
+        yield SubscriberRecord.of(row)
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    counts = dict.fromkeys(SubscriberStatus, 0)
+    rows = session.execute(
+        select(Subscriber.status, func.count())
+        .where(Subscriber.email.is_not(None))
+        .group_by(Subscriber.status)
+    )
+    for status, count in rows:
+        counts[SubscriberStatus(status)] = count
+    return {str(status): count for status, count in counts.items()}

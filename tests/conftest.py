@@ -1,0 +1,67 @@
+"""Shared fixtures: a fresh database per test on SQLite and on the machine's PostgreSQL.
+
+PostgreSQL tests get a schema of their own (via ``search_path``), dropped afterwards, so
+runs never see each other's rows. When PostgreSQL is unreachable the tests are skipped on
+a developer machine but fail under ``CI=true``: CI must prove both databases.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+from newsletter.store import Database, open_database
+
+POSTGRES_URL = os.environ.get(
+    "NEWSLETTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _postgres_unreachable() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.OperationalError as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> None:
+    problem = _postgres_unreachable()
+    if problem is None:
+        return
+    if IN_CI:
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable in CI: {problem}")
+    pytest.skip(f"PostgreSQL unreachable: {problem}")
+
+
+@pytest.fixture
+def postgres_url(postgres_available: None) -> Iterator[str]:
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
+    """An empty database, once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/newsletter.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = open_database(database_url)
+    yield db
+    db.dispose()

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from newsletter.errors import DatabaseError
+from newsletter.store import (
+    alembic_config,
+    current_revision,
+    ensure_schema,
+    head_revision,
+    make_engine,
+    open_database,
+    upgrade,
+)
+
+TABLES = {"subscribers", "posts", "editions", "deliveries", "events", "installation"}
+
+
+def test_upgrade_creates_every_table_on_an_empty_database(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        before, after = upgrade(engine)
+        assert before is None
+        assert after == head_revision(engine)
+        assert set(inspect(engine).get_table_names()) >= TABLES
+        # Running it again changes nothing.
+        assert upgrade(engine) == (after, after)
+    finally:
+        engine.dispose()
+
+
+def test_models_and_migrations_do_not_drift(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        command.check(alembic_config(engine))  # raises when autogenerate finds a difference
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_empty_and_back(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        command.downgrade(alembic_config(engine), "base")
+        assert not TABLES & set(inspect(engine).get_table_names())
+        upgrade(engine)
+        assert current_revision(engine) == head_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_events_are_append_only(database_url: str) -> None:
+    database = open_database(database_url)
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO events (occurred_at, kind, actor) "
+                    "VALUES (CURRENT_TIMESTAMP, 'send', 'test')"
+                )
+            )
+        for statement in ("UPDATE events SET kind = 'x'", "DELETE FROM events"):
+            with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as c:
+                c.execute(text(statement))
+    finally:
+        database.dispose()
+
+
+def test_an_outdated_schema_is_not_upgraded_silently(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+        with pytest.raises(DatabaseError, match="newsletter db upgrade"):
+            ensure_schema(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_foreign_database_is_refused(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE someone_elses (id INTEGER)"))
+        with pytest.raises(DatabaseError, match="no newsletter schema version"):
+            ensure_schema(engine)
+    finally:
+        engine.dispose()
+
+
+def test_unreachable_database_is_one_clear_error() -> None:
+    with pytest.raises(DatabaseError, match="cannot reach the database"):
+        open_database("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_invalid_url_is_one_clear_error() -> None:
+    with pytest.raises(DatabaseError, match="invalid database URL"):
+        open_database("not a url")
