@@ -1,0 +1,39 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Both create the virtualenv on first use; `make test` also installs the Debian tools the
+# tests drive (Chromium, SpamAssassin, Postfix's smtp-sink) when they are missing.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test system-packages bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/newsletter demo
+
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium fonts-liberation fonts-dejavu-core"; \
+	command -v spamassassin >/dev/null || missing="$$missing spamassassin"; \
+	command -v smtp-sink >/dev/null || missing="$$missing postfix"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+test: $(STAMP) system-packages
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: $(STAMP) system-packages
+	$(BIN)/python bench/import_subscribers.py

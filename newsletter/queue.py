@@ -1,0 +1,184 @@
+"""The queue of posts: what has been imported, in which order it goes out, what was sent.
+
+Send order is: explicit position first (set by ``move``), then publication date, then
+import order. :func:`next_unsent` is the one definition of "the next post to send"; the
+CLI, the preview and the scheduler all ask it.
+
+A post that went into an edition is frozen: re-importing it never changes what was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from .content import Post
+from .errors import InputError, NotFoundError
+from .models import Edition, EditionStatus, utcnow
+from .models import Post as PostRow
+
+PostStatus = Literal["queued", "skipped", "sent"]
+ImportAction = Literal["added", "updated", "unchanged", "sent, not changed"]
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    id: int
+    slug: str
+    title: str
+    status: PostStatus
+    edition_id: int | None
+    position: int | None
+    published_at: datetime | None
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "slug": self.slug,
+            "title": self.title,
+            "status": self.status,
+            "edition": self.edition_id,
+            "position": self.position,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "source": self.source,
+        }
+
+
+def content_hash(post: Post) -> str:
+    """Hash of what subscribers would read; where the post was read from does not count."""
+    document = post.to_json()
+    document.pop("source")
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _edition_of(post_id: Any) -> Select[int]:
+    return (
+        select(Edition.id)
+        .where(Edition.post_id == post_id, Edition.status != EditionStatus.CANCELLED)
+        .order_by(Edition.id.desc())
+        .limit(1)
+    )
+
+
+def _in_send_order(query: Select[Any]) -> Select[Any]:
+    return query.order_by(
+        PostRow.position.is_(None),
+        PostRow.position,
+        PostRow.published_at.is_(None),
+        PostRow.published_at,
+        PostRow.id,
+    )
+
+
+def import_posts(session: Session, posts: Sequence[Post]) -> list[tuple[str, ImportAction]]:
+    """Add or refresh posts, idempotent by slug and content hash."""
+    results: list[tuple[str, ImportAction]] = []
+    for post in posts:
+        digest = content_hash(post)
+        row = session.scalars(select(PostRow).where(PostRow.slug == post.slug)).one_or_none()
+        if row is None:
+            session.add(
+                PostRow(
+                    slug=post.slug,
+                    title=post.title,
+                    source=post.source,
+                    content_hash=digest,
+                    document=post.to_json(),
+                    published_at=post.published_at,
+                )
+            )
+            session.flush()
+            results.append((post.slug, "added"))
+        elif row.content_hash == digest:
+            results.append((post.slug, "unchanged"))
+        elif session.scalar(_edition_of(row.id)) is not None:
+            results.append((post.slug, "sent, not changed"))
+        else:
+            row.title = post.title
+            row.source = post.source
+            row.content_hash = digest
+            row.document = post.to_json()
+            row.published_at = post.published_at
+            row.updated_at = utcnow()
+            results.append((post.slug, "updated"))
+    return results
+
+
+def entries(session: Session) -> list[QueueEntry]:
+    """Every post in send order, sent ones included (they keep their place)."""
+    edition = _edition_of(PostRow.id).scalar_subquery()
+    rows = session.execute(_in_send_order(select(PostRow, edition)))
+    return [_entry(row, edition_id) for row, edition_id in rows]
+
+
+def _entry(row: PostRow, edition_id: int | None) -> QueueEntry:
+    status: PostStatus = "sent" if edition_id else "skipped" if row.skipped else "queued"
+    return QueueEntry(
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        status=status,
+        edition_id=edition_id,
+        position=int(row.position) if row.position is not None else None,
+        published_at=row.published_at,
+        source=row.source,
+    )
+
+
+def get(session: Session, slug: str) -> PostRow:
+    row = session.scalars(select(PostRow).where(PostRow.slug == slug)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no post with slug {slug!r} (see `newsletter posts list`)")
+    return row
+
+
+def entry(session: Session, slug: str) -> QueueEntry:
+    row = get(session, slug)
+    return _entry(row, session.scalar(_edition_of(row.id)))
+
+
+def next_unsent(session: Session) -> PostRow | None:
+    """The post the next edition is made of: first in send order, not skipped, never sent."""
+    taken = select(Edition.post_id).where(Edition.status != EditionStatus.CANCELLED)
+    query = select(PostRow).where(PostRow.skipped.is_(False), PostRow.id.not_in(taken))
+    return session.scalars(_in_send_order(query).limit(1)).first()
+
+
+def document(row: PostRow) -> Post:
+    return Post.from_json(row.document)
+
+
+def set_skipped(session: Session, slug: str, skipped: bool) -> QueueEntry:
+    row = get(session, slug)
+    if session.scalar(_edition_of(row.id)) is not None:
+        raise InputError(f"{slug} was already sent; skipping it changes nothing")
+    row.skipped = skipped
+    return entry(session, slug)
+
+
+def move_before(session: Session, slug: str, other: str) -> list[QueueEntry]:
+    """Put ``slug`` right before ``other``; unsent posts get explicit positions 1..n."""
+    if slug == other:
+        raise InputError("a post cannot be moved before itself")
+    moving, anchor = get(session, slug), get(session, other)
+    for row in (moving, anchor):
+        if session.scalar(_edition_of(row.id)) is not None:
+            raise InputError(f"{row.slug} was already sent; only unsent posts can be moved")
+    order = [e.slug for e in entries(session) if e.status != "sent" and e.slug != slug]
+    order.insert(order.index(other), slug)
+    rows = {
+        row.slug: row for row in session.scalars(select(PostRow).where(PostRow.slug.in_(order)))
+    }
+    for position, name in enumerate(order, start=1):
+        rows[name].position = position
+    session.flush()
+    return entries(session)
