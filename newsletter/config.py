@@ -93,6 +93,9 @@ class SmtpSection:
     messages_per_connection: int = 1000
     timeout: float = 30.0
     maildir: str = ""
+    retry_first_minutes: float = 5.0
+    retry_max_hours: float = 24.0
+    lease_minutes: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,15 @@ class WebSection:
 
 
 @dataclass(frozen=True)
+class InboundSection:
+    """The optional SMTP listener for ``mailto:`` unsubscribe requests (off by default)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 2525
+
+
+@dataclass(frozen=True)
 class DkimSection:
     domain: str = ""
     selector: str = ""
@@ -123,6 +135,7 @@ class Settings:
     smtp: SmtpSection = field(default_factory=SmtpSection)
     schedule: ScheduleSection = field(default_factory=ScheduleSection)
     web: WebSection = field(default_factory=WebSection)
+    inbound: InboundSection = field(default_factory=InboundSection)
     dkim: DkimSection = field(default_factory=DkimSection)
     secret_key: Secret | None = None
     smtp_password: Secret | None = None
@@ -317,6 +330,12 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         fail("smtp", "timeout", "must be more than 0 seconds")
     if settings.smtp.messages_per_connection < 1:
         fail("smtp", "messages_per_connection", "must be at least 1")
+    if settings.smtp.retry_first_minutes <= 0:
+        fail("smtp", "retry_first_minutes", "must be more than 0 minutes")
+    if settings.smtp.retry_max_hours * 60 < settings.smtp.retry_first_minutes:
+        fail("smtp", "retry_max_hours", "must be at least retry_first_minutes")
+    if settings.smtp.lease_minutes <= 0:
+        fail("smtp", "lease_minutes", "must be more than 0 minutes")
     if not 0 < settings.web.port <= 65535:
         fail("web", "port", "must be between 1 and 65535")
     if settings.schedule.catch_up_hours < 0:

@@ -17,6 +17,7 @@ from .. import __version__
 from ..errors import NewsletterError
 from .context import AppContext
 from .db import db
+from .posts import posts
 from .subscribers import subscribers
 
 
@@ -60,6 +61,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 
 cli.add_command(db)
 cli.add_command(subscribers)
+cli.add_command(posts)
 
 
 def main(argv: list[str] | None = None) -> None:

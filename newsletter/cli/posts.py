@@ -1,0 +1,136 @@
+"""``newsletter posts``: parse, import and order the posts the newsletter is made of."""
+
+from __future__ import annotations
+
+import click
+
+from .. import queue
+from ..content import Post, load_posts
+from .context import AppContext, pass_app, print_json, print_table
+
+
+@click.group()
+def posts() -> None:
+    """Parse and import posts; show and change the send queue."""
+
+
+@posts.command("parse")
+@click.argument("location")
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed post as JSON.")
+def parse(location: str, as_json: bool) -> None:
+    """Parse LOCATION (a file or feed URL) and print the result; the database is not touched."""
+    parsed = load_posts(location)
+    if as_json:
+        print_json(parsed[0].to_json() if len(parsed) == 1 else [p.to_json() for p in parsed])
+        return
+    for post in parsed:
+        _describe(post)
+
+
+def _describe(post: Post) -> None:
+    click.echo(f"{post.slug}: {post.title}")
+    click.echo(
+        f"  {len(post.questions)} questions, {len(post.blocks)} blocks, {len(post.faq)} FAQ entries"
+    )
+    for block in post.blocks:
+        if block.type in ("heading", "subheading"):
+            indent = "  " if block.type == "heading" else "    "
+            click.echo(f"{indent}{block.text}")
+
+
+@posts.command("import")
+@click.argument("locations", nargs=-1, required=True)
+@pass_app
+def import_(app: AppContext, locations: tuple[str, ...]) -> None:
+    """Import posts from files, directories or feed URLs (idempotent).
+
+    Every location is parsed before anything is written: one bad post writes nothing.
+    A post that was already sent is never changed.
+    """
+    parsed = [post for location in locations for post in load_posts(location)]
+    with app.database.session() as session:
+        results = queue.import_posts(session, parsed)
+    for slug, action in results:
+        click.echo(f"{slug}: {action}")
+
+
+@posts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of posts in send order.")
+@pass_app
+def list_(app: AppContext, as_json: bool) -> None:
+    """The queue in send order, with status (queued/skipped/sent) and edition."""
+    with app.database.session() as session:
+        entries = queue.entries(session)
+    if as_json:
+        print_json([e.to_json() for e in entries])
+        return
+    print_table(
+        ("#", "slug", "title", "status", "edition"),
+        ((i, e.slug, e.title, e.status, e.edition_id) for i, e in enumerate(entries, start=1)),
+    )
+
+
+@posts.command("show")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="The stored post as JSON.")
+@pass_app
+def show(app: AppContext, slug: str, as_json: bool) -> None:
+    """Show one post: its queue status and parsed content."""
+    with app.database.session() as session:
+        entry = queue.entry(session, slug)
+        post = queue.document(queue.get(session, slug))
+    if as_json:
+        print_json({**post.to_json(), **entry.to_json()})
+        return
+    click.echo(
+        f"status: {entry.status}" + (f" (edition {entry.edition_id})" if entry.edition_id else "")
+    )
+    _describe(post)
+
+
+@posts.command("next")
+@click.option("--json", "as_json", is_flag=True, help="The next post as a JSON object (or null).")
+@pass_app
+def next_(app: AppContext, as_json: bool) -> None:
+    """The post the next edition will be made of."""
+    with app.database.session() as session:
+        row = queue.next_unsent(session)
+        entry = queue.entry(session, row.slug) if row else None
+    if as_json:
+        print_json(entry.to_json() if entry else None)
+    elif entry is None:
+        click.echo("the queue is empty: import posts with `newsletter posts import`")
+    else:
+        click.echo(f"{entry.slug}: {entry.title}")
+
+
+@posts.command("skip")
+@click.argument("slug")
+@pass_app
+def skip(app: AppContext, slug: str) -> None:
+    """Leave SLUG out of the queue (until `unskip`)."""
+    with app.database.session() as session:
+        entry = queue.set_skipped(session, slug, True)
+    click.echo(f"{entry.slug}: {entry.status}")
+
+
+@posts.command("unskip")
+@click.argument("slug")
+@pass_app
+def unskip(app: AppContext, slug: str) -> None:
+    """Put a skipped post back in the queue, in its old place."""
+    with app.database.session() as session:
+        entry = queue.set_skipped(session, slug, False)
+    click.echo(f"{entry.slug}: {entry.status}")
+
+
+@posts.command("move")
+@click.argument("slug")
+@click.option("--before", "other", required=True, help="The slug SLUG should go before.")
+@pass_app
+def move(app: AppContext, slug: str, other: str) -> None:
+    """Move SLUG right before another post in the send order."""
+    with app.database.session() as session:
+        entries = queue.move_before(session, slug, other)
+    for number, entry in enumerate((e for e in entries if e.status != "sent"), start=1):
+        click.echo(f"{number:>3}. {entry.slug} ({entry.status})")

@@ -1,0 +1,310 @@
+"""What one piece of article text is: shared by the scraped-text, HTML and Markdown parsers.
+
+Every source format ends up asking the same questions about a paragraph: is it a 💡 prompt,
+a pull quote, a cross reference ("Lees verder: …"), a heading, or site furniture that must
+never reach a subscriber? Answering them in one place keeps the formats consistent: a post
+parsed from the blog page and the same post from the RSS feed give the same blocks.
+
+The marker phrases below are the blog's own fixed wording (its widgets, its section titles);
+everything else is recognised by shape, so new posts of the site parse without new code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+PROMPT_MARK = "💡"
+ARROW = "→"
+
+# Opening quote mark → the closing mark that ends a pull quote. Single quotes are left out:
+# the blog uses them inside sentences ('niet lastig wilt zijn'), never for pull quotes.
+QUOTE_PAIRS = {'"': '"', "“": "”", "„": "”", "«": "»", "”": "”"}
+_DOUBLE_QUOTES = frozenset('"“”„«»')
+
+BULLET_RE = re.compile(r"^(?:[•·▪◦‣*+-]|\d{1,2}[.)])\s+")
+NUMBERED_RE = re.compile(r"^\d{1,2}[.)]\s+")
+READING_TIME_RE = re.compile(r"^\d{1,3}\s*(?:min|minuten|minutes)\.?$", re.IGNORECASE)
+
+# The blog's section titles (compared on `marker_key`, so case, dashes and NBSP don't matter).
+QUESTIONS_MARKER_RE = re.compile(r"^\w+ vragen om even bij stil te staan\W*$")
+FAQ_MARKERS = ("veelgestelde vragen", "veel gestelde vragen")
+RELATED_MARKER_RE = re.compile(r"^ontdek meer\W*$")
+SITE_FAQ_MARKERS = ("meer algemene vragen over",)
+SIGN_OFF_RE = re.compile(r"^(?:(?:hartelijke|warme|lieve|vriendelijke) )?groet(?:en)?\W*$")
+
+# Site widgets, matched on the start of a line.
+SEARCH_WIDGET_MARKERS = (
+    "vind het inzicht dat jou",
+    "tip: gebruik 1-2 woorden",
+    "zoek jouw thema in de blogs",
+)
+SIGN_UP_MARKERS = (
+    "wekelijks een helder moment",
+    "ontvang wekelijks inspiratie",
+    "afmelden kan op elk moment",
+)
+LINK_LABELS = ("leer meer op:", "lees meer op:")
+LINK_MARK = "🔗"
+
+# A newsletter plug in the body ("Eén keer per week een blog die …"): a short line that
+# speaks of a weekly rhythm and of a blog or a mailbox.
+_WEEKLY_RE = re.compile(r"\b(?:wekelijks|per week|elke week|iedere week)\b")
+_MAILING_RE = re.compile(r"\b(?:blogs?|mail|mailbox|inbox|nieuwsbrief|inspiratie)\b")
+_PLUG_MAX_CHARS = 200
+
+_URL_RE = re.compile(r"^(?:https?://|www\.)\S+$")
+_BUTTON_MAX_CHARS = 80
+_ATTRIBUTION_RE = re.compile(r"^[—–]\s*[A-ZÀ-Þ][^.!?]{0,80}$")
+
+HEADING_MAX_CHARS = 120
+_SENTENCE_BREAK_RE = re.compile(r"[.!?…]\s+[\"“‘'(]?[A-ZÀ-Þ0-9]")
+_NO_HEADING_ENDINGS = (".", ",", ";", ":", "!", "…")
+
+# Cross references: "Lees verder: Titel", anywhere (also glued: "…maakt.Lees verder: Titel").
+_READ_MORE_ANYWHERE_RE = re.compile(
+    r"(?:👉\s*)?\b[Ll]ees (?:verder|meer|ook)(?: (?:in|op|hier))?\s*:\s*"
+)
+# Forms without a colon only count at the start of a paragraph ("Lees ook Titel — over …").
+_READ_MORE_START_RE = re.compile(
+    r"^(?:👉\s*[Ll]ees(?: (?:in|ook|verder|meer(?: in)?))?\s+"
+    r"|[Ll]ees ook\s+"
+    r"|[Ll]ees in\s+(?=[\"“„]))"
+)
+# "Titel — over hoe …": the blurb after the title of a cross reference.
+_BLURB_RE = re.compile(r"\s[—–-]\s+over\s")
+_TITLE_END_RE = re.compile(r"([.!?…])\s+(?=[\"“‘'(]?[A-ZÀ-Þ])")
+
+# Where a list of related articles glues a description to the next title:
+# "…verminderen. - De Kracht van …" and "…dagelijks leven.Spanning loslaten: …".
+_GLUED_ITEM_RE = re.compile(r"(?<=[.!?])\s+(?=[-•]\s)|(?<=[a-zà-ÿ)][.!?])(?=[A-ZÀ-Þ])")
+
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+_DASH_RE = re.compile("[‐‑‒–—]")
+_SINGLE_QUOTE_RE = re.compile("[‘’]")
+_DOUBLE_QUOTE_RE = re.compile("[“”„]")
+# Markers are all short and matched at the start of a line: a prefix is enough to fold.
+_KEY_CHARS = 240
+
+
+def clean_text(raw: str) -> str:
+    """Collapse every run of whitespace (NBSP, tabs, thin spaces) to one space, and trim.
+
+    The scraped pages pad lines with NBSP and stray spaces; none of it carries meaning, and
+    normalising here makes every comparison and every emitted text value stable. The other
+    functions of this module expect text that went through here once.
+    """
+    if any(char in raw for char in _INVISIBLE):
+        raw = _INVISIBLE_RE.sub("", raw)
+    return " ".join(raw.split())
+
+
+def indent_of(raw: str) -> int:
+    """Leading whitespace width of a raw line (tabs count as four): marks list continuations."""
+    width = 0
+    for char in raw:
+        if char == "\t":
+            width += 4
+        elif char.isspace():
+            width += 1
+        elif char not in _INVISIBLE:
+            break
+    return width
+
+
+@lru_cache(maxsize=4096)
+def marker_key(text: str) -> str:
+    """The start of a line folded for matching the site's phrases: case, dashes, quotes.
+
+    Cached: every line is compared with every marker, often more than once.
+    """
+    key = _DASH_RE.sub("-", text[:_KEY_CHARS].casefold())
+    return _DOUBLE_QUOTE_RE.sub('"', _SINGLE_QUOTE_RE.sub("'", key))
+
+
+def is_questions_marker(text: str) -> bool:
+    return len(text) <= HEADING_MAX_CHARS and bool(QUESTIONS_MARKER_RE.match(marker_key(text)))
+
+
+def is_faq_marker(text: str) -> bool:
+    return (
+        len(text) <= HEADING_MAX_CHARS
+        and not text.endswith(".")
+        and marker_key(text).startswith(FAQ_MARKERS)
+    )
+
+
+def is_related_marker(text: str) -> bool:
+    return len(text) <= HEADING_MAX_CHARS and bool(RELATED_MARKER_RE.match(marker_key(text)))
+
+
+def is_section_marker(text: str) -> bool:
+    """A title that opens one of the article's special sections (questions, FAQ, related)."""
+    return is_questions_marker(text) or is_faq_marker(text) or is_related_marker(text)
+
+
+def is_sign_off(text: str) -> bool:
+    """The page's "Groet," line: everything after it is the site's, not the article's."""
+    return len(text) <= HEADING_MAX_CHARS and bool(SIGN_OFF_RE.match(marker_key(text)))
+
+
+def is_site_faq_intro(text: str) -> bool:
+    return marker_key(text).startswith(SITE_FAQ_MARKERS)
+
+
+def is_sign_up_box(text: str) -> bool:
+    return marker_key(text).startswith(SIGN_UP_MARKERS)
+
+
+def is_newsletter_plug(text: str) -> bool:
+    if len(text) > _PLUG_MAX_CHARS:
+        return False
+    key = marker_key(text)
+    return bool(_WEEKLY_RE.search(key)) and bool(_MAILING_RE.search(key))
+
+
+def is_button(text: str) -> bool:
+    """A call-to-action link whose target the scrape lost ("Begin met loslaten … →", "🔗 …")."""
+    if text.startswith(LINK_MARK):
+        return True
+    return text.endswith(ARROW) and len(text) <= _BUTTON_MAX_CHARS
+
+
+def is_furniture(text: str) -> bool:
+    """Site furniture that is recognisable on its own line, wherever it shows up."""
+    if not text:
+        return True
+    key = marker_key(text)
+    return (
+        key.startswith(SEARCH_WIDGET_MARKERS)
+        or key.startswith(SIGN_UP_MARKERS)
+        or key in LINK_LABELS
+        or is_newsletter_plug(text)
+        or is_button(text)
+        or bool(_URL_RE.match(text))
+        or bool(READING_TIME_RE.match(text))
+    )
+
+
+def is_testimonial(text: str, following: str) -> bool:
+    """A quote signed on the next line ("— Inge, crediteurenbeheer"): praise, not article.
+
+    The blog's own pull quotes are never signed; its testimonials always are.
+    """
+    return bool(_ATTRIBUTION_RE.match(following)) and quote_text(text) is not None
+
+
+def prompt_text(text: str) -> str | None:
+    """The reflection question of a 💡 prompt, without the bulb; None for anything else."""
+    if not text.startswith(PROMPT_MARK):
+        return None
+    return clean_text(text[len(PROMPT_MARK) :].lstrip("\ufe0f")) or None
+
+
+def quote_text(text: str) -> str | None:
+    """The words of a standalone pull quote, without its quote marks; None for anything else.
+
+    A paragraph that merely starts and ends with quotes but has more quotes inside
+    (“Ik moet,” zegt ze, “sterk zijn.”) is prose with dialogue, not a pull quote.
+    """
+    if len(text) < 3 or QUOTE_PAIRS.get(text[0]) != text[-1]:
+        return None
+    inner = text[1:-1]
+    if any(char in _DOUBLE_QUOTES for char in inner):
+        return None
+    return clean_text(inner) or None
+
+
+def bullet_text(text: str) -> str | None:
+    """The text of a bullet or numbered list line without its marker; None if it is no item."""
+    match = BULLET_RE.match(text)
+    if match is None:
+        return None
+    return clean_text(text[match.end() :]) or None
+
+
+def is_single_sentence(text: str) -> bool:
+    return not _SENTENCE_BREAK_RE.search(text[:-1])
+
+
+def looks_like_heading(text: str) -> bool:
+    """Short, one sentence, capitalised, no closing period: the shape of the blog's headings.
+
+    A heading may end in "?" ("Wat belemmert ontspanning?"), but then it needs a few words,
+    so that a one-word "Herkenbaar?" stays prose. Whether a heading-shaped line really is a
+    heading also depends on what follows it; the caller decides that.
+    """
+    if not text or len(text) > HEADING_MAX_CHARS or text.endswith(_NO_HEADING_ENDINGS):
+        return False
+    if prompt_text(text) or quote_text(text) or is_button(text):
+        return False
+    if BULLET_RE.match(text) and not NUMBERED_RE.match(text):
+        return False
+    first_letter = next((c for c in text if c.isalnum()), "")
+    if not (first_letter.isupper() or first_letter.isdigit()):
+        return False
+    if text.endswith("?") and len(text.split()) < 3:
+        return False
+    return is_single_sentence(NUMBERED_RE.sub("", text, count=1))
+
+
+@dataclass(frozen=True, slots=True)
+class ReadMoreSplit:
+    """A paragraph cut around its cross reference: text before, the title, a sentence after."""
+
+    before: str
+    title: str
+    after: str
+
+
+def split_read_more(text: str) -> ReadMoreSplit | None:
+    """Find a cross reference ("Lees verder: Titel") in a paragraph and cut it out.
+
+    The title ends at its closing quote, at a "— over …" blurb, at a sentence end followed by
+    a new sentence, or at the end of the paragraph. What follows the title is kept only when
+    it is a sentence of its own ("In dat blog ontdek je …"); a blurb fragment ("over hoe …",
+    "hoe je …") only describes the missing link and is dropped.
+    """
+    if "ees " not in text:
+        return None
+    match = _READ_MORE_START_RE.match(text) or _READ_MORE_ANYWHERE_RE.search(text)
+    if match is None:
+        return None
+    before = clean_text(text[: match.start()])
+    title, after = _split_title(text[match.end() :])
+    title = clean_text(title).rstrip(".").strip()
+    if not title or title.endswith(":"):  # "Lees ook deze artikelen:" introduces, not refers
+        return None
+    after = clean_text(after)
+    if after and not after[0].isupper():
+        after = ""
+    return ReadMoreSplit(before=before, title=title, after=after)
+
+
+def _split_title(rest: str) -> tuple[str, str]:
+    rest = rest.strip()
+    close = QUOTE_PAIRS.get(rest[:1])
+    if close is not None:
+        end = rest.find(close, 1)
+        if end > 0:
+            return rest[1:end], rest[end + 1 :]
+    blurb = _BLURB_RE.search(rest)
+    sentence_end = _TITLE_END_RE.search(rest)
+    if blurb and (sentence_end is None or blurb.start() <= sentence_end.start()):
+        return rest[: blurb.start()], ""
+    if sentence_end:
+        keep = sentence_end.group(1) in "?!"
+        return rest[: sentence_end.start() + keep], rest[sentence_end.end() :]
+    return rest, ""
+
+
+def split_glued_items(text: str) -> list[str]:
+    """Cut a line of the related-articles list where the scrape glued two entries together."""
+    return [part for part in (clean_text(p) for p in _GLUED_ITEM_RE.split(text)) if part]
+
+
+def is_description(text: str) -> bool:
+    """A sentence describing a related article, as opposed to the article's title."""
+    return text.endswith((".", "!")) and not BULLET_RE.match(text)

@@ -1,0 +1,95 @@
+"""RSS 2.0 and Atom feeds (the blog's WordPress feed) turned into posts.
+
+``feedparser`` does the XML, encodings and date formats; each entry's HTML body
+(WordPress ``content:encoded``, Atom ``content``) goes through :mod:`.html_blocks`, so a
+post from the feed has the same blocks as the same post scraped from the page.
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from ..errors import ContentError
+from .classify import clean_text
+from .html_blocks import html_to_blocks, html_units
+from .post import Post
+from .slug import slugify
+
+# WordPress excerpts end in "[…]" (cut off) and feed plugins append a "first appeared on" line.
+_TRUNCATED_RE = re.compile(r"(?:\[(?:…|\.\.\.|&hellip;)\]|…|\.\.\.)$")
+_FEED_FOOTER_RE = re.compile(r"appeared first on|verscheen eerst op", re.IGNORECASE)
+
+
+def parse_feed(data: bytes | str, *, source: str) -> list[Post]:
+    """Every entry of the feed as a post, in feed order (a valid empty feed gives none).
+
+    Raises :class:`ContentError` for a document that is not a readable feed, or for an
+    entry without a title or without article text. A feed with small flaws (feedparser's
+    "bozo" flag) is still read when its entries could be recovered.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    # A stream, never a str: feedparser would treat a str as a URL or a file name to open.
+    parsed = feedparser.parse(io.BytesIO(raw))
+    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
+        problem = parsed.get("bozo_exception")
+        line_of = getattr(problem, "getLineNumber", None)
+        raise ContentError(
+            f"not an RSS or Atom feed{f': {problem}' if problem else ''}",
+            source=source,
+            line=line_of() if callable(line_of) else None,
+        )
+    return [_entry_post(entry, number, source) for number, entry in enumerate(parsed.entries, 1)]
+
+
+def _entry_post(entry: Any, number: int, source: str) -> Post:
+    title = clean_text(entry.get("title", ""))
+    if not title:
+        raise ContentError(f"feed entry {number} has no title", source=source)
+    content = _content_html(entry)
+    body = html_to_blocks(content or entry.get("summary", ""))
+    if not body.blocks:
+        raise ContentError(f"feed entry {number} ({title!r}) has no article text", source=source)
+    tags = entry.get("tags") or []
+    category = clean_text(tags[0].get("term") or "") if tags else ""
+    return Post(
+        slug=slugify(title),
+        title=title,
+        source=source,
+        category=category or None,
+        lead=_lead(entry) if content else None,
+        questions=body.questions,
+        blocks=body.blocks,
+        faq=body.faq,
+        related=body.related,
+        published_at=_published(entry),
+        url=entry.get("link") or None,
+    )
+
+
+def _content_html(entry: Any) -> str:
+    for content in entry.get("content") or []:
+        if content.get("value"):
+            return str(content["value"])
+    return ""
+
+
+def _lead(entry: Any) -> str | None:
+    """The entry's summary as the lead, unless it is a cut-off excerpt of the body."""
+    texts = [u.text for u in html_units(entry.get("summary", "")) if u.text]
+    lead = clean_text(" ".join(t for t in texts if not _FEED_FOOTER_RE.search(t)))
+    if not lead or _TRUNCATED_RE.search(lead):
+        return None
+    return lead
+
+
+def _published(entry: Any) -> datetime | None:
+    moment = entry.get("published_parsed") or entry.get("updated_parsed")
+    if moment is None:
+        return None
+    return datetime.fromtimestamp(calendar.timegm(moment), UTC)

@@ -1,0 +1,125 @@
+"""RSS 2.0 and Atom feeds: WordPress HTML bodies become the same parts as scraped pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from newsletter.content import Block, QuestionAnswer, html_to_blocks, parse_feed
+from newsletter.errors import ContentError
+
+from .helpers import FIXTURES_DIR
+
+
+def test_rss_entries_become_posts_with_blocks() -> None:
+    data = (FIXTURES_DIR / "feed.rss").read_bytes()
+    first, second = parse_feed(data, source="feed.rss")
+
+    assert first.title == "Mededogen met jezelf — de kracht van zachtheid"
+    assert first.slug == "mededogen-met-jezelf-de-kracht-van-zachtheid"
+    assert first.url == "https://www.gerritvanderheide.com/mededogen-met-jezelf/"
+    assert first.published_at == datetime(2025, 11, 20, 7, tzinfo=UTC)
+    assert first.category == "Jij en Jezelf"
+    assert first.lead == (
+        "Mededogen met jezelf betekent stoppen met vechten tegen je eigen menselijkheid."
+    )
+    assert first.source == "feed.rss"
+    assert first.questions == (
+        QuestionAnswer("Hoe voelt zachtheid in je lichaam?", "Als ruimte in je borst."),
+        QuestionAnswer("Welke gedachte mag zachter worden?", "De kritische stem."),
+    )
+    assert first.blocks == (
+        Block(
+            "paragraph",
+            "In een wereld waarin we sneller moeten zijn, is mildheid bijna radicaal.",
+        ),
+        Block("prompt", "Wanneer was jij voor het laatst mild voor jezelf?"),
+        Block("heading", "Waarom zelfkritiek zo veilig lijkt"),
+        Block("paragraph", "Zelfkritiek voelt vertrouwd. Het lijkt een schild tegen afwijzing."),
+        Block("quote", "Zachtheid is geen zwakte."),
+        Block("subheading", "Een voorbeeld uit het dagelijks leven"),
+        Block(
+            "list",
+            "",
+            ("Je zit in een vergadering.", "Je zegt niets, en verwijt het jezelf achteraf."),
+        ),
+        Block("read_more", "Ben jij je eigen beste vriend of vriendin?"),
+        Block(
+            "related",
+            "Hier zijn enkele andere artikelen:",
+            ("De Geneeskracht van Knuffelen", "Rust in je hoofd"),
+        ),
+    )
+    assert first.faq == (
+        QuestionAnswer("Is mededogen hetzelfde als jezelf sparen?", "Nee, het is groeien zonder oordeel."),
+        QuestionAnswer("Hoe oefen ik mededogen?", "Begin klein: vervang één oordeel door begrip."),
+    )  # fmt: skip
+
+    assert second.title == "Een korte notitie over rust"
+    assert second.lead is None  # the description is the body here, not a lead
+    assert second.blocks == (
+        Block(
+            "paragraph", "Rust is geen beloning. Het is een keuze die je elke dag opnieuw maakt."
+        ),
+    )
+
+
+def test_atom_entry_becomes_a_post_with_blocks() -> None:
+    (post,) = parse_feed((FIXTURES_DIR / "feed.atom").read_text("utf-8"), source="feed.atom")
+    assert post.title == "Innerlijke rust begint van binnenuit"
+    assert post.url == "https://www.gerritvanderheide.com/innerlijke-rust/"
+    assert post.published_at == datetime(2025, 11, 13, 7, tzinfo=UTC)
+    assert post.category == "Jij en Loslaten"
+    assert post.lead == "Rust ontstaat niet buiten je, maar in hoe je met jezelf omgaat."
+    assert post.blocks == (
+        Block("heading", "Waar rust begint"),
+        Block("paragraph", "Rust begint waar je stopt met jezelf opjagen."),
+        Block("list", "", ("ademen", "voelen")),
+        Block("paragraph", "Innerlijke kracht vraagt om minder snelheid."),
+        Block("read_more", "Waarom vertragen belangrijk is voor je gezondheid"),
+    )
+
+
+def test_a_string_is_parsed_never_opened_as_a_url_or_file() -> None:
+    with pytest.raises(ContentError, match="not an RSS or Atom feed"):
+        parse_feed(str(FIXTURES_DIR / "feed.rss"), source="naam")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"gewoon tekst", b"<html><body><p>Geen feed</p></body></html>", b"<rss><channel"],
+    ids=["empty", "text", "html", "broken-xml"],
+)
+def test_a_document_that_is_no_feed_is_a_content_error(data: bytes) -> None:
+    with pytest.raises(ContentError) as raised:
+        parse_feed(data, source="https://example.org/feed/")
+    assert raised.value.source == "https://example.org/feed/"
+
+
+def test_an_entry_without_text_is_a_content_error() -> None:
+    feed = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>Leeg</title><link>https://x.nl/leeg/</link></item></channel></rss>"
+    )
+    with pytest.raises(ContentError, match=r"entry 1 \('Leeg'\) has no article text"):
+        parse_feed(feed, source="feed.xml")
+
+
+def test_html_nested_lists_scripts_and_furniture() -> None:
+    body = html_to_blocks(
+        "<div><p>Begin&nbsp;hier&#8230;</p>"
+        "<ul><li>Een<ul><li>Een a</li></ul></li><li><p>Twee</p></li></ul>"
+        "<style>p { color: red }</style>"
+        "<h4>Klein kopje</h4><p>Tekst onder het kopje.</p>"
+        "<blockquote><p>Eerste regel.</p><p>Tweede regel.</p></blockquote>"
+        "<p>Tip: gebruik 1–2 woorden. Klik op ‘Zoek jouw thema in de blogs’.</p>"
+        "<p>✉️ Ontvang wekelijks een blog die niet duwt of trekt.</p></div>"
+    )
+    assert body.blocks == (
+        Block("paragraph", "Begin hier…"),
+        Block("list", "", ("Een", "Een a", "Twee")),
+        Block("subheading", "Klein kopje"),
+        Block("paragraph", "Tekst onder het kopje."),
+        Block("quote", "Eerste regel. Tweede regel."),
+    )
