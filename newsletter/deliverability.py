@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from typing import Literal
+from urllib.parse import urlsplit
 
 from .config import Settings
 from .errors import NewsletterError
@@ -250,20 +251,30 @@ def _unsubscribe(
     urls = re.findall(r"<([^<>]*)>", raw)
     https = next((u for u in urls if u.lower().startswith("https://")), None)
     has_mailto = any(u.lower().startswith("mailto:") for u in urls)
-    if https is None:
+    local = next((u for u in urls if _is_loopback_http(u)), None)
+    if https is None and local is None:
         return [*findings, Finding("fail", "List-Unsubscribe", f"no https URL in {raw!r}")]
-    findings.append(
-        Finding("pass", "List-Unsubscribe", f"{https}; mailto {'too' if has_mailto else 'missing'}")
-    )
-    for part, present in (("HTML", https in hrefs), ("text", https in text_part)):
+    if https is None:
+        # A local demo on 127.0.0.1 cannot have https; RFC 8058 clients would ignore it.
+        findings.append(Finding("warn", "List-Unsubscribe", f"{local}: http on loopback (demo)"))
+    else:
+        mailto = "too" if has_mailto else "missing"
+        findings.append(Finding("pass", "List-Unsubscribe", f"{https}; mailto {mailto}"))
+    link = https or local or ""
+    for part, present in (("HTML", link in hrefs), ("text", link in text_part)):
         findings.append(
             Finding(
                 "pass" if present else "fail",
                 f"unsubscribe link in {part}",
-                "same URL as List-Unsubscribe" if present else f"{https} not found",
+                "same URL as List-Unsubscribe" if present else f"{link} not found",
             )
         )
     return findings
+
+
+def _is_loopback_http(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
 
 
 def _placeholders(html_part: str, text_part: str) -> Finding:

@@ -18,6 +18,7 @@ from ..errors import NewsletterError
 from .context import AppContext
 from .db import db
 from .posts import posts
+from .preview import check, preview
 from .subscribers import subscribers
 
 
@@ -62,6 +63,8 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 cli.add_command(db)
 cli.add_command(subscribers)
 cli.add_command(posts)
+cli.add_command(preview)
+cli.add_command(check)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -97,7 +97,7 @@ def test_an_encoded_list_unsubscribe_header_fails(settings: Settings) -> None:
     ]
 
 
-def test_a_plain_http_base_url_is_a_warning(settings: Settings) -> None:
+def test_http_on_loopback_is_a_demo_warning(settings: Settings) -> None:
     local = make_settings(base_url="http://127.0.0.1:8080")
     edition = render_edition(sample_post(), local)
     report = check_edition(edition, built(edition, local), local)
@@ -105,7 +105,15 @@ def test_a_plain_http_base_url_is_a_warning(settings: Settings) -> None:
         f.status == "warn" and f.detail.startswith("http://127.0.0.1:8080/unsubscribe/")
         for f in report.findings
     )
+    assert report.ok
+
+
+def test_a_public_http_base_url_fails(settings: Settings) -> None:
+    public = make_settings(base_url="http://nieuwsbrief.example.org")
+    edition = render_edition(sample_post(), public)
+    report = check_edition(edition, built(edition, public), public)
     assert not report.ok  # List-Unsubscribe needs an https URL for one-click
+    assert any(f.status == "fail" and "no https URL" in f.detail for f in report.findings)
 
 
 def test_spamassassin_scores_an_edition_as_clean(settings: Settings) -> None:
