@@ -19,7 +19,9 @@ from .context import AppContext
 from .db import db
 from .posts import posts
 from .preview import check, preview
+from .send import deliveries, editions_group, send
 from .subscribers import subscribers
+from .web import web
 
 
 class _FriendlyErrors(click.Group):
@@ -65,6 +67,10 @@ cli.add_command(subscribers)
 cli.add_command(posts)
 cli.add_command(preview)
 cli.add_command(check)
+cli.add_command(send)
+cli.add_command(editions_group)
+cli.add_command(deliveries)
+cli.add_command(web)
 
 
 def main(argv: list[str] | None = None) -> None:

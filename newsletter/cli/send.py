@@ -1,0 +1,258 @@
+"""``newsletter send``, ``editions`` and ``deliveries``: the admin's door onto sending."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from .. import queue
+from ..delivery import editions
+from ..delivery.attempt import Outcome
+from ..delivery.compose import Composer
+from ..delivery.engine import Progress as SendProgress
+from ..delivery.engine import SendSummary, message_ids, send_edition, send_test_copy
+from ..errors import DeliveryError, InputError
+from ..models import DeliveryStatus
+from ..render import render_edition
+from .context import AppContext, pass_app, print_json, print_json_stream, print_table
+
+_SAMPLE_ADDRESS = "lezer@example.org"
+
+
+@click.command("send")
+@click.argument("slug", required=False)
+@click.option("--next", "next_post", is_flag=True, help="Send the next post in the queue.")
+@click.option(
+    "--resume", type=int, metavar="N", help="Continue edition N (also retries due deferrals)."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show post, recipients and size; send and write nothing."
+)
+@click.option("--to", "test_address", metavar="EMAIL", help="Send one [TEST] copy to EMAIL only.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Send a post that already went out in an edition.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+def send(
+    app: AppContext,
+    slug: str | None,
+    next_post: bool,
+    resume: int | None,
+    dry_run: bool,
+    test_address: str | None,
+    yes: bool,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Send post SLUG (or --next) to every active subscriber, or --resume edition N."""
+    chosen = [bool(slug), next_post, resume is not None]
+    if sum(chosen) != 1:
+        raise InputError("name exactly one of: a post SLUG, --next or --resume N")
+    if resume is not None:
+        if dry_run or test_address or force:
+            raise InputError("--resume cannot be combined with --dry-run, --to or --force")
+        _report(_send_with_progress(app, resume), as_json)
+        return
+    settings = app.settings
+    with app.database.session() as session:
+        post_row = queue.get(session, slug) if slug else queue.next_unsent(session)
+        if post_row is None:
+            raise InputError("no unsent post in the queue (see `newsletter posts list`)")
+        post = queue.document(post_row)
+        recipients = editions.active_subscriber_count(session)
+        earlier = editions.previous_edition(session, post_row.id)
+    rendered = render_edition(post, settings)
+    if test_address:
+        attempt = send_test_copy(settings, rendered, test_address)
+        if attempt.outcome != Outcome.SENT:
+            raise DeliveryError(f"test copy to {test_address} not sent: {attempt.reply}")
+        click.echo(f"test copy of {post.slug!r} sent to {test_address}: {attempt.reply}")
+        return
+    if dry_run:
+        now = datetime.now(UTC)
+        composer = Composer(rendered, settings, message_ids(settings, 0, now))
+        sample = composer.compose(composer.recipient(0, _SAMPLE_ADDRESS, "Lezer"), 0, now=now)
+        click.echo(f"post:       {post.slug}: {post.title}")
+        click.echo(f"subject:    {rendered.subject}{' (excerpt)' if rendered.excerpt else ''}")
+        click.echo(f"recipients: {recipients}")
+        click.echo(f"message:    {len(sample):,} bytes; transport {settings.transport}")
+        if earlier is not None:
+            click.echo(f"note:       already sent in edition {earlier}; needs --force")
+        click.echo("dry run: nothing sent, nothing written")
+        return
+    if earlier is not None and not force:
+        raise InputError(
+            f"post {post.slug!r} was already sent in edition {earlier}; "
+            "use --force to send it again"
+        )
+    if not yes:
+        click.confirm(
+            f"Send {post.title!r} to {recipients} subscribers via {settings.transport}?",
+            abort=True,
+        )
+    with app.database.session() as session:
+        edition_id = editions.create_edition(
+            session, queue.get(session, post.slug), rendered.subject, force=force
+        )
+    _report(_send_with_progress(app, edition_id), as_json)
+
+
+def _send_with_progress(app: AppContext, edition_id: int) -> SendSummary:
+    with _progress_reporter(edition_id) as report:
+        return send_edition(app.database, app.settings, edition_id, progress=report)
+
+
+@contextmanager
+def _progress_reporter(edition_id: int) -> Iterator[Callable[[SendProgress], None]]:
+    """A Rich bar with rate and ETA on a terminal; otherwise a log line every 5 %."""
+    if sys.stderr.isatty():
+        with Progress(
+            TextColumn(f"edition {edition_id}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]:>7.0f} msgs/s"),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("send", total=None, rate=0.0)
+
+            def update(progress: SendProgress) -> None:
+                rate = progress.sent / progress.elapsed if progress.elapsed else 0.0
+                bar.update(task, total=progress.total, completed=progress.done, rate=rate)
+
+            yield update
+        return
+    next_step = [0]
+
+    def log_line(progress: SendProgress) -> None:
+        if not progress.total:
+            return
+        percent = progress.done * 100 // progress.total
+        if percent < next_step[0]:
+            return
+        next_step[0] = percent - percent % 5 + 5
+        rate = progress.sent / progress.elapsed if progress.elapsed else 0.0
+        click.echo(
+            f"{time.strftime('%H:%M:%S')} edition {edition_id}: {percent:3d}% "
+            f"({progress.done}/{progress.total}), {rate:.0f} msgs/s",
+            err=True,
+        )
+
+    yield log_line
+
+
+def _report(summary: SendSummary, as_json: bool) -> None:
+    if as_json:
+        print_json(summary.to_json())
+    else:
+        click.echo(
+            f"edition {summary.edition_id} ({summary.status}): sent {summary.sent}, "
+            f"deferred {summary.deferred}, failed {summary.failed}, skipped {summary.skipped}"
+            f"{f' ({summary.bounced} bounced)' if summary.bounced else ''} "
+            f"in {summary.seconds:.1f} s, {summary.rate:.0f} msgs/s"
+        )
+        if summary.status == "sending" and not summary.relay_unavailable:
+            click.echo(
+                f"deferred messages are retried by `newsletter send --resume {summary.edition_id}`"
+            )
+    if summary.relay_unavailable:
+        raise DeliveryError(
+            f"the relay is unreachable; edition {summary.edition_id} is paused, "
+            f"run `newsletter send --resume {summary.edition_id}` later"
+        )
+
+
+@click.group("editions")
+def editions_group() -> None:
+    """List, show and cancel editions (one send of one post)."""
+
+
+@editions_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of edition objects.")
+@pass_app
+def list_editions(app: AppContext, as_json: bool) -> None:
+    """Every edition, newest first, with delivery counts."""
+    with app.database.session() as session:
+        found = editions.list_editions(session)
+    if as_json:
+        print_json([info.to_json() for info in found])
+        return
+    print_table(
+        ("id", "post", "status", "recipients", "sent", "deferred", "failed", "skipped", "created"),
+        (
+            (
+                info.id,
+                info.post_slug,
+                info.status,
+                info.recipients,
+                info.counts.get("sent", 0),
+                info.counts.get("deferred", 0),
+                info.counts.get("failed", 0),
+                info.counts.get("skipped", 0),
+                info.created_at.strftime("%Y-%m-%d %H:%M"),
+            )
+            for info in found
+        ),
+    )
+
+
+@editions_group.command("show")
+@click.argument("edition_id", metavar="N", type=int)
+@click.option("--json", "as_json", is_flag=True, help="The edition as a JSON object.")
+@pass_app
+def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
+    """One edition with its counts per delivery status."""
+    with app.database.session() as session:
+        info = editions.describe_edition(session, edition_id)
+    if as_json:
+        print_json(info.to_json())
+        return
+    for label, value in info.to_json().items():
+        if label != "counts":
+            click.echo(f"{label:<12}{'' if value is None else value}")
+    for status, number in info.counts.items():
+        click.echo(f"  {status:<10}{number:>8}")
+
+
+@editions_group.command("cancel")
+@click.argument("edition_id", metavar="N", type=int)
+@pass_app
+def cancel_edition(app: AppContext, edition_id: int) -> None:
+    """Stop edition N: messages not yet sent are skipped; its post can be sent again."""
+    with app.database.session() as session:
+        skipped = editions.cancel_edition(session, edition_id)
+    click.echo(f"edition {edition_id} cancelled; {skipped} unsent messages skipped")
+
+
+@click.command("deliveries")
+@click.argument("edition_id", metavar="N", type=int)
+@click.option(
+    "--status", type=click.Choice([s.value for s in DeliveryStatus]), help="Only this status."
+)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of delivery objects.")
+@pass_app
+def deliveries(app: AppContext, edition_id: int, status: str | None, as_json: bool) -> None:
+    """Who got edition N, who is waiting, and what the relay said."""
+    with app.database.session() as session:
+        rows = editions.iterate_deliveries(session, edition_id, status)
+        if as_json:
+            print_json_stream(row.to_json() for row in rows)
+            return
+        print_table(
+            ("email", "status", "attempts", "last reply"),
+            ((row.email, row.status, row.attempts, row.last_reply) for row in rows),
+        )

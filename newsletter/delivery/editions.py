@@ -1,0 +1,322 @@
+"""Editions: one send of one post, with its recipients frozen in the deliveries ledger.
+
+Creating an edition snapshots the active subscribers with one ``INSERT … SELECT``: the
+list is fixed at that moment (a subscriber who joins later waits for next week), while
+someone who leaves after the snapshot is still respected: the sender skips them when it
+claims their row. A post goes out in one edition only, unless the caller forces a resend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from ..errors import InputError, NotFoundError
+from ..models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    Subscriber,
+    SubscriberStatus,
+    utcnow,
+)
+from ..models import Post as PostRow
+from ..subscribers import record_event
+
+# Rows a sender still has to do something with; an edition with none of these is done.
+OPEN_STATUSES = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(frozen=True)
+class EditionInfo:
+    id: int
+    post_slug: str
+    post_title: str
+    status: str
+    subject: str
+    recipients: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def open(self) -> int:
+        return sum(self.counts.get(status, 0) for status in OPEN_STATUSES)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "post": self.post_slug,
+            "title": self.post_title,
+            "status": self.status,
+            "subject": self.subject,
+            "recipients": self.recipients,
+            "created_at": _when(self.created_at),
+            "started_at": _when(self.started_at),
+            "finished_at": _when(self.finished_at),
+            "counts": self.counts,
+        }
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    email: str | None
+    name: str | None
+    status: str
+    attempts: int
+    last_reply: str | None
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    message_id: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "name": self.name,
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_reply": self.last_reply,
+            "next_attempt_at": _when(self.next_attempt_at),
+            "sent_at": _when(self.sent_at),
+            "message_id": self.message_id,
+        }
+
+
+def active_subscriber_count(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Subscriber)
+            .where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.email.is_not(None))
+        )
+        or 0
+    )
+
+
+def previous_edition(session: Session, post_id: int) -> int | None:
+    """The edition this post already went out in (cancelled ones do not count)."""
+    return session.scalar(
+        select(Edition.id)
+        .where(Edition.post_id == post_id, Edition.status != EditionStatus.CANCELLED)
+        .order_by(Edition.id.desc())
+        .limit(1)
+    )
+
+
+def create_edition(
+    session: Session,
+    post: PostRow,
+    subject: str,
+    *,
+    force: bool = False,
+    actor: str = "admin",
+    week_key: str | None = None,
+) -> int:
+    """A new edition of ``post`` with every active subscriber queued; returns its id.
+
+    ``week_key`` (e.g. ``2026-W48``) is set by the scheduler: the database's unique
+    constraint then makes a second edition for the same week impossible.
+    """
+    earlier = previous_edition(session, post.id)
+    if earlier is not None and not force:
+        raise InputError(
+            f"post {post.slug!r} was already sent in edition {earlier}; "
+            "use --force to send it again"
+        )
+    edition = Edition(
+        post_id=post.id,
+        status=EditionStatus.DRAFT,
+        subject=subject,
+        recipients=0,
+        week_key=week_key,
+        created_at=utcnow(),
+    )
+    session.add(edition)
+    session.flush()
+    snapshot = select(
+        literal(edition.id),
+        Subscriber.id,
+        literal(DeliveryStatus.QUEUED.value),
+        literal(0),
+    ).where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.email.is_not(None))
+    session.execute(
+        insert(Delivery).from_select(
+            ["edition_id", "subscriber_id", "status", "attempts"], snapshot
+        )
+    )
+    # rowcount of INSERT … SELECT is not reported by every driver: count instead.
+    edition.recipients = (
+        session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.edition_id == edition.id)
+        )
+        or 0
+    )
+    record_event(
+        session,
+        "edition_created",
+        actor,
+        edition_id=edition.id,
+        post=post.slug,
+        recipients=edition.recipients,
+        forced=earlier is not None,
+    )
+    return edition.id
+
+
+def get_edition(session: Session, edition_id: int) -> Edition:
+    edition = session.get(Edition, edition_id)
+    if edition is None:
+        raise NotFoundError(f"no edition {edition_id} (see `newsletter editions list`)")
+    return edition
+
+
+def counts(session: Session, edition_id: int) -> dict[str, int]:
+    result = dict.fromkeys((status.value for status in DeliveryStatus), 0)
+    rows = session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.edition_id == edition_id)
+        .group_by(Delivery.status)
+    )
+    for status, number in rows:
+        result[status] = number
+    return result
+
+
+def describe_edition(session: Session, edition_id: int) -> EditionInfo:
+    edition = get_edition(session, edition_id)
+    post = session.get(PostRow, edition.post_id)
+    assert post is not None
+    return _info(edition, post, counts(session, edition_id))
+
+
+def list_editions(session: Session) -> list[EditionInfo]:
+    """Every edition, newest first, with its delivery counts (one grouped query)."""
+    per_edition: dict[int, dict[str, int]] = {}
+    rows = session.execute(
+        select(Delivery.edition_id, Delivery.status, func.count()).group_by(
+            Delivery.edition_id, Delivery.status
+        )
+    )
+    for edition_id, status, number in rows:
+        per_edition.setdefault(edition_id, dict.fromkeys(DeliveryStatus, 0))[status] = number
+    editions = session.execute(
+        select(Edition, PostRow)
+        .join(PostRow, PostRow.id == Edition.post_id)
+        .order_by(Edition.id.desc())
+    )
+    empty = {status.value: 0 for status in DeliveryStatus}
+    return [
+        _info(edition, post, {str(k): v for k, v in per_edition.get(edition.id, empty).items()})
+        for edition, post in editions
+    ]
+
+
+def _info(edition: Edition, post: PostRow, numbers: dict[str, int]) -> EditionInfo:
+    return EditionInfo(
+        id=edition.id,
+        post_slug=post.slug,
+        post_title=post.title,
+        status=edition.status,
+        subject=edition.subject,
+        recipients=edition.recipients,
+        created_at=edition.created_at,
+        started_at=edition.started_at,
+        finished_at=edition.finished_at,
+        counts=numbers,
+    )
+
+
+def iterate_deliveries(
+    session: Session, edition_id: int, status: str | None = None
+) -> Iterator[DeliveryInfo]:
+    get_edition(session, edition_id)
+    query = (
+        select(Delivery, Subscriber.email, Subscriber.name)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.edition_id == edition_id)
+        .order_by(Delivery.id)
+    )
+    if status is not None:
+        if status not in set(DeliveryStatus):
+            raise InputError(
+                f"unknown delivery status {status!r}; use one of: {', '.join(DeliveryStatus)}"
+            )
+        query = query.where(Delivery.status == status)
+    for delivery, email, name in session.execute(query.execution_options(yield_per=1000)):
+        yield DeliveryInfo(
+            email=email,
+            name=name,
+            status=delivery.status,
+            attempts=delivery.attempts,
+            last_reply=delivery.last_reply,
+            next_attempt_at=delivery.next_attempt_at,
+            sent_at=delivery.sent_at,
+            message_id=delivery.message_id,
+        )
+
+
+def cancel_edition(session: Session, edition_id: int, *, actor: str = "admin") -> int:
+    """Stop an edition: unsent messages become skipped; returns how many.
+
+    Messages a sender has in flight right now are left to it; it claims nothing new once
+    the edition is cancelled.
+    """
+    edition = get_edition(session, edition_id)
+    if edition.status in (EditionStatus.SENT, EditionStatus.CANCELLED):
+        raise InputError(f"edition {edition_id} is {edition.status}; nothing to cancel")
+    edition.status = EditionStatus.CANCELLED
+    edition.finished_at = utcnow()
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED)),
+        )
+        .values(status=DeliveryStatus.SKIPPED, last_reply="edition cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    skipped: int = result.rowcount  # type: ignore[attr-defined]
+    record_event(session, "edition_cancelled", actor, edition_id=edition_id, skipped=skipped)
+    return skipped
+
+
+def start_sending(session: Session, edition_id: int) -> Edition:
+    """Move a draft edition to ``sending``; refuse editions that cannot be sent."""
+    edition = get_edition(session, edition_id)
+    if edition.status == EditionStatus.CANCELLED:
+        raise InputError(f"edition {edition_id} was cancelled")
+    if edition.status == EditionStatus.HELD:
+        raise InputError(f"edition {edition_id} is held: {edition.hold_reason or 'no reason'}")
+    if edition.status == EditionStatus.DRAFT:
+        edition.status = EditionStatus.SENDING
+    if edition.started_at is None:
+        edition.started_at = utcnow()
+    return edition
+
+
+def finish_if_done(session: Session, edition_id: int) -> str:
+    """Mark the edition sent once no delivery is open; returns the edition's status."""
+    edition = get_edition(session, edition_id)
+    if edition.status != EditionStatus.SENDING:
+        return str(edition.status)
+    still_open = session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.edition_id == edition_id, Delivery.status.in_(OPEN_STATUSES))
+    )
+    if not still_open:
+        edition.status = EditionStatus.SENT
+        edition.finished_at = utcnow()
+        record_event(session, "edition_sent", "sender", edition_id=edition_id)
+    return str(edition.status)

@@ -1,0 +1,423 @@
+"""The per-recipient ledger: claim work under a lease, write results back in batches.
+
+A sender *claims* a batch of deliveries by setting them to ``sending`` with
+``claimed_by = "host:pid"`` and ``claimed_at``; only then does it send them. So after a
+crash the ledger knows exactly which messages may have gone out unrecorded: the rows
+still in ``sending``. They return to the queue when their lease expires, or at once when a
+sender on the same host sees that the owning process is gone. At most the rows claimed
+and not yet recorded can be sent twice; the engine keeps that number small.
+
+Every statement here touches a whole batch: one claim, one skip, one update per outcome
+(per retry step for deferrals), so the database keeps up with thousands of messages a
+second. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so that several senders
+can share an edition without waiting for each other; SQLite serialises writers anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import typing
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    Table,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from ..models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    Event,
+    Subscriber,
+    SubscriberStatus,
+    utcnow,
+)
+from .attempt import Attempt, Outcome
+
+_deliveries = typing.cast(Table, Delivery.__table__)
+_subscribers = typing.cast(Table, Subscriber.__table__)
+_events = typing.cast(Table, Event.__table__)
+_NOT_ACTIVE_REPLY = "not sent: subscriber no longer active"
+
+
+def owner_identity() -> str:
+    """Who holds a lease: this host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff: first, 2×first, 4×first... until a wait would exceed ``longest``."""
+
+    first: timedelta
+    longest: timedelta
+
+    def delay_after(self, attempts: int) -> timedelta | None:
+        """Wait before the next try after ``attempts`` failed tries; None means give up."""
+        delay = self.first * (2 ** max(attempts - 1, 0))
+        return delay if delay <= self.longest else None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    delivery_id: int
+    subscriber_id: int
+    email: str
+    name: str | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    claim: Claim
+    attempt: Attempt
+
+
+@dataclass(frozen=True)
+class MessageIds:
+    """``<edition.subscriber.stamp@domain>``: unique, and the same when a message is retried.
+
+    A copy sent twice after a crash therefore carries the same Message-ID, which lets
+    mail clients fold the duplicates together. The database computes the same value
+    when it records the message as sent, so no per-row value travels back.
+    """
+
+    edition_id: int
+    stamp: str
+    domain: str
+
+    def for_subscriber(self, subscriber_id: int) -> str:
+        return f"<{self.edition_id}.{subscriber_id}.{self.stamp}@{self.domain}>"
+
+    def sql(self) -> ColumnElement[str]:
+        prefix = literal(f"<{self.edition_id}.")
+        suffix = literal(f".{self.stamp}@{self.domain}>")
+        return prefix + cast(Delivery.subscriber_id, String) + suffix
+
+
+@dataclass
+class RecordTally:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    bounced: int = 0
+
+
+class Ledger:
+    """The deliveries of one edition, seen by one sender (``owner``)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        edition_id: int,
+        *,
+        lease: timedelta,
+        retry: RetryPolicy,
+        message_ids: MessageIds,
+        owner: str | None = None,
+    ) -> None:
+        self._engine = engine
+        self._edition_id = edition_id
+        self._lease = lease
+        self._retry = retry
+        self._message_ids = message_ids
+        self.owner = owner or owner_identity()
+        self._postgres = engine.dialect.name == "postgresql"
+
+    def reclaim_abandoned(self) -> int:
+        """Put back rows whose owner is dead on this host (or is this very pid, reused).
+
+        Called before a sender starts: this process has claimed nothing yet, so rows
+        carrying its own identity were left by an earlier process that had the same pid
+        (common in containers, where every run is pid 1 or close to it).
+        """
+        host = socket.gethostname()
+        with self._engine.begin() as connection:
+            owners = connection.scalars(
+                select(Delivery.claimed_by)
+                .where(
+                    Delivery.edition_id == self._edition_id,
+                    Delivery.status == DeliveryStatus.SENDING,
+                )
+                .distinct()
+            ).all()
+            dead = [
+                owner
+                for owner in owners
+                if owner
+                and owner.rpartition(":")[0] == host
+                and (owner == self.owner or not _alive(owner))
+            ]
+            if not dead:
+                return 0
+            result = connection.execute(
+                update(_deliveries)
+                .where(
+                    Delivery.edition_id == self._edition_id,
+                    Delivery.status == DeliveryStatus.SENDING,
+                    Delivery.claimed_by.in_(dead),
+                )
+                .values(status=DeliveryStatus.QUEUED, claimed_at=None, claimed_by=None)
+            )
+            return int(result.rowcount)
+
+    def count_due(self) -> int:
+        """Rows a sender could take now: queued, deferred and due, or with a lapsed lease."""
+        now = utcnow()
+        with self._engine.connect() as connection:
+            return int(
+                connection.scalar(
+                    select(func.count())
+                    .select_from(_deliveries)
+                    .where(
+                        Delivery.edition_id == self._edition_id,
+                        or_(Delivery.status == DeliveryStatus.QUEUED, self._retry_due(now)),
+                    )
+                )
+                or 0
+            )
+
+    def _retry_due(self, now: datetime) -> ColumnElement[bool]:
+        """Deferred rows whose wait is over, and rows whose owner let the lease lapse."""
+        return or_(
+            and_(Delivery.status == DeliveryStatus.DEFERRED, Delivery.next_attempt_at <= now),
+            and_(
+                Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < now - self._lease
+            ),
+        )
+
+    def claim(self, limit: int) -> tuple[list[Claim], int]:
+        """Claim up to ``limit`` deliveries; returns them and how many were skipped.
+
+        Queued rows first (one index range); only when none are left, deferred rows that
+        are due and rows whose lease lapsed. Subscribers who are no longer active are
+        skipped here, at the last moment before sending, with one UPDATE.
+        """
+        now = utcnow()
+        with self._engine.begin() as connection:
+            if not self._edition_is_sending(connection):
+                return [], 0
+            ids = self._claim_where(
+                connection, Delivery.status == DeliveryStatus.QUEUED, limit, now
+            )
+            if not ids:
+                ids = self._claim_where(connection, self._retry_due(now), limit, now)
+            if not ids:
+                return [], 0
+            rows = connection.execute(
+                select(
+                    Delivery.id,
+                    Delivery.subscriber_id,
+                    Delivery.attempts,
+                    Subscriber.email,
+                    Subscriber.name,
+                    Subscriber.status,
+                )
+                .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                .where(Delivery.id.in_(ids))
+                .order_by(Delivery.id)
+            ).all()
+            claims: list[Claim] = []
+            inactive: list[int] = []
+            for delivery_id, subscriber_id, attempts, email, name, status in rows:
+                if status != SubscriberStatus.ACTIVE or email is None:
+                    inactive.append(delivery_id)
+                else:
+                    claims.append(Claim(delivery_id, subscriber_id, email, name, attempts))
+            if inactive:
+                connection.execute(
+                    update(_deliveries)
+                    .where(Delivery.id.in_(inactive))
+                    .values(
+                        status=DeliveryStatus.SKIPPED,
+                        claimed_at=None,
+                        claimed_by=None,
+                        last_reply=_NOT_ACTIVE_REPLY,
+                    )
+                )
+            return claims, len(inactive)
+
+    def _edition_is_sending(self, connection: Connection) -> bool:
+        status = connection.scalar(select(Edition.status).where(Edition.id == self._edition_id))
+        return status == EditionStatus.SENDING
+
+    def _claim_where(
+        self, connection: Connection, condition: ColumnElement[bool], limit: int, now: datetime
+    ) -> list[int]:
+        candidates = (
+            select(Delivery.id)
+            .where(Delivery.edition_id == self._edition_id, condition)
+            .limit(limit)
+        )
+        if self._postgres:
+            candidates = candidates.with_for_update(skip_locked=True)
+        result = connection.execute(
+            update(_deliveries)
+            .where(Delivery.id.in_(candidates.scalar_subquery()))
+            .values(status=DeliveryStatus.SENDING, claimed_at=now, claimed_by=self.owner)
+            .returning(Delivery.id)
+        )
+        return list(result.scalars())
+
+    def renew_lease(self) -> None:
+        """Keep our in-flight rows ours while a slow (throttled) send works through them."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(_deliveries)
+                .where(
+                    Delivery.edition_id == self._edition_id,
+                    Delivery.status == DeliveryStatus.SENDING,
+                    Delivery.claimed_by == self.owner,
+                )
+                .values(claimed_at=utcnow())
+            )
+
+    def release(self, claims: Sequence[Claim]) -> None:
+        """Give back claimed rows that were never tried (the relay became unreachable)."""
+        if not claims:
+            return
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(_deliveries)
+                .where(
+                    Delivery.id.in_([claim.delivery_id for claim in claims]),
+                    Delivery.status == DeliveryStatus.SENDING,
+                    Delivery.claimed_by == self.owner,
+                )
+                .values(status=DeliveryStatus.QUEUED, claimed_at=None, claimed_by=None)
+            )
+
+    def record(self, results: Sequence[Result]) -> RecordTally:
+        """Write a batch of outcomes: one UPDATE per outcome (and per retry step)."""
+        tally = RecordTally()
+        if not results:
+            return tally
+        now = utcnow()
+        sent: list[int] = []
+        # (status, attempts after this one, reply) -> delivery ids
+        unsent: dict[tuple[str, int, str], list[int]] = defaultdict(list)
+        bounced: list[Result] = []
+        for result in results:
+            outcome = result.attempt.outcome
+            if outcome == Outcome.SENT:
+                sent.append(result.claim.delivery_id)
+                continue
+            attempts = result.claim.attempts + 1
+            status: str = DeliveryStatus.FAILED
+            if outcome == Outcome.DEFERRED and self._retry.delay_after(attempts) is not None:
+                status = DeliveryStatus.DEFERRED
+            unsent[(status, attempts, result.attempt.reply)].append(result.claim.delivery_id)
+            if result.attempt.bounced:
+                bounced.append(result)
+        with self._engine.begin() as connection:
+            if sent:
+                connection.execute(
+                    update(_deliveries)
+                    .where(Delivery.id.in_(sent))
+                    .values(
+                        status=DeliveryStatus.SENT,
+                        attempts=Delivery.attempts + 1,
+                        sent_at=now,
+                        next_attempt_at=None,
+                        claimed_at=None,
+                        claimed_by=None,
+                        last_reply=None,
+                        message_id=self._message_ids.sql(),
+                    )
+                )
+                tally.sent = len(sent)
+            for (status, attempts, reply), ids in unsent.items():
+                delay = self._retry.delay_after(attempts)
+                connection.execute(
+                    update(_deliveries)
+                    .where(
+                        Delivery.id.in_(ids),
+                        Delivery.status == DeliveryStatus.SENDING,
+                        Delivery.claimed_by == self.owner,
+                    )
+                    .values(
+                        status=status,
+                        attempts=Delivery.attempts + 1,
+                        next_attempt_at=now + delay
+                        if status == DeliveryStatus.DEFERRED and delay
+                        else None,
+                        claimed_at=None,
+                        claimed_by=None,
+                        last_reply=reply[:1000],
+                    )
+                )
+                if status == DeliveryStatus.DEFERRED:
+                    tally.deferred += len(ids)
+                else:
+                    tally.failed += len(ids)
+            if bounced:
+                tally.bounced = self._mark_bounced(connection, bounced, now)
+        return tally
+
+    def _mark_bounced(
+        self, connection: Connection, bounced: Sequence[Result], now: datetime
+    ) -> int:
+        """The address does not exist: never mail it again, and say why in the event log."""
+        ids = [result.claim.subscriber_id for result in bounced]
+        still_active = set(
+            connection.scalars(
+                select(Subscriber.id).where(
+                    Subscriber.id.in_(ids), Subscriber.status == SubscriberStatus.ACTIVE
+                )
+            )
+        )
+        if not still_active:
+            return 0
+        connection.execute(
+            update(_subscribers)
+            .where(Subscriber.id.in_(still_active))
+            .values(status=SubscriberStatus.BOUNCED)
+        )
+        connection.execute(
+            insert(_events),
+            [
+                {
+                    "occurred_at": now,
+                    "kind": "bounce",
+                    "actor": "sender",
+                    "subscriber_id": result.claim.subscriber_id,
+                    "edition_id": self._edition_id,
+                    "detail": {"reply": result.attempt.reply},
+                }
+                for result in bounced
+                if result.claim.subscriber_id in still_active
+            ],
+        )
+        return len(still_active)
+
+
+def _alive(owner: str) -> bool:
+    pid = owner.rpartition(":")[2]
+    return not pid.isdigit() or _process_alive(int(pid))

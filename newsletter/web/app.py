@@ -1,0 +1,113 @@
+"""``create_app``: the web door for subscribers, an ASGI app served by uvicorn.
+
+It runs on its own (``newsletter web``) or inside ``newsletter run`` next to the scheduler;
+nothing is created at import time. Pages: unsubscribe (link and RFC 8058 one-click),
+sign-up with double opt-in, the archive, and ``/healthz`` for monitors. Every failure a
+subscriber can meet ends on a Dutch page that names no one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from ..config import Settings
+from ..store import Database
+from ..tokens import ExpiredTokenError, InvalidTokenError
+from .archive import ArchivePages
+from .confirmation import ConfirmationMailer
+from .context import PRIVATE, WebContext, route
+from .security import SECURITY_HEADERS, BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from .signup import SignupPages
+from .unsubscribe import UnsubscribePages
+
+logger = logging.getLogger("newsletter.web")
+
+HEALTH_TIMEOUT_SECONDS = 5.0
+_ERROR_KINDS = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+def create_app(
+    settings: Settings,
+    database: Database,
+    *,
+    mailer: ConfirmationMailer,
+    scheduler_alive: Callable[[], bool] | None = None,
+) -> Starlette:
+    """The app; ``mailer`` sends confirmation mails, ``scheduler_alive`` feeds ``/healthz``.
+
+    Without ``scheduler_alive`` (the web app on its own) the health answer has no
+    ``scheduler`` key at all, rather than claiming a scheduler that is not there.
+    """
+    context = WebContext.create(settings, database)
+    pages = context.pages
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse(pages.url("/archive"))
+
+    async def health(request: Request) -> Response:
+        body: dict[str, str] = {}
+        healthy = True
+        try:
+            await asyncio.wait_for(
+                run_in_threadpool(_ping, database), timeout=HEALTH_TIMEOUT_SECONDS
+            )
+            body["database"] = "ok"
+        except (SQLAlchemyError, TimeoutError) as exc:
+            logger.warning("health check: database unreachable: %s", exc)
+            body["database"] = "unreachable"
+            healthy = False
+        if scheduler_alive is not None:
+            alive = scheduler_alive()
+            body["scheduler"] = "ok" if alive else "not running"
+            healthy = healthy and alive
+        return JSONResponse(
+            body, status_code=200 if healthy else 503, headers={"Cache-Control": "no-store"}
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        kind = _ERROR_KINDS.get(exc.status_code, "bad_request")
+        return pages.error(kind, exc.status_code, headers=exc.headers)
+
+    async def invalid_link(request: Request, exc: Exception) -> Response:
+        return pages.error("invalid_link", 400, headers=PRIVATE)
+
+    async def expired_link(request: Request, exc: Exception) -> Response:
+        return pages.error("expired_link", 400, headers=PRIVATE)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # This answer comes from the outermost middleware, past the security headers one.
+        return pages.error("server_error", 500, headers=SECURITY_HEADERS)
+
+    return Starlette(
+        routes=[
+            route("/", get=home),
+            route("/healthz", get=health),
+            *UnsubscribePages(context).routes(),
+            *SignupPages(context, mailer).routes(),
+            *ArchivePages(context).routes(),
+        ],
+        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(BodySizeLimitMiddleware)],
+        exception_handlers={
+            HTTPException: http_error,
+            ExpiredTokenError: expired_link,
+            InvalidTokenError: invalid_link,
+            Exception: server_error,
+        },
+    )
+
+
+def _ping(database: Database) -> None:
+    with database.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

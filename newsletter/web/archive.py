@@ -1,0 +1,119 @@
+"""The public archive: every edition that went out, readable as a web page.
+
+The "Bekijk in je browser" link of every email points at ``/archive/{slug}``, so the page
+must show the email exactly as sent, but to anyone who has the link: it is rendered for a
+neutral reader (plain "Hoi,", no address) and its "Afmelden" link becomes "Aanmelden",
+pointing at the sign-up form, since a public page can hold nobody's unsubscribe token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from ..models import Edition, EditionStatus
+from ..models import Post as PostRow
+from ..queue import document
+from ..render import UNSUBSCRIBE_PLACEHOLDER, Recipient, personalise, render_edition
+from .context import WebContext, route
+
+PUBLISHED = (EditionStatus.SENT, EditionStatus.SENDING)
+_CACHE_SIZE = 16
+_UNSUBSCRIBE_LINK = re.compile(
+    r'(<a\b[^>]*?href=")' + UNSUBSCRIBE_PLACEHOLDER + r'("[^>]*>).*?(</a>)', re.DOTALL
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveEntry:
+    slug: str
+    title: str
+    sent_at: datetime
+
+
+def published_editions(session: Session) -> list[ArchiveEntry]:
+    """Posts that went out (or are going out now), newest first, one entry per post."""
+    sent_at = func.max(func.coalesce(Edition.finished_at, Edition.started_at, Edition.created_at))
+    rows = session.execute(
+        select(PostRow.slug, PostRow.title, sent_at)
+        .join(Edition, Edition.post_id == PostRow.id)
+        .where(Edition.status.in_(PUBLISHED))
+        .group_by(PostRow.id, PostRow.slug, PostRow.title)
+        .order_by(sent_at.desc(), PostRow.id.desc())
+    )
+    return [ArchiveEntry(slug, title, when) for slug, title, when in rows]
+
+
+def published_post(session: Session, slug: str) -> PostRow | None:
+    """The post behind ``slug`` if an edition of it went out; unsent posts stay private."""
+    went_out = select(Edition.id).where(
+        Edition.post_id == PostRow.id, Edition.status.in_(PUBLISHED)
+    )
+    return session.scalars(
+        select(PostRow).where(PostRow.slug == slug, went_out.exists())
+    ).one_or_none()
+
+
+class ArchivePages:
+    def __init__(self, context: WebContext) -> None:
+        self.context = context
+        # Rendering inlines CSS with premailer; keep the last few pages, keyed by content.
+        self._rendered: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def routes(self) -> list[Route]:
+        return [route("/archive", get=self.index), route("/archive/{slug}", get=self.edition)]
+
+    async def index(self, request: Request) -> Response:
+        entries = await self.context.run(published_editions)
+        return self.context.pages.render("archive.html", entries=entries)
+
+    async def edition(self, request: Request) -> Response:
+        slug = request.path_params["slug"]
+        post = await self.context.run(lambda session: published_post(session, slug))
+        if post is None:
+            raise HTTPException(status_code=404)
+        return HTMLResponse(await run_in_threadpool(self._page, post))
+
+    def _page(self, post: PostRow) -> str:
+        key = (post.slug, post.content_hash)
+        with self._lock:
+            if key in self._rendered:
+                return self._rendered[key]
+        html = self._render(post)
+        with self._lock:
+            if len(self._rendered) >= _CACHE_SIZE:
+                self._rendered.pop(next(iter(self._rendered)))
+            self._rendered[key] = html
+        return html
+
+    def _render(self, post: PostRow) -> str:
+        edition = render_edition(document(post), self.context.settings)
+        subscribe_url = self.context.absolute_url("/subscribe")
+        subscribe_link = _UNSUBSCRIBE_LINK.sub(
+            lambda link: f"{link[1]}{html.escape(subscribe_url)}{link[2]}Aanmelden{link[3]}",
+            edition.html,
+        )
+        public = dataclasses.replace(edition, html=subscribe_link)
+        # Anything the pattern missed still gets the sign-up URL, never a token.
+        reader = Recipient(
+            email="",
+            name=None,
+            unsubscribe_url=subscribe_url,
+            browser_url=self.context.absolute_url(f"/archive/{quote(post.slug, safe='')}"),
+        )
+        page, _text = personalise(public, reader)
+        return page

@@ -1,0 +1,83 @@
+"""What every group of pages shares: settings, database, templates and the signing key."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..config import Settings
+from ..errors import ConfigError
+from ..store import Database
+from ..tokens import TokenPurpose, make_token, read_token
+from .pages import Pages
+
+T = TypeVar("T")
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+# Pages reached through a personal token are nobody's to keep: not in a shared cache, not
+# in the browser's back-forward history of a library computer.
+PRIVATE = {"Cache-Control": "no-store"}
+
+
+def signing_secret(settings: Settings) -> str:
+    """The key that checks every token; without it no link could be trusted, so stop early."""
+    if settings.secret_key is None or not settings.secret_key.reveal():
+        raise ConfigError(
+            "the web pages and the inbound listener need the secret key to check links: "
+            "set NEWSLETTER_SECRET_KEY or newsletter.secret_key_file"
+        )
+    return settings.secret_key.reveal()
+
+
+@dataclass(frozen=True)
+class WebContext:
+    settings: Settings
+    database: Database
+    pages: Pages
+    secret: str
+
+    @classmethod
+    def create(cls, settings: Settings, database: Database) -> WebContext:
+        return cls(settings, database, Pages(settings), signing_secret(settings))
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """One unit of work in a worker thread: SQLAlchemy sessions here are synchronous."""
+
+        def in_session() -> T:
+            with self.database.session() as session:
+                return work(session)
+
+        return await run_in_threadpool(in_session)
+
+    def subscriber_id(self, purpose: TokenPurpose, token: str, max_age: int | None = None) -> int:
+        """The subscriber a token names; raises ``InvalidTokenError`` (a Dutch 400 page)."""
+        return read_token(self.secret, purpose, token, max_age=max_age)
+
+    def token(self, purpose: TokenPurpose, subscriber_id: int) -> str:
+        return make_token(self.secret, purpose, subscriber_id)
+
+    def absolute_url(self, path: str) -> str:
+        """A link for a mail: it leaves the site, so it starts with the public base URL."""
+        return self.settings.newsletter.base_url.rstrip("/") + path
+
+
+def route(path: str, **endpoints: Endpoint) -> Route:
+    """One route per path with an endpoint per method (``get=..., post=...``).
+
+    Separate routes for one path would make a 405 list only the first route's methods in
+    its Allow header. HEAD is answered by the GET endpoint.
+    """
+    by_method = {method.upper(): endpoint for method, endpoint in endpoints.items()}
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await by_method[method](request)
+
+    return Route(path, dispatch, methods=list(by_method))

@@ -1,0 +1,109 @@
+"""The ``mailto:`` half of List-Unsubscribe: an SMTP listener that unsubscribes by mail.
+
+Every edition's List-Unsubscribe header offers ``mailto:{from_address}?subject=unsubscribe-TOKEN``
+next to the https link; some mail clients only use the mailto variant. The relay that
+receives mail for ``from_address`` hands those messages to this listener, which reads the
+token from the subject (or, when a client drops the subject, from the body) and unsubscribes
+that subscriber (source ``mailto``).
+
+Replies: a message with a genuine or a forged token is accepted (250) either way, so the
+listener tells a prober nothing and causes no bounce. A message without any token is
+refused (550): it is a person writing, and the bounce tells them this address reads no mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from ..config import Settings
+from ..errors import ConfigError
+from ..store import Database
+from ..tokens import InvalidTokenError, read_token
+from . import subscriptions
+from .context import signing_secret
+
+logger = logging.getLogger("newsletter.web.inbound")
+
+# Unsubscribe requests are a few kilobytes; nothing legitimate comes near this.
+MAX_MESSAGE_BYTES = 256 * 1024
+_TOKEN = re.compile(r"unsubscribe-([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
+
+
+def find_token(message: EmailMessage) -> str | None:
+    """The token after ``unsubscribe-`` in the subject, else in the first text part."""
+    match = _TOKEN.search(str(message.get("Subject", "")))
+    if match is None:
+        body = message.get_body(preferencelist=("plain", "html"))
+        if body is not None:
+            match = _TOKEN.search(body.get_content())
+    return match[1] if match else None
+
+
+class UnsubscribeByMail:
+    """aiosmtpd handler: accepts mail for the list address only and acts on its token."""
+
+    def __init__(self, settings: Settings, database: Database, secret: str) -> None:
+        self.address = settings.newsletter.from_address.lower()
+        self.database = database
+        self.secret = secret
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.lower() != self.address:
+            return "550 5.1.1 this server only takes unsubscribe requests for the list"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        token = find_token(message)
+        if token is None:
+            return "550 5.7.1 no unsubscribe request found; this address reads no mail"
+        try:
+            subscriber_id = read_token(self.secret, "unsubscribe", token)
+        except InvalidTokenError:
+            logger.warning("mailto unsubscribe with an invalid token from %s", session.peer)
+            return "250 OK"
+        await asyncio.to_thread(self._unsubscribe, subscriber_id)
+        return "250 OK"
+
+    def _unsubscribe(self, subscriber_id: int) -> None:
+        with self.database.session() as session:
+            subscriptions.unsubscribe_by_link(session, subscriber_id, "mailto")
+        logger.info("subscriber %d unsubscribed by mail", subscriber_id)
+
+
+class InboundController(Controller):
+    """aiosmtpd's threaded controller, also on port 0: ``port`` is the bound one after start."""
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        return self._bind()
+
+    async def _bind(self) -> asyncio.AbstractServer:
+        server = await super()._create_server()
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
+        return server
+
+
+def build_inbound_controller(settings: Settings, database: Database) -> InboundController:
+    """The listener for ``[inbound]``; call ``start()`` and ``stop()`` on it."""
+    if not 0 <= settings.inbound.port <= 65535:
+        raise ConfigError("inbound.port must be between 0 and 65535")
+    handler = UnsubscribeByMail(settings, database, signing_secret(settings))
+    return InboundController(
+        handler,
+        hostname=settings.inbound.host,
+        port=settings.inbound.port,
+        data_size_limit=MAX_MESSAGE_BYTES,
+    )

@@ -1,0 +1,221 @@
+"""Joining the list: the sign-up form (HTML or JSON) and the double opt-in confirmation.
+
+The answer to a sign-up never tells whether the address is new, pending, active or opted
+out: the same page (or JSON) comes back for all of them, and the confirmation mail goes out
+after the response, so not even its timing shows. Only the confirm link, which proves that
+the person reads that mailbox, changes anyone's status.
+
+Abuse guards: a per-IP sliding window (a 429 page), a per-address cap on confirmation mails
+(so nobody can mail-bomb someone through the form), and a honeypot field that bots fill in
+and people never see (filled in: pretend success, do nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import InputError
+from ..models import utcnow
+from ..subscribers import clean_name, normalise_address
+from . import subscriptions
+from .confirmation import CONFIRM_MAX_AGE_DAYS, ConfirmationMailer, build_confirmation_message
+from .context import PRIVATE, WebContext, route
+from .ratelimit import SlidingWindowLimiter
+from .subscriptions import SignupRequest
+
+logger = logging.getLogger("newsletter.web")
+
+CONFIRM_MAX_AGE = CONFIRM_MAX_AGE_DAYS * 24 * 60 * 60
+HONEYPOT_FIELD = "website"
+SIGNUPS_PER_IP_PER_MINUTE = 5
+CONFIRMATIONS_PER_ADDRESS_PER_HOUR = 3
+# The blog's sign-up box lives on another origin; no cookies are involved, so any origin
+# may read the JSON answer.
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+# JSON answers carry a code for the blog's script and a Dutch sentence it can show as is.
+_JSON_MESSAGES = {
+    "ok": "Bijna klaar: check je inbox en bevestig je aanmelding.",
+    "invalid_email": "Dit e-mailadres lijkt niet te kloppen. Kijk je het nog even na?",
+    "invalid_name": "Deze naam is te lang. Een voornaam is genoeg.",
+    "bad_request": "Dit verzoek kon niet worden gelezen.",
+    "rate_limited": "Even rustig aan: probeer het over een minuut opnieuw.",
+}
+
+
+@dataclass(frozen=True)
+class _SignupForm:
+    email: str
+    name: str
+    honeypot: str
+
+
+class SignupPages:
+    def __init__(
+        self,
+        context: WebContext,
+        mailer: ConfirmationMailer,
+        *,
+        per_ip: SlidingWindowLimiter | None = None,
+        per_address: SlidingWindowLimiter | None = None,
+    ) -> None:
+        self.context = context
+        self.mailer = mailer
+        self.per_ip = per_ip or SlidingWindowLimiter(SIGNUPS_PER_IP_PER_MINUTE, 60)
+        self.per_address = per_address or SlidingWindowLimiter(
+            CONFIRMATIONS_PER_ADDRESS_PER_HOUR, 3600
+        )
+
+    def routes(self) -> list[Route]:
+        return [
+            route("/subscribe", get=self.form, post=self.subscribe, options=self.preflight),
+            route("/confirm/{token:path}", get=self.show_confirm, post=self.confirm),
+        ]
+
+    async def form(self, request: Request) -> Response:
+        return self.context.pages.render("subscribe.html", error=None, email="", name="")
+
+    async def preflight(self, request: Request) -> Response:
+        """CORS preflight for the blog's script posting JSON from its own origin."""
+        return Response(
+            status_code=204,
+            headers={
+                **CORS,
+                "Access-Control-Allow-Methods": "POST",
+                "Access-Control-Allow-Headers": "Content-Type",
+                "Access-Control-Max-Age": "86400",
+            },
+        )
+
+    async def subscribe(self, request: Request) -> Response:
+        is_json = request.headers.get("content-type", "").startswith("application/json")
+        answer_json = is_json or "application/json" in request.headers.get("accept", "")
+        client = request.client.host if request.client else "unknown"
+        if not self.per_ip.allow(client):
+            return self._refuse("rate_limited", 429, answer_json, headers={"Retry-After": "60"})
+        submitted = await (_read_json(request) if is_json else _read_form(request))
+        if submitted is None:
+            return self._refuse("bad_request", 400, answer_json)
+        if submitted.honeypot:
+            return self._accepted(answer_json, background=None)
+        try:
+            address = normalise_address(submitted.email)
+        except InputError:
+            return self._refuse("invalid_email", 400, answer_json, submitted)
+        try:
+            name = clean_name(submitted.name)
+        except InputError:
+            return self._refuse("invalid_name", 400, answer_json, submitted)
+
+        def record(session: Session) -> SignupRequest:
+            return subscriptions.request_signup(session, address, name)
+
+        try:
+            signup = await self.context.run(record)
+        except IntegrityError:
+            # Two sign-ups for one new address at the same moment: the other one created it.
+            signup = await self.context.run(record)
+        if not (signup.send_confirmation and self.per_address.allow(address)):
+            return self._accepted(answer_json, background=None)
+        return self._accepted(answer_json, BackgroundTask(self._send_confirmation, signup))
+
+    async def show_confirm(self, request: Request) -> Response:
+        """The page behind the mailed link: one button. A GET never confirms (scanners)."""
+        token = request.path_params["token"]
+        subscriber_id = self.context.subscriber_id("confirm", token, max_age=CONFIRM_MAX_AGE)
+        found = await self.context.run(lambda session: subscriptions.view(session, subscriber_id))
+        if found is None:
+            return self.context.pages.error("invalid_link", 400)
+        return self.context.pages.render(
+            "confirm.html", headers=PRIVATE, subscriber=found, token=token
+        )
+
+    async def confirm(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        subscriber_id = self.context.subscriber_id("confirm", token, max_age=CONFIRM_MAX_AGE)
+        found = await self.context.run(
+            lambda session: subscriptions.confirm(session, subscriber_id)
+        )
+        if found is None:
+            return self.context.pages.error("invalid_link", 400)
+        return self.context.pages.render("confirmed.html", headers=PRIVATE, subscriber=found)
+
+    async def _send_confirmation(self, signup: SignupRequest) -> None:
+        """Runs after the response went out; a failure is logged, the person can try again."""
+        token = self.context.token("confirm", signup.subscriber_id)
+        message = build_confirmation_message(
+            self.context.settings,
+            address=signup.address,
+            name=signup.name,
+            confirm_url=self.context.absolute_url(f"/confirm/{token}"),
+            now=utcnow(),
+        )
+        try:
+            await self.mailer(
+                message,
+                sender=self.context.settings.newsletter.from_address,
+                recipient=signup.address,
+            )
+        except Exception:
+            logger.exception(
+                "could not send the confirmation mail to subscriber %d", signup.subscriber_id
+            )
+
+    def _accepted(self, answer_json: bool, background: BackgroundTask | None) -> Response:
+        if answer_json:
+            body = {"ok": True, "code": "ok", "message": _JSON_MESSAGES["ok"]}
+            return JSONResponse(body, headers=CORS, background=background)
+        return self.context.pages.render("check_inbox.html", background=background)
+
+    def _refuse(
+        self,
+        code: str,
+        status_code: int,
+        answer_json: bool,
+        submitted: _SignupForm | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        headers = {**CORS, **(headers or {})}
+        if answer_json:
+            body = {"ok": False, "code": code, "message": _JSON_MESSAGES[code]}
+            return JSONResponse(body, status_code=status_code, headers=headers)
+        if code in ("invalid_email", "invalid_name"):
+            return self.context.pages.render(
+                "subscribe.html",
+                status_code=status_code,
+                error=code,
+                email=submitted.email if submitted else "",
+                name=submitted.name if submitted else "",
+            )
+        return self.context.pages.error(code, status_code, headers=headers)
+
+
+async def _read_form(request: Request) -> _SignupForm | None:
+    return _signup_form(await request.form(max_files=0, max_fields=10))
+
+
+async def _read_json(request: Request) -> _SignupForm | None:
+    try:
+        document = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return _signup_form(document) if isinstance(document, dict) else None
+
+
+def _signup_form(fields: FormData | dict[str, object]) -> _SignupForm | None:
+    values = {key: fields.get(key) or "" for key in ("email", "name", HONEYPOT_FIELD)}
+    if not all(isinstance(value, str) for value in values.values()):
+        return None
+    return _SignupForm(
+        email=str(values["email"]), name=str(values["name"]), honeypot=str(values[HONEYPOT_FIELD])
+    )

@@ -1,0 +1,158 @@
+"""What a subscriber can do to their own subscription from a link: the state changes.
+
+These are plain functions on a :class:`Session`, kept apart from HTTP so the web pages and
+the inbound mail listener share them and tests can call them directly. Every change writes
+an event; asking for a state one is already in changes nothing (links get clicked twice,
+scanners replay them, providers retry one-click POSTs).
+
+Only a confirmed sign-up brings someone back who unsubscribed, bounced or complained: a
+sign-up request alone never changes their status (anyone can type any address into a form).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Subscriber, SubscriberStatus, utcnow
+from ..subscribers import OPTED_OUT, find, forget_salt, forgotten_hash, record_event, unsubscribe
+
+WEB_ACTOR = "web"
+
+UnsubscribeSource = Literal["link", "one-click", "mailto"]
+ResubscribeOutcome = Literal["resubscribed", "already active", "sign up again"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberView:
+    """What a page may show about the person holding a link: never the full address."""
+
+    masked_address: str
+    status: str
+
+    @property
+    def opted_out(self) -> bool:
+        return self.status in OPTED_OUT
+
+
+@dataclass(frozen=True, slots=True)
+class SignupRequest:
+    """The result of a sign-up: whom to send a confirmation mail to, if anyone."""
+
+    subscriber_id: int
+    address: str
+    name: str | None
+    send_confirmation: bool
+
+
+def mask_address(address: str) -> str:
+    """``anna@example.nl`` becomes ``a•••@example.nl``: recognisable to its owner only."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+def _known(session: Session, subscriber_id: int) -> Subscriber | None:
+    """The subscriber a genuine token names, or None when they were forgotten (erased)."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.email is None:
+        return None
+    return subscriber
+
+
+def _view(subscriber: Subscriber) -> SubscriberView:
+    assert subscriber.email is not None
+    return SubscriberView(mask_address(subscriber.email), subscriber.status)
+
+
+def view(session: Session, subscriber_id: int) -> SubscriberView | None:
+    """Read-only: what a GET page shows. None for a forgotten subscriber."""
+    subscriber = _known(session, subscriber_id)
+    return _view(subscriber) if subscriber else None
+
+
+def unsubscribe_by_link(
+    session: Session, subscriber_id: int, source: UnsubscribeSource
+) -> SubscriberView | None:
+    """Unsubscribe at once; someone who bounced or complained keeps that stronger status."""
+    subscriber = _known(session, subscriber_id)
+    if subscriber is None:
+        return None
+    if subscriber.status not in OPTED_OUT:
+        unsubscribe(session, subscriber, source)
+    return _view(subscriber)
+
+
+def resubscribe(session: Session, subscriber_id: int) -> ResubscribeOutcome:
+    """Undo an unsubscribe from the page right after it ("Toch weer aanmelden").
+
+    Only an *unsubscribed* person comes back this way: a bounced address is not fixed by a
+    click, a complaint is not taken back by one, and a pending sign-up needs its confirm link.
+    """
+    subscriber = _known(session, subscriber_id)
+    if subscriber is None:
+        return "sign up again"
+    if subscriber.status == SubscriberStatus.ACTIVE:
+        return "already active"
+    if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
+        return "sign up again"
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.unsubscribed_at = None
+    subscriber.unsubscribe_source = None
+    record_event(session, "resubscribe", WEB_ACTOR, subscriber.id)
+    return "resubscribed"
+
+
+def request_signup(session: Session, address: str, name: str | None) -> SignupRequest:
+    """Record a sign-up from the form; ``address`` is already normalised.
+
+    New address: a pending subscriber. Pending or opted out: unchanged, the mail is sent
+    (again). Active: unchanged, no mail. The caller answers all four the same way.
+    """
+    subscriber = find(session, address)
+    if subscriber is None:
+        subscriber = Subscriber(
+            email=address, name=name, status=SubscriberStatus.PENDING, created_at=utcnow()
+        )
+        session.add(subscriber)
+        session.flush()
+        record_event(session, "signup", WEB_ACTOR, subscriber.id)
+    return SignupRequest(
+        subscriber_id=subscriber.id,
+        address=address,
+        name=subscriber.name,
+        send_confirmation=subscriber.status != SubscriberStatus.ACTIVE,
+    )
+
+
+def confirm(session: Session, subscriber_id: int) -> SubscriberView | None:
+    """Activate a confirmed sign-up; the one way back for someone who had opted out."""
+    subscriber = _known(session, subscriber_id)
+    if subscriber is None:
+        return None
+    if subscriber.status != SubscriberStatus.ACTIVE:
+        returning = subscriber.status in OPTED_OUT
+        subscriber.status = SubscriberStatus.ACTIVE
+        subscriber.confirmed_at = utcnow()
+        subscriber.unsubscribed_at = None
+        subscriber.unsubscribe_source = None
+        detail = {"returning": True} if returning else {}
+        record_event(session, "confirm", WEB_ACTOR, subscriber.id, **detail)
+        _release_forgotten_twin(session, subscriber)
+    return _view(subscriber)
+
+
+def _release_forgotten_twin(session: Session, subscriber: Subscriber) -> None:
+    """A person who was erased and has now confirmed again frees their old erased row's hash.
+
+    Otherwise erasing them a second time would collide with the first erasure's hash.
+    """
+    assert subscriber.email is not None
+    digest = forgotten_hash(forget_salt(session), subscriber.email)
+    twin = session.scalars(
+        select(Subscriber).where(Subscriber.forgotten_hash == digest)
+    ).one_or_none()
+    if twin is not None:
+        twin.forgotten_hash = None

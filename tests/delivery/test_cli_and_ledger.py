@@ -1,0 +1,174 @@
+"""The CLI door (send, editions, deliveries) and the ledger's lease rules."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select, update
+
+from newsletter import queue
+from newsletter.cli import cli
+from newsletter.delivery import editions
+from newsletter.delivery.engine import message_ids, retry_policy
+from newsletter.delivery.ledger import Ledger
+from newsletter.models import Delivery, Edition, utcnow
+from newsletter.store import Database, open_database
+
+from .conftest import SECRET, SENDER, SmtpServer, add_post, add_subscribers, make_settings
+
+
+@pytest.fixture
+def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Invoke ``newsletter`` with a config for this database; SMTP port set per test."""
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", SECRET)
+    config = tmp_path / "newsletter.toml"
+
+    def invoke(*args: str, smtp_port: int | None = None, input: str | None = None):
+        smtp = (
+            f'transport = "smtp"\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
+            if smtp_port
+            else f'transport = "maildir"\nmaildir = "{tmp_path / "outbox"}"\n'
+        )
+        config.write_text(
+            f'[newsletter]\nfrom_address = "{SENDER}"\n'
+            f'[database]\nurl = "{database_url}"\n[smtp]\n{smtp}',
+            encoding="utf-8",
+        )
+        return CliRunner().invoke(cli, ["--config", str(config), *args], input=input)
+
+    return invoke
+
+
+def _rows(database: Database) -> tuple[int, int]:
+    with database.session() as session:
+        return (
+            session.scalar(select(func.count()).select_from(Edition)) or 0,
+            session.scalar(select(func.count()).select_from(Delivery)) or 0,
+        )
+
+
+def test_dry_run_and_test_copy_write_nothing(database, run, smtp_server: SmtpServer):
+    add_subscribers(database, 3)
+    slug = add_post(database)
+    result = run("send", slug, "--dry-run", smtp_port=smtp_server.port)
+    assert result.exit_code == 0, result.output
+    assert "recipients: 3" in result.output and "bytes" in result.output
+    result = run("send", "--next", "--to", "gerrit@voorbeeld.nl", smtp_port=smtp_server.port)
+    assert result.exit_code == 0, result.output
+    assert _rows(database) == (0, 0)
+    ((address, raw),) = smtp_server.handler.messages
+    assert address == "gerrit@voorbeeld.nl" and b"Subject: [TEST] Rust vinden" in raw
+
+
+def test_confirmation_is_asked_and_no_means_no(database, run, smtp_server: SmtpServer):
+    add_subscribers(database, 3)
+    slug = add_post(database)
+    result = run("send", slug, input="n\n", smtp_port=smtp_server.port)
+    assert "Rust vinden in een drukke week" in result.output and "3 subscribers" in result.output
+    assert result.exit_code != 0 and _rows(database) == (0, 0)
+    result = run("send", slug, "--json", input="y\n", smtp_port=smtp_server.port)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output[result.output.index("{") :])
+    assert summary["sent"] == 3 and summary["status"] == "sent"
+    again = run("send", slug, "--yes", smtp_port=smtp_server.port)
+    assert again.exit_code == 1 and "--force" in again.output
+    assert "Traceback" not in again.output
+
+
+def test_editions_and_deliveries_commands(database, run):
+    add_subscribers(database, 4)
+    slug = add_post(database)
+    assert run("send", slug, "--yes").exit_code == 0  # maildir transport
+    listed = json.loads(run("editions", "list", "--json").output)
+    assert listed[0]["id"] == 1 and listed[0]["post"] == slug and listed[0]["status"] == "sent"
+    assert listed[0]["counts"]["sent"] == 4
+    shown = json.loads(run("editions", "show", "1", "--json").output)
+    assert shown["recipients"] == 4
+    rows = json.loads(run("deliveries", "1", "--json").output)
+    assert {tuple(sorted(row)) >= ("attempts", "email", "last_reply", "status") for row in rows}
+    assert {row["status"] for row in rows} == {"sent"} and {row["attempts"] for row in rows} == {1}
+    assert json.loads(run("deliveries", "1", "--status", "failed", "--json").output) == []
+    missing = run("editions", "show", "99")
+    assert missing.exit_code == 1 and missing.output.startswith("error: no edition 99")
+    cancel = run("editions", "cancel", "1")
+    assert cancel.exit_code == 1 and "nothing to cancel" in cancel.output
+
+
+def test_maildir_holds_one_file_per_subscriber(database, run, tmp_path: Path):
+    addresses = add_subscribers(database, 5)
+    slug = add_post(database)
+    assert run("send", slug, "--yes").exit_code == 0
+    box = mailbox.Maildir(tmp_path / "outbox", create=False)
+    assert sorted(message["To"].split("<")[-1].rstrip(">") for message in box) == sorted(addresses)
+
+
+def test_cancel_then_resume_sends_nothing(database, run):
+    add_subscribers(database, 4)
+    slug = add_post(database)
+    with database.session() as session:
+        edition_id = editions.create_edition(session, queue.get(session, slug), "Rust")
+    result = run("editions", "cancel", str(edition_id))
+    assert result.exit_code == 0 and "4 unsent messages skipped" in result.output
+    resumed = run("send", "--resume", str(edition_id))
+    assert resumed.exit_code == 1 and "cancelled" in resumed.output
+
+
+def test_resume_retries_due_deferrals(database, run, smtp_server: SmtpServer):
+    add_subscribers(database, 3)
+    slug = add_post(database)
+    with database.session() as session:
+        edition_id = editions.create_edition(session, queue.get(session, slug), "Rust")
+        session.execute(
+            update(Delivery).values(status="deferred", attempts=1, next_attempt_at=utcnow())
+        )
+    result = run("send", "--resume", str(edition_id), smtp_port=smtp_server.port)
+    assert result.exit_code == 0, result.output
+    assert "sent 3" in result.output and smtp_server.handler.count() == 3
+
+
+def _ledger(database: Database, edition_id: int, owner: str, lease_minutes: float = 10) -> Ledger:
+    settings = make_settings()
+    with database.session() as session:
+        created = editions.get_edition(session, edition_id).created_at
+    return Ledger(
+        database.engine,
+        edition_id,
+        lease=timedelta(minutes=lease_minutes),
+        retry=retry_policy(settings),
+        message_ids=message_ids(settings, edition_id, created),
+        owner=owner,
+    )
+
+
+def test_leases_expire_and_dead_owners_are_reclaimed(database_url: str):
+    database = open_database(database_url)
+    add_subscribers(database, 10)
+    slug = add_post(database)
+    with database.session() as session:
+        edition_id = editions.create_edition(session, queue.get(session, slug), "Rust")
+        editions.start_sending(session, edition_id)
+    import socket
+
+    host = socket.gethostname()
+    first = _ledger(database, edition_id, f"{host}:999999999")  # no such pid
+    claims, _ = first.claim(4)
+    assert len(claims) == 4
+    other_host = _ledger(database, edition_id, "elders:1")
+    assert len(other_host.claim(4)[0]) == 4
+    second = _ledger(database, edition_id, f"{host}:1")  # pid 1 is alive
+    assert second.reclaim_abandoned() == 4  # the dead local owner's rows, not elders:1's
+    assert len(second.claim(10)[0]) == 6  # 2 never claimed + 4 reclaimed
+    assert second.claim(10)[0] == []
+    with database.session() as session:  # elders:1 lets its lease lapse
+        session.execute(
+            update(Delivery)
+            .where(Delivery.claimed_by == "elders:1")
+            .values(claimed_at=utcnow() - timedelta(minutes=11))
+        )
+    assert len(second.claim(10)[0]) == 4
+    database.dispose()

@@ -1,0 +1,179 @@
+"""The spliced message: identical to build_message's, valid headers, DKIM that verifies."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dkim
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from newsletter.config import DkimSection, Secret, Settings
+from newsletter.delivery.compose import Composer, without_boundary
+from newsletter.delivery.ledger import MessageIds
+from newsletter.delivery.smtp import dot_stuff
+from newsletter.render import render_edition
+
+from .conftest import make_settings, small_post
+
+NOW = datetime(2026, 11, 30, 7, 0, 12, tzinfo=UTC)
+CHECKS = Path("/work/shared/checks")
+NAMES = [
+    None,
+    "Piet",
+    "Anne-Marie de Vries",
+    "José Müller",
+    "Jansen, Piet",
+    'Kees "de Kat" Smit',
+    "=?utf-8?q?nep?=",
+    "Zoë van der Tëst " * 12,
+    "李小龙",
+    "O'Brien",
+]
+
+
+def _composer(settings: Settings | None = None) -> Composer:
+    settings = settings or make_settings()
+    edition = render_edition(small_post(), settings)
+    return Composer(edition, settings, MessageIds(7, "20261130070000", "gerritvanderheide.com"))
+
+
+@pytest.fixture(scope="module")
+def composer() -> Composer:
+    return _composer()
+
+
+def _spliced_and_built(composer: Composer, name: str | None, address: str) -> tuple[bytes, bytes]:
+    recipient = composer.recipient(42, address, name)
+    spliced = composer.compose(recipient, 42, now=NOW)
+    built = composer.build(recipient, now=NOW, message_id=composer.message_ids.for_subscriber(42))
+    return spliced, built
+
+
+def test_the_edition_is_spliced(composer: Composer):
+    assert composer.spliced
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_spliced_equals_built(composer: Composer, name: str | None):
+    spliced, built = _spliced_and_built(composer, name, "lezer@voorbeeld.nl")
+    assert without_boundary(spliced) == without_boundary(built)
+    ours, theirs = (
+        email.message_from_bytes(m, policy=email.policy.default) for m in (spliced, built)
+    )
+    for header in ("To", "Subject", "List-Unsubscribe", "Message-ID", "Date"):
+        assert ours[header] == theirs[header]
+    for part_ours, part_theirs in zip(ours.iter_parts(), theirs.iter_parts(), strict=True):
+        assert part_ours.get_content() == part_theirs.get_content()
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(name=st.one_of(st.none(), st.text(min_size=1, max_size=80)))
+def test_spliced_equals_built_for_any_name(name: str | None):
+    composer = _CACHED.setdefault("composer", _composer())
+    spliced, built = _spliced_and_built(composer, name, "lezer@voorbeeld.nl")
+    assert without_boundary(spliced) == without_boundary(built)
+
+
+_CACHED: dict[str, Composer] = {}
+
+
+def test_headers_of_a_spliced_message(composer: Composer):
+    spliced, _ = _spliced_and_built(composer, "José Müller", "jose@voorbeeld.nl")
+    head = spliced.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    unsubscribe = re.search(r"^List-Unsubscribe: (.*)$", head, re.MULTILINE)
+    assert unsubscribe and "=?" not in unsubscribe.group(1)
+    assert unsubscribe.group(1).startswith(
+        "<https://nieuwsbrief.gerritvanderheide.com/unsubscribe/"
+    )
+    assert "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in head
+    assert "\r\nMessage-ID: <7.42.20261130070000@gerritvanderheide.com>\r\n" in head
+    assert "\r\nDate: Mon, 30 Nov 2026 07:00:12 +0000\r\n" in head
+    message = email.message_from_bytes(spliced, policy=email.policy.default)
+    assert message["To"].addresses[0].display_name == "José Müller"
+    assert message.get_content_type() == "multipart/alternative"
+    for line in spliced.split(b"\r\n"):
+        assert len(line) <= 998
+    body = spliced.split(b"\r\n\r\n", 1)[1]
+    assert max(len(line) for line in body.split(b"\r\n")) <= 78
+
+
+def test_shared_header_checks_pass(composer: Composer, tmp_path: Path):
+    """The offline bulk-sender checks of /work/shared/checks, run from a copy."""
+    if not (CHECKS / "headers.py").exists():
+        pytest.skip("shared checks not available")
+    checks = Path(
+        shutil.copytree(CHECKS, tmp_path / "checks", ignore=shutil.ignore_patterns("node"))
+    )
+    spliced, _ = _spliced_and_built(composer, "Piet", "piet@voorbeeld.nl")
+    sample = tmp_path / "spliced.eml"
+    sample.write_bytes(spliced)
+    result = subprocess.run(
+        [sys.executable, str(checks / "headers.py"), str(sample)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 failed" in result.stdout.strip().splitlines()[-1]
+
+
+def test_dot_stuffing_doubles_leading_dots_only():
+    assert dot_stuff(b".a\r\nb\r\n..c\r\n") == b"..a\r\nb\r\n...c\r\n.\r\n"
+    assert dot_stuff(b"a") == b"a\r\n.\r\n"
+
+
+def test_dkim_signature_verifies(tmp_path: Path):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test key")
+    key_file = tmp_path / "dkim.pem"
+    subprocess.run(
+        ["openssl", "genrsa", "-out", str(key_file), "2048"], check=True, capture_output=True
+    )
+    private_pem = key_file.read_text()
+    public_der = subprocess.run(
+        ["openssl", "rsa", "-in", str(key_file), "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public_der)
+    base = make_settings()
+    signed_settings = Settings(
+        newsletter=base.newsletter,
+        smtp=base.smtp,
+        dkim=DkimSection(domain="gerritvanderheide.com", selector="nb2026"),
+        secret_key=base.secret_key,
+        dkim_private_key=Secret(private_pem),
+    )
+    composer = _composer(signed_settings)
+    message = composer.compose(composer.recipient(3, "piet@voorbeeld.nl", "Piet"), 3, now=NOW)
+    assert message.startswith(b"DKIM-Signature:")
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"nb2026._domainkey.gerritvanderheide.com."
+        return record
+
+    assert dkim.verify(message, dnsfunc=dns)
+    signed = (
+        email.message_from_bytes(message)["DKIM-Signature"].replace("\r\n", "").replace(" ", "")
+    )
+    covered = re.search(r"h=([^;]+)", signed).group(1).lower().split(":")  # type: ignore[union-attr]
+    for header in (
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+    ):
+        assert header in covered
+    tampered = message.replace(b"Subject: ", b"Subject: Re: ", 1)
+    assert not dkim.verify(tampered, dnsfunc=dns)

@@ -1,0 +1,196 @@
+"""Headless Chromium against a real uvicorn server: what a subscriber actually sees and does.
+
+The unsubscribe link comes out of a real rendered email (render, recipient_for,
+build_message). Screenshots at phone and desktop width are kept in
+``test-artifacts/screenshots/web-*.png`` for a human to look at.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from newsletter.config import Settings
+from newsletter.message import build_message
+from newsletter.models import SubscriberStatus
+from newsletter.render import recipient_for, render_edition
+from newsletter.store import Database
+
+from .conftest import (
+    ReceivedMail,
+    SmtpMailer,
+    add_edition,
+    add_subscriber,
+    make_settings,
+    sample_post,
+)
+from .conftest import subscriber_row as row_of
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WIDTHS = (375, 1280)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class LiveServer:
+    settings: Settings
+    url: str
+
+
+@pytest.fixture
+def live_server(database: Database, mailer: SmtpMailer) -> Iterator[LiveServer]:
+    """uvicorn in a thread on 127.0.0.1, port 0; base_url is the real address, as in production."""
+    from newsletter.web import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = make_settings(base_url=url)
+    app = create_app(settings, database, mailer=mailer)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    yield LiveServer(settings, url)
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.screenshot(path=SCREENSHOTS / f"web-{name}-{width}.png", full_page=True)
+        content_width = page.evaluate("document.documentElement.scrollWidth")
+        assert content_width <= width, f"{name} overflows at {width}px: {content_width}px wide"
+
+
+def unsubscribe_link_from_email(settings: Settings, subscriber_id: int, address: str) -> str:
+    edition = render_edition(sample_post(), settings)
+    recipient = recipient_for(
+        settings, subscriber_id, address, "Marieke", post_slug="innerlijke-rust"
+    )
+    raw = build_message(edition, recipient, settings, now=datetime.now(UTC))
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    html = message.get_body(preferencelist=("html",))
+    assert html is not None
+    match = re.search(r'href="([^"]+/unsubscribe/[^"]+)"[^>]*>Afmelden<', html.get_content())
+    assert match, "no Afmelden link in the rendered email"
+    return match[1]
+
+
+def test_unsubscribe_in_a_real_browser(
+    browser: Browser, live_server: LiveServer, database: Database
+) -> None:
+    address = "marieke@example.nl"
+    subscriber_id = add_subscriber(database, address, name="Marieke")
+    link = unsubscribe_link_from_email(live_server.settings, subscriber_id, address)
+    assert link.startswith(live_server.url)
+    page = browser.new_page()
+
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "Je afmelden voor Nieuwsbrief van Gerrit"
+    assert "m•••@example.nl" in page.inner_text("main")
+    assert page.get_attribute("html", "lang") == "nl"
+    screenshot(page, "unsubscribe")
+    assert row_of(database, subscriber_id).status == SubscriberStatus.ACTIVE
+
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")  # masthead link
+    page.keyboard.press("Tab")  # the button
+    focused = page.evaluate(
+        "[document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]"
+    )
+    assert focused == ["Ja, meld me af", "solid"]
+
+    page.get_by_role("button", name="Ja, meld me af").click()
+    page.wait_for_selector("text=Je bent afgemeld")
+    screenshot(page, "unsubscribed")
+    row = row_of(database, subscriber_id)
+    assert (row.status, row.unsubscribe_source) == (SubscriberStatus.UNSUBSCRIBED, "link")
+
+    page.get_by_role("button", name="Toch weer aanmelden").click()
+    page.wait_for_selector("text=Je bent weer aangemeld")
+    assert row_of(database, subscriber_id).status == SubscriberStatus.ACTIVE
+    page.close()
+
+
+def test_sign_up_in_a_real_browser(
+    browser: Browser, live_server: LiveServer, database: Database, outbox: list[ReceivedMail]
+) -> None:
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/subscribe")
+    screenshot(page, "subscribe")
+
+    page.get_by_label("E-mailadres").fill("nieuwe.lezer@example.nl")
+    page.get_by_label("Voornaam").fill("Noor")
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_selector("text=Check je inbox")
+    screenshot(page, "check-inbox")
+
+    deadline = time.monotonic() + 10
+    while not outbox:  # the mail leaves after the response
+        assert time.monotonic() < deadline, "no confirmation mail arrived"
+        time.sleep(0.02)
+    page.goto(outbox[0].link("/confirm/"))
+    page.get_by_role("button", name="Ja, ik meld me aan").click()
+    page.wait_for_selector("text=Je aanmelding is bevestigd")
+    screenshot(page, "confirmed")
+    with database.session() as session:
+        from newsletter.subscribers import find
+
+        subscriber = find(session, "nieuwe.lezer@example.nl")
+        assert subscriber is not None and subscriber.status == SubscriberStatus.ACTIVE
+    page.close()
+
+
+def test_archive_in_a_real_browser(
+    browser: Browser, live_server: LiveServer, database: Database
+) -> None:
+    add_edition(database, sample_post(), "sent")
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/archive")
+    screenshot(page, "archive")
+
+    page.get_by_role("link", name="Innerlijke rust").click()
+    page.wait_for_selector("text=Wat rust werkelijk is")
+    screenshot(page, "archive-edition")
+    assert page.get_by_role("link", name="Aanmelden").first.get_attribute("href") == (
+        f"{live_server.url}/subscribe"
+    )
+    page.close()
