@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/newsletter demo
+	$(BIN)/newsletter run --demo
 
 system-packages:
 	@missing=""; \

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TextIO
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from .errors import InputError
@@ -175,7 +175,9 @@ def import_csv(
             select(Subscriber.forgotten_hash).where(Subscriber.forgotten_hash.is_not(None))
         )
     )
+    statistics = _PlannerStatistics(session)
     for batch in _batches(_rows(stream, report), batch_size):
+        statistics.refresh_if_grown(summary.added)
         valid: dict[str, _Row] = {}
         for row in batch:
             if row is None:
@@ -189,6 +191,26 @@ def import_csv(
                 valid[row.email] = row
         _apply_batch(session, valid, summary)
     return summary
+
+
+class _PlannerStatistics:
+    """Keeps PostgreSQL's planner informed while one transaction fills the table.
+
+    Without fresh statistics the planner still believes ``subscribers`` is as small as
+    before the import and looks addresses up with a sequential scan: quadratic time
+    (seen: 200,000 rows at a third of the speed of 50,000). ``ANALYZE`` each time the
+    table has doubled keeps the lookups on the unique index at a logarithmic cost.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._enabled = session.get_bind().dialect.name == "postgresql"
+        self._analysed_at = 0
+
+    def refresh_if_grown(self, added: int) -> None:
+        if self._enabled and added >= max(2 * self._analysed_at, BATCH_SIZE):
+            self._session.execute(text("ANALYZE subscribers"))
+            self._analysed_at = added
 
 
 def _apply_batch(session: Session, rows: dict[str, _Row], summary: ImportSummary) -> None:

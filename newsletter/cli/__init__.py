@@ -19,6 +19,7 @@ from .context import AppContext
 from .db import db
 from .posts import posts
 from .preview import check, preview
+from .run import run, status
 from .send import deliveries, editions_group, send
 from .subscribers import subscribers
 from .web import web
@@ -71,6 +72,8 @@ cli.add_command(send)
 cli.add_command(editions_group)
 cli.add_command(deliveries)
 cli.add_command(web)
+cli.add_command(run)
+cli.add_command(status)
 
 
 def main(argv: list[str] | None = None) -> None:

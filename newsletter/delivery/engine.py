@@ -253,6 +253,7 @@ class _Sender:
     _unsent: list[Claim] = field(default_factory=list)
     _connection_failures: int = 0
     _started: float = field(default_factory=time.perf_counter)
+    _closing: bool = False
 
     async def run(self, lanes: Sequence[Lane], close: Callable[[], Any]) -> None:
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
@@ -265,8 +266,11 @@ class _Sender:
             await self._feed(len(lanes))
             await asyncio.gather(*tasks)
         finally:
-            for task in (*tasks, flusher):
+            for task in tasks:
                 task.cancel()
+            # The flusher is let finish, not cancelled: a cancel in the middle of a flush
+            # would record the results in the database but lose them from the tally.
+            self._closing = True
             await asyncio.gather(*tasks, flusher, return_exceptions=True)
             await close()
             while not self._queue.empty():
@@ -343,7 +347,7 @@ class _Sender:
         return await lane.deliver(self.sender_address, claim.email, message)
 
     async def _flush_periodically(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(self.options.flush_seconds)
             await self._flush()
 

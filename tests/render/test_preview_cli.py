@@ -67,14 +67,14 @@ def test_preview_errors_are_one_line(run: Run) -> None:
 
 
 def test_check_passes_for_every_real_post(run: Run) -> None:
-    for number in range(5):
+    for _ in range(5):
         result = run("check")
         assert result.exit_code == 0, result.output
         assert "0 failed" in result.stdout
         assert "FAIL" not in result.stdout
         slug = run("posts", "next").stdout.split(":")[0]
         run("posts", "skip", slug)
-    assert number == 4
+    assert run("posts", "next").stdout.startswith("the queue is empty")
 
 
 def test_check_fails_on_a_public_http_unsubscribe_link(run: Run) -> None:

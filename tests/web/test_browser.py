@@ -17,11 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from newsletter.config import Settings
 from newsletter.message import build_message
@@ -29,6 +28,7 @@ from newsletter.models import SubscriberStatus
 from newsletter.render import recipient_for, render_edition
 from newsletter.store import Database
 
+from ..conftest import SCREENSHOTS
 from .conftest import (
     ReceivedMail,
     SmtpMailer,
@@ -39,26 +39,7 @@ from .conftest import (
 )
 from .conftest import subscriber_row as row_of
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WIDTHS = (375, 1280)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @dataclass

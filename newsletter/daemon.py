@@ -1,0 +1,269 @@
+"""``newsletter run``: one process holding the weekly schedule and the web app in one loop.
+
+The blocking work (rendering, the database, the delivery engine's own event loop) runs in
+worker threads, so the web pages stay responsive while an edition goes out. On SIGTERM or
+SIGINT the scheduler stops, the engine claims nothing more and gives unsent messages back
+to the queue, and the process exits 0 within ``STOP_SECONDS``.
+
+Several daemons may share one PostgreSQL database (each holds a shared advisory lock, so
+``status`` can count them); on SQLite a second daemon refuses to start, because SQLite
+cannot share the work safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import uvicorn
+from sqlalchemy import Connection, text
+
+from .config import Settings
+from .errors import DatabaseError
+from .scheduler import build_scheduler, make_weekly_edition, send_due_work
+from .store import Database
+from .web import create_app
+from .web.inbound import build_inbound_controller
+from .web.mailer import RelayMailer
+
+log = logging.getLogger(__name__)
+
+STOP_SECONDS = 12.0
+_ADVISORY_KEY = 0x6E657773  # "news": the daemons' shared advisory lock on PostgreSQL
+# The lock is (application key, hash of the schema): pg_locks lists the advisory locks of
+# every database on the server, so the count filters on this database and this schema.
+_LOCK_SHARED = "SELECT pg_advisory_lock_shared(:key, hashtext(current_schema()))"
+_UNLOCK_SHARED = "SELECT pg_advisory_unlock_shared(:key, hashtext(current_schema()))"
+_COUNT_HOLDERS = """
+SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND objsubid = 2
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND classid = CAST(:key AS integer)::oid
+  AND objid = hashtext(current_schema())::oid
+"""
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="seconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(log_format: str, stream: TextIO = sys.stderr) -> None:
+    """One line per event: readable on a terminal, JSON for a log collector."""
+    handler = logging.StreamHandler(stream)
+    if log_format == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    quiet = ("uvicorn.access", "apscheduler", "alembic", "mail.log")
+    for noisy in quiet:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@contextlib.contextmanager
+def daemon_presence(database: Database) -> Iterator[None]:
+    """Announce this daemon for ``status``; on SQLite, refuse to be the second one."""
+    url = database.engine.url
+    if url.get_backend_name() == "sqlite":
+        with _sqlite_lock(url.database):
+            yield
+        return
+    # Autocommit: the lock belongs to the session, and no transaction stays open for as
+    # long as the daemon runs (idle in transaction, which idle_in_transaction_session_timeout
+    # would end, taking the connection and the lock with it).
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(_LOCK_SHARED), {"key": _ADVISORY_KEY})
+        try:
+            yield
+        finally:
+            connection.execute(text(_UNLOCK_SHARED), {"key": _ADVISORY_KEY})
+
+
+def running_daemons(database: Database) -> int:
+    """How many daemons use this database right now (on SQLite: 0 or 1)."""
+    url = database.engine.url
+    if url.get_backend_name() == "sqlite":
+        try:
+            with _sqlite_lock(url.database):
+                return 0
+        except DatabaseError:
+            return 1
+    with database.engine.connect() as connection:
+        return _advisory_holders(connection)
+
+
+def _advisory_holders(connection: Connection) -> int:
+    count = connection.scalar(text(_COUNT_HOLDERS), {"key": _ADVISORY_KEY})
+    return int(count or 0)
+
+
+def _lock_path(database_file: str | None) -> Path:
+    if not database_file or database_file == ":memory:":
+        raise DatabaseError("the daemon needs a file database, not an in-memory one")
+    return Path(database_file).with_suffix(".daemon.lock")
+
+
+@contextlib.contextmanager
+def _sqlite_lock(database_file: str | None) -> Iterator[None]:
+    with _lock_path(database_file).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # Name the database itself (the lock file's name ends in .daemon.lock).
+            raise DatabaseError(
+                f"another `newsletter run` already uses {database_file}; "
+                "SQLite allows one daemon (use PostgreSQL to run several)"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class _WebServer(uvicorn.Server):
+    """Signals belong to the daemon, which stops the web server itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Daemon:
+    """The running process: scheduler jobs, web server and a way to stop them all."""
+
+    settings: Settings
+    database: Database
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def __post_init__(self) -> None:
+        self.stop_requested = threading.Event()
+        self._stopped = asyncio.Event()
+        # Not the loop's default executor: asyncio.run() waits for that one without a time
+        # limit, so a send stuck on a hanging relay would hold the exit past STOP_SECONDS.
+        self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsletter-job")
+        self._running_jobs: set[asyncio.Future[None]] = set()
+
+    def weekly_job(self) -> None:
+        outcome = make_weekly_edition(
+            self.database, self.settings, self.clock(), stop=self.stop_requested
+        )
+        if outcome.action == "nothing due":
+            return
+        # "already made" too: after a restart the log says why nothing new went out.
+        detail = outcome.detail or (
+            f"(edition {outcome.edition_id})" if outcome.edition_id is not None else ""
+        )
+        log.info("weekly edition %s: %s %s", outcome.week_key, outcome.action, detail)
+
+    def due_work_job(self) -> None:
+        send_due_work(self.database, self.settings, self.clock(), stop=self.stop_requested)
+
+    def resume_job(self) -> None:
+        """The start-up due work: also takes back what a previous run died holding."""
+        send_due_work(
+            self.database, self.settings, self.clock(), stop=self.stop_requested, at_start=True
+        )
+
+    async def _in_thread(self, job: Callable[[], None]) -> None:
+        running = asyncio.get_running_loop().run_in_executor(self._workers, job)
+        self._running_jobs.add(running)
+        try:
+            await running
+        except Exception:
+            log.exception("job %s failed; the next run tries again", job.__name__)
+        finally:
+            self._running_jobs.discard(running)
+
+    def _threaded(self, job: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await self._in_thread(job)
+
+        run.__name__ = run.__qualname__ = job.__name__
+        return run
+
+    def request_stop(self) -> None:
+        if not self.stop_requested.is_set():
+            log.info("stopping: no new work is claimed, unsent messages go back to the queue")
+        self.stop_requested.set()
+        self._stopped.set()
+
+    async def serve(self) -> None:
+        """Run until SIGTERM/SIGINT: catch up on start, then follow the timetable."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.request_stop)
+        scheduler = build_scheduler(
+            self.settings, self._threaded(self.weekly_job), self._threaded(self.due_work_job)
+        )
+        web_server = _WebServer(
+            uvicorn.Config(
+                create_app(
+                    self.settings,
+                    self.database,
+                    mailer=RelayMailer(self.settings),
+                    scheduler_alive=lambda: bool(scheduler.running),
+                ),
+                host=self.settings.web.host,
+                port=self.settings.web.port,
+                proxy_headers=True,
+                server_header=False,
+                lifespan="off",
+                log_config=None,
+            )
+        )
+        inbound = None
+        if self.settings.inbound.enabled:
+            inbound = build_inbound_controller(self.settings, self.database)
+            inbound.start()
+        scheduler.start()
+        log.info(
+            "newsletter running: web on http://%s:%d, weekly at %r (%s)",
+            self.settings.web.host,
+            self.settings.web.port,
+            self.settings.schedule.cron,
+            self.settings.schedule.timezone,
+        )
+        web_task = asyncio.create_task(web_server.serve())
+        startup = asyncio.create_task(self._start_up())
+        await self._stopped.wait()
+        scheduler.shutdown(wait=False)
+        web_server.should_exit = True
+        # Every job in a worker thread gets the time to finish its in-flight messages and
+        # give the rest back, the scheduled ones as much as the start-up one.
+        await asyncio.wait({startup, web_task, *self._running_jobs}, timeout=STOP_SECONDS)
+        if inbound is not None:
+            inbound.stop()
+        # A job still running after STOP_SECONDS is left behind (the caller exits the
+        # process); what it had claimed is taken back at the next start.
+        self._workers.shutdown(wait=False, cancel_futures=True)
+        log.info("stopped")
+
+    async def _start_up(self) -> None:
+        """Finish what a previous run left (editions in ``sending``), then a missed slot."""
+        await self._in_thread(self.resume_job)
+        if not self.stop_requested.is_set():
+            await self._in_thread(self.weekly_job)

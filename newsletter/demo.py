@@ -1,0 +1,94 @@
+"""The demo: the whole product on embedded defaults, with a real email in the outbox at once.
+
+``newsletter run --demo`` (what ``make demo`` runs) imports the example posts, adds one
+demo reader, sends this week's edition right away to the local outbox (never to a relay,
+whatever the configuration says) and then keeps running like the real daemon, so the
+reader can open the email and click its unsubscribe link.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from . import queue, subscribers
+from .config import NewsletterSection, Secret, Settings
+from .content import load_posts
+from .models import Edition
+from .models import Post as PostRow
+from .render import recipient_for
+from .schedule import week_key
+from .scheduler import WeeklyOutcome, make_edition_for_week
+from .store import Database, bundled_path
+
+DEMO_READER = ("lezer@example.org", "Lezer")
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """Local outbox only, links to this web server, and a signing key when none is set.
+
+    The built-in ``base_url`` names 127.0.0.1:8080; when the demo's web server listens
+    elsewhere (``NEWSLETTER_WEB__PORT=8081`` because 8080 is taken), the links in the demo
+    email follow it, or the unsubscribe link would lead nowhere.
+    """
+    settings = replace(settings, smtp=replace(settings.smtp, transport="maildir"))
+    if settings.newsletter.base_url == NewsletterSection().base_url:
+        settings = replace(
+            settings,
+            newsletter=replace(settings.newsletter, base_url=_web_address(settings)),
+        )
+    if settings.secret_key is not None:
+        return settings
+    key_file = settings.data_dir / "demo-secret-key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return replace(settings, secret_key=Secret(key_file.read_text().strip()))
+
+
+def _web_address(settings: Settings) -> str:
+    host = settings.web.host
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (reading the setting, not binding)
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.web.port}"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    outcome: WeeklyOutcome
+    reader: str
+    unsubscribe_url: str
+    outbox: Path
+
+
+def run_demo_edition(database: Database, settings: Settings, now: datetime) -> DemoResult:
+    """Seed posts and the demo reader if needed, then send this week's edition now."""
+    with database.session() as session:
+        if not session.scalar(select(func.count()).select_from(PostRow)):
+            queue.import_posts(session, load_posts(str(bundled_path("examples") / "posts")))
+        address, name = DEMO_READER
+        reader = subscribers.find(session, address)
+        if reader is None:
+            subscribers.add(session, address, name, actor="demo")
+            reader = subscribers.find(session, address)
+        assert reader is not None
+        reader_id = reader.id
+    key = week_key(now, ZoneInfo(settings.schedule.timezone))
+    outcome = make_edition_for_week(database, settings, key, now)
+    with database.session() as session:
+        edition = session.scalars(select(Edition).where(Edition.week_key == key)).one()
+        post = session.get(PostRow, edition.post_id)
+        assert post is not None
+        slug = post.slug
+    recipient = recipient_for(settings, reader_id, address, name, post_slug=slug)
+    return DemoResult(outcome, address, recipient.unsubscribe_url, settings.maildir_path)

@@ -1,0 +1,242 @@
+"""The two jobs the daemon runs: make this week's edition, and send whatever is due.
+
+Both are plain functions of (database, settings, now) so tests drive them with an
+injected clock; :func:`build_scheduler` only puts them on APScheduler's timetable.
+"One edition per scheduled week" is decided by the database: every scheduled edition
+carries its ISO week in ``editions.week_key`` (unique), so a restart, a second daemon,
+a clock jump or a restored backup cannot make a second edition for the same week.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import exists, or_, select, true
+from sqlalchemy.exc import IntegrityError
+
+from . import queue
+from .config import Settings
+from .delivery.editions import create_edition
+from .delivery.engine import SendOptions, SendSummary, send_edition, send_test_copy
+from .errors import InputError
+from .models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
+from .preview import build_preview, deliverability_report
+from .render import render_edition
+from .schedule import due_slot, make_trigger
+from .store import Database
+
+log = logging.getLogger(__name__)
+
+WeeklyAction = Literal[
+    "sent", "review", "held", "already made", "queue empty", "too late", "nothing due"
+]
+
+
+@dataclass(frozen=True)
+class WeeklyOutcome:
+    action: WeeklyAction
+    week_key: str | None = None
+    edition_id: int | None = None
+    detail: str = ""
+
+
+def make_weekly_edition(
+    database: Database,
+    settings: Settings,
+    now: datetime,
+    *,
+    stop: threading.Event | None = None,
+) -> WeeklyOutcome:
+    """Make (and, without review, send) the edition of the slot due at ``now``, once."""
+    decision = due_slot(settings.schedule, now)
+    if decision.action == "nothing due" or decision.week_key is None:
+        return WeeklyOutcome("nothing due")
+    key = decision.week_key
+    if decision.action == "too late":
+        if (made := _edition_of_week(database, key)) is not None:
+            return WeeklyOutcome("already made", key, made)
+        log.warning(
+            "the slot of %s (%s) passed more than %d hours ago; not sending it late",
+            key,
+            decision.slot,
+            settings.schedule.catch_up_hours,
+        )
+        return WeeklyOutcome("too late", key)
+    return make_edition_for_week(database, settings, key, now, stop=stop)
+
+
+def make_edition_for_week(
+    database: Database,
+    settings: Settings,
+    key: str,
+    now: datetime,
+    *,
+    stop: threading.Event | None = None,
+) -> WeeklyOutcome:
+    """Make week ``key``'s edition of the next post: checked, reviewed if configured, sent."""
+    if (made := _edition_of_week(database, key)) is not None:
+        return WeeklyOutcome("already made", key, made)
+    review = settings.schedule.review_minutes
+    try:
+        with database.session() as session:
+            post = queue.next_unsent(session)
+            if post is None and (made := _edition_of_week(database, key)) is not None:
+                # Another daemon made this week's edition (of the last queued post) since
+                # our check above: the queue is not empty, it was just used.
+                return WeeklyOutcome("already made", key, made)
+            if post is None:
+                log.warning("week %s: the queue is empty; import posts to send an edition", key)
+                return WeeklyOutcome("queue empty", key)
+            report = deliverability_report(build_preview(session, settings, post.slug), settings)
+            rendered = render_edition(queue.document(post), settings)
+            edition_id = create_edition(
+                session, post, rendered.subject, actor="scheduler", week_key=key
+            )
+            edition = session.get(Edition, edition_id)
+            assert edition is not None
+            if not report.ok:
+                problems = [f.line() for f in report.findings if f.status == "fail"]
+                edition.status = EditionStatus.HELD
+                edition.hold_reason = "; ".join(problems)
+                log.error("week %s: edition %d held: %s", key, edition_id, edition.hold_reason)
+                return WeeklyOutcome("held", key, edition_id, edition.hold_reason)
+            if review and settings.newsletter.owner_address:
+                edition.send_after = now + timedelta(minutes=review)
+    except (IntegrityError, InputError):
+        # Another daemon made this week's edition between our check and our insert: the
+        # unique week key refuses ours, or (when it took the same post) the post is taken.
+        if (made := _edition_of_week(database, key)) is not None:
+            return WeeklyOutcome("already made", key, made)
+        raise
+
+    if review and settings.newsletter.owner_address:
+        attempt = send_test_copy(settings, rendered, settings.newsletter.owner_address)
+        log.info(
+            "week %s: edition %d: [TEST] copy to %s (%s); sending at %s unless cancelled",
+            key,
+            edition_id,
+            settings.newsletter.owner_address,
+            attempt.reply,
+            (now + timedelta(minutes=review)).isoformat(timespec="minutes"),
+        )
+        return WeeklyOutcome("review", key, edition_id)
+    if review:
+        log.warning("schedule.review_minutes is set but newsletter.owner_address is empty")
+    summary = _send(database, settings, edition_id, stop)
+    return WeeklyOutcome("sent", key, edition_id, _describe(summary))
+
+
+def _edition_of_week(database: Database, key: str) -> int | None:
+    with database.session() as session:
+        return session.scalar(select(Edition.id).where(Edition.week_key == key))
+
+
+def send_due_work(
+    database: Database,
+    settings: Settings,
+    now: datetime,
+    *,
+    stop: threading.Event | None = None,
+    at_start: bool = False,
+) -> list[SendSummary]:
+    """Send every edition that has work due now: unfinished sends, retries, reviewed drafts.
+
+    ``at_start`` (a fresh process, which has claimed nothing yet): also editions whose
+    only open rows are claims still under lease. A previous run that died may hold them;
+    the engine takes back those of dead processes on this host before it sends, so they
+    go out now instead of when the lease lapses. (Only at start: later, such claims may be
+    this very process's own send, running in another job.)
+    """
+    lease = timedelta(minutes=settings.smtp.lease_minutes)
+    claimed = (Delivery.status == DeliveryStatus.SENDING) & (
+        true() if at_start else Delivery.claimed_at <= now - lease
+    )
+    due = or_(
+        Delivery.status == DeliveryStatus.QUEUED,
+        (Delivery.status == DeliveryStatus.DEFERRED) & (Delivery.next_attempt_at <= now),
+        claimed,
+    )
+    ready = or_(
+        Edition.status == EditionStatus.SENDING,
+        (Edition.status == EditionStatus.DRAFT)
+        & Edition.week_key.is_not(None)
+        & (Edition.send_after.is_(None) | (Edition.send_after <= now)),
+    )
+    with database.session() as session:
+        edition_ids = session.scalars(
+            select(Edition.id)
+            .where(ready, exists().where(Delivery.edition_id == Edition.id, due))
+            .order_by(Edition.id)
+        ).all()
+    summaries = []
+    for edition_id in edition_ids:
+        if stop is not None and stop.is_set():
+            break
+        try:
+            summaries.append(_send(database, settings, edition_id, stop))
+        except InputError as exc:
+            # Another job of this daemon is sending it (a long send outlasts the periodic
+            # job's interval), or it was cancelled since the query: nothing to do here.
+            log.debug("edition %d: not sent by this job: %s", edition_id, exc)
+    return summaries
+
+
+def _send(
+    database: Database, settings: Settings, edition_id: int, stop: threading.Event | None
+) -> SendSummary:
+    summary = send_edition(database, settings, edition_id, options=SendOptions(stop=stop))
+    log.info("edition %d: %s", edition_id, _describe(summary))
+    return summary
+
+
+def _describe(summary: SendSummary) -> str:
+    return (
+        f"{summary.status}: sent {summary.sent}, deferred {summary.deferred}, "
+        f"failed {summary.failed}, skipped {summary.skipped}"
+    )
+
+
+Job = Callable[[], Any]
+
+
+def build_scheduler(
+    settings: Settings, weekly: Job, due_work: Job, *, due_work_seconds: int = 60
+) -> AsyncIOScheduler:
+    """APScheduler's timetable: the weekly slot and a periodic look for due work.
+
+    The jobs themselves are given by the daemon (they run the blocking work in a thread);
+    APScheduler keeps no state of its own: after a restart the database says what was done.
+    """
+    scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.schedule.timezone))
+    scheduler.add_job(
+        weekly,
+        make_trigger(settings.schedule),
+        id="weekly-edition",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=settings.schedule.catch_up_hours * 3600 or None,
+    )
+    scheduler.add_job(
+        due_work,
+        "interval",
+        seconds=due_work_seconds,
+        id="due-work",
+        coalesce=True,
+        max_instances=1,
+    )
+    return scheduler
+
+
+def run_once(database: Database, settings: Settings, now: datetime | None = None) -> WeeklyOutcome:
+    """What ``run --once`` does (for cron users): the weekly job, then any due work."""
+    moment = now or utcnow()
+    outcome = make_weekly_edition(database, settings, moment)
+    send_due_work(database, settings, moment, at_start=True)
+    return outcome

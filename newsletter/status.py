@@ -1,0 +1,48 @@
+"""What ``newsletter status`` reports: schedule, queue, editions, backlog, daemons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from . import queue
+from .config import Settings
+from .daemon import running_daemons
+from .delivery.editions import describe_edition
+from .models import Delivery, DeliveryStatus, Edition
+from .schedule import next_slot
+from .store import Database
+
+
+def collect_status(database: Database, settings: Settings, now: datetime) -> dict[str, Any]:
+    zone = ZoneInfo(settings.schedule.timezone)
+    upcoming = next_slot(settings.schedule, now)
+    with database.session() as session:
+        entries = queue.entries(session)
+        latest = session.scalar(select(Edition.id).order_by(Edition.id.desc()).limit(1))
+        edition = describe_edition(session, latest).to_json() if latest else None
+        deferred = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.status == DeliveryStatus.DEFERRED)
+        )
+        next_post = queue.next_unsent(session)
+    return {
+        "next_run": {
+            "local": upcoming.astimezone(zone).isoformat() if upcoming else None,
+            "utc": upcoming.astimezone(UTC).isoformat() if upcoming else None,
+            "timezone": settings.schedule.timezone,
+        },
+        "queue": {
+            "queued": sum(1 for e in entries if e.status == "queued"),
+            "skipped": sum(1 for e in entries if e.status == "skipped"),
+            "sent": sum(1 for e in entries if e.status == "sent"),
+            "next": next_post.slug if next_post else None,
+        },
+        "edition": edition,
+        "deferred_backlog": int(deferred or 0),
+        "daemons_running": running_daemons(database),
+    }

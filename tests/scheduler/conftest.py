@@ -1,0 +1,270 @@
+"""Fixtures for the daemon tests: a real SMTP server, a real ``newsletter run`` process.
+
+The SMTP server is the delivery tests' aiosmtpd server (a thread in this process), with a
+handler that can take a while per message so a send lasts long enough to be interrupted.
+Daemon processes run the installed console script with the configuration in environment
+variables only, in a working directory of their own; their output goes to a log file.
+Every wait is a poll with a generous deadline, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from newsletter.delivery import editions
+from newsletter.delivery.editions import EditionInfo
+from newsletter.store import open_database
+from tests.delivery.conftest import SENDER, Faults, RecordingHandler, SmtpServer
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+SECRET = "scheduler-test-secret"
+BASE_URL = "https://nieuwsbrief.gerritvanderheide.com"
+NEWSLETTER_SCRIPT = Path(sys.executable).with_name("newsletter")
+STOP_DEADLINE_SECONDS = 15.0
+
+
+def wait_until(condition: Callable[[], object], *, timeout: float, what: str) -> None:
+    """Poll ``condition`` every 50 ms until it is true; fail naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cron_due_minutes_ago(minutes: int = 2) -> str:
+    """A 5-field crontab whose only slot this year was ``minutes`` ago (Amsterdam time)."""
+    slot = datetime.now(AMSTERDAM) - timedelta(minutes=minutes)
+    return f"{slot.minute} {slot.hour} {slot.day} {slot.month} *"
+
+
+class SlowHandler(RecordingHandler):
+    """Records like the delivery tests' handler, but takes ``data_seconds`` per message."""
+
+    def __init__(self, faults: Faults, data_seconds: float) -> None:
+        super().__init__(faults)
+        self.data_seconds = data_seconds
+        self.in_data = 0  # messages the server is taking its time over right now
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self.lock:
+            self.in_data += 1
+        try:
+            await asyncio.sleep(self.data_seconds)
+            return await super().handle_DATA(server, session, envelope)
+        finally:  # also when the client hangs up: aiosmtpd cancels the handler then
+            with self.lock:
+                self.in_data -= 1
+
+
+def start_smtp_server(faults: Faults | None = None, *, data_seconds: float = 0.0) -> SmtpServer:
+    server = SmtpServer(faults)
+    server.handler = SlowHandler(server.handler.faults, data_seconds)
+    return server.start()
+
+
+def slow_handler(server: SmtpServer) -> SlowHandler:
+    assert isinstance(server.handler, SlowHandler)
+    return server.handler
+
+
+@dataclass
+class DaemonRunner:
+    """Starts ``newsletter`` processes for one database, one SMTP server, one directory."""
+
+    workdir: Path
+    database_url: str
+    smtp_port: int
+    cron: str = field(default_factory=cron_due_minutes_ago)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    runs: int = 0
+
+    def env(self, web_port: int | None = None, **overrides: str) -> dict[str, str]:
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+        return {
+            **inherited,
+            "NEWSLETTER_SECRET_KEY": SECRET,
+            "NEWSLETTER_DATABASE__URL": self.database_url,
+            "NEWSLETTER_NEWSLETTER__BASE_URL": BASE_URL,
+            "NEWSLETTER_NEWSLETTER__FROM_ADDRESS": SENDER,
+            "NEWSLETTER_NEWSLETTER__LIST_ID": "nieuwsbrief.gerritvanderheide.com",
+            "NEWSLETTER_SMTP__TRANSPORT": "smtp",
+            "NEWSLETTER_SMTP__HOST": "127.0.0.1",
+            "NEWSLETTER_SMTP__PORT": str(self.smtp_port),
+            "NEWSLETTER_SMTP__SECURITY": "none",
+            "NEWSLETTER_SMTP__TIMEOUT": "10",
+            "NEWSLETTER_SCHEDULE__CRON": self.cron,
+            "NEWSLETTER_SCHEDULE__TIMEZONE": "Europe/Amsterdam",
+            "NEWSLETTER_SCHEDULE__CATCH_UP_HOURS": "24",
+            "NEWSLETTER_WEB__PORT": str(web_port or free_port()),
+            **self.extra_env,
+            **overrides,
+        }
+
+    def start(self, *args: str, **overrides: str) -> Daemon:
+        """``newsletter run ARGS``, its stdout and stderr in files of its own."""
+        self.runs += 1
+        web_port = free_port()
+        stdout = self.workdir / f"run-{self.runs}.out"
+        stderr = self.workdir / f"run-{self.runs}.err"
+        with stdout.open("wb") as out, stderr.open("wb") as err:
+            process = subprocess.Popen(
+                [str(NEWSLETTER_SCRIPT), "run", *args],
+                env=self.env(web_port, **overrides),
+                cwd=self.workdir,
+                stdout=out,
+                stderr=err,
+            )
+        self.processes.append(process)
+        return Daemon(process, web_port, stdout, stderr)
+
+    def command(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Any other ``newsletter`` command, to completion."""
+        return subprocess.run(
+            [str(NEWSLETTER_SCRIPT), *args],
+            env=self.env(),
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def status(self) -> dict[str, Any]:
+        result = self.command("status", "--json")
+        assert result.returncode == 0, result.stderr
+        parsed: dict[str, Any] = json.loads(result.stdout)
+        return parsed
+
+    def editions(self) -> list[EditionInfo]:
+        database = open_database(self.database_url)
+        try:
+            with database.session() as session:
+                return editions.list_editions(session)
+        finally:
+            database.dispose()
+
+    def kill_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+
+@dataclass
+class Daemon:
+    process: subprocess.Popen[bytes]
+    web_port: int
+    stdout_path: Path
+    stderr_path: Path
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(encoding="utf-8", errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def output(self) -> str:
+        return f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def assert_alive(self) -> None:
+        assert self.alive(), f"the daemon exited with {self.process.returncode}\n{self.output()}"
+
+    def get(self, path: str) -> tuple[int, str]:
+        """An HTTP GET against the daemon's web app: (status, body)."""
+        url = f"http://127.0.0.1:{self.web_port}{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return int(response.status), response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.read().decode("utf-8", errors="replace")
+
+    def healthy(self) -> bool:
+        self.assert_alive()
+        try:
+            status, _ = self.get("/healthz")
+        except OSError:
+            return False
+        return status == 200
+
+    def wait_healthy(self, timeout: float = 30) -> None:
+        wait_until(self.healthy, timeout=timeout, what=f"/healthz of the daemon\n{self.output()}")
+
+    def wait_for_log(self, text: str, timeout: float = 30) -> None:
+        def logged() -> bool:
+            self.assert_alive()
+            return text in self.stderr
+
+        wait_until(logged, timeout=timeout, what=f"{text!r} in the daemon's log\n{self.output()}")
+
+    def stop(self, timeout: float = STOP_DEADLINE_SECONDS) -> float:
+        """SIGTERM; returns the seconds until exit. Fails unless it exits 0 in ``timeout``."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"the daemon did not stop within {timeout} s of SIGTERM\n{self.output()}")
+        assert code == 0, f"exit code {code} after SIGTERM\n{self.output()}"
+        return time.monotonic() - started
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+
+RunnerFactory = Callable[..., DaemonRunner]
+
+
+@pytest.fixture
+def runner_factory(tmp_path: Path) -> Iterator[RunnerFactory]:
+    """Make a :class:`DaemonRunner`; every process it started is gone after the test."""
+    runners: list[DaemonRunner] = []
+
+    def make(database_url: str, smtp_port: int, **options: Any) -> DaemonRunner:
+        workdir = tmp_path / f"daemon-{len(runners) + 1}"
+        workdir.mkdir()
+        runner = DaemonRunner(workdir, database_url, smtp_port, **options)
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.kill_all()
+
+
+def utc(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
