@@ -166,11 +166,19 @@ class Daemon:
         # limit, so a send stuck on a hanging relay would hold the exit past STOP_SECONDS.
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsletter-job")
         self._running_jobs: set[asyncio.Future[None]] = set()
+        self._weekly_failed = False
 
     def weekly_job(self) -> None:
-        outcome = make_weekly_edition(
-            self.database, self.settings, self.clock(), stop=self.stop_requested
-        )
+        """The slot's job; when it fails (database blip, check error), due work retries it
+        every minute while the catch-up window lasts instead of waiting a week."""
+        self._weekly_failed = False
+        try:
+            outcome = make_weekly_edition(
+                self.database, self.settings, self.clock(), stop=self.stop_requested
+            )
+        except Exception:
+            self._weekly_failed = True
+            raise
         if outcome.action == "nothing due":
             return
         # "already made" too: after a restart the log says why nothing new went out.
@@ -180,6 +188,11 @@ class Daemon:
         log.info("weekly edition %s: %s %s", outcome.week_key, outcome.action, detail)
 
     def due_work_job(self) -> None:
+        if self._weekly_failed:
+            try:
+                self.weekly_job()
+            except Exception:
+                log.exception("the weekly edition failed again; retrying in a minute")
         send_due_work(self.database, self.settings, self.clock(), stop=self.stop_requested)
 
     def resume_job(self) -> None:

@@ -139,7 +139,11 @@ def spamassassin_score(message_bytes: bytes) -> float | None:
                 command,
                 input=message_bytes,
                 capture_output=True,
-                env={**os.environ, "HOME": home},
+                env={
+                    "PATH": os.environ.get("PATH", ""),
+                    "HOME": home,
+                    "LANG": "C.UTF-8",
+                },  # no secrets
                 timeout=_SPAMASSASSIN_TIMEOUT_SECONDS,
                 check=False,
             )

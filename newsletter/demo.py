@@ -8,6 +8,8 @@ reader can open the email and click its unsubscribe link.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import secrets
 from dataclasses import dataclass, replace
@@ -20,9 +22,8 @@ from sqlalchemy import func, select
 from . import queue, subscribers
 from .config import NewsletterSection, Secret, Settings
 from .content import load_posts
-from .models import Edition
+from .errors import NotFoundError
 from .models import Post as PostRow
-from .render import recipient_for
 from .schedule import week_key
 from .scheduler import WeeklyOutcome, make_edition_for_week
 from .store import Database, bundled_path
@@ -77,18 +78,26 @@ def run_demo_edition(database: Database, settings: Settings, now: datetime) -> D
         if not session.scalar(select(func.count()).select_from(PostRow)):
             queue.import_posts(session, load_posts(str(bundled_path("examples") / "posts")))
         address, name = DEMO_READER
-        reader = subscribers.find(session, address)
-        if reader is None:
+        if subscribers.find(session, address) is None:
             subscribers.add(session, address, name, actor="demo")
-            reader = subscribers.find(session, address)
-        assert reader is not None
-        reader_id = reader.id
     key = week_key(now, ZoneInfo(settings.schedule.timezone))
     outcome = make_edition_for_week(database, settings, key, now)
-    with database.session() as session:
-        edition = session.scalars(select(Edition).where(Edition.week_key == key)).one()
-        post = session.get(PostRow, edition.post_id)
-        assert post is not None
-        slug = post.slug
-    recipient = recipient_for(settings, reader_id, address, name, post_slug=slug)
-    return DemoResult(outcome, address, recipient.unsubscribe_url, settings.maildir_path)
+    link = _unsubscribe_link_in_outbox(settings.maildir_path, address)
+    if link is None:
+        raise NotFoundError(
+            f"no demo email in {settings.maildir_path} ({outcome.action}): every post in the "
+            "queue was sent; import more with `newsletter posts import`"
+        )
+    return DemoResult(outcome, address, link, settings.maildir_path)
+
+
+def _unsubscribe_link_in_outbox(outbox: Path, address: str) -> str | None:
+    """The https/http link of the newest message to ``address``: exactly what was sent."""
+    newest: tuple[float, str] | None = None
+    for path in (outbox / "new").glob("*"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        header = str(message.get("List-Unsubscribe", ""))
+        if address in str(message.get("To", "")) and header.startswith("<http"):
+            found = (path.stat().st_mtime, header[1 : header.index(">")])
+            newest = max(newest, found) if newest else found
+    return newest[1] if newest else None

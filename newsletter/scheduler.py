@@ -23,9 +23,10 @@ from sqlalchemy.exc import IntegrityError
 
 from . import queue
 from .config import Settings
+from .delivery.attempt import Outcome
 from .delivery.editions import create_edition
 from .delivery.engine import SendOptions, SendSummary, send_edition, send_test_copy
-from .errors import InputError
+from .errors import InputError, NewsletterError
 from .models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
 from .preview import build_preview, deliverability_report
 from .render import render_edition
@@ -117,7 +118,22 @@ def make_edition_for_week(
         raise
 
     if review and settings.newsletter.owner_address:
-        attempt = send_test_copy(settings, rendered, settings.newsletter.owner_address)
+        owner = settings.newsletter.owner_address
+        try:
+            attempt = send_test_copy(settings, rendered, owner)
+            problem = None if attempt.outcome == Outcome.SENT else attempt.reply
+        except NewsletterError as exc:
+            problem = str(exc)
+        if problem is not None:
+            # Nobody reviewed it, so it must not go out on its own when the wait is over.
+            reason = f"the [TEST] copy to {owner} was not delivered: {problem}"
+            with database.session() as session:
+                held = session.get(Edition, edition_id)
+                assert held is not None
+                held.status = EditionStatus.HELD
+                held.hold_reason = reason
+            log.error("week %s: edition %d held: %s", key, edition_id, reason)
+            return WeeklyOutcome("held", key, edition_id, reason)
         log.info(
             "week %s: edition %d: [TEST] copy to %s (%s); sending at %s unless cancelled",
             key,

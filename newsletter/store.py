@@ -52,7 +52,10 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise DatabaseError(f"invalid database URL: {url!r}") from None
+        # Not echoed: the URL may carry a password.
+        raise DatabaseError(
+            "invalid database URL (expected e.g. postgresql://user@host/db)"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,8 @@ class _FriendlyErrors(click.Group):
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             _fail(f"database error: {reason}", 1)
+        except OSError as exc:  # a file or folder the user named (or the data dir) unusable
+            _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), 1)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
 

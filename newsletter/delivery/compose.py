@@ -35,6 +35,7 @@ from typing import cast
 import dkim
 
 from ..config import Settings
+from ..errors import ConfigError
 from ..message import build_message
 from ..render import PLACEHOLDERS, Recipient, RenderedEdition, personalise, recipient_for
 from .ledger import MessageIds
@@ -225,13 +226,20 @@ def without_boundary(message: bytes) -> bytes:
     return message.replace(found.group(1), b"BOUNDARY") if found else message
 
 
+_DKIM_PROBE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: probe\r\n\r\nprobe\r\n"
+
+
 class DkimSigner:
     """Adds a DKIM-Signature (rsa-sha256, relaxed/relaxed) covering the list headers too."""
 
     def __init__(self, domain: str, selector: str, private_key: str) -> None:
-        self._domain = domain.encode("ascii")
-        self._selector = selector.encode("ascii")
-        self._key = private_key.encode("ascii")
+        try:
+            self._domain = domain.encode("ascii")
+            self._selector = selector.encode("ascii")
+            self._key = private_key.encode("ascii")
+            self.sign(_DKIM_PROBE)
+        except Exception as exc:  # dkimpy raises several unrelated types for a bad key
+            raise ConfigError(f"the DKIM private key cannot sign: {exc}") from None
 
     def sign(self, message: bytes) -> bytes:
         signature = cast(

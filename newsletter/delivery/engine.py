@@ -287,15 +287,11 @@ class _Sender:
     async def _feed(self, lane_count: int) -> None:
         """Claim batches ahead of the lanes, at most two batches unrecorded at a time."""
         batch = self.options.batch_size
-        renewed = time.monotonic()
         while not self._should_stop():
             if self._outstanding > batch:
                 self._room.clear()
                 await self._room.wait()
                 continue
-            if time.monotonic() - renewed > self.lease_seconds / 3:
-                await self._in_database(self.ledger.renew_lease)
-                renewed = time.monotonic()
             claims, skipped = await self._in_database(self.ledger.claim, batch)
             self.skipped += skipped
             if not claims:
@@ -347,9 +343,15 @@ class _Sender:
         return await lane.deliver(self.sender_address, claim.email, message)
 
     async def _flush_periodically(self) -> None:
+        """Record results, and renew the lease for as long as claims are held: also after
+        claiming has stopped, when a slow (throttled) relay still works through them."""
+        renewed = time.monotonic()
         while not self._closing:
             await asyncio.sleep(self.options.flush_seconds)
             await self._flush()
+            if self._outstanding and time.monotonic() - renewed > self.lease_seconds / 3:
+                await self._in_database(self.ledger.renew_lease)
+                renewed = time.monotonic()
 
     async def _flush(self) -> None:
         results, self._results = self._results, []

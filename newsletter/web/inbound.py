@@ -59,7 +59,7 @@ class UnsubscribeByMail:
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if address.lower() != self.address:
-            return "550 5.1.1 this server only takes unsubscribe requests for the list"
+            return "550 5.1.1 Dit adres neemt alleen afmeldingen voor de nieuwsbrief aan"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -68,7 +68,7 @@ class UnsubscribeByMail:
         assert isinstance(message, EmailMessage)
         token = find_token(message)
         if token is None:
-            return "550 5.7.1 no unsubscribe request found; this address reads no mail"
+            return "550 5.7.1 Dit adres leest geen post; afmelden kan via de link in de nieuwsbrief"
         try:
             subscriber_id = read_token(self.secret, "unsubscribe", token)
         except InvalidTokenError:

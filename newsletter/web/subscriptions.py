@@ -12,6 +12,7 @@ sign-up request alone never changes their status (anyone can type any address in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import select
@@ -21,6 +22,9 @@ from ..models import Subscriber, SubscriberStatus, utcnow
 from ..subscribers import OPTED_OUT, find, forget_salt, forgotten_hash, record_event, unsubscribe
 
 WEB_ACTOR = "web"
+# "Toch weer aanmelden" is offered for this long after the person unsubscribed themselves.
+RESUBSCRIBE_WINDOW = timedelta(hours=24)
+SELF_SERVICE_SOURCES = frozenset({"link", "one-click", "mailto"})
 
 UnsubscribeSource = Literal["link", "one-click", "mailto"]
 ResubscribeOutcome = Literal["resubscribed", "already active", "sign up again"]
@@ -32,6 +36,7 @@ class SubscriberView:
 
     masked_address: str
     status: str
+    can_come_back: bool = False
 
     @property
     def opted_out(self) -> bool:
@@ -64,7 +69,24 @@ def _known(session: Session, subscriber_id: int) -> Subscriber | None:
 
 def _view(subscriber: Subscriber) -> SubscriberView:
     assert subscriber.email is not None
-    return SubscriberView(mask_address(subscriber.email), subscriber.status)
+    return SubscriberView(
+        mask_address(subscriber.email), subscriber.status, _may_undo_unsubscribe(subscriber)
+    )
+
+
+def _may_undo_unsubscribe(subscriber: Subscriber) -> bool:
+    """Only the person's own recent unsubscribe can be undone by a click.
+
+    Unsubscribe links never expire, so without the time limit anyone holding an old or
+    forwarded newsletter could sign the person back up; an admin's removal, a bounce or a
+    complaint is never undone from a web page.
+    """
+    return (
+        subscriber.status == SubscriberStatus.UNSUBSCRIBED
+        and subscriber.unsubscribe_source in SELF_SERVICE_SOURCES
+        and subscriber.unsubscribed_at is not None
+        and subscriber.unsubscribed_at >= utcnow() - RESUBSCRIBE_WINDOW
+    )
 
 
 def view(session: Session, subscriber_id: int) -> SubscriberView | None:
@@ -96,7 +118,7 @@ def resubscribe(session: Session, subscriber_id: int) -> ResubscribeOutcome:
         return "sign up again"
     if subscriber.status == SubscriberStatus.ACTIVE:
         return "already active"
-    if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
+    if not _may_undo_unsubscribe(subscriber):
         return "sign up again"
     subscriber.status = SubscriberStatus.ACTIVE
     subscriber.unsubscribed_at = None

@@ -11,13 +11,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from ..models import SubscriberStatus
 from . import subscriptions
 from .context import PRIVATE, WebContext, route
 from .subscriptions import SubscriberView
 
-# The resubscribe button is offered right after unsubscribing; a day is plenty for that.
-RESUBSCRIBE_MAX_AGE = 24 * 60 * 60
+RESUBSCRIBE_MAX_AGE = int(subscriptions.RESUBSCRIBE_WINDOW.total_seconds())
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"
 
@@ -67,7 +65,7 @@ class UnsubscribePages:
 
     def _unsubscribed(self, subscriber_id: int, found: SubscriberView | None) -> Response:
         """The "you are unsubscribed" page; only a plain unsubscribe can be undone from here."""
-        can_come_back = found is not None and found.status == SubscriberStatus.UNSUBSCRIBED
+        can_come_back = found is not None and found.can_come_back
         return self.context.pages.render(
             "unsubscribed.html",
             headers=PRIVATE,

@@ -19,9 +19,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from newsletter.config import DkimSection, Secret, Settings
-from newsletter.delivery.compose import Composer, without_boundary
+from newsletter.delivery.compose import Composer, DkimSigner, without_boundary
 from newsletter.delivery.ledger import MessageIds
 from newsletter.delivery.smtp import dot_stuff
+from newsletter.errors import ConfigError
 from newsletter.render import render_edition
 
 from .conftest import make_settings, small_post
@@ -177,3 +178,11 @@ def test_dkim_signature_verifies(tmp_path: Path):
         assert header in covered
     tampered = message.replace(b"Subject: ", b"Subject: Re: ", 1)
     assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+@pytest.mark.parametrize(
+    "key", ["-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", "sleutel é"]
+)
+def test_a_dkim_key_that_cannot_sign_is_a_config_error_before_sending(key: str):
+    with pytest.raises(ConfigError, match="the DKIM private key cannot sign"):
+        DkimSigner("example.org", "nieuwsbrief", key)

@@ -81,3 +81,10 @@ def test_check_fails_on_a_public_http_unsubscribe_link(run: Run) -> None:
     result = run("check", base_url="http://nieuwsbrief.example.org")
     assert result.exit_code == 1
     assert "FAIL  List-Unsubscribe: no https URL" in result.stdout
+
+
+def test_an_unwritable_output_file_is_one_line(run: Run, tmp_path: Path) -> None:
+    result = run("preview", "-o", str(tmp_path / "no-such-folder" / "x.html"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: No such file or directory: ")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output

@@ -513,3 +513,20 @@ def test_the_start_up_job_takes_back_claims_of_a_dead_run_but_not_of_a_live_one(
     assert summary.sent == READERS
     assert summary.status == "sent"
     assert len(outbox_messages(outbox)) == READERS
+
+
+def test_an_undelivered_review_copy_holds_the_edition(
+    database: Database, database_url: str, tmp_path: Path, readers: list[str]
+) -> None:
+    not_a_folder = tmp_path / "outbox-is-a-file"
+    not_a_folder.write_text("", encoding="utf-8")
+    settings = job_settings(database_url, not_a_folder, review_minutes=30)
+    add_posts(database, 1)
+    now = local(2026, 3, 30, 7, 0, 5)
+    outcome = make_weekly_edition(database, settings, now)
+    assert outcome.action == "held"
+    (row,) = edition_rows(database)
+    assert row.status == EditionStatus.HELD
+    assert row.hold_reason is not None and "[TEST] copy" in row.hold_reason
+    # Nobody reviewed it, so the end of the review window sends nothing.
+    assert send_due_work(database, settings, now + timedelta(hours=1)) == []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
 
 from newsletter import queue
 from newsletter.delivery.editions import create_edition
-from newsletter.models import Delivery, SubscriberStatus
+from newsletter.models import Delivery, Subscriber, SubscriberStatus, utcnow
 from newsletter.models import Post as PostRow
 from newsletter.store import Database
 from newsletter.subscribers import remove
@@ -144,6 +145,31 @@ async def test_resubscribe_from_the_confirmation_page(
     assert row.status == SubscriberStatus.ACTIVE
     assert row.unsubscribe_source is None
     assert events_of(database, subscriber_id) == [("unsubscribe", "link"), ("resubscribe", "web")]
+
+
+async def test_an_old_link_cannot_undo_an_admin_removal_or_an_old_unsubscribe(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    removed = add_subscriber(database, "weg@example.nl")
+    with database.session() as session:
+        remove(session, "weg@example.nl")  # the admin, source "admin"
+    page = await client.get(unsubscribe_path(removed))
+    assert 'action="/resubscribe/' not in page.text
+    forged = await client.post(f"/resubscribe/{make_token(SECRET, 'resubscribe', removed)}")
+    assert "Je bent weer aangemeld" not in forged.text
+    assert subscriber_row(database, removed).status == SubscriberStatus.UNSUBSCRIBED
+
+    long_ago = add_subscriber(database, ADDRESS)
+    await client.post(unsubscribe_path(long_ago))
+    with database.session() as session:
+        row = session.get(Subscriber, long_ago)
+        assert row is not None
+        row.unsubscribed_at = utcnow() - timedelta(days=40)
+    later = await client.get(unsubscribe_path(long_ago))
+    assert 'action="/resubscribe/' not in later.text
+    again = await client.post(f"/resubscribe/{make_token(SECRET, 'resubscribe', long_ago)}")
+    assert "Je bent weer aangemeld" not in again.text
+    assert subscriber_row(database, long_ago).status == SubscriberStatus.UNSUBSCRIBED
 
 
 async def test_tokens_are_not_interchangeable(
