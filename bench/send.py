@@ -8,6 +8,11 @@ same size and the same number of connections, and the peak RSS of the sending pr
     python bench/send.py                                   # SQLite, 20k and 100k
     python bench/send.py --postgres postgresql://postgres@127.0.0.1:5432/test
     python bench/send.py --subscribers 5000 --post examples/posts/002_6fe483f1ccaa819c.txt
+    python bench/send.py --max-per-second 100 300 --subscribers 3000   # the rate limit
+
+With ``--max-per-second`` it measures the rate limit instead: one send per limit with
+``smtp.max_per_second`` set, in this process, printing the achieved rate and its
+deviation from the limit (target within 2 %); see :func:`rate_limit`.
 
 smtp-sink and smtp-source come with Postfix (/usr/sbin); only these two test programs
 are started, never the Postfix daemon.
@@ -35,9 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from newsletter import queue  # noqa: E402
-from newsletter.config import NewsletterSection, Secret, Settings  # noqa: E402
+from newsletter.config import NewsletterSection, Secret, Settings, load_settings  # noqa: E402
 from newsletter.content import load_posts  # noqa: E402
-from newsletter.delivery import editions  # noqa: E402
+from newsletter.delivery import editions, send_edition  # noqa: E402
 from newsletter.delivery.compose import Composer  # noqa: E402
 from newsletter.delivery.engine import message_ids  # noqa: E402
 from newsletter.models import Subscriber, utcnow  # noqa: E402
@@ -145,13 +150,29 @@ def run_send(url: str, edition_id: int, port: int, connections: int) -> tuple[di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument(
+        "--subscribers",
+        type=int,
+        nargs="+",
+        help="list sizes (default 20000 100000; 3000 with --max-per-second)",
+    )
     parser.add_argument("--postgres", help="also run on this PostgreSQL URL (fresh schemas)")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--post", type=Path, default=DEFAULT_POST)
     parser.add_argument("--ceiling-messages", type=int, default=20_000)
+    parser.add_argument(
+        "--max-per-second",
+        type=float,
+        nargs="+",
+        metavar="RATE",
+        help="measure the rate limit: one send per RATE with smtp.max_per_second=RATE",
+    )
     args = parser.parse_args()
+    if args.max_per_second:
+        args.subscribers = args.subscribers or [3_000]
+        return rate_limit(args)
+    args.subscribers = args.subscribers or [20_000, 100_000]
 
     slug, size = message_size(args.post)
     port = free_port()
@@ -185,6 +206,77 @@ def main() -> None:
     finally:
         sink.terminate()
         sink.wait()
+
+
+def rate_limit(args: argparse.Namespace) -> None:
+    """Achieved msgs/s with ``smtp.max_per_second`` set, and the deviation from the limit.
+
+    The send runs in this process (``send_edition``, as ``newsletter send`` calls it) so
+    its progress callback can be read: it fires at every flush of the ledger (every 100
+    results or 0.25 s). Two rates are printed: "paced" from the first to the last flush
+    before the end, which is what the throttle controls (the ±2 % target), and
+    "end to end", sent over the whole send loop (``SendSummary.seconds``), which also
+    holds fixed costs the throttle does not pace: the first claim, connecting, the last
+    flush and closing the connections.
+    """
+    port = free_port()
+    sink = subprocess.Popen(["/usr/sbin/smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1000"])
+    time.sleep(0.5)
+    backend: str | None = args.postgres if args.no_sqlite else None
+    label = "postgresql" if backend else "sqlite"
+    slug, size = message_size(args.post)
+    print(f"post {slug}: {size:,} bytes per message, {args.connections} connections, {label}")
+    print(f"{'limit':>7}{'subscribers':>13}{'paced':>9}{'deviation':>11}"
+          f"{'end to end':>12}{'deviation':>11}{'seconds':>9}")  # fmt: skip
+    failures = 0
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for limit in args.max_per_second:
+                for count in args.subscribers:
+                    url, schema = fresh_database(backend, Path(tmp), f"rate{limit:g}-{count}")
+                    edition_id = prepare(url, args.post, count)
+                    settings = load_settings(
+                        environ={
+                            "NEWSLETTER_DATABASE__URL": url,
+                            "NEWSLETTER_SECRET_KEY": SECRET,
+                            "NEWSLETTER_NEWSLETTER__FROM_ADDRESS": SENDER,
+                            "NEWSLETTER_SMTP__TRANSPORT": "smtp",
+                            "NEWSLETTER_SMTP__HOST": "127.0.0.1",
+                            "NEWSLETTER_SMTP__PORT": str(port),
+                            "NEWSLETTER_SMTP__SECURITY": "none",
+                            "NEWSLETTER_SMTP__CONNECTIONS": str(args.connections),
+                            "NEWSLETTER_SMTP__MAX_PER_SECOND": str(limit),
+                        }
+                    )
+                    marks: list[tuple[float, int]] = []
+                    database = open_database(url)
+                    summary = send_edition(
+                        database,
+                        settings,
+                        edition_id,
+                        progress=lambda p, marks=marks: marks.append((p.elapsed, p.sent)),
+                    )
+                    database.dispose()
+                    assert summary.sent == count, summary
+                    inner = [(t, n) for t, n in marks if 0 < n < count]
+                    (t1, n1), (t2, n2) = inner[0], inner[-1]
+                    paced = (n2 - n1) / (t2 - t1)
+                    overall = summary.sent / summary.seconds
+                    deviation = (paced - limit) / limit
+                    verdict = "ok" if abs(deviation) <= 0.02 else "OUT OF RANGE"
+                    failures += verdict != "ok"
+                    print(f"{limit:>7g}{count:>13,}{paced:>9.1f}{deviation:>+10.2%} "
+                          f"{overall:>11.1f}{(overall - limit) / limit:>+10.2%} "
+                          f"{summary.seconds:>8.2f}  {verdict}")  # fmt: skip
+                    if schema and backend:
+                        with psycopg.connect(backend, autocommit=True) as connection:
+                            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        sink.terminate()
+        sink.wait()
+    print("target: paced rate within ±2 % of the limit:", "met" if not failures else "missed")
+    if failures:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

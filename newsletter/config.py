@@ -86,6 +86,7 @@ class SmtpSection:
     host: str = ""
     port: int = 587
     security: Literal["starttls", "tls", "none"] = "starttls"
+    ca_file: str = ""
     username: str = ""
     password_file: str = ""
     connections: int = 4
@@ -141,6 +142,15 @@ class Settings:
     smtp_password: Secret | None = None
     dkim_private_key: Secret | None = None
     source: str = "built-in defaults"
+
+    def signing_key(self) -> str:
+        """The key of every unsubscribe/confirm link; nothing that makes links runs without it."""
+        if self.secret_key is None or not self.secret_key.reveal():
+            raise ConfigError(
+                f"no secret key, so links cannot be signed or checked: set {SECRET_KEY_ENV} "
+                "or newsletter.secret_key_file (`newsletter run --demo` makes one for a demo)"
+            )
+        return self.secret_key.reveal()
 
     @property
     def data_dir(self) -> Path:
@@ -322,6 +332,8 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         fail("smtp", "host", "is required when smtp.transport is 'smtp'")
     if settings.smtp.port <= 0 or settings.smtp.port > 65535:
         fail("smtp", "port", "must be between 1 and 65535")
+    if settings.smtp.ca_file and not Path(settings.smtp.ca_file).is_file():
+        fail("smtp", "ca_file", f"is not an existing file: {settings.smtp.ca_file!r}")
     if settings.smtp.connections < 1:
         fail("smtp", "connections", "must be at least 1")
     if settings.smtp.max_per_second < 0:

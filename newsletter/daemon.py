@@ -18,6 +18,7 @@ import fcntl
 import json
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -31,7 +32,7 @@ import uvicorn
 from sqlalchemy import Connection, text
 
 from .config import Settings
-from .errors import DatabaseError
+from .errors import ConfigError, DatabaseError
 from .scheduler import build_scheduler, make_weekly_edition, send_due_work
 from .store import Database
 from .web import create_app
@@ -141,6 +142,19 @@ def _sqlite_lock(database_file: str | None) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_web_port_free(settings: Settings) -> None:
+    """Fail before any work is done, not after an edition went out with dead links."""
+    host, port = settings.web.host, settings.web.port
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"web.port {port} on {host} is not available ({exc.strerror}); "
+            "choose another with NEWSLETTER_WEB__PORT"
+        ) from None
 
 
 class _WebServer(uvicorn.Server):

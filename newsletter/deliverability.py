@@ -224,13 +224,25 @@ def _links(hrefs: list[str]) -> list[Finding]:
 
 def _signature(signature: str, html_part: str, text_part: str) -> list[Finding]:
     lines = signature.strip("\n").splitlines()
+    # The greeting line is counted too: a post that ends with its own "Groet," reads as
+    # signed twice even when only one full signature is there.
+    greeting = lines[0].strip() if lines else ""
+    greetings_in_html = html_part.count(html.escape(greeting, quote=False)) if greeting else 0
+    greetings_in_text = (
+        sum(1 for line in text_part.splitlines() if line.startswith(greeting)) if greeting else 0
+    )
     forms = (
-        ("HTML", "<br>".join(html.escape(line, quote=False) for line in lines), html_part),
-        ("text", "\n".join(lines), text_part),
+        (
+            "HTML",
+            "<br>".join(html.escape(line, quote=False) for line in lines),
+            html_part,
+            greetings_in_html,
+        ),
+        ("text", "\n".join(lines), text_part, greetings_in_text),
     )
     findings = []
-    for part, form, body in forms:
-        count = body.count(form)
+    for part, form, body, greetings in forms:
+        count = max(body.count(form), greetings)
         findings.append(
             Finding("pass" if count == 1 else "fail", f"signature in {part}", f"{count} time(s)")
         )

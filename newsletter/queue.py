@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from .content import Post
 from .errors import InputError, NotFoundError
-from .models import Edition, EditionStatus, utcnow
+from .models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
 from .models import Post as PostRow
 
 PostStatus = Literal["queued", "skipped", "sent"]
@@ -60,10 +60,23 @@ def content_hash(post: Post) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _edition_of(post_id: Any) -> Select[int]:
+def _takes_its_post() -> ColumnElement[bool]:
+    """An edition uses up its post unless it was cancelled before anything went out.
+
+    A cancelled edition that already sent some messages keeps its post: sending the post
+    again would mail those readers twice.
+    """
+    reached_someone = exists().where(
+        Delivery.edition_id == Edition.id, Delivery.status == DeliveryStatus.SENT
+    )
+    return or_(Edition.status != EditionStatus.CANCELLED, reached_someone)
+
+
+def edition_of(post_id: Any) -> Select[int]:
+    """The (latest) edition that used up this post, if any."""
     return (
         select(Edition.id)
-        .where(Edition.post_id == post_id, Edition.status != EditionStatus.CANCELLED)
+        .where(Edition.post_id == post_id, _takes_its_post())
         .order_by(Edition.id.desc())
         .limit(1)
     )
@@ -100,7 +113,7 @@ def import_posts(session: Session, posts: Sequence[Post]) -> list[tuple[str, Imp
             results.append((post.slug, "added"))
         elif row.content_hash == digest:
             results.append((post.slug, "unchanged"))
-        elif session.scalar(_edition_of(row.id)) is not None:
+        elif session.scalar(edition_of(row.id)) is not None:
             results.append((post.slug, "sent, not changed"))
         else:
             row.title = post.title
@@ -115,7 +128,7 @@ def import_posts(session: Session, posts: Sequence[Post]) -> list[tuple[str, Imp
 
 def entries(session: Session) -> list[QueueEntry]:
     """Every post in send order, sent ones included (they keep their place)."""
-    edition = _edition_of(PostRow.id).scalar_subquery()
+    edition = edition_of(PostRow.id).scalar_subquery()
     rows = session.execute(_in_send_order(select(PostRow, edition)))
     return [_entry(row, edition_id) for row, edition_id in rows]
 
@@ -143,12 +156,12 @@ def get(session: Session, slug: str) -> PostRow:
 
 def entry(session: Session, slug: str) -> QueueEntry:
     row = get(session, slug)
-    return _entry(row, session.scalar(_edition_of(row.id)))
+    return _entry(row, session.scalar(edition_of(row.id)))
 
 
 def next_unsent(session: Session) -> PostRow | None:
     """The post the next edition is made of: first in send order, not skipped, never sent."""
-    taken = select(Edition.post_id).where(Edition.status != EditionStatus.CANCELLED)
+    taken = select(Edition.post_id).where(_takes_its_post())
     query = select(PostRow).where(PostRow.skipped.is_(False), PostRow.id.not_in(taken))
     return session.scalars(_in_send_order(query).limit(1)).first()
 
@@ -159,7 +172,7 @@ def document(row: PostRow) -> Post:
 
 def set_skipped(session: Session, slug: str, skipped: bool) -> QueueEntry:
     row = get(session, slug)
-    if session.scalar(_edition_of(row.id)) is not None:
+    if session.scalar(edition_of(row.id)) is not None:
         raise InputError(f"{slug} was already sent; skipping it changes nothing")
     row.skipped = skipped
     return entry(session, slug)
@@ -171,7 +184,7 @@ def move_before(session: Session, slug: str, other: str) -> list[QueueEntry]:
         raise InputError("a post cannot be moved before itself")
     moving, anchor = get(session, slug), get(session, other)
     for row in (moving, anchor):
-        if session.scalar(_edition_of(row.id)) is not None:
+        if session.scalar(edition_of(row.id)) is not None:
             raise InputError(f"{row.slug} was already sent; only unsent posts can be moved")
     order = [e.slug for e in entries(session) if e.status != "sent" and e.slug != slug]
     order.insert(order.index(other), slug)

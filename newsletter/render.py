@@ -237,13 +237,8 @@ def recipient_for(
     settings: Settings, subscriber_id: int, email: str, name: str | None, *, post_slug: str
 ) -> Recipient:
     """A subscriber's :class:`Recipient` with a signed unsubscribe link for this edition."""
-    if settings.secret_key is None:
-        raise RenderError(
-            "no secret key configured, so unsubscribe links cannot be signed: set "
-            "NEWSLETTER_SECRET_KEY or newsletter.secret_key_file"
-        )
     base_url = settings.newsletter.base_url.rstrip("/")
-    token = make_token(settings.secret_key.reveal(), "unsubscribe", subscriber_id)
+    token = make_token(settings.signing_key(), "unsubscribe", subscriber_id)
     return Recipient(
         email=email,
         name=name,

@@ -33,13 +33,15 @@ def normalise_address(raw: str) -> str:
 
     Lower-casing the local part too is what every newsletter tool does in practice; it
     makes "Anna@X.nl" and "anna@x.nl" one subscriber. No DNS lookups: a CLI command or an
-    import must not depend on the network.
+    import must not depend on the network. No non-ASCII local parts (SMTPUTF8): most
+    relays refuse them, and a message header cannot carry one; IDN domains are stored in
+    their ASCII (punycode) form, which every relay takes.
     """
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        result = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise InputError(f"invalid e-mail address {raw.strip()!r}: {exc}") from None
-    return result.normalized.lower()
+    return (result.ascii_email or result.normalized).lower()
 
 
 def clean_name(raw: str | None) -> str | None:

@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 
 import click
 
-from ..daemon import Daemon, configure_logging, daemon_presence
+from ..daemon import Daemon, configure_logging, daemon_presence, ensure_web_port_free
 from ..demo import demo_settings, run_demo_edition
-from ..errors import ConfigError
 from ..scheduler import run_once
 from ..status import collect_status
 from .context import AppContext, pass_app, print_json
@@ -36,17 +35,14 @@ def run(app: AppContext, once: bool, demo: bool, log_format: str) -> None:
     """Send one edition every week on schedule, serve the web pages, retry what is due."""
     configure_logging(log_format)
     settings = demo_settings(app.settings) if demo else app.settings
-    if settings.secret_key is None:
-        raise ConfigError(
-            "no secret key: set NEWSLETTER_SECRET_KEY (or newsletter.secret_key_file) so "
-            "unsubscribe links can be signed; `newsletter run --demo` makes one for a demo"
-        )
+    settings.signing_key()  # fail now, not at the first edition
     database = app.database
     if once:
         outcome = run_once(database, settings)
         click.echo(f"week {outcome.week_key or '-'}: {outcome.action} {outcome.detail}".rstrip())
         return
     with daemon_presence(database):
+        ensure_web_port_free(settings)
         if demo:
             result = run_demo_edition(database, settings, datetime.now(UTC))
             click.echo(f"demo: edition {result.outcome.edition_id} {result.outcome.action}")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from .. import queue
 from ..errors import InputError, NotFoundError
 from ..models import (
     Delivery,
@@ -105,13 +106,8 @@ def active_subscriber_count(session: Session) -> int:
 
 
 def previous_edition(session: Session, post_id: int) -> int | None:
-    """The edition this post already went out in (cancelled ones do not count)."""
-    return session.scalar(
-        select(Edition.id)
-        .where(Edition.post_id == post_id, Edition.status != EditionStatus.CANCELLED)
-        .order_by(Edition.id.desc())
-        .limit(1)
-    )
+    """The edition this post already went out in (see ``queue.edition_of``)."""
+    return session.scalar(queue.edition_of(post_id))
 
 
 def create_edition(

@@ -338,7 +338,9 @@ class _Sender:
         try:
             recipient = self.composer.recipient(claim.subscriber_id, claim.email, claim.name)
             message = self.composer.compose(recipient, claim.subscriber_id, now=datetime.now(UTC))
-        except RenderError as exc:
+        except (RenderError, ValueError) as exc:
+            # One subscriber's data (e.g. an address stored before validation was stricter)
+            # must fail that one message, never the lane or the edition.
             return Attempt(Outcome.FAILED, f"cannot build the message: {exc}")
         return await lane.deliver(self.sender_address, claim.email, message)
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from collections import deque
 from dataclasses import dataclass
 
 import aiosmtplib
 
 from ..config import SmtpSection
+from ..errors import DeliveryError
 from .attempt import Attempt, Stage, classify, transient
 
 log = logging.getLogger(__name__)
@@ -110,13 +112,31 @@ def dot_stuff(message: bytes) -> bytes:
     return message + b".\r\n"
 
 
+def tls_context(config: SmtpSection) -> ssl.SSLContext | None:
+    """The client TLS context: certificate and host name always verified, against
+    ``smtp.ca_file`` when set (a private CA), else the system trust store."""
+    if config.security == "none":
+        return None
+    try:
+        return ssl.create_default_context(cafile=config.ca_file or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise DeliveryError(f"cannot load smtp.ca_file {config.ca_file!r}: {exc}") from None
+
+
 class SmtpConnection:
     """One reusable session with the relay."""
 
-    def __init__(self, config: SmtpSection, password: str | None, local_hostname: str) -> None:
+    def __init__(
+        self,
+        config: SmtpSection,
+        password: str | None,
+        local_hostname: str,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self._config = config
         self._password = password
         self._local_hostname = local_hostname
+        self._tls = tls
         self._reader: _ReplyReader | None = None
         self._client: aiosmtplib.SMTP | None = None
         self._pipelining = False
@@ -219,6 +239,7 @@ class SmtpConnection:
             timeout=config.timeout,
             use_tls=config.security == "tls",
             start_tls=config.security == "starttls",
+            tls_context=self._tls,
         )
         try:
             await client.connect()
@@ -271,8 +292,9 @@ class SmtpPool:
 
     def create(self) -> list[SmtpConnection]:
         local_hostname = socket.getfqdn()
+        tls = tls_context(self._config)
         self.connections = [
-            SmtpConnection(self._config, self._password, local_hostname)
+            SmtpConnection(self._config, self._password, local_hostname, tls)
             for _ in range(self._config.connections)
         ]
         return self.connections

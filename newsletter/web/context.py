@@ -13,7 +13,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..config import Settings
-from ..errors import ConfigError
 from ..store import Database
 from ..tokens import TokenPurpose, make_token, read_token
 from .pages import Pages
@@ -28,12 +27,7 @@ PRIVATE = {"Cache-Control": "no-store"}
 
 def signing_secret(settings: Settings) -> str:
     """The key that checks every token; without it no link could be trusted, so stop early."""
-    if settings.secret_key is None or not settings.secret_key.reveal():
-        raise ConfigError(
-            "the web pages and the inbound listener need the secret key to check links: "
-            "set NEWSLETTER_SECRET_KEY or newsletter.secret_key_file"
-        )
-    return settings.secret_key.reveal()
+    return settings.signing_key()
 
 
 @dataclass(frozen=True)

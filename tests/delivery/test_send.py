@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from newsletter import queue
 from newsletter.delivery import SendOptions, editions, send_edition
-from newsletter.models import Delivery, Subscriber, SubscriberStatus
+from newsletter.models import Delivery, Subscriber, SubscriberStatus, utcnow
 from newsletter.store import Database
 from newsletter.subscribers import unsubscribe
 from newsletter.tokens import read_token
@@ -69,3 +69,23 @@ def test_a_stop_request_gives_unsent_work_back(database, smtp_server: SmtpServer
         info = editions.describe_edition(session, edition_id)
     assert info.status == "sending" and info.counts["queued"] == 30
     assert send_edition(database, settings, edition_id).sent == 30
+
+
+def test_an_unsendable_address_fails_alone(database, smtp_server: SmtpServer, settings):
+    """A row stored before validation refused non-ASCII local parts must not stall a send."""
+    good = add_subscribers(database, 3)
+    with database.session() as session:
+        session.add(
+            Subscriber(
+                email="jürgen@voorbeeld.nl", status=SubscriberStatus.ACTIVE, created_at=utcnow()
+            )
+        )
+    edition_id = _new_edition(database)
+    summary = send_edition(database, settings, edition_id)
+    assert set(smtp_server.handler.per_address()) == set(good)
+    assert (summary.sent, summary.failed, summary.status) == (3, 1, "sent")
+    with database.session() as session:
+        failed = session.scalars(
+            select(Delivery).where(Delivery.edition_id == edition_id, Delivery.status == "failed")
+        ).one()
+        assert failed.last_reply is not None and "cannot build the message" in failed.last_reply

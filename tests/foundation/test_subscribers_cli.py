@@ -69,7 +69,9 @@ def test_add_normalises_and_is_idempotent(newsletter: Newsletter) -> None:
     assert rows["anna@example.nl"]["status"] == "active"
 
 
-@pytest.mark.parametrize("address", ["no-at-sign", "a@b", "two@@example.nl", ""])
+@pytest.mark.parametrize(
+    "address", ["no-at-sign", "a@b", "two@@example.nl", "", "jürgen@example.nl"]
+)
 def test_add_invalid_address_is_one_line(newsletter: Newsletter, address: str) -> None:
     assert "invalid e-mail address" in newsletter.fails("subscribers", "add", address)
     assert newsletter.subscribers() == {}
@@ -182,7 +184,7 @@ def test_import_headerless_file(newsletter: Newsletter, tmp_path: Path) -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a CSV file"),
         (b"naam,woonplaats\nAnna,Delft\n", "no email column"),
         (b"", "the file is empty"),
-        ("email\nzoë@example.nl\n".encode("latin-1"), "not UTF-8"),
+        ("email,naam\nzoe@example.nl,Zoë\n".encode("latin-1"), "not UTF-8"),
     ],
 )
 def test_import_of_a_bad_file_writes_nothing(
@@ -201,13 +203,13 @@ def test_import_missing_file_is_a_usage_error(newsletter: Newsletter, tmp_path: 
 
 
 def test_export_round_trip(newsletter: Newsletter, tmp_path: Path, database_url: str) -> None:
-    newsletter.ok("subscribers", "add", "zoë@example.nl", "--name", 'Zoë, "de" Wit')
+    newsletter.ok("subscribers", "add", "zoe@example.nl", "--name", 'Zoë, "de" Wit')
     newsletter.ok("subscribers", "add", "ben@example.nl")
     newsletter.ok("subscribers", "add", "out@example.nl")
     newsletter.ok("subscribers", "remove", "out@example.nl")
     exported = newsletter.ok("subscribers", "export")
     rows = list(csv.DictReader(io.StringIO(exported)))
-    assert [r["email"] for r in rows] == ["zoë@example.nl", "ben@example.nl", "out@example.nl"]
+    assert [r["email"] for r in rows] == ["zoe@example.nl", "ben@example.nl", "out@example.nl"]
 
     path = tmp_path / "export.csv"
     path.write_text(exported, encoding="utf-8")

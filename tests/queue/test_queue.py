@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from newsletter import queue
 from newsletter.content import Block, Post
 from newsletter.errors import InputError, NotFoundError
-from newsletter.models import Edition, EditionStatus
+from newsletter.models import Delivery, Edition, EditionStatus, Subscriber, utcnow
 from newsletter.store import Database
 
 
@@ -130,3 +131,20 @@ def test_errors_for_unknown_and_sent_posts(database: Database) -> None:
             queue.move_before(session, "b", "a")
         with pytest.raises(InputError, match="before itself"):
             queue.move_before(session, "b", "b")
+
+
+def test_a_cancelled_edition_that_reached_readers_keeps_its_post(database: Database) -> None:
+    with database.session() as session:
+        queue.import_posts(session, [make_post("a"), make_post("b")])
+    send(database, "a", EditionStatus.CANCELLED)
+    with database.session() as session:
+        edition_id = session.scalar(select(Edition.id))
+        subscriber = Subscriber(email="x@example.nl", status="active", created_at=utcnow())
+        session.add(subscriber)
+        session.flush()
+        session.add(
+            Delivery(edition_id=edition_id, subscriber_id=subscriber.id, status="sent", attempts=1)
+        )
+    assert order(database) == [("a", "sent"), ("b", "queued")]
+    with database.session() as session:
+        assert queue.next_unsent(session).slug == "b"  # type: ignore[union-attr]

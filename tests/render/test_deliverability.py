@@ -11,6 +11,7 @@ from email.message import EmailMessage
 import pytest
 
 from newsletter.config import Settings
+from newsletter.content.post import Block
 from newsletter.deliverability import check_edition, spamassassin_score
 from newsletter.message import build_message
 from newsletter.render import RenderedEdition, personalise, recipient_for, render_edition
@@ -129,3 +130,13 @@ def test_spamassassin_scores_an_edition_as_clean(settings: Settings) -> None:
 def test_spamassassin_score_is_none_without_the_binary(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
     assert spamassassin_score(b"Subject: x\r\n\r\nhoi\r\n") is None
+
+
+def test_a_post_that_signs_off_itself_fails_the_signature_check(settings: Settings) -> None:
+    post = sample_post()
+    signed = replace(post, blocks=(*post.blocks, Block("paragraph", "Groet, Gerrit")))
+    edition = render_edition(signed, settings)
+    assert failures(edition, built(edition, settings), settings) == [
+        "signature in HTML",
+        "signature in text",
+    ]

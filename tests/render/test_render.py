@@ -12,7 +12,7 @@ import pytest
 
 from newsletter.config import Settings
 from newsletter.content.post import Block, Post, QuestionAnswer
-from newsletter.errors import RenderError
+from newsletter.errors import ConfigError, RenderError
 from newsletter.render import (
     MAX_HTML_BYTES,
     PLACEHOLDERS,
@@ -349,7 +349,7 @@ def test_a_post_quoting_a_placeholder_is_refused(settings: Settings) -> None:
 
 def test_recipient_for_needs_a_secret_key() -> None:
     settings = replace(make_settings(), secret_key=None)
-    with pytest.raises(RenderError, match="secret key"):
+    with pytest.raises(ConfigError, match="secret key"):
         recipient_for(settings, 1, "a@example.nl", None, post_slug="x")
 
 

@@ -11,7 +11,9 @@ import email
 import os
 import re
 import signal
+import socket
 import subprocess
+import sys
 import urllib.request
 from email import policy
 from email.message import EmailMessage
@@ -127,3 +129,22 @@ def test_make_demo_command_mails_the_outbox_and_its_unsubscribe_link_works(
         if demo.poll() is None:
             demo.kill()
         demo.wait()
+
+
+def test_a_busy_web_port_stops_the_demo_before_anything_is_sent(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+        run = subprocess.run(
+            [str(Path(sys.executable).with_name("newsletter")), "run", "--demo"],
+            cwd=tmp_path,
+            env={**env, "NEWSLETTER_WEB__PORT": str(port)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert run.returncode == 2
+    assert f"web.port {port}" in run.stderr and "NEWSLETTER_WEB__PORT" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not list((tmp_path / "data" / "outbox").glob("new/*"))
