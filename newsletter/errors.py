@@ -11,9 +11,8 @@ log record::
     ├── InputError           bad user input: an address, a CSV file, a command argument
     ├── ContentError         a post that cannot be parsed (names file and line)
     ├── RenderError          a post that cannot be turned into an email
-    └── DeliveryError
-        ├── TransientDeliveryError   try again later (4xx, timeouts, dropped connections)
-        └── PermanentDeliveryError   do not try again (5xx)
+    └── DeliveryError        the transport cannot be used (per-message outcomes are
+                             ``delivery.attempt.Attempt`` values, not exceptions)
 """
 
 from __future__ import annotations
@@ -58,12 +57,4 @@ class RenderError(NewsletterError):
 
 
 class DeliveryError(NewsletterError):
-    pass
-
-
-class TransientDeliveryError(DeliveryError):
-    pass
-
-
-class PermanentDeliveryError(DeliveryError):
     pass

@@ -25,7 +25,8 @@ from .config import Settings
 from .errors import RenderError
 from .render import Recipient, RenderedEdition, clean_display_name, personalise
 
-_SERIALISE_POLICY = email.policy.SMTP.clone(max_line_length=998)
+# Long headers (List-Unsubscribe) stay unfolded and unencoded; compose.py splices against it.
+SERIALISE_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 def build_message(
@@ -67,7 +68,7 @@ def build_message(
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text_part, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html_part, subtype="html", charset="utf-8", cte="quoted-printable")
-    return message.as_bytes(policy=_SERIALISE_POLICY)
+    return message.as_bytes(policy=SERIALISE_POLICY)
 
 
 def _address(name: str | None, addr_spec: str, what: str) -> Address:

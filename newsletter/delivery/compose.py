@@ -36,7 +36,7 @@ import dkim
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..message import build_message
+from ..message import SERIALISE_POLICY, build_message
 from ..render import PLACEHOLDERS, Recipient, RenderedEdition, personalise, recipient_for
 from .ledger import MessageIds
 
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 # message.py builds the body parts under policy.default and serialises with policy.SMTP.
 _QP_LINE_LENGTH = email.policy.default.max_line_length or 78
-_SERIALISE_POLICY = email.policy.SMTP.clone(max_line_length=998)
 _PLACEHOLDER_BYTES = tuple(placeholder.encode() for placeholder in PLACEHOLDERS)
 _TEMPLATE_ADDRESS = "template@example.invalid"
 _TEMPLATE_NOW = datetime(2000, 1, 3, 7, 0, tzinfo=UTC)
@@ -217,7 +216,7 @@ def _to_line(recipient: Recipient) -> bytes:
             return f"To: {name} <{address}>\r\n".encode("ascii")
     message = EmailMessage(policy=email.policy.default)
     message["To"] = Address(display_name=name or "", addr_spec=address)
-    return message.as_bytes(policy=_SERIALISE_POLICY)[:-2]
+    return message.as_bytes(policy=SERIALISE_POLICY)[:-2]
 
 
 def without_boundary(message: bytes) -> bytes:
