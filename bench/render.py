@@ -18,8 +18,8 @@ from pathlib import Path
 
 from newsletter.config import NewsletterSection, Secret, Settings
 from newsletter.content.scraped import parse_scraped
-from newsletter.message import build_message
-from newsletter.render import personalise, recipient_for, render_edition
+from newsletter.mail.message import build_message
+from newsletter.mail.render import personalise, recipient_for, render_edition
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -39,15 +39,15 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsletter import queue  # noqa: E402
 from newsletter.config import NewsletterSection, Secret, Settings, load_settings  # noqa: E402
 from newsletter.content import load_posts  # noqa: E402
+from newsletter.db import post_queue  # noqa: E402
+from newsletter.db.database import open_database  # noqa: E402
+from newsletter.db.models import Subscriber, utcnow  # noqa: E402
 from newsletter.delivery import editions, send_edition  # noqa: E402
 from newsletter.delivery.compose import Composer  # noqa: E402
 from newsletter.delivery.engine import message_ids  # noqa: E402
-from newsletter.models import Subscriber, utcnow  # noqa: E402
-from newsletter.render import render_edition  # noqa: E402
-from newsletter.store import open_database  # noqa: E402
+from newsletter.mail.render import render_edition  # noqa: E402
 
 SENDER = "nieuwsbrief@gerritvanderheide.com"
 SECRET = "bench-secret-key"
@@ -106,9 +106,9 @@ def prepare(url: str, post_path: Path, subscribers: int) -> int:
                     for n in range(start, min(start + 10_000, subscribers))
                 ],
             )  # fmt: skip
-        queue.import_posts(session, load_posts(str(post_path)))
+        post_queue.import_posts(session, load_posts(str(post_path)))
     with database.session() as session:
-        post = queue.next_unsent(session)
+        post = post_queue.next_unsent(session)
         assert post is not None
         edition_id = editions.create_edition(session, post, post.title)
     database.dispose()

@@ -10,8 +10,8 @@ from alembic import context
 from sqlalchemy import Engine
 
 from newsletter.config import load_settings
-from newsletter.models import Base
-from newsletter.store import make_engine
+from newsletter.db.database import make_engine
+from newsletter.db.models import Base
 
 engine: Engine = context.config.attributes.get("engine") or make_engine(
     load_settings().database_url

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from newsletter.store import Database, open_database
+from newsletter.db.database import Database, open_database
 
 POSTGRES_URL = os.environ.get(
     "NEWSLETTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

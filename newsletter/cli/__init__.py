@@ -13,16 +13,16 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import __version__
-from ..errors import NewsletterError
-from .context import AppContext
-from .db import db
-from .posts import posts
-from .preview import check, preview
-from .run import run, status
-from .send import deliveries, editions_group, send
-from .subscribers import subscribers
-from .web import web
+from newsletter import __version__
+from newsletter.cli.context import AppContext
+from newsletter.cli.db import db
+from newsletter.cli.posts import posts
+from newsletter.cli.preview import check, preview
+from newsletter.cli.run import run, status
+from newsletter.cli.send import deliveries, editions_group, send
+from newsletter.cli.subscribers import subscribers
+from newsletter.cli.web import web
+from newsletter.errors import NewsletterError
 
 
 class _FriendlyErrors(click.Group):

@@ -11,8 +11,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ..config import Settings, load_settings
-from ..store import Database, open_database
+from newsletter.config import Settings, load_settings
+from newsletter.db.database import Database, open_database
 
 
 class AppContext:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..store import current_revision, head_revision, make_engine, upgrade
-from .context import AppContext, pass_app
+from newsletter.cli.context import AppContext, pass_app
+from newsletter.db.database import current_revision, head_revision, make_engine, upgrade
 
 
 @click.group()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .. import queue
-from ..content import Post, load_posts
-from .context import AppContext, pass_app, print_json, print_table
+from newsletter.cli.context import AppContext, pass_app, print_json, print_table
+from newsletter.content import Post, load_posts
+from newsletter.db import post_queue
 
 
 @click.group()
@@ -49,7 +49,7 @@ def import_(app: AppContext, locations: tuple[str, ...]) -> None:
     """
     parsed = [post for location in locations for post in load_posts(location)]
     with app.database.session() as session:
-        results = queue.import_posts(session, parsed)
+        results = post_queue.import_posts(session, parsed)
     for slug, action in results:
         click.echo(f"{slug}: {action}")
 
@@ -60,7 +60,7 @@ def import_(app: AppContext, locations: tuple[str, ...]) -> None:
 def list_(app: AppContext, as_json: bool) -> None:
     """The queue in send order, with status (queued/skipped/sent) and edition."""
     with app.database.session() as session:
-        entries = queue.entries(session)
+        entries = post_queue.entries(session)
     if as_json:
         print_json([e.to_json() for e in entries])
         return
@@ -77,8 +77,8 @@ def list_(app: AppContext, as_json: bool) -> None:
 def show(app: AppContext, slug: str, as_json: bool) -> None:
     """Show one post: its queue status and parsed content."""
     with app.database.session() as session:
-        entry = queue.entry(session, slug)
-        post = queue.document(queue.get(session, slug))
+        entry = post_queue.entry(session, slug)
+        post = post_queue.document(post_queue.get(session, slug))
     if as_json:
         print_json({**post.to_json(), **entry.to_json()})
         return
@@ -94,8 +94,8 @@ def show(app: AppContext, slug: str, as_json: bool) -> None:
 def next_(app: AppContext, as_json: bool) -> None:
     """The post the next edition will be made of."""
     with app.database.session() as session:
-        row = queue.next_unsent(session)
-        entry = queue.entry(session, row.slug) if row else None
+        row = post_queue.next_unsent(session)
+        entry = post_queue.entry(session, row.slug) if row else None
     if as_json:
         print_json(entry.to_json() if entry else None)
     elif entry is None:
@@ -110,7 +110,7 @@ def next_(app: AppContext, as_json: bool) -> None:
 def skip(app: AppContext, slug: str) -> None:
     """Leave SLUG out of the queue (until `unskip`)."""
     with app.database.session() as session:
-        entry = queue.set_skipped(session, slug, True)
+        entry = post_queue.set_skipped(session, slug, True)
     click.echo(f"{entry.slug}: {entry.status}")
 
 
@@ -120,7 +120,7 @@ def skip(app: AppContext, slug: str) -> None:
 def unskip(app: AppContext, slug: str) -> None:
     """Put a skipped post back in the queue, in its old place."""
     with app.database.session() as session:
-        entry = queue.set_skipped(session, slug, False)
+        entry = post_queue.set_skipped(session, slug, False)
     click.echo(f"{entry.slug}: {entry.status}")
 
 
@@ -131,6 +131,6 @@ def unskip(app: AppContext, slug: str) -> None:
 def move(app: AppContext, slug: str, other: str) -> None:
     """Move SLUG right before another post in the send order."""
     with app.database.session() as session:
-        entries = queue.move_before(session, slug, other)
+        entries = post_queue.move_before(session, slug, other)
     for number, entry in enumerate((e for e in entries if e.status != "sent"), start=1):
         click.echo(f"{number:>3}. {entry.slug} ({entry.status})")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..preview import build_preview, deliverability_report
-from ..render import personalise
-from .context import AppContext, pass_app
+from newsletter.cli.context import AppContext, pass_app
+from newsletter.mail.render import personalise
+from newsletter.publish import build_preview, deliverability_report
 
 
 @click.command()

@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 
 import click
 
-from ..daemon import Daemon, configure_logging, daemon_presence, ensure_web_port_free
-from ..demo import demo_settings, run_demo_edition
-from ..scheduler import run_once
-from ..status import collect_status
-from .context import AppContext, pass_app, print_json
+from newsletter.cli.context import AppContext, pass_app, print_json
+from newsletter.runtime.daemon import Daemon, configure_logging
+from newsletter.runtime.demo import demo_settings, run_demo_edition
+from newsletter.runtime.presence import daemon_presence
+from newsletter.runtime.servers import ensure_web_port_free
+from newsletter.runtime.status import collect_status
+from newsletter.scheduling.jobs import run_once
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 import click
 from rich.progress import (
@@ -18,18 +17,16 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from .. import queue
-from ..delivery import editions
-from ..delivery.attempt import Outcome
-from ..delivery.compose import Composer
-from ..delivery.engine import Progress as SendProgress
-from ..delivery.engine import SendSummary, message_ids, send_edition, send_test_copy
-from ..errors import DeliveryError, InputError
-from ..models import DeliveryStatus
-from ..render import render_edition
-from .context import AppContext, pass_app, print_json, print_json_stream, print_table
-
-_SAMPLE_ADDRESS = "lezer@example.org"
+from newsletter.cli.context import AppContext, pass_app, print_json, print_json_stream, print_table
+from newsletter.db import post_queue
+from newsletter.db.models import DeliveryStatus
+from newsletter.delivery import editions
+from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.engine import Progress as SendProgress
+from newsletter.delivery.engine import SendSummary, send_edition
+from newsletter.errors import DeliveryError, InputError
+from newsletter.mail.render import RenderedEdition, render_edition
+from newsletter.publish import CheckFailedError, prepare_edition, preview_of, send_test_copy
 
 
 @click.command("send")
@@ -44,6 +41,11 @@ _SAMPLE_ADDRESS = "lezer@example.org"
 @click.option("--to", "test_address", metavar="EMAIL", help="Send one [TEST] copy to EMAIL only.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--force", is_flag=True, help="Send a post that already went out in an edition.")
+@click.option(
+    "--skip-check",
+    is_flag=True,
+    help="Send even when the deliverability check fails (recorded in the events log).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
 def send(
@@ -55,40 +57,45 @@ def send(
     test_address: str | None,
     yes: bool,
     force: bool,
+    skip_check: bool,
     as_json: bool,
 ) -> None:
-    """Send post SLUG (or --next) to every active subscriber, or --resume edition N."""
+    """Send post SLUG (or --next) to every active subscriber, or --resume edition N.
+
+    The post is checked as `newsletter check` does first; a failing check sends nothing.
+    """
     chosen = [bool(slug), next_post, resume is not None]
     if sum(chosen) != 1:
         raise InputError("name exactly one of: a post SLUG, --next or --resume N")
     if resume is not None:
-        if dry_run or test_address or force:
-            raise InputError("--resume cannot be combined with --dry-run, --to or --force")
+        if dry_run or test_address or force or skip_check:
+            raise InputError(
+                "--resume cannot be combined with --dry-run, --to, --force or --skip-check"
+            )
         _report(_send_with_progress(app, resume), as_json)
         return
     settings = app.settings
     with app.database.session() as session:
-        post_row = queue.get(session, slug) if slug else queue.next_unsent(session)
+        post_row = post_queue.get(session, slug) if slug else post_queue.next_unsent(session)
         if post_row is None:
             raise InputError("no unsent post in the queue (see `newsletter posts list`)")
-        post = queue.document(post_row)
+        post = post_queue.document(post_row)
         recipients = editions.active_subscriber_count(session)
         earlier = editions.previous_edition(session, post_row.id)
-    rendered = render_edition(post, settings)
     if test_address:
-        attempt = send_test_copy(settings, rendered, test_address)
+        attempt = send_test_copy(settings, render_edition(post, settings), test_address)
         if attempt.outcome != Outcome.SENT:
             raise DeliveryError(f"test copy to {test_address} not sent: {attempt.reply}")
         click.echo(f"test copy of {post.slug!r} sent to {test_address}: {attempt.reply}")
         return
     if dry_run:
-        now = datetime.now(UTC)
-        composer = Composer(rendered, settings, message_ids(settings, 0, now))
-        sample = composer.compose(composer.recipient(0, _SAMPLE_ADDRESS, "Lezer"), 0, now=now)
+        sample = preview_of(settings, render_edition(post, settings))
         click.echo(f"post:       {post.slug}: {post.title}")
-        click.echo(f"subject:    {rendered.subject}{' (excerpt)' if rendered.excerpt else ''}")
+        click.echo(
+            f"subject:    {sample.edition.subject}{' (excerpt)' if sample.edition.excerpt else ''}"
+        )
         click.echo(f"recipients: {recipients}")
-        click.echo(f"message:    {len(sample):,} bytes; transport {settings.transport}")
+        click.echo(f"message:    {len(sample.message):,} bytes; transport {settings.transport}")
         if earlier is not None:
             click.echo(f"note:       already sent in edition {earlier}; needs --force")
         click.echo("dry run: nothing sent, nothing written")
@@ -103,16 +110,31 @@ def send(
             f"Send {post.title!r} to {recipients} subscribers via {settings.transport}?",
             abort=True,
         )
-    with app.database.session() as session:
-        edition_id = editions.create_edition(
-            session, queue.get(session, post.slug), rendered.subject, force=force
-        )
-    _report(_send_with_progress(app, edition_id), as_json)
+    try:
+        with app.database.session() as session:
+            prepared = prepare_edition(
+                session,
+                settings,
+                post_queue.get(session, post.slug),
+                actor="admin",
+                on_failure="refuse",
+                force=force,
+                skip_check=skip_check,
+            )
+    except CheckFailedError as failed:
+        for line in failed.report.lines():
+            click.echo(line)
+        raise
+    _report(_send_with_progress(app, prepared.edition_id, prepared.rendered), as_json)
 
 
-def _send_with_progress(app: AppContext, edition_id: int) -> SendSummary:
+def _send_with_progress(
+    app: AppContext, edition_id: int, rendered: RenderedEdition | None = None
+) -> SendSummary:
     with _progress_reporter(edition_id) as report:
-        return send_edition(app.database, app.settings, edition_id, progress=report)
+        return send_edition(
+            app.database, app.settings, edition_id, progress=report, rendered=rendered
+        )
 
 
 @contextmanager

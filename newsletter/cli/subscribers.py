@@ -8,10 +8,10 @@ from typing import TextIO
 
 import click
 
-from .. import subscribers as subscriber_list
-from ..models import SubscriberStatus
-from ..subscriber_import import RowProblem, import_csv
-from .context import AppContext, pass_app, print_json, print_json_stream, print_table
+from newsletter.cli.context import AppContext, pass_app, print_json, print_json_stream, print_table
+from newsletter.db import subscribers as subscriber_list
+from newsletter.db.models import SubscriberStatus
+from newsletter.db.subscriber_import import RowProblem, import_csv
 
 EXPORT_COLUMNS = (
     "email",

@@ -6,13 +6,12 @@ separate web process, or for trying the pages locally.
 
 from __future__ import annotations
 
-import click
-import uvicorn
+import contextlib
 
-from ..web import create_app
-from ..web.inbound import build_inbound_controller
-from ..web.mailer import RelayMailer
-from .context import AppContext, pass_app
+import click
+
+from newsletter.cli.context import AppContext, pass_app
+from newsletter.runtime.servers import inbound_listener, web_server
 
 
 @click.command("web")
@@ -23,27 +22,14 @@ def web(app: AppContext, host: str | None, port: int | None) -> None:
     """Serve the unsubscribe, sign-up and archive pages until Ctrl+C.
 
     With ``[inbound] enabled = true`` the mailto: unsubscribe listener runs as well.
-    Behind a reverse proxy on this machine, the visitor's address is taken from
-    X-Forwarded-For (uvicorn trusts 127.0.0.1 there; set FORWARDED_ALLOW_IPS otherwise).
     """
     settings = app.settings
-    application = create_app(settings, app.database, mailer=RelayMailer(settings))
-    inbound = None
-    if settings.inbound.enabled:
-        inbound = build_inbound_controller(settings, app.database)
-        inbound.start()
-        click.echo(
-            f"mailto: unsubscribe listener on {settings.inbound.host}:{inbound.port}", err=True
-        )
-    try:
-        uvicorn.run(
-            application,
-            host=host or settings.web.host,
-            port=port or settings.web.port,
-            proxy_headers=True,
-            server_header=False,
-            lifespan="off",
-        )
-    finally:
+    server = web_server(settings, app.database, host=host, port=port)
+    with inbound_listener(settings, app.database) as inbound:
         if inbound is not None:
-            inbound.stop()
+            click.echo(
+                f"mailto: unsubscribe listener on {settings.inbound.host}:{inbound.port}", err=True
+            )
+        # uvicorn stops on Ctrl+C, then raises the signal again for the caller: done.
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from .classify import (
+from newsletter.content.classify import (
     ARROW,
     HEADING_MAX_CHARS,
     bullet_text,
@@ -37,7 +37,7 @@ from .classify import (
     split_glued_items,
     split_read_more,
 )
-from .post import Block, BlockType, QuestionAnswer
+from newsletter.content.post import Block, BlockType, QuestionAnswer
 
 # "line": a scraped line whose role must be inferred (it may be a heading);
 # "paragraph": a paragraph by markup (may still be a prompt, quote or cross reference).

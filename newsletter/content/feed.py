@@ -15,11 +15,11 @@ from typing import Any
 
 import feedparser
 
-from ..errors import ContentError
-from .classify import clean_text
-from .html_blocks import html_to_blocks, html_units
-from .post import Post
-from .slug import slugify
+from newsletter.content.classify import clean_text
+from newsletter.content.html_blocks import html_to_blocks, html_units
+from newsletter.content.post import Post
+from newsletter.content.slug import slugify
+from newsletter.errors import ContentError
 
 # WordPress excerpts end in "[…]" (cut off) and feed plugins append a "first appeared on" line.
 _TRUNCATED_RE = re.compile(r"(?:\[(?:…|\.\.\.|&hellip;)\]|…|\.\.\.)$")

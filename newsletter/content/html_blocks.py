@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from .assemble import ArticleBody, Unit, UnitKind, assemble
-from .classify import clean_text
+from newsletter.content.assemble import ArticleBody, Unit, UnitKind, assemble
+from newsletter.content.classify import clean_text
 
 _HEADINGS: dict[str, UnitKind] = {
     "h1": "heading",

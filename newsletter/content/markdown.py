@@ -16,11 +16,11 @@ from typing import Any
 
 import yaml
 
-from ..errors import ContentError
-from .assemble import Unit, UnitKind, assemble
-from .classify import clean_text
-from .post import Post
-from .slug import slugify
+from newsletter.content.assemble import Unit, UnitKind, assemble
+from newsletter.content.classify import clean_text
+from newsletter.content.post import Post
+from newsletter.content.slug import slugify
+from newsletter.errors import ContentError
 
 _FENCES = {"+++": "TOML", "---": "YAML"}
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")

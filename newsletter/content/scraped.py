@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import ContentError
-from .assemble import ArticleBody, Unit, article_end, assemble
-from .classify import (
+from newsletter.content.assemble import ArticleBody, Unit, article_end, assemble
+from newsletter.content.classify import (
     NUMBERED_RE,
     READING_TIME_RE,
     bullet_text,
@@ -29,8 +28,9 @@ from .classify import (
     quote_text,
     split_read_more,
 )
-from .post import Post
-from .slug import slugify
+from newsletter.content.post import Post
+from newsletter.content.slug import slugify
+from newsletter.errors import ContentError
 
 # The reading time ("13 min") of the header block sits within its first few lines.
 _HEADER_SCAN_LINES = 5

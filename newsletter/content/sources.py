@@ -14,12 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import __version__
-from ..errors import ContentError
-from .feed import parse_feed
-from .markdown import parse_markdown
-from .post import Post
-from .scraped import parse_scraped
+from newsletter import __version__
+from newsletter.content.feed import parse_feed
+from newsletter.content.markdown import parse_markdown
+from newsletter.content.post import Post
+from newsletter.content.scraped import parse_scraped
+from newsletter.errors import ContentError
 
 FETCH_TIMEOUT_SECONDS = 20
 MAX_FEED_BYTES = 20 * 1024 * 1024

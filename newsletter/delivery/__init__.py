@@ -1,10 +1,11 @@
-"""Delivery: editions, the per-recipient ledger and the engine that sends them.
+"""Delivery: editions, the per-recipient ledger, the engine that sends them, single mails.
 
 ``editions`` makes an edition and its recipient snapshot, ``ledger`` claims and records
-work, ``compose`` makes each message, ``smtp``/``maildir`` carry it, ``throttle`` paces
-it and ``engine`` ties them together in :func:`send_edition`.
+work, ``compose`` makes each message, ``transport`` opens the way out (``smtp`` or
+``maildir``), ``throttle`` paces it and ``engine`` ties them together in
+:func:`send_edition`. ``single`` sends one message outside the ledger.
 """
 
-from .engine import SendOptions, SendSummary, send_edition, send_test_copy
+from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 
-__all__ = ["SendOptions", "SendSummary", "send_edition", "send_test_copy"]
+__all__ = ["SendOptions", "SendSummary", "send_edition"]

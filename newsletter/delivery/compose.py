@@ -30,15 +30,18 @@ from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import cast
 
-import dkim
-
-from ..config import Settings
-from ..errors import ConfigError
-from ..message import SERIALISE_POLICY, build_message
-from ..render import PLACEHOLDERS, Recipient, RenderedEdition, personalise, recipient_for
-from .ledger import MessageIds
+from newsletter.config import Settings
+from newsletter.delivery.ledger import MessageIds
+from newsletter.mail.dkim import dkim_signer
+from newsletter.mail.message import SERIALISE_POLICY, build_message
+from newsletter.mail.render import (
+    PLACEHOLDERS,
+    Recipient,
+    RenderedEdition,
+    personalise,
+    recipient_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +55,6 @@ _PROBE_NAME = "Zoë 'Jansen, Piet' van der Tëst"
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+/^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/^_`{|}~-]+)*")
 _PLAIN_ADDRESS = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9.-]+")
 _BOUNDARY = re.compile(rb'boundary="([^"]+)"')
-DKIM_SIGNED_HEADERS = (
-    b"From",
-    b"To",
-    b"Subject",
-    b"Date",
-    b"Message-ID",
-    b"Reply-To",
-    b"MIME-Version",
-    b"Content-Type",
-    b"List-Id",
-    b"List-Unsubscribe",
-    b"List-Unsubscribe-Post",
-)
 
 
 class _CannotSplice(Exception):
@@ -225,37 +215,6 @@ def without_boundary(message: bytes) -> bytes:
     return message.replace(found.group(1), b"BOUNDARY") if found else message
 
 
-_DKIM_PROBE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: probe\r\n\r\nprobe\r\n"
-
-
-class DkimSigner:
-    """Adds a DKIM-Signature (rsa-sha256, relaxed/relaxed) covering the list headers too."""
-
-    def __init__(self, domain: str, selector: str, private_key: str) -> None:
-        try:
-            self._domain = domain.encode("ascii")
-            self._selector = selector.encode("ascii")
-            self._key = private_key.encode("ascii")
-            self.sign(_DKIM_PROBE)
-        except Exception as exc:  # dkimpy raises several unrelated types for a bad key
-            raise ConfigError(f"the DKIM private key cannot sign: {exc}") from None
-
-    def sign(self, message: bytes) -> bytes:
-        signature = cast(
-            bytes,
-            dkim.sign(
-                message,
-                self._selector,
-                self._domain,
-                self._key,
-                canonicalize=(b"relaxed", b"relaxed"),
-                include_headers=list(DKIM_SIGNED_HEADERS),
-                linesep=b"\r\n",
-            ),
-        )
-        return signature + message
-
-
 class Composer:
     """Makes each subscriber's message of one edition: spliced, signed when configured."""
 
@@ -265,11 +224,7 @@ class Composer:
         self.edition = edition
         self._settings = settings
         self.message_ids = message_ids
-        self._signer: DkimSigner | None = None
-        if settings.dkim.domain and settings.dkim_private_key is not None:
-            self._signer = DkimSigner(
-                settings.dkim.domain, settings.dkim.selector, settings.dkim_private_key.reveal()
-            )
+        self._signer = dkim_signer(settings)
         template = self.recipient(0, _TEMPLATE_ADDRESS, None)
         self._splicer: _Splicer | None = None
         try:

@@ -16,9 +16,8 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from .. import queue
-from ..errors import InputError, NotFoundError
-from ..models import (
+from newsletter.db import post_queue
+from newsletter.db.models import (
     Delivery,
     DeliveryStatus,
     Edition,
@@ -27,8 +26,9 @@ from ..models import (
     SubscriberStatus,
     utcnow,
 )
-from ..models import Post as PostRow
-from ..subscribers import record_event
+from newsletter.db.models import Post as PostRow
+from newsletter.db.subscribers import record_event
+from newsletter.errors import InputError, NotFoundError
 
 # Rows a sender still has to do something with; an edition with none of these is done.
 OPEN_STATUSES = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
@@ -106,8 +106,8 @@ def active_subscriber_count(session: Session) -> int:
 
 
 def previous_edition(session: Session, post_id: int) -> int | None:
-    """The edition this post already went out in (see ``queue.edition_of``)."""
-    return session.scalar(queue.edition_of(post_id))
+    """The edition this post already went out in (see ``post_queue.edition_of``)."""
+    return session.scalar(post_queue.edition_of(post_id))
 
 
 def create_edition(

@@ -22,36 +22,26 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from ..config import Settings
-from ..errors import DeliveryError, InputError, RenderError
-from ..message import build_message
-from ..models import Post as PostRow
-from ..queue import document
-from ..render import RenderedEdition, recipient_for, render_edition
-from ..store import Database
-from . import editions
-from .attempt import Attempt, Outcome
-from .compose import Composer
-from .ledger import Claim, Ledger, MessageIds, RecordTally, Result, RetryPolicy
-from .maildir import MaildirLane
-from .smtp import SmtpPool
-from .throttle import Throttle
+from newsletter.config import Settings
+from newsletter.db.database import Database
+from newsletter.db.models import Post as PostRow
+from newsletter.db.post_queue import document
+from newsletter.delivery import editions
+from newsletter.delivery.attempt import Attempt, Outcome
+from newsletter.delivery.compose import Composer
+from newsletter.delivery.ledger import Claim, Ledger, MessageIds, RecordTally, Result, RetryPolicy
+from newsletter.delivery.throttle import Throttle
+from newsletter.delivery.transport import Lane, open_lanes
+from newsletter.errors import InputError, RenderError
+from newsletter.mail.render import RenderedEdition, render_edition
 
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 _editions_in_progress: set[int] = set()
 _in_progress_lock = threading.Lock()
-
-
-class Lane(Protocol):
-    """One way out: an SMTP connection or the maildir writer."""
-
-    async def deliver(self, sender: str, recipient: str, message: bytes) -> Attempt: ...
-
-    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -126,40 +116,6 @@ def message_ids(settings: Settings, edition_id: int, created_at: datetime) -> Me
     return MessageIds(edition_id, created_at.strftime("%Y%m%d%H%M%S"), domain)
 
 
-def open_lanes(settings: Settings) -> tuple[list[Lane], Callable[[], Any]]:
-    """The configured transport's lanes and a coroutine function that closes them."""
-    if settings.transport == "maildir":
-        try:
-            lane = MaildirLane(settings.maildir_path)
-        except OSError as exc:
-            raise DeliveryError(f"cannot open the maildir {settings.maildir_path}: {exc}") from None
-        return [lane], lane.close
-    password = settings.smtp_password.reveal() if settings.smtp_password else None
-    pool = SmtpPool(settings.smtp, password)
-    return list(pool.create()), pool.close
-
-
-def send_test_copy(settings: Settings, rendered: RenderedEdition, address: str) -> Attempt:
-    """Mail one "[TEST] " copy of an edition to ``address``; the ledger is not touched.
-
-    The copy's unsubscribe link is made for subscriber 0, which does not exist, so a
-    reviewer clicking it unsubscribes nobody.
-    """
-    recipient = recipient_for(settings, 0, address, None, post_slug=rendered.post_slug)
-    message = build_message(
-        rendered, recipient, settings, now=datetime.now(UTC), subject_prefix="[TEST] "
-    )
-    lanes, close = open_lanes(settings)
-
-    async def deliver() -> Attempt:
-        try:
-            return await lanes[0].deliver(settings.newsletter.from_address, address, message)
-        finally:
-            await close()
-
-    return asyncio.run(deliver())
-
-
 def send_edition(
     database: Database,
     settings: Settings,
@@ -167,14 +123,19 @@ def send_edition(
     *,
     progress: ProgressCallback | None = None,
     options: SendOptions | None = None,
+    rendered: RenderedEdition | None = None,
 ) -> SendSummary:
-    """Send what is due of edition ``edition_id``; see the module docstring."""
+    """Send what is due of edition ``edition_id``; see the module docstring.
+
+    ``rendered`` is the edition's post as the caller just rendered it (the publish
+    service); without it the post is rendered here (a resumed or retried edition).
+    """
     with _in_progress_lock:
         if edition_id in _editions_in_progress:
             raise InputError(f"edition {edition_id} is already being sent by this process")
         _editions_in_progress.add(edition_id)
     try:
-        return _send(database, settings, edition_id, progress, options or SendOptions())
+        return _send(database, settings, edition_id, progress, options or SendOptions(), rendered)
     finally:
         with _in_progress_lock:
             _editions_in_progress.discard(edition_id)
@@ -186,13 +147,15 @@ def _send(
     edition_id: int,
     progress: ProgressCallback | None,
     options: SendOptions,
+    rendered: RenderedEdition | None,
 ) -> SendSummary:
     with database.session() as session:
         edition = editions.start_sending(session, edition_id)
         post = session.get(PostRow, edition.post_id)
         assert post is not None
         ids = message_ids(settings, edition_id, edition.created_at)
-        rendered = render_edition(document(post), settings)
+        if rendered is None:
+            rendered = render_edition(document(post), settings)
     composer = Composer(rendered, settings, ids)
     ledger = Ledger(
         database.engine,

@@ -39,7 +39,7 @@ from sqlalchemy import (
     update,
 )
 
-from ..models import (
+from newsletter.db.models import (
     Delivery,
     DeliveryStatus,
     Edition,
@@ -49,7 +49,7 @@ from ..models import (
     SubscriberStatus,
     utcnow,
 )
-from .attempt import Attempt, Outcome
+from newsletter.delivery.attempt import Attempt, Outcome
 
 _deliveries = typing.cast(Table, Delivery.__table__)
 _subscribers = typing.cast(Table, Subscriber.__table__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import mailbox
 from pathlib import Path
 
-from .attempt import Attempt, Outcome, transient
+from newsletter.delivery.attempt import Attempt, Outcome, transient
 
 
 class MaildirLane:
@@ -19,6 +19,8 @@ class MaildirLane:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Like the SQLite default, the outbox is made where it is configured, parents too.
+        path.parent.mkdir(parents=True, exist_ok=True)
         self._box = mailbox.Maildir(path, create=True)
 
     async def deliver(self, sender: str, recipient: str, message: bytes) -> Attempt:

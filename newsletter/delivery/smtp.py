@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import aiosmtplib
 
-from ..config import SmtpSection
-from ..errors import DeliveryError
-from .attempt import Attempt, Stage, classify, transient
+from newsletter.config import SmtpSection
+from newsletter.delivery.attempt import Attempt, Stage, classify, transient
+from newsletter.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 

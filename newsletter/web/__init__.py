@@ -1,6 +1,5 @@
-"""The web door: subscriber pages (unsubscribe, sign-up, archive) and the mailto listener."""
+"""The web door: subscriber pages (unsubscribe, sign-up, archive) and ``/healthz``."""
 
-from .app import create_app
-from .confirmation import ConfirmationMailer
+from newsletter.web.app import create_app
 
-__all__ = ["ConfirmationMailer", "create_app"]
+__all__ = ["create_app"]

@@ -21,15 +21,19 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from ..config import Settings
-from ..store import Database
-from ..tokens import ExpiredTokenError, InvalidTokenError
-from .archive import ArchivePages
-from .confirmation import ConfirmationMailer
-from .context import PRIVATE, WebContext, route
-from .security import SECURITY_HEADERS, BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from .signup import SignupPages
-from .unsubscribe import UnsubscribePages
+from newsletter.config import Settings
+from newsletter.db.database import Database
+from newsletter.delivery.single import SingleMessageSender
+from newsletter.mail.tokens import ExpiredTokenError, InvalidTokenError
+from newsletter.web.archive import ArchivePages
+from newsletter.web.context import PRIVATE, WebContext, route
+from newsletter.web.security import (
+    SECURITY_HEADERS,
+    BodySizeLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
+from newsletter.web.signup import SignupPages
+from newsletter.web.unsubscribe import UnsubscribePages
 
 logger = logging.getLogger("newsletter.web")
 
@@ -41,10 +45,11 @@ def create_app(
     settings: Settings,
     database: Database,
     *,
-    mailer: ConfirmationMailer,
+    sender: SingleMessageSender | None = None,
     scheduler_alive: Callable[[], bool] | None = None,
 ) -> Starlette:
-    """The app; ``mailer`` sends confirmation mails, ``scheduler_alive`` feeds ``/healthz``.
+    """The app; ``sender`` sends confirmation mails (by default through the configured
+    transport), ``scheduler_alive`` feeds ``/healthz``.
 
     Without ``scheduler_alive`` (the web app on its own) the health answer has no
     ``scheduler`` key at all, rather than claiming a scheduler that is not there.
@@ -95,7 +100,7 @@ def create_app(
             route("/", get=home),
             route("/healthz", get=health),
             *UnsubscribePages(context).routes(),
-            *SignupPages(context, mailer).routes(),
+            *SignupPages(context, sender or SingleMessageSender(settings)).routes(),
             *ArchivePages(context).routes(),
         ],
         middleware=[Middleware(SecurityHeadersMiddleware), Middleware(BodySizeLimitMiddleware)],

@@ -24,11 +24,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from ..models import Edition, EditionStatus
-from ..models import Post as PostRow
-from ..queue import document
-from ..render import UNSUBSCRIBE_PLACEHOLDER, Recipient, personalise, render_edition
-from .context import WebContext, route
+from newsletter.db.models import Edition, EditionStatus
+from newsletter.db.models import Post as PostRow
+from newsletter.db.post_queue import document
+from newsletter.mail.render import UNSUBSCRIBE_PLACEHOLDER, Recipient, personalise, render_edition
+from newsletter.web.context import WebContext, route
 
 PUBLISHED = (EditionStatus.SENT, EditionStatus.SENDING)
 _CACHE_SIZE = 16

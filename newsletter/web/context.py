@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..config import Settings
-from ..store import Database
-from ..tokens import TokenPurpose, make_token, read_token
-from .pages import Pages
+from newsletter.config import Settings
+from newsletter.db.database import Database
+from newsletter.mail.tokens import TokenPurpose, make_token, read_token
+from newsletter.web.pages import Pages
 
 T = TypeVar("T")
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -16,8 +16,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.background import BackgroundTask
 from starlette.responses import HTMLResponse
 
-from ..config import Settings
-from ..store import bundled_path
+from newsletter.config import Settings
+from newsletter.resources import resource_dir
 
 _MONTHS = (
     "januari",
@@ -48,7 +48,7 @@ class Pages:
         # proxy serves it under a prefix such as https://example.org/nieuwsbrief.
         self._prefix = urlsplit(settings.newsletter.base_url).path.rstrip("/")
         self._environment = Environment(
-            loader=FileSystemLoader(bundled_path("templates") / "web"),
+            loader=FileSystemLoader(resource_dir("templates/web")),
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,

@@ -24,14 +24,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..errors import InputError
-from ..models import utcnow
-from ..subscribers import clean_name, normalise_address
-from . import subscriptions
-from .confirmation import CONFIRM_MAX_AGE_DAYS, ConfirmationMailer, build_confirmation_message
-from .context import PRIVATE, WebContext, route
-from .ratelimit import SlidingWindowLimiter
-from .subscriptions import SignupRequest
+from newsletter.db import subscriptions
+from newsletter.db.models import utcnow
+from newsletter.db.subscribers import clean_name, normalise_address
+from newsletter.db.subscriptions import SignupRequest
+from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.single import SingleMessageSender
+from newsletter.errors import InputError
+from newsletter.mail.confirmation import CONFIRM_MAX_AGE_DAYS, build_confirmation_message
+from newsletter.web.context import PRIVATE, WebContext, route
+from newsletter.web.ratelimit import SlidingWindowLimiter
 
 logger = logging.getLogger("newsletter.web")
 
@@ -64,13 +66,13 @@ class SignupPages:
     def __init__(
         self,
         context: WebContext,
-        mailer: ConfirmationMailer,
+        sender: SingleMessageSender,
         *,
         per_ip: SlidingWindowLimiter | None = None,
         per_address: SlidingWindowLimiter | None = None,
     ) -> None:
         self.context = context
-        self.mailer = mailer
+        self.sender = sender
         self.per_ip = per_ip or SlidingWindowLimiter(SIGNUPS_PER_IP_PER_MINUTE, 60)
         self.per_address = per_address or SlidingWindowLimiter(
             CONFIRMATIONS_PER_ADDRESS_PER_HOUR, 3600
@@ -161,14 +163,17 @@ class SignupPages:
             now=utcnow(),
         )
         try:
-            await self.mailer(
-                message,
-                sender=self.context.settings.newsletter.from_address,
-                recipient=signup.address,
-            )
+            attempt = await self.sender.send(message, signup.address)
         except Exception:
             logger.exception(
                 "could not send the confirmation mail to subscriber %d", signup.subscriber_id
+            )
+            return
+        if attempt.outcome != Outcome.SENT:
+            logger.warning(
+                "the confirmation mail to subscriber %d was not accepted: %s",
+                signup.subscriber_id,
+                attempt.reply,
             )
 
     def _accepted(self, answer_json: bool, background: BackgroundTask | None) -> Response:

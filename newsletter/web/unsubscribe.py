@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import subscriptions
-from .context import PRIVATE, WebContext, route
-from .subscriptions import SubscriberView
+from newsletter.db import subscriptions
+from newsletter.db.subscriptions import SubscriberView
+from newsletter.web.context import PRIVATE, WebContext, route
 
 RESUBSCRIBE_MAX_AGE = int(subscriptions.RESUBSCRIBE_WINDOW.total_seconds())
 ONE_CLICK_FIELD = "List-Unsubscribe"

@@ -21,11 +21,11 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import insert
 
-from newsletter import queue
 from newsletter.config import NewsletterSection, Secret, Settings, SmtpSection
 from newsletter.content.post import Block, Post, QuestionAnswer
-from newsletter.models import Subscriber, SubscriberStatus, utcnow
-from newsletter.store import Database
+from newsletter.db import post_queue
+from newsletter.db.database import Database
+from newsletter.db.models import Subscriber, SubscriberStatus, utcnow
 
 SECRET = "delivery-test-secret"
 SENDER = "nieuwsbrief@gerritvanderheide.com"
@@ -197,7 +197,7 @@ def small_post(slug: str = "rust-vinden") -> Post:
 def add_post(database: Database, post: Post | None = None) -> str:
     post = post or small_post()
     with database.session() as session:
-        queue.import_posts(session, [post])
+        post_queue.import_posts(session, [post])
     return post.slug
 
 

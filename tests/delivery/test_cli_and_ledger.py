@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from newsletter import queue
 from newsletter.cli import cli
+from newsletter.db import post_queue
+from newsletter.db.database import Database, open_database
+from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery import editions
 from newsletter.delivery.engine import message_ids, retry_policy
 from newsletter.delivery.ledger import Ledger
-from newsletter.models import Delivery, Edition, utcnow
-from newsletter.store import Database, open_database
 
 from .conftest import SECRET, SENDER, SmtpServer, add_post, add_subscribers, make_settings
 
@@ -111,7 +111,7 @@ def test_cancel_then_resume_sends_nothing(database, run):
     add_subscribers(database, 4)
     slug = add_post(database)
     with database.session() as session:
-        edition_id = editions.create_edition(session, queue.get(session, slug), "Rust")
+        edition_id = editions.create_edition(session, post_queue.get(session, slug), "Rust")
     result = run("editions", "cancel", str(edition_id))
     assert result.exit_code == 0 and "4 unsent messages skipped" in result.output
     resumed = run("send", "--resume", str(edition_id))
@@ -122,7 +122,7 @@ def test_resume_retries_due_deferrals(database, run, smtp_server: SmtpServer):
     add_subscribers(database, 3)
     slug = add_post(database)
     with database.session() as session:
-        edition_id = editions.create_edition(session, queue.get(session, slug), "Rust")
+        edition_id = editions.create_edition(session, post_queue.get(session, slug), "Rust")
         session.execute(
             update(Delivery).values(status="deferred", attempts=1, next_attempt_at=utcnow())
         )
@@ -150,7 +150,7 @@ def test_leases_expire_and_dead_owners_are_reclaimed(database_url: str):
     add_subscribers(database, 10)
     slug = add_post(database)
     with database.session() as session:
-        edition_id = editions.create_edition(session, queue.get(session, slug), "Rust")
+        edition_id = editions.create_edition(session, post_queue.get(session, slug), "Rust")
         editions.start_sending(session, edition_id)
     import socket
 

@@ -19,11 +19,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from newsletter.config import DkimSection, Secret, Settings
-from newsletter.delivery.compose import Composer, DkimSigner, without_boundary
+from newsletter.delivery.compose import Composer, without_boundary
 from newsletter.delivery.ledger import MessageIds
 from newsletter.delivery.smtp import dot_stuff
 from newsletter.errors import ConfigError
-from newsletter.render import render_edition
+from newsletter.mail.dkim import DkimSigner
+from newsletter.mail.render import render_edition
 
 from .conftest import make_settings, small_post
 

@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from newsletter.db.database import open_database
 from newsletter.delivery import SendOptions, editions
-from newsletter.store import open_database
 
 from .conftest import SECRET, SENDER, SmtpServer, add_post, add_subscribers
 

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from newsletter import queue
+from newsletter.db import post_queue
+from newsletter.db.database import Database
+from newsletter.db.models import Event, Subscriber
 from newsletter.delivery import editions, send_edition
-from newsletter.models import Event, Subscriber
-from newsletter.store import Database
 
 from .conftest import Faults, SmtpServer, add_post, add_subscribers, make_settings
 
@@ -23,7 +23,7 @@ def _edition(database: Database, subscribers: int) -> tuple[int, list[str]]:
     addresses = add_subscribers(database, subscribers)
     slug = add_post(database)
     with database.session() as session:
-        return editions.create_edition(session, queue.get(session, slug), "Rust"), addresses
+        return editions.create_edition(session, post_queue.get(session, slug), "Rust"), addresses
 
 
 def _statuses(database: Database, edition_id: int) -> dict[str, tuple[str, int, str | None]]:

@@ -6,12 +6,12 @@ import threading
 
 from sqlalchemy import select
 
-from newsletter import queue
+from newsletter.db import post_queue
+from newsletter.db.database import Database
+from newsletter.db.models import Delivery, Subscriber, SubscriberStatus, utcnow
+from newsletter.db.subscribers import unsubscribe
 from newsletter.delivery import SendOptions, editions, send_edition
-from newsletter.models import Delivery, Subscriber, SubscriberStatus, utcnow
-from newsletter.store import Database
-from newsletter.subscribers import unsubscribe
-from newsletter.tokens import read_token
+from newsletter.mail.tokens import read_token
 
 from .conftest import SECRET, SmtpServer, add_post, add_subscribers
 
@@ -19,7 +19,7 @@ from .conftest import SECRET, SmtpServer, add_post, add_subscribers
 def _new_edition(database: Database) -> int:
     slug = add_post(database)
     with database.session() as session:
-        return editions.create_edition(session, queue.get(session, slug), "Rust vinden")
+        return editions.create_edition(session, post_queue.get(session, slug), "Rust vinden")
 
 
 def test_every_active_subscriber_gets_exactly_one_message(

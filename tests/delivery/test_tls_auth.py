@@ -24,11 +24,11 @@ import pytest
 import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from newsletter import queue
 from newsletter.config import Secret, Settings, load_settings
+from newsletter.db import post_queue
+from newsletter.db.database import Database
 from newsletter.delivery import editions, send_edition
 from newsletter.errors import ConfigError, DeliveryError
-from newsletter.store import Database
 
 from .conftest import Faults, FaultySMTP, RecordingHandler, SmtpServer, add_post, add_subscribers
 from .conftest import make_settings as base_settings
@@ -225,7 +225,7 @@ def new_edition(database: Database, subscribers: int = SUBSCRIBERS) -> tuple[int
     addresses = add_subscribers(database, subscribers)
     slug = add_post(database)
     with database.session() as session:
-        return editions.create_edition(session, queue.get(session, slug), "Rust"), addresses
+        return editions.create_edition(session, post_queue.get(session, slug), "Rust"), addresses
 
 
 def states(database: Database, edition_id: int) -> dict[str, tuple[str, str | None]]:

@@ -5,8 +5,7 @@ from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from newsletter.errors import DatabaseError
-from newsletter.store import (
+from newsletter.db.database import (
     alembic_config,
     current_revision,
     ensure_schema,
@@ -15,6 +14,7 @@ from newsletter.store import (
     open_database,
     upgrade,
 )
+from newsletter.errors import DatabaseError
 
 TABLES = {"subscribers", "posts", "editions", "deliveries", "events", "installation"}
 

@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from newsletter.cli import cli
-from newsletter.models import Event, Subscriber
-from newsletter.store import open_database
+from newsletter.db.database import open_database
+from newsletter.db.models import Event, Subscriber
 
 
 class Newsletter:

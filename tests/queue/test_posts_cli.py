@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from newsletter.cli import cli
-from newsletter.models import Edition, EditionStatus
-from newsletter.queue import get
-from newsletter.store import open_database
+from newsletter.db.database import open_database
+from newsletter.db.models import Edition, EditionStatus
+from newsletter.db.post_queue import get
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "posts"
 POST_KEYS = {

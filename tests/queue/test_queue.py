@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from newsletter import queue
 from newsletter.content import Block, Post
+from newsletter.db import post_queue
+from newsletter.db.database import Database
+from newsletter.db.models import Delivery, Edition, EditionStatus, Subscriber, utcnow
 from newsletter.errors import InputError, NotFoundError
-from newsletter.models import Delivery, Edition, EditionStatus, Subscriber, utcnow
-from newsletter.store import Database
 
 
 def make_post(slug: str, text: str = "Tekst.", published: datetime | None = None) -> Post:
@@ -26,55 +26,55 @@ def make_post(slug: str, text: str = "Tekst.", published: datetime | None = None
 
 def order(database: Database) -> list[tuple[str, str]]:
     with database.session() as session:
-        return [(e.slug, e.status) for e in queue.entries(session)]
+        return [(e.slug, e.status) for e in post_queue.entries(session)]
 
 
 def send(database: Database, slug: str, status: EditionStatus = EditionStatus.SENT) -> None:
     with database.session() as session:
-        row = queue.get(session, slug)
+        row = post_queue.get(session, slug)
         session.add(Edition(post_id=row.id, status=status, subject=row.title))
 
 
 def test_import_is_idempotent_by_slug_and_content(database: Database) -> None:
     with database.session() as session:
-        assert queue.import_posts(session, [make_post("a"), make_post("b")]) == [
+        assert post_queue.import_posts(session, [make_post("a"), make_post("b")]) == [
             ("a", "added"),
             ("b", "added"),
         ]
     with database.session() as session:
-        assert queue.import_posts(session, [make_post("a"), make_post("b", "Nieuw.")]) == [
+        assert post_queue.import_posts(session, [make_post("a"), make_post("b", "Nieuw.")]) == [
             ("a", "unchanged"),
             ("b", "updated"),
         ]
     with database.session() as session:
-        assert queue.document(queue.get(session, "b")).blocks[0].text == "Nieuw."
+        assert post_queue.document(post_queue.get(session, "b")).blocks[0].text == "Nieuw."
 
 
 def test_source_location_does_not_count_as_a_change(database: Database) -> None:
     with database.session() as session:
-        queue.import_posts(session, [make_post("a")])
+        post_queue.import_posts(session, [make_post("a")])
     elsewhere = Post(
         slug="a", title="Titel a", source="feed.xml", blocks=(Block("paragraph", "Tekst."),)
     )
     with database.session() as session:
-        assert queue.import_posts(session, [elsewhere]) == [("a", "unchanged")]
+        assert post_queue.import_posts(session, [elsewhere]) == [("a", "unchanged")]
 
 
 def test_a_sent_post_is_never_changed(database: Database) -> None:
     with database.session() as session:
-        queue.import_posts(session, [make_post("a")])
+        post_queue.import_posts(session, [make_post("a")])
     send(database, "a")
     with database.session() as session:
-        assert queue.import_posts(session, [make_post("a", "Anders.")]) == [
+        assert post_queue.import_posts(session, [make_post("a", "Anders.")]) == [
             ("a", "sent, not changed")
         ]
-        assert queue.document(queue.get(session, "a")).blocks[0].text == "Tekst."
+        assert post_queue.document(post_queue.get(session, "a")).blocks[0].text == "Tekst."
 
 
 def test_send_order_position_then_date_then_import(database: Database) -> None:
     early, late = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 6, 1, tzinfo=UTC)
     with database.session() as session:
-        queue.import_posts(
+        post_queue.import_posts(
             session,
             [
                 make_post("undated-1"),
@@ -85,57 +85,57 @@ def test_send_order_position_then_date_then_import(database: Database) -> None:
         )
     assert [s for s, _ in order(database)] == ["early", "late", "undated-1", "undated-2"]
     with database.session() as session:
-        queue.move_before(session, "undated-2", "early")
+        post_queue.move_before(session, "undated-2", "early")
     assert [s for s, _ in order(database)] == ["undated-2", "early", "late", "undated-1"]
     with database.session() as session:
-        assert queue.next_unsent(session).slug == "undated-2"  # type: ignore[union-attr]
+        assert post_queue.next_unsent(session).slug == "undated-2"  # type: ignore[union-attr]
 
 
 def test_next_unsent_skips_sent_and_skipped_posts(database: Database) -> None:
     with database.session() as session:
-        queue.import_posts(session, [make_post("a"), make_post("b"), make_post("c")])
+        post_queue.import_posts(session, [make_post("a"), make_post("b"), make_post("c")])
     send(database, "a")
     with database.session() as session:
-        queue.set_skipped(session, "b", True)
-        assert queue.next_unsent(session).slug == "c"  # type: ignore[union-attr]
+        post_queue.set_skipped(session, "b", True)
+        assert post_queue.next_unsent(session).slug == "c"  # type: ignore[union-attr]
     assert order(database) == [("a", "sent"), ("b", "skipped"), ("c", "queued")]
     with database.session() as session:
-        queue.set_skipped(session, "b", False)
-        assert queue.next_unsent(session).slug == "b"  # type: ignore[union-attr]
+        post_queue.set_skipped(session, "b", False)
+        assert post_queue.next_unsent(session).slug == "b"  # type: ignore[union-attr]
 
 
 def test_a_cancelled_edition_gives_the_post_back(database: Database) -> None:
     with database.session() as session:
-        queue.import_posts(session, [make_post("a")])
+        post_queue.import_posts(session, [make_post("a")])
     send(database, "a", EditionStatus.CANCELLED)
     assert order(database) == [("a", "queued")]
     with database.session() as session:
-        assert queue.next_unsent(session).slug == "a"  # type: ignore[union-attr]
+        assert post_queue.next_unsent(session).slug == "a"  # type: ignore[union-attr]
 
 
 def test_empty_queue_has_no_next(database: Database) -> None:
     with database.session() as session:
-        assert queue.next_unsent(session) is None
+        assert post_queue.next_unsent(session) is None
 
 
 def test_errors_for_unknown_and_sent_posts(database: Database) -> None:
     with database.session() as session:
-        queue.import_posts(session, [make_post("a"), make_post("b")])
+        post_queue.import_posts(session, [make_post("a"), make_post("b")])
     send(database, "a")
     with database.session() as session:
         with pytest.raises(NotFoundError, match="no post with slug 'zzz'"):
-            queue.get(session, "zzz")
+            post_queue.get(session, "zzz")
         with pytest.raises(InputError, match="already sent"):
-            queue.set_skipped(session, "a", True)
+            post_queue.set_skipped(session, "a", True)
         with pytest.raises(InputError, match="already sent"):
-            queue.move_before(session, "b", "a")
+            post_queue.move_before(session, "b", "a")
         with pytest.raises(InputError, match="before itself"):
-            queue.move_before(session, "b", "b")
+            post_queue.move_before(session, "b", "b")
 
 
 def test_a_cancelled_edition_that_reached_readers_keeps_its_post(database: Database) -> None:
     with database.session() as session:
-        queue.import_posts(session, [make_post("a"), make_post("b")])
+        post_queue.import_posts(session, [make_post("a"), make_post("b")])
     send(database, "a", EditionStatus.CANCELLED)
     with database.session() as session:
         edition_id = session.scalar(select(Edition.id))
@@ -147,4 +147,4 @@ def test_a_cancelled_edition_that_reached_readers_keeps_its_post(database: Datab
         )
     assert order(database) == [("a", "sent"), ("b", "queued")]
     with database.session() as session:
-        assert queue.next_unsent(session).slug == "b"  # type: ignore[union-attr]
+        assert post_queue.next_unsent(session).slug == "b"  # type: ignore[union-attr]

@@ -12,9 +12,9 @@ import pytest
 
 from newsletter.config import Settings
 from newsletter.content.post import Block
-from newsletter.deliverability import check_edition, spamassassin_score
-from newsletter.message import build_message
-from newsletter.render import RenderedEdition, personalise, recipient_for, render_edition
+from newsletter.mail.checks import check_edition, spamassassin_score
+from newsletter.mail.message import build_message
+from newsletter.mail.render import RenderedEdition, personalise, recipient_for, render_edition
 
 from .conftest import make_settings, posts_under_test, sample_post
 
@@ -123,8 +123,8 @@ def test_spamassassin_scores_an_edition_as_clean(settings: Settings) -> None:
             pytest.fail("spamassassin is not installed, and CI must run this check")
         pytest.skip("spamassassin is not installed")
     edition = render_edition(POSTS[0], settings)
-    score = spamassassin_score(built(edition, settings))
-    assert score is not None and score <= 0.5
+    result = spamassassin_score(built(edition, settings))
+    assert result is not None and result.score <= 0.5, result
 
 
 def test_spamassassin_score_is_none_without_the_binary(monkeypatch: pytest.MonkeyPatch) -> None:

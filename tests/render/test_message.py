@@ -13,8 +13,14 @@ import pytest
 
 from newsletter.config import Settings
 from newsletter.errors import RenderError
-from newsletter.message import build_message
-from newsletter.render import Recipient, RenderedEdition, personalise, recipient_for, render_edition
+from newsletter.mail.message import build_message
+from newsletter.mail.render import (
+    Recipient,
+    RenderedEdition,
+    personalise,
+    recipient_for,
+    render_edition,
+)
 
 from .conftest import make_settings, sample_post
 

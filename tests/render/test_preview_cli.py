@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from newsletter.cli import cli
-from newsletter.tokens import read_token
+from newsletter.mail.tokens import read_token
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "posts"
 SECRET = "preview-test-secret"

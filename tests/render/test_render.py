@@ -12,22 +12,21 @@ import pytest
 
 from newsletter.config import Settings
 from newsletter.content.post import Block, Post, QuestionAnswer
-from newsletter.errors import ConfigError, RenderError
-from newsletter.render import (
+from newsletter.errors import ConfigError, NewsletterError, RenderError
+from newsletter.mail.render import (
     MAX_HTML_BYTES,
     PLACEHOLDERS,
     Recipient,
     RenderedEdition,
     excerpt_blocks,
-    find_templates_dir,
     personalise,
     post_url,
     recipient_for,
     render_edition,
     split_example,
-    templates_dir_for,
 )
-from newsletter.tokens import read_token
+from newsletter.mail.tokens import read_token
+from newsletter.resources import resource_dir
 
 from .conftest import (
     SECRET,
@@ -376,7 +375,7 @@ def test_reply_hint_only_when_reply_to_is_configured() -> None:
 
 
 def test_templates_are_found_next_to_the_package() -> None:
-    directory = find_templates_dir()
+    directory = resource_dir("templates/emails")
     assert (directory / "newsletter.html").is_file()
     assert (directory / "newsletter.txt").is_file()
     assert directory.parts[-2:] == ("templates", "emails")
@@ -386,14 +385,12 @@ def test_bundled_templates_win_over_a_checkout(tmp_path: Path) -> None:
     package = tmp_path / "site-packages" / "newsletter"
     bundled = package / "_bundled" / "templates" / "emails"
     checkout = tmp_path / "site-packages" / "templates" / "emails"
-    with pytest.raises(RenderError, match="templates not found"):
-        templates_dir_for(package)
+    with pytest.raises(NewsletterError, match="missing from this installation"):
+        resource_dir("templates/emails", package=package)
     checkout.mkdir(parents=True)
-    (checkout / "newsletter.html").touch()
-    assert templates_dir_for(package) == checkout
+    assert resource_dir("templates/emails", package=package) == checkout
     bundled.mkdir(parents=True)
-    (bundled / "newsletter.html").touch()
-    assert templates_dir_for(package) == bundled
+    assert resource_dir("templates/emails", package=package) == bundled
 
 
 def test_post_url_prefers_the_known_url() -> None:
@@ -431,10 +428,10 @@ def huge_post() -> Post:
 def test_a_post_too_large_for_gmail_becomes_an_excerpt(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="newsletter.render"):
+    with caplog.at_level(logging.WARNING, logger="newsletter.mail.render"):
         edition = render_edition(huge_post(), settings)
     assert edition.excerpt
-    [record] = [r for r in caplog.records if r.name == "newsletter.render"]
+    [record] = [r for r in caplog.records if r.name == "newsletter.mail.render"]
     assert record.levelno == logging.WARNING and "excerpt" in record.getMessage()
     html, text = personalised(edition, settings)
     assert len(html.encode("utf-8")) < MAX_HTML_BYTES
@@ -452,7 +449,7 @@ def test_a_post_too_large_for_gmail_becomes_an_excerpt(
 
 def test_excerpt_setting_always_sends_an_excerpt(caplog: pytest.LogCaptureFixture) -> None:
     settings = make_settings(content="excerpt")
-    with caplog.at_level(logging.WARNING, logger="newsletter.render"):
+    with caplog.at_level(logging.WARNING, logger="newsletter.mail.render"):
         edition = render_edition(sample_post(), settings)
     assert edition.excerpt
     assert not caplog.records
@@ -463,7 +460,7 @@ def test_excerpt_setting_always_sends_an_excerpt(caplog: pytest.LogCaptureFixtur
 def test_a_post_that_fits_is_sent_whole(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="newsletter.render"):
+    with caplog.at_level(logging.WARNING, logger="newsletter.mail.render"):
         edition = render_edition(sample_post(), settings)
     assert not edition.excerpt and not caplog.records
     assert "Lees verder op de blog" not in edition.html

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Route
 
 from newsletter.content.post import Post
-from newsletter.render import personalise, recipient_for, render_edition
+from newsletter.mail.render import personalise, recipient_for, render_edition
 
 from ..conftest import SCREENSHOTS
 from .conftest import make_settings, posts_under_test

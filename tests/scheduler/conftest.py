@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from newsletter.db.database import open_database
 from newsletter.delivery import editions
 from newsletter.delivery.editions import EditionInfo
-from newsletter.store import open_database
 from tests.delivery.conftest import SENDER, Faults, RecordingHandler, SmtpServer
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

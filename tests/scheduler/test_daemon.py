@@ -16,9 +16,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from newsletter.content.post import Post
+from newsletter.db.database import open_database
+from newsletter.db.models import Edition
 from newsletter.delivery import SendOptions
-from newsletter.models import Edition
-from newsletter.store import open_database
 from tests.delivery.conftest import Faults, add_post, add_subscribers, small_post
 
 from .conftest import (

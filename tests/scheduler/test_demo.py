@@ -19,9 +19,9 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from newsletter import subscribers
-from newsletter.models import SubscriberStatus
-from newsletter.store import open_database
+from newsletter.db import subscribers
+from newsletter.db.database import open_database
+from newsletter.db.models import SubscriberStatus
 
 from .conftest import NEWSLETTER_SCRIPT, STOP_DEADLINE_SECONDS, free_port, wait_until
 

@@ -23,7 +23,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from newsletter import queue, scheduler
 from newsletter.cli import cli
 from newsletter.config import (
     DatabaseSection,
@@ -33,11 +32,13 @@ from newsletter.config import (
     Settings,
     SmtpSection,
 )
+from newsletter.db import post_queue
+from newsletter.db.database import Database, open_database
+from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
 from newsletter.delivery import editions
 from newsletter.delivery.engine import SendSummary
-from newsletter.models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
-from newsletter.scheduler import WeeklyOutcome, make_weekly_edition, send_due_work
-from newsletter.store import Database, open_database
+from newsletter.scheduling import jobs as scheduler
+from newsletter.scheduling.jobs import WeeklyOutcome, make_weekly_edition, send_due_work
 from tests.delivery.conftest import SENDER, add_post, add_subscribers, small_post
 
 from .conftest import AMSTERDAM, BASE_URL, SECRET, start_smtp_server, utc, wait_until
@@ -157,7 +158,7 @@ def test_missed_slot_is_caught_up_inside_the_window_and_skipped_outside(
     assert len(outbox_messages(outbox)) == READERS
 
     # The next week the daemon comes back on Tuesday 07:01: 24 h 1 min late is stale.
-    with caplog.at_level(logging.WARNING, logger="newsletter.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="newsletter.scheduling.jobs"):
         stale = make_weekly_edition(database, settings, local(2026, 6, 16, 7, 1))
     assert stale.action == "too late"
     assert stale.week_key == "2026-W25"
@@ -241,11 +242,11 @@ def test_a_daemon_that_picked_the_same_post_just_before_another_committed_says_a
         winner: list[WeeklyOutcome] = []
 
         def create_after_the_other_daemon(*args: Any, **kwargs: Any) -> int:
-            monkeypatch.setattr("newsletter.scheduler.create_edition", real_create_edition)
+            monkeypatch.setattr("newsletter.publish.create_edition", real_create_edition)
             winner.append(make_weekly_edition(database, settings, now))
             return real_create_edition(*args, **kwargs)
 
-        monkeypatch.setattr("newsletter.scheduler.create_edition", create_after_the_other_daemon)
+        monkeypatch.setattr("newsletter.publish.create_edition", create_after_the_other_daemon)
         loser = make_weekly_edition(database, settings, now)
 
         assert [o.action for o in winner] == ["sent"]
@@ -264,7 +265,7 @@ def test_empty_queue_makes_no_edition_and_warns(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = job_settings(database_url, outbox)
-    with caplog.at_level(logging.WARNING, logger="newsletter.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="newsletter.scheduling.jobs"):
         outcome = make_weekly_edition(database, settings, local(2026, 3, 30, 7, 0, 5))
     assert outcome == WeeklyOutcome("queue empty", "2026-W14")
     assert any(
@@ -292,7 +293,7 @@ def test_failing_pre_send_check_holds_the_edition_with_its_reason(
     )
     add_posts(database, 2)
     now = local(2026, 3, 30, 7, 0, 5)
-    with caplog.at_level(logging.ERROR, logger="newsletter.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="newsletter.scheduling.jobs"):
         outcome = make_weekly_edition(database, settings, now)
 
     assert outcome.action == "held"
@@ -419,7 +420,7 @@ def test_a_job_that_checked_just_before_another_daemon_made_the_edition_says_alr
         return None if len(calls) == 1 else real_check(database, key)
 
     monkeypatch.setattr(scheduler, "_edition_of_week", check_that_ran_too_early)
-    with caplog.at_level(logging.INFO, logger="newsletter.scheduler"):
+    with caplog.at_level(logging.INFO, logger="newsletter.scheduling.jobs"):
         late = make_weekly_edition(database, settings, now + timedelta(seconds=2))
 
     assert late.action == "already made"
@@ -427,7 +428,7 @@ def test_a_job_that_checked_just_before_another_daemon_made_the_edition_says_alr
     assert "queue is empty" not in caplog.text
     assert [row.week_key for row in edition_rows(database)] == ["2026-W14"]
     with database.session() as session:
-        next_post = queue.next_unsent(session)
+        next_post = post_queue.next_unsent(session)
         assert (next_post.slug if next_post else None) == (slugs[1] if posts_left > 1 else None)
     assert len(outbox_messages(outbox)) == READERS
 
@@ -447,7 +448,7 @@ def test_due_work_during_a_long_send_of_the_same_edition_leaves_it_to_that_send(
         )
         now = local(2026, 3, 30, 7, 0, 5)
         with database.session() as session:
-            post = queue.next_unsent(session)
+            post = post_queue.next_unsent(session)
             assert post is not None
             edition_id = editions.create_edition(session, post, "Onderwerp", week_key="2026-W14")
         first_job: list[list[SendSummary]] = []
@@ -478,7 +479,7 @@ def test_the_start_up_job_takes_back_claims_of_a_dead_run_but_not_of_a_live_one(
     settings = job_settings(database_url, outbox)
     add_posts(database, 1)
     with database.session() as session:
-        post = queue.next_unsent(session)
+        post = post_queue.next_unsent(session)
         assert post is not None
         edition_id = editions.create_edition(session, post, "Onderwerp", week_key="2026-W14")
         session.get_one(Edition, edition_id).status = EditionStatus.SENDING

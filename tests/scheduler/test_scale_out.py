@@ -24,8 +24,8 @@ from newsletter.config import (
     Settings,
     SmtpSection,
 )
-from newsletter.scheduler import make_weekly_edition
-from newsletter.store import open_database
+from newsletter.db.database import open_database
+from newsletter.scheduling.jobs import make_weekly_edition
 from tests.delivery.conftest import SENDER, add_post, add_subscribers
 
 from .conftest import (

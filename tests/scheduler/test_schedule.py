@@ -9,7 +9,7 @@ import pytest
 
 from newsletter.config import ScheduleSection
 from newsletter.errors import ConfigError
-from newsletter.schedule import due_slot, make_trigger, next_slot, slots_between, week_key
+from newsletter.scheduling.slots import due_slot, make_trigger, next_slot, slots_between, week_key
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MONDAY_7 = ScheduleSection(cron="mon 07:00", timezone="Europe/Amsterdam", catch_up_hours=24)

@@ -1,6 +1,6 @@
 """Fixtures for the web tests: the real ASGI app over HTTP, a real SMTP server, helpers.
 
-Confirmation mails travel for real: the app's mailer sends them with aiosmtplib to an
+Confirmation mails travel for real: the app's production sender delivers them to an
 aiosmtpd server on 127.0.0.1 (port 0), which records what arrived.
 """
 
@@ -15,19 +15,18 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-import aiosmtplib
 import httpx
 import pytest
 from sqlalchemy import select
 
-from newsletter import queue
-from newsletter.config import NewsletterSection, Secret, Settings
+from newsletter.config import NewsletterSection, Secret, Settings, SmtpSection
 from newsletter.content.post import Block, Post, QuestionAnswer
-from newsletter.models import Edition, Event, Subscriber, SubscriberStatus
-from newsletter.models import Post as PostRow
-from newsletter.store import Database
+from newsletter.db import post_queue
+from newsletter.db.database import Database
+from newsletter.db.models import Edition, Event, Subscriber, SubscriberStatus
+from newsletter.db.models import Post as PostRow
+from newsletter.inbound.listener import InboundController
 from newsletter.web import create_app
-from newsletter.web.inbound import InboundController
 
 SECRET = "web-test-secret-key"
 BASE_URL = "http://testserver"
@@ -35,13 +34,21 @@ FROM_ADDRESS = "nieuwsbrief@gerritvanderheide.nl"
 CLIENT_IP = "203.0.113.7"
 
 
-def make_settings(base_url: str = BASE_URL, secret: str = SECRET) -> Settings:
+def make_settings(
+    base_url: str = BASE_URL, secret: str = SECRET, smtp_port: int | None = None
+) -> Settings:
+    relay = SmtpSection()
+    if smtp_port is not None:
+        relay = SmtpSection(
+            transport="smtp", host="127.0.0.1", port=smtp_port, security="none", timeout=10
+        )
     return Settings(
         newsletter=NewsletterSection(
             base_url=base_url,
             from_address=FROM_ADDRESS,
             list_id="nieuwsbrief.gerritvanderheide.nl",
         ),
+        smtp=relay,
         secret_key=Secret(secret),
     )
 
@@ -97,34 +104,15 @@ def outbox(smtp_server: tuple[InboundController, RecordingHandler]) -> list[Rece
     return smtp_server[1].received
 
 
-class SmtpMailer:
-    """The ConfirmationMailer the tests hand to the app: plain SMTP to the test server."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host = host
-        self.port = port
-
-    async def __call__(self, message: bytes, *, sender: str, recipient: str) -> None:
-        await aiosmtplib.send(
-            message,
-            sender=sender,
-            recipients=[recipient],
-            hostname=self.host,
-            port=self.port,
-            use_tls=False,
-            start_tls=False,
-            timeout=10,
-        )
+@pytest.fixture
+def smtp_port(smtp_server: tuple[InboundController, RecordingHandler]) -> int:
+    return smtp_server[0].port
 
 
 @pytest.fixture
-def mailer(smtp_server: tuple[InboundController, RecordingHandler]) -> SmtpMailer:
-    return SmtpMailer("127.0.0.1", smtp_server[0].port)
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return make_settings()
+def settings(smtp_port: int) -> Settings:
+    """The app sends its confirmation mails with the production sender to the test server."""
+    return make_settings(smtp_port=smtp_port)
 
 
 def http_client(app: Any, client_ip: str = CLIENT_IP) -> httpx.AsyncClient:
@@ -133,10 +121,8 @@ def http_client(app: Any, client_ip: str = CLIENT_IP) -> httpx.AsyncClient:
 
 
 @pytest.fixture
-async def client(
-    settings: Settings, database: Database, mailer: SmtpMailer
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(create_app(settings, database, mailer=mailer)) as http:
+async def client(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    async with http_client(create_app(settings, database)) as http:
         yield http
 
 
@@ -191,7 +177,7 @@ def sample_post(slug: str = "innerlijke-rust", title: str = "Innerlijke rust") -
 def add_edition(database: Database, post: Post, status: str) -> int:
     """Import ``post`` and give it an edition in ``status`` (the delivery engine's rows)."""
     with database.session() as session:
-        queue.import_posts(session, [post])
+        post_queue.import_posts(session, [post])
         row = session.scalars(select(PostRow).where(PostRow.slug == post.slug)).one()
         now = datetime.now(UTC)
         edition = Edition(

@@ -23,15 +23,14 @@ import uvicorn
 from playwright.sync_api import Browser, Page
 
 from newsletter.config import Settings
-from newsletter.message import build_message
-from newsletter.models import SubscriberStatus
-from newsletter.render import recipient_for, render_edition
-from newsletter.store import Database
+from newsletter.db.database import Database
+from newsletter.db.models import SubscriberStatus
+from newsletter.mail.message import build_message
+from newsletter.mail.render import recipient_for, render_edition
 
 from ..conftest import SCREENSHOTS
 from .conftest import (
     ReceivedMail,
-    SmtpMailer,
     add_edition,
     add_subscriber,
     make_settings,
@@ -49,15 +48,15 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(database: Database, mailer: SmtpMailer) -> Iterator[LiveServer]:
+def live_server(database: Database, smtp_port: int) -> Iterator[LiveServer]:
     """uvicorn in a thread on 127.0.0.1, port 0; base_url is the real address, as in production."""
     from newsletter.web import create_app
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = make_settings(base_url=url)
-    app = create_app(settings, database, mailer=mailer)
+    settings = make_settings(base_url=url, smtp_port=smtp_port)
+    app = create_app(settings, database)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -153,7 +152,7 @@ def test_sign_up_in_a_real_browser(
     page.wait_for_selector("text=Je aanmelding is bevestigd")
     screenshot(page, "confirmed")
     with database.session() as session:
-        from newsletter.subscribers import find
+        from newsletter.db.subscribers import find
 
         subscriber = find(session, "nieuwe.lezer@example.nl")
         assert subscriber is not None and subscriber.status == SubscriberStatus.ACTIVE

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from newsletter.tokens import make_token
+from newsletter.mail.tokens import make_token
 
 from .conftest import SECRET
 

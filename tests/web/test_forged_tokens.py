@@ -12,9 +12,9 @@ from urllib.parse import quote
 
 import httpx
 
-from newsletter.models import SubscriberStatus
-from newsletter.store import Database
-from newsletter.tokens import TokenPurpose, make_token
+from newsletter.db.database import Database
+from newsletter.db.models import SubscriberStatus
+from newsletter.mail.tokens import TokenPurpose, make_token
 
 from .conftest import SECRET, add_subscriber, subscriber_row
 

@@ -10,10 +10,10 @@ import aiosmtplib
 import pytest
 
 from newsletter.config import InboundSection, Settings
-from newsletter.models import SubscriberStatus
-from newsletter.store import Database
-from newsletter.tokens import make_token
-from newsletter.web.inbound import InboundController, build_inbound_controller
+from newsletter.db.database import Database
+from newsletter.db.models import SubscriberStatus
+from newsletter.inbound.listener import InboundController, build_inbound_controller
+from newsletter.mail.tokens import make_token
 
 from .conftest import FROM_ADDRESS, SECRET, add_subscriber, events_of, subscriber_row
 

@@ -8,14 +8,14 @@ import httpx
 import pytest
 
 from newsletter.config import Settings
-from newsletter.models import SubscriberStatus
-from newsletter.render import PLACEHOLDERS
-from newsletter.store import Database, make_engine
-from newsletter.tokens import make_token
+from newsletter.db.database import Database, make_engine
+from newsletter.db.models import SubscriberStatus
+from newsletter.mail.render import PLACEHOLDERS
+from newsletter.mail.tokens import make_token
 from newsletter.web import create_app
 from newsletter.web.security import SECURITY_HEADERS
 
-from .conftest import SECRET, SmtpMailer, add_edition, add_subscriber, http_client, sample_post
+from .conftest import SECRET, add_edition, add_subscriber, http_client, sample_post
 
 ADDRESS = "lezer@example.nl"
 
@@ -75,11 +75,9 @@ async def test_dutch_error_pages(client: httpx.AsyncClient) -> None:
         assert '<html lang="nl"' in response.text
 
 
-async def test_server_error_page_is_dutch_and_secure(
-    settings: Settings, mailer: SmtpMailer
-) -> None:
+async def test_server_error_page_is_dutch_and_secure(settings: Settings) -> None:
     unreachable = Database(make_engine("postgresql://postgres@127.0.0.1:1/none"))
-    async with http_client(create_app(settings, unreachable, mailer=mailer)) as http:
+    async with http_client(create_app(settings, unreachable)) as http:
         broken = await http.get("/archive")
         health = await http.get("/healthz")
 
@@ -102,12 +100,11 @@ async def test_server_error_page_is_dutch_and_secure(
 async def test_healthz(
     settings: Settings,
     database: Database,
-    mailer: SmtpMailer,
     scheduler_alive: Callable[[], bool] | None,
     status_code: int,
     expected: dict[str, str],
 ) -> None:
-    app = create_app(settings, database, mailer=mailer, scheduler_alive=scheduler_alive)
+    app = create_app(settings, database, scheduler_alive=scheduler_alive)
     async with http_client(app) as http:
         response = await http.get("/healthz")
     assert response.status_code == status_code

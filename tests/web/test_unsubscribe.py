@@ -8,14 +8,14 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select
 
-from newsletter import queue
+from newsletter.db import post_queue
+from newsletter.db.database import Database
+from newsletter.db.models import Delivery, Subscriber, SubscriberStatus, utcnow
+from newsletter.db.models import Post as PostRow
+from newsletter.db.subscribers import remove
+from newsletter.db.subscriptions import mask_address
 from newsletter.delivery.editions import create_edition
-from newsletter.models import Delivery, Subscriber, SubscriberStatus, utcnow
-from newsletter.models import Post as PostRow
-from newsletter.store import Database
-from newsletter.subscribers import remove
-from newsletter.tokens import make_token
-from newsletter.web.subscriptions import mask_address
+from newsletter.mail.tokens import make_token
 
 from .conftest import SECRET, add_subscriber, events_of, sample_post, subscriber_row
 
@@ -216,7 +216,7 @@ async def test_unsubscribed_person_is_left_out_of_the_next_edition(
     await client.post(unsubscribe_path(leaving), data={"List-Unsubscribe": "One-Click"})
 
     with database.session() as session:
-        queue.import_posts(session, [sample_post()])
+        post_queue.import_posts(session, [sample_post()])
         post = session.scalars(select(PostRow)).one()
         edition_id = create_edition(session, post, post.title)
         snapshot = set(

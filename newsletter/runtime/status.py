@@ -8,20 +8,20 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from . import queue
-from .config import Settings
-from .daemon import running_daemons
-from .delivery.editions import describe_edition
-from .models import Delivery, DeliveryStatus, Edition
-from .schedule import next_slot
-from .store import Database
+from newsletter.config import Settings
+from newsletter.db import post_queue
+from newsletter.db.database import Database
+from newsletter.db.models import Delivery, DeliveryStatus, Edition
+from newsletter.delivery.editions import describe_edition
+from newsletter.runtime.presence import running_daemons
+from newsletter.scheduling.slots import next_slot
 
 
 def collect_status(database: Database, settings: Settings, now: datetime) -> dict[str, Any]:
     zone = ZoneInfo(settings.schedule.timezone)
     upcoming = next_slot(settings.schedule, now)
     with database.session() as session:
-        entries = queue.entries(session)
+        entries = post_queue.entries(session)
         latest = session.scalar(select(Edition.id).order_by(Edition.id.desc()).limit(1))
         edition = describe_edition(session, latest).to_json() if latest else None
         deferred = session.scalar(
@@ -29,7 +29,7 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
             .select_from(Delivery)
             .where(Delivery.status == DeliveryStatus.DEFERRED)
         )
-        next_post = queue.next_unsent(session)
+        next_post = post_queue.next_unsent(session)
     return {
         "next_run": {
             "local": upcoming.astimezone(zone).isoformat() if upcoming else None,

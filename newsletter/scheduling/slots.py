@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from .config import ScheduleSection
-from .errors import ConfigError
+from newsletter.config import ScheduleSection
+from newsletter.errors import ConfigError
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # In a crontab 0 and 7 are Sunday; APScheduler 3 counts from Monday, so numbers become names.

@@ -24,19 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import DatabaseError
+from newsletter.errors import DatabaseError
+from newsletter.resources import resource_dir
 
 log = logging.getLogger(__name__)
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def bundled_path(name: str) -> Path:
-    """A top-level project folder (``migrations``, ``templates``), in a checkout or a wheel."""
-    for candidate in (_PACKAGE_DIR.parent / name, _PACKAGE_DIR / "_bundled" / name):
-        if candidate.is_dir():
-            return candidate
-    raise DatabaseError(f"the {name!r} folder is missing from this installation")
 
 
 def normalise_url(url: str) -> str:
@@ -82,7 +73,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def alembic_config(engine: Engine) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(bundled_path("migrations")))
+    config.set_main_option("script_location", str(resource_dir("migrations")))
     config.attributes["engine"] = engine
     return config
 

@@ -5,55 +5,34 @@ worker threads, so the web pages stay responsive while an edition goes out. On S
 SIGINT the scheduler stops, the engine claims nothing more and gives unsent messages back
 to the queue, and the process exits 0 within ``STOP_SECONDS``.
 
-Several daemons may share one PostgreSQL database (each holds a shared advisory lock, so
-``status`` can count them); on SQLite a second daemon refuses to start, because SQLite
-cannot share the work safely.
+Several daemons may share one PostgreSQL database; see ``presence``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
 import json
 import logging
 import signal
-import socket
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 import uvicorn
-from sqlalchemy import Connection, text
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from .config import Settings
-from .errors import ConfigError, DatabaseError
-from .scheduler import build_scheduler, make_weekly_edition, send_due_work
-from .store import Database
-from .web import create_app
-from .web.inbound import build_inbound_controller
-from .web.mailer import RelayMailer
+from newsletter.config import Settings
+from newsletter.db.database import Database
+from newsletter.runtime.servers import inbound_listener, web_server
+from newsletter.scheduling.jobs import build_scheduler, make_weekly_edition, send_due_work
 
 log = logging.getLogger(__name__)
 
 STOP_SECONDS = 12.0
-_ADVISORY_KEY = 0x6E657773  # "news": the daemons' shared advisory lock on PostgreSQL
-# The lock is (application key, hash of the schema): pg_locks lists the advisory locks of
-# every database on the server, so the count filters on this database and this schema.
-_LOCK_SHARED = "SELECT pg_advisory_lock_shared(:key, hashtext(current_schema()))"
-_UNLOCK_SHARED = "SELECT pg_advisory_unlock_shared(:key, hashtext(current_schema()))"
-_COUNT_HOLDERS = """
-SELECT count(*) FROM pg_locks
-WHERE locktype = 'advisory' AND granted AND objsubid = 2
-  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND classid = CAST(:key AS integer)::oid
-  AND objid = hashtext(current_schema())::oid
-"""
 
 
 class _JsonFormatter(logging.Formatter):
@@ -82,87 +61,6 @@ def configure_logging(log_format: str, stream: TextIO = sys.stderr) -> None:
     quiet = ("uvicorn.access", "apscheduler", "alembic", "mail.log")
     for noisy in quiet:
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-@contextlib.contextmanager
-def daemon_presence(database: Database) -> Iterator[None]:
-    """Announce this daemon for ``status``; on SQLite, refuse to be the second one."""
-    url = database.engine.url
-    if url.get_backend_name() == "sqlite":
-        with _sqlite_lock(url.database):
-            yield
-        return
-    # Autocommit: the lock belongs to the session, and no transaction stays open for as
-    # long as the daemon runs (idle in transaction, which idle_in_transaction_session_timeout
-    # would end, taking the connection and the lock with it).
-    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(_LOCK_SHARED), {"key": _ADVISORY_KEY})
-        try:
-            yield
-        finally:
-            connection.execute(text(_UNLOCK_SHARED), {"key": _ADVISORY_KEY})
-
-
-def running_daemons(database: Database) -> int:
-    """How many daemons use this database right now (on SQLite: 0 or 1)."""
-    url = database.engine.url
-    if url.get_backend_name() == "sqlite":
-        try:
-            with _sqlite_lock(url.database):
-                return 0
-        except DatabaseError:
-            return 1
-    with database.engine.connect() as connection:
-        return _advisory_holders(connection)
-
-
-def _advisory_holders(connection: Connection) -> int:
-    count = connection.scalar(text(_COUNT_HOLDERS), {"key": _ADVISORY_KEY})
-    return int(count or 0)
-
-
-def _lock_path(database_file: str | None) -> Path:
-    if not database_file or database_file == ":memory:":
-        raise DatabaseError("the daemon needs a file database, not an in-memory one")
-    return Path(database_file).with_suffix(".daemon.lock")
-
-
-@contextlib.contextmanager
-def _sqlite_lock(database_file: str | None) -> Iterator[None]:
-    with _lock_path(database_file).open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            # Name the database itself (the lock file's name ends in .daemon.lock).
-            raise DatabaseError(
-                f"another `newsletter run` already uses {database_file}; "
-                "SQLite allows one daemon (use PostgreSQL to run several)"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def ensure_web_port_free(settings: Settings) -> None:
-    """Fail before any work is done, not after an edition went out with dead links."""
-    host, port = settings.web.host, settings.web.port
-    try:
-        with socket.create_server((host, port)):
-            pass
-    except OSError as exc:
-        raise ConfigError(
-            f"web.port {port} on {host} is not available ({exc.strerror}); "
-            "choose another with NEWSLETTER_WEB__PORT"
-        ) from None
-
-
-class _WebServer(uvicorn.Server):
-    """Signals belong to the daemon, which stops the web server itself."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 @dataclass
@@ -246,26 +144,16 @@ class Daemon:
         scheduler = build_scheduler(
             self.settings, self._threaded(self.weekly_job), self._threaded(self.due_work_job)
         )
-        web_server = _WebServer(
-            uvicorn.Config(
-                create_app(
-                    self.settings,
-                    self.database,
-                    mailer=RelayMailer(self.settings),
-                    scheduler_alive=lambda: bool(scheduler.running),
-                ),
-                host=self.settings.web.host,
-                port=self.settings.web.port,
-                proxy_headers=True,
-                server_header=False,
-                lifespan="off",
-                log_config=None,
-            )
+        web = web_server(
+            self.settings,
+            self.database,
+            scheduler_alive=lambda: bool(scheduler.running),
+            own_signals=False,
         )
-        inbound = None
-        if self.settings.inbound.enabled:
-            inbound = build_inbound_controller(self.settings, self.database)
-            inbound.start()
+        with inbound_listener(self.settings, self.database):
+            await self._serve(scheduler, web)
+
+    async def _serve(self, scheduler: AsyncIOScheduler, web: uvicorn.Server) -> None:
         scheduler.start()
         log.info(
             "newsletter running: web on http://%s:%d, weekly at %r (%s)",
@@ -274,16 +162,14 @@ class Daemon:
             self.settings.schedule.cron,
             self.settings.schedule.timezone,
         )
-        web_task = asyncio.create_task(web_server.serve())
+        web_task = asyncio.create_task(web.serve())
         startup = asyncio.create_task(self._start_up())
         await self._stopped.wait()
         scheduler.shutdown(wait=False)
-        web_server.should_exit = True
+        web.should_exit = True
         # Every job in a worker thread gets the time to finish its in-flight messages and
         # give the rest back, the scheduled ones as much as the start-up one.
         await asyncio.wait({startup, web_task, *self._running_jobs}, timeout=STOP_SECONDS)
-        if inbound is not None:
-            inbound.stop()
         # A job still running after STOP_SECONDS is left behind (the caller exits the
         # process); what it had claimed is taken back at the next start.
         self._workers.shutdown(wait=False, cancel_futures=True)

@@ -19,8 +19,9 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .errors import InputError, NotFoundError
-from .models import Event, InstallationSecret, Subscriber, SubscriberStatus, utcnow
+from newsletter.db.models import Event, InstallationSecret, Subscriber, SubscriberStatus, utcnow
+from newsletter.errors import InputError, NotFoundError
+from newsletter.mail.render import clean_display_name
 
 NAME_MAX_LENGTH = 200
 OPTED_OUT = frozenset(
@@ -46,12 +47,10 @@ def normalise_address(raw: str) -> str:
 
 def clean_name(raw: str | None) -> str | None:
     """Names go into e-mail headers and greetings: one line, no control characters."""
-    if raw is None:
-        return None
-    name = " ".join("".join(c if c.isprintable() else " " for c in raw).split())
-    if len(name) > NAME_MAX_LENGTH:
+    name = clean_display_name(raw)
+    if name is not None and len(name) > NAME_MAX_LENGTH:
         raise InputError(f"name is longer than {NAME_MAX_LENGTH} characters")
-    return name or None
+    return name
 
 
 @dataclass(frozen=True)

@@ -23,18 +23,18 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from ..config import Settings
-from ..errors import ConfigError
-from ..store import Database
-from ..tokens import InvalidTokenError, read_token
-from . import subscriptions
-from .context import signing_secret
+from newsletter.config import Settings
+from newsletter.db import subscriptions
+from newsletter.db.database import Database
+from newsletter.errors import ConfigError
+from newsletter.mail.tokens import TOKEN_PATTERN, InvalidTokenError, read_token
+from newsletter.web.context import signing_secret
 
-logger = logging.getLogger("newsletter.web.inbound")
+logger = logging.getLogger("newsletter.inbound.listener")
 
 # Unsubscribe requests are a few kilobytes; nothing legitimate comes near this.
 MAX_MESSAGE_BYTES = 256 * 1024
-_TOKEN = re.compile(r"unsubscribe-([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
+_TOKEN = re.compile(rf"unsubscribe-({TOKEN_PATTERN})")
 
 
 def find_token(message: EmailMessage) -> str | None:

@@ -21,17 +21,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import exists, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
-from . import queue
-from .config import Settings
-from .delivery.attempt import Outcome
-from .delivery.editions import create_edition
-from .delivery.engine import SendOptions, SendSummary, send_edition, send_test_copy
-from .errors import InputError, NewsletterError
-from .models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
-from .preview import build_preview, deliverability_report
-from .render import render_edition
-from .schedule import due_slot, make_trigger
-from .store import Database
+from newsletter.config import Settings
+from newsletter.db import post_queue
+from newsletter.db.database import Database
+from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
+from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
+from newsletter.errors import InputError, NewsletterError
+from newsletter.mail.render import RenderedEdition
+from newsletter.publish import prepare_edition, send_test_copy
+from newsletter.scheduling.slots import due_slot, make_trigger
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ def make_edition_for_week(
     review = settings.schedule.review_minutes
     try:
         with database.session() as session:
-            post = queue.next_unsent(session)
+            post = post_queue.next_unsent(session)
             if post is None and (made := _edition_of_week(database, key)) is not None:
                 # Another daemon made this week's edition (of the last queued post) since
                 # our check above: the queue is not empty, it was just used.
@@ -95,20 +94,16 @@ def make_edition_for_week(
             if post is None:
                 log.warning("week %s: the queue is empty; import posts to send an edition", key)
                 return WeeklyOutcome("queue empty", key)
-            report = deliverability_report(build_preview(session, settings, post.slug), settings)
-            rendered = render_edition(queue.document(post), settings)
-            edition_id = create_edition(
-                session, post, rendered.subject, actor="scheduler", week_key=key
+            prepared = prepare_edition(
+                session, settings, post, actor="scheduler", on_failure="hold", week_key=key
             )
-            edition = session.get(Edition, edition_id)
-            assert edition is not None
-            if not report.ok:
-                problems = [f.line() for f in report.findings if f.status == "fail"]
-                edition.status = EditionStatus.HELD
-                edition.hold_reason = "; ".join(problems)
-                log.error("week %s: edition %d held: %s", key, edition_id, edition.hold_reason)
-                return WeeklyOutcome("held", key, edition_id, edition.hold_reason)
+            edition_id = prepared.edition_id
+            if prepared.hold_reason is not None:
+                log.error("week %s: edition %d held: %s", key, edition_id, prepared.hold_reason)
+                return WeeklyOutcome("held", key, edition_id, prepared.hold_reason)
             if review and settings.newsletter.owner_address:
+                edition = session.get(Edition, edition_id)
+                assert edition is not None
                 edition.send_after = now + timedelta(minutes=review)
     except (IntegrityError, InputError):
         # Another daemon made this week's edition between our check and our insert: the
@@ -120,7 +115,7 @@ def make_edition_for_week(
     if review and settings.newsletter.owner_address:
         owner = settings.newsletter.owner_address
         try:
-            attempt = send_test_copy(settings, rendered, owner)
+            attempt = send_test_copy(settings, prepared.rendered, owner)
             problem = None if attempt.outcome == Outcome.SENT else attempt.reply
         except NewsletterError as exc:
             problem = str(exc)
@@ -145,7 +140,7 @@ def make_edition_for_week(
         return WeeklyOutcome("review", key, edition_id)
     if review:
         log.warning("schedule.review_minutes is set but newsletter.owner_address is empty")
-    summary = _send(database, settings, edition_id, stop)
+    summary = _send(database, settings, edition_id, stop, prepared.rendered)
     return WeeklyOutcome("sent", key, edition_id, _describe(summary))
 
 
@@ -205,9 +200,15 @@ def send_due_work(
 
 
 def _send(
-    database: Database, settings: Settings, edition_id: int, stop: threading.Event | None
+    database: Database,
+    settings: Settings,
+    edition_id: int,
+    stop: threading.Event | None,
+    rendered: RenderedEdition | None = None,
 ) -> SendSummary:
-    summary = send_edition(database, settings, edition_id, options=SendOptions(stop=stop))
+    summary = send_edition(
+        database, settings, edition_id, options=SendOptions(stop=stop), rendered=rendered
+    )
     log.info("edition %d: %s", edition_id, _describe(summary))
     return summary
 

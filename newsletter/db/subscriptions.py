@@ -18,8 +18,15 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Subscriber, SubscriberStatus, utcnow
-from ..subscribers import OPTED_OUT, find, forget_salt, forgotten_hash, record_event, unsubscribe
+from newsletter.db.models import Subscriber, SubscriberStatus, utcnow
+from newsletter.db.subscribers import (
+    OPTED_OUT,
+    find,
+    forget_salt,
+    forgotten_hash,
+    record_event,
+    unsubscribe,
+)
 
 WEB_ACTOR = "web"
 # "Toch weer aanmelden" is offered for this long after the person unsubscribed themselves.

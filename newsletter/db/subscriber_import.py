@@ -19,9 +19,15 @@ from typing import TextIO
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
-from .errors import InputError
-from .models import Event, Subscriber, SubscriberStatus, utcnow
-from .subscribers import OPTED_OUT, clean_name, forget_salt, forgotten_hash, normalise_address
+from newsletter.db.models import Event, Subscriber, SubscriberStatus, utcnow
+from newsletter.db.subscribers import (
+    OPTED_OUT,
+    clean_name,
+    forget_salt,
+    forgotten_hash,
+    normalise_address,
+)
+from newsletter.errors import InputError
 
 BATCH_SIZE = 1000
 EMAIL_HEADERS = {"email", "emailaddress", "mail", "emailadres", "mailadres", "address"}

@@ -21,7 +21,6 @@ import html
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +31,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 from premailer import Premailer
 
-from .config import Settings
-from .content.post import Block, Post, QuestionAnswer
-from .errors import RenderError
-from .render_text import install_text_helpers, render_text
-from .tokens import make_token
+from newsletter.config import Settings
+from newsletter.content.post import Block, Post, QuestionAnswer
+from newsletter.content.slug import slugify
+from newsletter.errors import RenderError
+from newsletter.mail.text import install_text_helpers, render_text
+from newsletter.mail.tokens import make_token
+from newsletter.resources import resource_dir
 
-logger = logging.getLogger("newsletter.render")
+logger = logging.getLogger("newsletter.mail.render")
 
 GMAIL_CLIP_BYTES = 102 * 1024
 # Our own limit on the final HTML, a little under Gmail's, measured in UTF-8 bytes.
@@ -59,8 +60,6 @@ _PLACEHOLDER_PATTERN = re.compile("(" + "|".join(PLACEHOLDERS) + ")")
 _EXAMPLE_LABEL = re.compile(r"(Voorbeeld[^:.?!]{0,40}:)\s*")
 _QUOTE_MARKS = "\"'“”„‘’‚«»"
 _PROMPT_MARK = "💡"
-# Control characters (CR, LF, TAB, ESC...) and the Unicode line/paragraph separators.
-_BREAKING = frozenset({"Cc", "Zl", "Zp"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,31 +100,20 @@ class Recipient:
 
 
 def clean_display_name(name: str | None) -> str | None:
-    """One line of printable text, or None: a name can never add a header line or break layout."""
+    """One line of printable text, or None: a name can never add a header line or break layout.
+
+    Line breaks, control and format characters (a right-to-left override, say) become
+    spaces; the subscriber list stores names already cleaned by this same rule.
+    """
     if name is None:
         return None
-    printable = "".join(" " if unicodedata.category(c) in _BREAKING else c for c in name)
+    printable = "".join(c if c.isprintable() else " " for c in name)
     return " ".join(printable.split()) or None
 
 
-@functools.cache
-def find_templates_dir() -> Path:
-    """The email templates: ``<repo>/templates/emails`` in a checkout, bundled in a wheel."""
-    return templates_dir_for(Path(__file__).resolve().parent)
-
-
-def templates_dir_for(package_dir: Path) -> Path:
-    """The wheel's ``_bundled/templates/emails``, else the checkout's ``templates/emails``."""
-    candidates = (
-        package_dir / "_bundled" / "templates" / "emails",
-        package_dir.parent / "templates" / "emails",
-    )
-    for candidate in candidates:
-        if (candidate / "newsletter.html").is_file():
-            return candidate
-    raise RenderError(
-        "email templates not found; looked in " + ", ".join(str(c) for c in candidates)
-    )
+def email_templates() -> Environment:
+    """The Jinja environment of ``templates/emails``: editions and the confirmation mail."""
+    return _environment(resource_dir("templates/emails"))
 
 
 @functools.cache
@@ -159,7 +147,7 @@ def render_edition(post: Post, settings: Settings) -> RenderedEdition:
     with a "Lees verder op de blog" button.
     """
     _refuse_placeholders_in(post)
-    environment = _environment(find_templates_dir())
+    environment = email_templates()
     blocks = _body_blocks(post)
     if settings.newsletter.content == "full":
         edition = _render(environment, post, settings, blocks, excerpt=False)
@@ -261,11 +249,6 @@ def _blog_url(template: str, title: str, slug: str) -> str:
         ) from None
 
 
-def _slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-
-
 def _render(
     environment: Environment,
     post: Post,
@@ -288,7 +271,7 @@ def _render(
         "faq": faq,
         "excerpt": excerpt,
         "post_url": post_url(post, settings),
-        "article_url": lambda title: _blog_url(link_template, title, _slugify(title)),
+        "article_url": lambda title: _blog_url(link_template, title, slugify(title)),
         "reply_to": bool(settings.newsletter.reply_to),
         "greeting": GREETING_PLACEHOLDER,
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,

@@ -23,9 +23,9 @@ from html.parser import HTMLParser
 from typing import Literal
 from urllib.parse import urlsplit
 
-from .config import Settings
-from .errors import NewsletterError
-from .render import GMAIL_CLIP_BYTES, MAX_HTML_BYTES, PLACEHOLDERS, RenderedEdition
+from newsletter.config import Settings
+from newsletter.errors import NewsletterError
+from newsletter.mail.render import GMAIL_CLIP_BYTES, MAX_HTML_BYTES, PLACEHOLDERS, RenderedEdition
 
 Status = Literal["pass", "fail", "warn", "info"]
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
@@ -115,7 +115,15 @@ def check_edition(edition: RenderedEdition, message_bytes: bytes, settings: Sett
     return Report(tuple(findings))
 
 
-def spamassassin_score(message_bytes: bytes) -> float | None:
+@dataclass(frozen=True, slots=True)
+class SpamScore:
+    """SpamAssassin's verdict: the score and the rules that made it (``RULE=points,...``)."""
+
+    score: float
+    rules: str
+
+
+def spamassassin_score(message_bytes: bytes) -> SpamScore | None:
     """SpamAssassin's score with local rules only (no DNS, no Bayes), or None when not installed.
 
     A throw-away HOME keeps runs reproducible and leaves no state behind. The score is the
@@ -155,17 +163,18 @@ def spamassassin_score(message_bytes: bytes) -> float | None:
     return _parse_score(result.stdout)
 
 
-def _parse_score(output: bytes) -> float:
+def _parse_score(output: bytes) -> SpamScore:
     head = re.split(rb"\r?\n\r?\n", output, maxsplit=1)[0].decode("utf-8", "replace")
     unfolded = re.sub(r"\r?\n[ \t]+", " ", head)
     rules = re.search(r"^X-Spam-RuleScores:[ \t]*(.*)$", unfolded, re.MULTILINE)
     if rules and rules.group(1).strip() not in ("", "none"):
-        points = re.findall(r"[A-Z0-9_]+=(-?\d+(?:\.\d+)?)", rules.group(1))
-        return round(sum(float(p) for p in points), 3)
+        named = rules.group(1).strip()
+        points = re.findall(r"[A-Z0-9_]+=(-?\d+(?:\.\d+)?)", named)
+        return SpamScore(round(sum(float(p) for p in points), 3), named)
     status = re.search(r"^X-Spam-Status:.*?score=(-?\d+(?:\.\d+)?)", unfolded, re.MULTILINE)
     if status is None:
         raise NewsletterError("spamassassin gave no score (no X-Spam-Status header)")
-    return float(status.group(1))
+    return SpamScore(float(status.group(1)), "no rules named")
 
 
 def _part(message: EmailMessage, subtype: str) -> str | None:

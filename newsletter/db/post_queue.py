@@ -19,10 +19,10 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import Session
 
-from .content import Post
-from .errors import InputError, NotFoundError
-from .models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
-from .models import Post as PostRow
+from newsletter.content import Post
+from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
+from newsletter.db.models import Post as PostRow
+from newsletter.errors import InputError, NotFoundError
 
 PostStatus = Literal["queued", "skipped", "sent"]
 ImportAction = Literal["added", "updated", "unchanged", "sent, not changed"]

@@ -19,16 +19,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from . import queue, subscribers
-from .config import NewsletterSection, Secret, Settings
-from .content import load_posts
-from .errors import NotFoundError
-from .models import Post as PostRow
-from .schedule import week_key
-from .scheduler import WeeklyOutcome, make_edition_for_week
-from .store import Database, bundled_path
-
-DEMO_READER = ("lezer@example.org", "Lezer")
+from newsletter.config import NewsletterSection, Secret, Settings
+from newsletter.content import load_posts
+from newsletter.db import post_queue, subscribers
+from newsletter.db.database import Database
+from newsletter.db.models import Post as PostRow
+from newsletter.errors import NotFoundError
+from newsletter.publish import SAMPLE_READER
+from newsletter.resources import resource_dir
+from newsletter.scheduling.jobs import WeeklyOutcome, make_edition_for_week
+from newsletter.scheduling.slots import week_key
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -76,8 +76,8 @@ def run_demo_edition(database: Database, settings: Settings, now: datetime) -> D
     """Seed posts and the demo reader if needed, then send this week's edition now."""
     with database.session() as session:
         if not session.scalar(select(func.count()).select_from(PostRow)):
-            queue.import_posts(session, load_posts(str(bundled_path("examples") / "posts")))
-        address, name = DEMO_READER
+            post_queue.import_posts(session, load_posts(str(resource_dir("examples/posts"))))
+        address, name = SAMPLE_READER
         if subscribers.find(session, address) is None:
             subscribers.add(session, address, name, actor="demo")
     key = week_key(now, ZoneInfo(settings.schedule.timezone))

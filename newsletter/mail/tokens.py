@@ -10,21 +10,28 @@ contain ``=``, which quoted-printable would have to encode.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import time
+from collections.abc import Callable
 from typing import Literal, get_args
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from .errors import ConfigError, InputError
+from newsletter.errors import ConfigError, InputError
 
 TokenPurpose = Literal["unsubscribe", "confirm", "resubscribe"]
 TOKEN_PURPOSES: tuple[TokenPurpose, ...] = get_args(TokenPurpose)
 
 
+Clock = Callable[[], float]
+
 # payload.timestamp.signature, each URL-safe base64 without padding. base64 decoding skips
 # characters outside its alphabet, so a token with junk appended would otherwise still verify.
-_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# The inbound mail listener finds tokens in a subject with the same pattern.
+TOKEN_PATTERN = r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"  # noqa: S105 (a regex)
+_TOKEN_SHAPE = re.compile(TOKEN_PATTERN)
 
 
 class InvalidTokenError(InputError):
@@ -35,32 +42,60 @@ class ExpiredTokenError(InvalidTokenError):
     """A genuine token that is older than the caller allows (the page can offer a fresh link)."""
 
 
-def _serializer(secret: str, purpose: TokenPurpose) -> URLSafeTimedSerializer:
+@functools.cache
+def _signer_on(clock: Clock) -> type[TimestampSigner]:
+    """itsdangerous's signer, reading the time from ``clock`` (stamping and checking age)."""
+    if clock is time.time:
+        return TimestampSigner
+
+    class ClockedSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock())
+
+    return ClockedSigner
+
+
+def _serializer(
+    secret: str, purpose: TokenPurpose, clock: Clock = time.time
+) -> URLSafeTimedSerializer:
     if not secret:
         raise ConfigError("the secret key is empty; tokens cannot be signed")
     if purpose not in TOKEN_PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}; expected one of {TOKEN_PURPOSES}")
     return URLSafeTimedSerializer(
-        secret, salt=f"newsletter.{purpose}", signer_kwargs={"digest_method": hashlib.sha256}
+        secret,
+        salt=f"newsletter.{purpose}",
+        signer=_signer_on(clock),
+        signer_kwargs={"digest_method": hashlib.sha256},
     )
 
 
-def make_token(secret: str, purpose: TokenPurpose, subscriber_id: int) -> str:
+def make_token(
+    secret: str, purpose: TokenPurpose, subscriber_id: int, *, clock: Clock = time.time
+) -> str:
     """Sign ``subscriber_id`` for one purpose; the result goes into a URL path as is."""
     if isinstance(subscriber_id, bool) or not isinstance(subscriber_id, int):
         raise TypeError(f"subscriber_id must be an int, got {type(subscriber_id).__name__}")
-    token = _serializer(secret, purpose).dumps(subscriber_id)
+    token = _serializer(secret, purpose, clock).dumps(subscriber_id)
     assert isinstance(token, str)
     return token
 
 
-def read_token(secret: str, purpose: TokenPurpose, token: str, max_age: int | None = None) -> int:
+def read_token(
+    secret: str,
+    purpose: TokenPurpose,
+    token: str,
+    max_age: int | None = None,
+    *,
+    clock: Clock = time.time,
+) -> int:
     """Return the subscriber id a token was made for.
 
     ``max_age`` (seconds) limits how old the token may be: confirmation links expire,
-    unsubscribe links in old emails must keep working (pass ``None``).
+    unsubscribe links in old emails must keep working (pass ``None``). ``clock`` gives the
+    time in seconds since the epoch, for stamping and for checking age.
     """
-    serializer = _serializer(secret, purpose)
+    serializer = _serializer(secret, purpose, clock)
     if not _TOKEN_SHAPE.fullmatch(token):
         raise InvalidTokenError(f"the {purpose} link is not valid")
     try:

@@ -1,0 +1,39 @@
+"""One message outside the ledger: the owner's review copy, ``send --to``, confirmation mails.
+
+These belong to no edition, so nothing is recorded per recipient; the caller learns the
+relay's answer as an :class:`Attempt`. They leave exactly as editions do: through the
+configured transport (the relay, or the local outbox), DKIM-signed when DKIM is set up.
+Opening the transport blocks (host name, CA file, folders), so it runs in a worker thread
+and a web app sending a confirmation mail keeps serving pages meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from newsletter.config import Settings
+from newsletter.delivery.attempt import Attempt
+from newsletter.delivery.transport import open_lanes
+from newsletter.mail.dkim import dkim_signer
+
+
+class SingleMessageSender:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._signer = dkim_signer(settings)
+
+    async def send(self, message: bytes, recipient: str) -> Attempt:
+        """Hand ``message`` (finished RFC 5322 bytes) to the transport for ``recipient``."""
+        if self._signer is not None:
+            message = self._signer.sign(message)
+        lanes, close = await asyncio.to_thread(open_lanes, self._settings)
+        try:
+            return await lanes[0].deliver(
+                self._settings.newsletter.from_address, recipient, message
+            )
+        finally:
+            await close()
+
+    def send_blocking(self, message: bytes, recipient: str) -> Attempt:
+        """The same, from code without an event loop (the CLI, a scheduler worker thread)."""
+        return asyncio.run(self.send(message, recipient))

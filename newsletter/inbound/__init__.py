@@ -1,0 +1,1 @@
+"""Mail coming in: the SMTP listener for ``mailto:`` unsubscribe requests."""

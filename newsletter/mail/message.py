@@ -1,0 +1,138 @@
+"""One subscriber's copy of an edition as RFC 5322 bytes, ready for SMTP or a maildir.
+
+Two policies, on purpose:
+
+* the body parts are built under ``email.policy.default``, so their quoted-printable lines
+  stay at 78 characters or less (SpamAssassin's MIME_QP_LONG_LINE fires above that);
+* the message is serialised with ``email.policy.SMTP`` (CRLF) and ``max_line_length=998``.
+  At the usual 78, Python folds a long ``List-Unsubscribe`` into RFC 2047 encoded words,
+  which mail clients do not decode, and the one-click unsubscribe button disappears.
+
+Header values are only ever set through the email package (never by joining strings), and
+it refuses CR/LF in them; recipient names are cleaned beforehand as well.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from collections.abc import Sequence
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
+
+from newsletter.config import Settings
+from newsletter.errors import RenderError
+from newsletter.mail.render import Recipient, RenderedEdition, clean_display_name, personalise
+
+# Long headers (List-Unsubscribe) stay unfolded and unencoded; compose.py splices against it.
+SERIALISE_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
+def build_message(
+    edition: RenderedEdition,
+    recipient: Recipient,
+    settings: Settings,
+    *,
+    now: datetime,
+    message_id: str | None = None,
+    subject_prefix: str = "",
+) -> bytes:
+    """The complete message for ``recipient``: multipart/alternative, text/plain then text/html.
+
+    ``now`` is the send time (it becomes the Date header and must carry a time zone);
+    ``subject_prefix`` marks copies such as "[TEST] " for the owner.
+    """
+    newsletter = settings.newsletter
+    sender = sender_address(settings)
+    html_part, text_part = personalise(edition, recipient)
+    # The mailto variant names the subscriber by the same signed token as the https URL.
+    unsubscribe_token = urlsplit(recipient.unsubscribe_url).path.rstrip("/").rsplit("/", 1)[-1]
+    headers: list[tuple[str, str | Address]] = [
+        ("From", sender),
+        ("To", address(recipient.name, recipient.email, "recipient address")),
+    ]
+    if newsletter.reply_to:
+        headers.append(("Reply-To", address(None, newsletter.reply_to, "reply_to")))
+    headers += [
+        ("Subject", subject_prefix + edition.subject),
+        *_date_and_id(sender, now, message_id),
+        ("List-Id", _list_id(newsletter.name, newsletter.list_id)),
+        (
+            "List-Unsubscribe",
+            f"<{recipient.unsubscribe_url}>, "
+            f"<mailto:{sender.addr_spec}?subject=unsubscribe-{unsubscribe_token}>",
+        ),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ]
+    return mime_message(headers, text_part, html_part)
+
+
+def build_single_message(
+    settings: Settings,
+    *,
+    to_name: str | None,
+    to_address: str,
+    subject: str,
+    text: str,
+    html: str,
+    now: datetime,
+) -> bytes:
+    """A mail that belongs to no edition (the sign-up confirmation): same policies and
+    sender, no list headers, and marked automatic so vacation replies leave it alone."""
+    sender = sender_address(settings)
+    headers: list[tuple[str, str | Address]] = [
+        ("From", sender),
+        ("To", address(to_name, to_address, "recipient address")),
+        ("Subject", subject),
+        *_date_and_id(sender, now, None),
+        # RFC 3834: keeps vacation auto-replies from answering a mail nobody wrote by hand.
+        ("Auto-Submitted", "auto-generated"),
+    ]
+    return mime_message(headers, text, html)
+
+
+def mime_message(headers: Sequence[tuple[str, str | Address]], text: str, html: str) -> bytes:
+    """multipart/alternative, text/plain then text/html, serialised for SMTP (see above)."""
+    message = EmailMessage(policy=email.policy.default)
+    for name, value in headers:
+        message[name] = value
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message.as_bytes(policy=SERIALISE_POLICY)
+
+
+def sender_address(settings: Settings) -> Address:
+    newsletter = settings.newsletter
+    return address(newsletter.from_name, newsletter.from_address, "from_address")
+
+
+def _date_and_id(
+    sender: Address, now: datetime, message_id: str | None
+) -> list[tuple[str, str | Address]]:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise RenderError("the Date of a message needs a time zone; pass an aware datetime")
+    return [
+        ("Date", format_datetime(now)),
+        ("Message-ID", message_id or make_msgid(domain=sender.domain)),
+        ("MIME-Version", "1.0"),
+    ]
+
+
+def address(name: str | None, addr_spec: str, what: str) -> Address:
+    try:
+        return Address(display_name=clean_display_name(name) or "", addr_spec=addr_spec)
+    except (ValueError, IndexError) as exc:
+        raise RenderError(f"invalid {what} {addr_spec!r}: {exc}") from None
+
+
+def _list_id(name: str, list_id: str) -> str:
+    """RFC 2919: an optional phrase, then the list's id in angle brackets."""
+    phrase = clean_display_name(name)
+    if phrase is None:
+        return f"<{list_id}>"
+    if phrase.isascii():
+        escaped = phrase.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}" <{list_id}>'
+    return f"{phrase} <{list_id}>"

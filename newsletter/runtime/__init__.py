@@ -1,0 +1,1 @@
+"""The running process: the daemon, its presence for ``status``, the demo, the servers."""
