@@ -9,6 +9,7 @@ naming the key and where it came from, never a failure in the middle of a send.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 import types
@@ -65,6 +66,7 @@ class NewsletterSection:
     from_address: str = "nieuwsbrief@example.org"
     reply_to: str = ""
     owner_address: str = ""
+    alert_failed_percent: float = 5.0
     base_url: str = "http://127.0.0.1:8080"
     list_id: str = "nieuwsbrief.example.org"
     signature: str = "Groet,\nGerrit"
@@ -73,6 +75,15 @@ class NewsletterSection:
     post_url_template: str = "https://www.gerritvanderheide.com/?s={title}"
     data_dir: str = "data"
     secret_key_file: str = ""
+
+
+@dataclass(frozen=True)
+class PostsSection:
+    """Where posts come from on their own: the blog's feeds, polled by the daemon."""
+
+    feeds: tuple[str, ...] = ()
+    poll_minutes: int = 60
+    fetch_timeout_seconds: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,7 @@ class DkimSection:
 class Settings:
     newsletter: NewsletterSection = field(default_factory=NewsletterSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
+    posts: PostsSection = field(default_factory=PostsSection)
     smtp: SmtpSection = field(default_factory=SmtpSection)
     schedule: ScheduleSection = field(default_factory=ScheduleSection)
     web: WebSection = field(default_factory=WebSection)
@@ -267,6 +279,11 @@ def _from_env_string(section: str, key: str, value: str, where: str) -> object:
             return int(value)
         if kind is float:
             return float(value)
+        if typing.get_origin(kind) is tuple:
+            items = json.loads(value)
+            if not isinstance(items, list):
+                raise ValueError(value)
+            return items
     except ValueError:
         raise ConfigError(
             f"{where}: {section}.{key} must be {_type_name(kind)}, got {value!r}"
@@ -277,6 +294,8 @@ def _from_env_string(section: str, key: str, value: str, where: str) -> object:
 def _type_name(kind: Any) -> str:
     if typing.get_origin(kind) is Literal:
         return "one of " + ", ".join(repr(choice) for choice in typing.get_args(kind))
+    if typing.get_origin(kind) is tuple:
+        return "a list of strings (in the environment a JSON array)"
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
         kind, str(kind)
     )
@@ -285,6 +304,8 @@ def _type_name(kind: Any) -> str:
 def _valid(kind: Any, value: object) -> bool:
     if typing.get_origin(kind) is Literal:
         return value in typing.get_args(kind)
+    if typing.get_origin(kind) is tuple:
+        return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
     if kind is float:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind is int:
@@ -306,7 +327,11 @@ def _build_section(
                 f"{origin[(section, key)]}: {section}.{key} must be {_type_name(kind)}, "
                 f"got {value!r}"
             )
-        converted[key] = float(value) if kind is float else value  # type: ignore[arg-type]
+        if kind is float:
+            value = float(value)  # type: ignore[arg-type]
+        elif typing.get_origin(kind) is tuple:
+            value = tuple(value)  # type: ignore[arg-type]
+        converted[key] = value
     return cls(**converted)
 
 
@@ -360,6 +385,15 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         fail(
             "schedule", "timezone", f"is not a known IANA time zone: {settings.schedule.timezone!r}"
         )
+    for url in settings.posts.feeds:
+        if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
+            fail("posts", "feeds", f"must hold http:// or https:// URLs, got {url!r}")
+    if settings.posts.fetch_timeout_seconds <= 0:
+        fail("posts", "fetch_timeout_seconds", "must be more than 0 seconds")
+    if settings.posts.poll_minutes < 1:
+        fail("posts", "poll_minutes", "must be at least 1")
+    if not 0 <= settings.newsletter.alert_failed_percent <= 100:
+        fail("newsletter", "alert_failed_percent", "must be between 0 and 100")
     if not settings.newsletter.base_url.startswith(("http://", "https://")):
         fail("newsletter", "base_url", "must start with http:// or https://")
     for key in ("from_address", "reply_to", "owner_address"):

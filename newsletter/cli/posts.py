@@ -7,6 +7,9 @@ import click
 from newsletter.cli.context import AppContext, pass_app, print_json, print_table
 from newsletter.content import Post, load_posts
 from newsletter.db import post_queue
+from newsletter.db.models import utcnow
+from newsletter.errors import InputError
+from newsletter.feeds import poll_feeds
 
 
 @click.group()
@@ -52,6 +55,38 @@ def import_(app: AppContext, locations: tuple[str, ...]) -> None:
         results = post_queue.import_posts(session, parsed)
     for slug, action in results:
         click.echo(f"{slug}: {action}")
+
+
+@posts.command("fetch")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per feed.")
+@pass_app
+def fetch(app: AppContext, as_json: bool) -> None:
+    """Fetch the feeds of `[posts] feeds` once and bring the queue up to date.
+
+    Every feed is handled, whatever happens to the others; exit 1 with one line per failed
+    feed when any failed. A post that was already sent is never changed.
+    """
+    settings = app.settings
+    if not settings.posts.feeds:
+        raise InputError(
+            "no feeds configured: set [posts] feeds in the config file "
+            "(or NEWSLETTER_POSTS__FEEDS as a JSON array)"
+        )
+    reports = poll_feeds(app.database, settings, utcnow())
+    if as_json:
+        print_json([report.to_json() for report in reports])
+    else:
+        for report in reports:
+            if report.error is None:
+                counts = (
+                    f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
+                )
+                click.echo(f"{report.url}: " + ("not modified" if report.not_modified else counts))
+    failed = [report for report in reports if report.error is not None]
+    for report in failed:
+        click.echo(f"error: feed {report.error}", err=True)
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @posts.command("list")

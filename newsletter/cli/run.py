@@ -84,3 +84,14 @@ def status(app: AppContext, as_json: bool) -> None:
         )
     click.echo(f"deferred backlog: {info['deferred_backlog']}")
     click.echo(f"daemons running: {info['daemons_running']}")
+    for feed in info["feeds"]:
+        state = (
+            "failing"
+            if feed["failing_since"]
+            else "ok"
+            if feed["last_success_at"]
+            else "not polled yet"
+        )
+        click.echo(f"feed {feed['url']}: {state}")
+    for warning in info["warnings"]:
+        click.echo(f"warning: {warning}")

@@ -10,11 +10,14 @@ from __future__ import annotations
 import calendar
 import io
 import re
+import xml.sax
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
 
+from newsletter.content.assemble import ArticleBody
 from newsletter.content.classify import clean_text
 from newsletter.content.html_blocks import html_to_blocks, html_units
 from newsletter.content.post import Post
@@ -24,18 +27,52 @@ from newsletter.errors import ContentError
 # WordPress excerpts end in "[…]" (cut off) and feed plugins append a "first appeared on" line.
 _TRUNCATED_RE = re.compile(r"(?:\[(?:…|\.\.\.|&hellip;)\]|…|\.\.\.)$")
 _FEED_FOOTER_RE = re.compile(r"appeared first on|verscheen eerst op", re.IGNORECASE)
+_ENTITY_DECLARATION_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_ROOT_RE = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One entry of a feed: the post, and the GUID that names it across polls (if any)."""
+
+    post: Post
+    guid: str | None
 
 
 def parse_feed(data: bytes | str, *, source: str) -> list[Post]:
-    """Every entry of the feed as a post, in feed order (a valid empty feed gives none).
+    """Every entry of the feed as a post, in feed order (a valid empty feed gives none)."""
+    return [item.post for item in parse_feed_items(data, source=source)]
+
+
+def parse_feed_items(data: bytes | str, *, source: str, strict: bool = False) -> list[FeedItem]:
+    """Every entry of the feed with its GUID, in feed order.
+
+    ``strict`` (the polls): a document that is not well-formed XML is refused rather than
+    read as far as it goes. A feed cut off in transfer would otherwise "edit" a queued post
+    down to half its text; the next poll gets the whole feed.
 
     Raises :class:`ContentError` for a document that is not a readable feed, or for an
     entry without a title or without article text. A feed with small flaws (feedparser's
     "bozo" flag) is still read when its entries could be recovered.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    if _ENTITY_DECLARATION_RE.search(raw[: _root_start(raw)]):
+        # feedparser never expands them (so a "billion laughs" costs nothing), but it would
+        # read such a document as a post with garbled text: refuse it instead.
+        raise ContentError(
+            "the feed declares its own XML entities; refused (no real feed does that)",
+            source=source,
+        )
     # A stream, never a str: feedparser would treat a str as a URL or a file name to open.
     parsed = feedparser.parse(io.BytesIO(raw))
+    problem = parsed.get("bozo_exception")
+    if strict and isinstance(problem, xml.sax.SAXException):
+        line_of = getattr(problem, "getLineNumber", None)
+        raise ContentError(
+            f"not well-formed XML: {problem.getMessage()}",
+            source=source,
+            line=line_of() if callable(line_of) else None,
+        )
     if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         problem = parsed.get("bozo_exception")
         line_of = getattr(problem, "getLineNumber", None)
@@ -44,7 +81,15 @@ def parse_feed(data: bytes | str, *, source: str) -> list[Post]:
             source=source,
             line=line_of() if callable(line_of) else None,
         )
-    return [_entry_post(entry, number, source) for number, entry in enumerate(parsed.entries, 1)]
+    return [
+        FeedItem(_entry_post(entry, number, source), clean_text(entry.get("id") or "") or None)
+        for number, entry in enumerate(parsed.entries, 1)
+    ]
+
+
+def _root_start(raw: bytes) -> int:
+    found = _ROOT_RE.search(raw)
+    return found.start() if found else len(raw)
 
 
 def _entry_post(entry: Any, number: int, source: str) -> Post:
@@ -52,7 +97,7 @@ def _entry_post(entry: Any, number: int, source: str) -> Post:
     if not title:
         raise ContentError(f"feed entry {number} has no title", source=source)
     content = _content_html(entry)
-    body = html_to_blocks(content or entry.get("summary", ""))
+    body = html_to_blocks(content) if content else _summary_body(entry)
     if not body.blocks:
         raise ContentError(f"feed entry {number} ({title!r}) has no article text", source=source)
     tags = entry.get("tags") or []
@@ -69,6 +114,7 @@ def _entry_post(entry: Any, number: int, source: str) -> Post:
         related=body.related,
         published_at=_published(entry),
         url=entry.get("link") or None,
+        summary_only=not content,
     )
 
 
@@ -77,6 +123,21 @@ def _content_html(entry: Any) -> str:
         if content.get("value"):
             return str(content["value"])
     return ""
+
+
+def _summary_body(entry: Any) -> ArticleBody:
+    """The summary of a feed without full text, minus the feed footer and the "[…]" mark.
+
+    The email says "Lees verder op de blog" after it, so the cut-off mark would be noise.
+    """
+    body = html_to_blocks(entry.get("summary", ""))
+    blocks = [b for b in body.blocks if not _FEED_FOOTER_RE.search(b.text)]
+    if blocks and blocks[-1].type == "paragraph":
+        text = blocks[-1].text
+        shortened = _TRUNCATED_RE.sub("", text).rstrip()
+        if shortened != text:
+            blocks[-1] = replace(blocks[-1], text=f"{shortened} …")
+    return replace(body, blocks=tuple(blocks))
 
 
 def _lead(entry: Any) -> str | None:

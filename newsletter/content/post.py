@@ -69,9 +69,12 @@ class Post:
     related: tuple[str, ...] = field(default=())
     published_at: datetime | None = None
     url: str | None = None
+    # Only a summary was available (a feed without full text): the email is an excerpt
+    # that sends the reader to the blog ("Lees verder op de blog").
+    summary_only: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "slug": self.slug,
             "title": self.title,
             "short_title": self.short_title,
@@ -86,6 +89,9 @@ class Post:
             "published_at": self.published_at.isoformat() if self.published_at else None,
             "url": self.url,
         }
+        if self.summary_only:  # only when set, so every full post's JSON stays as it was
+            data["summary_only"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Post:
@@ -107,4 +113,5 @@ class Post:
             related=tuple(data.get("related", ())),
             published_at=datetime.fromisoformat(published) if published else None,
             url=data.get("url"),
+            summary_only=bool(data.get("summary_only", False)),
         )

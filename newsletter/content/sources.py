@@ -8,21 +8,17 @@ path or URL it came from, so an error message points at the file to fix.
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsletter import __version__
 from newsletter.content.feed import parse_feed
+from newsletter.content.fetch import fetch_feed
 from newsletter.content.markdown import parse_markdown
 from newsletter.content.post import Post
 from newsletter.content.scraped import parse_scraped
 from newsletter.errors import ContentError
 
-FETCH_TIMEOUT_SECONDS = 20
-MAX_FEED_BYTES = 20 * 1024 * 1024
 SCRAPED_SUFFIXES = frozenset({".txt"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
@@ -37,7 +33,8 @@ def load_posts(location: str) -> list[Post]:
     read, or holds a file type no parser reads.
     """
     if urlsplit(location).scheme.lower() in ("http", "https"):
-        return parse_feed(_fetch(location), source=location)
+        fetched = fetch_feed(location)
+        return parse_feed(fetched.body or b"", source=location)
     path = Path(location)
     if path.is_dir():
         posts: list[Post] = []
@@ -100,22 +97,3 @@ def _decode(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ContentError("not valid UTF-8 text", source=source, line=line) from exc
-
-
-def _fetch(url: str) -> bytes:
-    request = urllib.request.Request(  # noqa: S310 (only http/https reach here)
-        url, headers={"User-Agent": f"newsletter/{__version__} (feed reader)"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
-            data: bytes = response.read(MAX_FEED_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        exc.close()  # an HTTPError holds the open response
-        raise ContentError(f"cannot fetch the feed: {exc}", source=url) from exc
-    except urllib.error.URLError as exc:
-        raise ContentError(f"cannot fetch the feed: {exc.reason}", source=url) from exc
-    except OSError as exc:  # timeouts and dropped connections while reading
-        raise ContentError(f"cannot fetch the feed: {exc}", source=url) from exc
-    if len(data) > MAX_FEED_BYTES:
-        raise ContentError(f"the feed is larger than {MAX_FEED_BYTES} bytes", source=url)
-    return data

@@ -137,6 +137,45 @@ class Post(Base):
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set for posts that came from a feed: the item's identity and the feed it came from.
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"), index=True)
+    guid: Mapped[str | None] = mapped_column(Text, index=True)
+    link: Mapped[str | None] = mapped_column(Text, index=True)
+
+
+class Feed(Base):
+    """A configured feed and what the last polls learned about it.
+
+    ``added_at`` is when the feed was first polled: items published after it are new posts
+    and go out before the back catalogue. ``etag``/``last_modified`` are the validators of
+    the last good response (for a conditional GET); ``failing_since`` is set from the first
+    failed poll until the next good one.
+    """
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_polled_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    failing_since: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OwnerAlert(Base):
+    """An owner mail that was sent: one per cause per period (``period``: an ISO week)."""
+
+    __tablename__ = "owner_alerts"
+    __table_args__ = (UniqueConstraint("cause", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cause: Mapped[str] = mapped_column(String(2100))
+    period: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(500))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Edition(Base):

@@ -1,8 +1,11 @@
 """The queue of posts: what has been imported, in which order it goes out, what was sent.
 
-Send order is: explicit position first (set by ``move``), then publication date, then
-import order. :func:`next_unsent` is the one definition of "the next post to send"; the
-CLI, the preview and the scheduler all ask it.
+Send order is: explicit position first (set by ``move``), then the posts a feed brought
+that were published after the feed was first polled (oldest first), then the back
+catalogue (every other post, oldest first), then import order. So a new blog post is the
+next edition instead of waiting behind years of old posts, and a week without a new post
+still gets an edition from the back catalogue. :func:`next_unsent` is the one definition
+of "the next post to send"; the CLI, the preview and the scheduler all ask it.
 
 A post that went into an edition is frozen: re-importing it never changes what was sent.
 """
@@ -12,15 +15,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.content import Post
-from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
+from newsletter.content.feed import FeedItem
+from newsletter.db.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    Feed,
+    utcnow,
+)
 from newsletter.db.models import Post as PostRow
 from newsletter.errors import InputError, NotFoundError
 
@@ -83,9 +94,13 @@ def edition_of(post_id: Any) -> Select[int]:
 
 
 def _in_send_order(query: Select[Any]) -> Select[Any]:
+    new_on_the_blog = exists().where(
+        Feed.id == PostRow.feed_id, PostRow.published_at > Feed.added_at
+    )
     return query.order_by(
         PostRow.position.is_(None),
         PostRow.position,
+        case((new_on_the_blog, 0), else_=1),
         PostRow.published_at.is_(None),
         PostRow.published_at,
         PostRow.id,
@@ -111,19 +126,82 @@ def import_posts(session: Session, posts: Sequence[Post]) -> list[tuple[str, Imp
             )
             session.flush()
             results.append((post.slug, "added"))
-        elif row.content_hash == digest:
-            results.append((post.slug, "unchanged"))
-        elif session.scalar(edition_of(row.id)) is not None:
-            results.append((post.slug, "sent, not changed"))
         else:
-            row.title = post.title
-            row.source = post.source
-            row.content_hash = digest
-            row.document = post.to_json()
-            row.published_at = post.published_at
-            row.updated_at = utcnow()
-            results.append((post.slug, "updated"))
+            results.append((post.slug, _refresh(session, row, post, digest)))
     return results
+
+
+def _refresh(session: Session, row: PostRow, post: Post, digest: str) -> ImportAction:
+    """Bring a known post up to date with its source, unless it was already sent."""
+    if row.content_hash == digest:
+        return "unchanged"
+    if session.scalar(edition_of(row.id)) is not None:
+        return "sent, not changed"
+    row.title = post.title
+    row.source = post.source
+    row.content_hash = digest
+    row.document = post.to_json()
+    row.published_at = post.published_at
+    row.updated_at = utcnow()
+    return "updated"
+
+
+def import_feed_items(
+    session: Session, feed_id: int, items: Sequence[FeedItem]
+) -> list[tuple[str, ImportAction]]:
+    """Add or refresh a feed's items; an item is known by its GUID, else by its link.
+
+    A blog that changes an item's GUID (WordPress does when a post's address changes
+    form) but keeps its link still has the same post. A post imported by hand earlier
+    (same slug, no feed identity yet) is the same post too, and takes on the feed's
+    identity. A different post that happens to have the same title gets a slug of its own.
+    """
+    results: list[tuple[str, ImportAction]] = []
+    for item in items:
+        post = item.post
+        row = _known_item(session, item)
+        if row is None:
+            post = replace(post, slug=_free_slug(session, post.slug))
+            row = PostRow(
+                slug=post.slug,
+                title=post.title,
+                source=post.source,
+                content_hash=content_hash(post),
+                document=post.to_json(),
+                published_at=post.published_at,
+            )
+            session.add(row)
+            action: ImportAction = "added"
+        else:
+            post = replace(post, slug=row.slug)
+            action = _refresh(session, row, post, content_hash(post))
+        row.feed_id, row.guid, row.link = feed_id, item.guid, post.url
+        session.flush()
+        results.append((row.slug, action))
+    return results
+
+
+def _known_item(session: Session, item: FeedItem) -> PostRow | None:
+    if item.guid is not None:
+        row = session.scalars(select(PostRow).where(PostRow.guid == item.guid).limit(1)).first()
+        if row is not None:
+            return row
+    if item.post.url:
+        query = select(PostRow).where(PostRow.link == item.post.url).limit(1)
+        if (row := session.scalars(query).first()) is not None:
+            return row
+    query = select(PostRow).where(
+        PostRow.slug == item.post.slug, PostRow.guid.is_(None), PostRow.link.is_(None)
+    )
+    return session.scalars(query).one_or_none()
+
+
+def _free_slug(session: Session, slug: str) -> str:
+    taken = set(session.scalars(select(PostRow.slug).where(PostRow.slug.like(f"{slug}%"))).all())
+    candidate, number = slug, 2
+    while candidate in taken:
+        candidate, number = f"{slug}-{number}", number + 1
+    return candidate
 
 
 def entries(session: Session) -> list[QueueEntry]:

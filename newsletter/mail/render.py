@@ -144,12 +144,13 @@ def render_edition(post: Post, settings: Settings) -> RenderedEdition:
 
     With ``content = "full"`` the whole post is sent unless its HTML would be too large for
     Gmail; then, and always with ``content = "excerpt"``, the opening sections are sent
-    with a "Lees verder op de blog" button.
+    with a "Lees verder op de blog" button. A post known only by its feed summary is
+    always sent that way: the rest of it is on the blog.
     """
     _refuse_placeholders_in(post)
     environment = email_templates()
     blocks = _body_blocks(post)
-    if settings.newsletter.content == "full":
+    if settings.newsletter.content == "full" and not post.summary_only:
         edition = _render(environment, post, settings, blocks, excerpt=False)
         size = _html_bytes(edition)
         if size + _PERSONALISATION_HEADROOM < MAX_HTML_BYTES:

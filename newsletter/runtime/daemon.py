@@ -28,7 +28,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.runtime.servers import inbound_listener, web_server
-from newsletter.scheduling.jobs import build_scheduler, make_weekly_edition, send_due_work
+from newsletter.scheduling.jobs import (
+    build_scheduler,
+    make_weekly_edition,
+    send_due_work,
+    watch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +63,7 @@ def configure_logging(log_format: str, stream: TextIO = sys.stderr) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
-    quiet = ("uvicorn.access", "apscheduler", "alembic", "mail.log")
+    quiet = ("uvicorn.access", "apscheduler", "alembic", "mail.log", "httpx", "httpcore")
     for noisy in quiet:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -107,6 +112,10 @@ class Daemon:
                 log.exception("the weekly edition failed again; retrying in a minute")
         send_due_work(self.database, self.settings, self.clock(), stop=self.stop_requested)
 
+    def watch_job(self) -> None:
+        """Feeds every ``poll_minutes``, and the owner's warnings that depend on the clock."""
+        watch(self.database, self.settings, self.clock())
+
     def resume_job(self) -> None:
         """The start-up due work: also takes back what a previous run died holding."""
         send_due_work(
@@ -142,7 +151,10 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.request_stop)
         scheduler = build_scheduler(
-            self.settings, self._threaded(self.weekly_job), self._threaded(self.due_work_job)
+            self.settings,
+            self._threaded(self.weekly_job),
+            self._threaded(self.due_work_job),
+            self._threaded(self.watch_job),
         )
         web = web_server(
             self.settings,
@@ -176,7 +188,10 @@ class Daemon:
         log.info("stopped")
 
     async def _start_up(self) -> None:
-        """Finish what a previous run left (editions in ``sending``), then a missed slot."""
+        """Finish what a previous run left (editions in ``sending``), then a missed slot,
+        then a first look at the feeds (the interval job's first run is a while off)."""
         await self._in_thread(self.resume_job)
         if not self.stop_requested.is_set():
             await self._in_thread(self.weekly_job)
+        if not self.stop_requested.is_set():
+            await self._in_thread(self.watch_job)

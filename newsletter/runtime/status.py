@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from newsletter.config import Settings
 from newsletter.db import post_queue
 from newsletter.db.database import Database
-from newsletter.db.models import Delivery, DeliveryStatus, Edition
+from newsletter.db.models import Delivery, DeliveryStatus, Edition, Feed
 from newsletter.delivery.editions import describe_edition
 from newsletter.runtime.presence import running_daemons
-from newsletter.scheduling.slots import next_slot
+from newsletter.scheduling.jobs import empty_slot_weeks
+from newsletter.scheduling.slots import due_slot, next_slot
 
 
 def collect_status(database: Database, settings: Settings, now: datetime) -> dict[str, Any]:
@@ -30,6 +31,28 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
             .where(Delivery.status == DeliveryStatus.DEFERRED)
         )
         next_post = post_queue.next_unsent(session)
+        feed_rows = {
+            feed.url: feed
+            for feed in session.scalars(select(Feed).where(Feed.url.in_(settings.posts.feeds)))
+        }
+        last = due_slot(settings.schedule, now)
+        last_edition = (
+            session.scalar(select(Edition.id).where(Edition.week_key == last.week_key))
+            if last.week_key
+            else None
+        )
+        last_empty = last.week_key is not None and last.week_key in empty_slot_weeks(session)
+    feeds = [_feed_json(url, feed_rows.get(url)) for url in settings.posts.feeds]
+    notes = []
+    if last.week_key and last_edition is None and last_empty:
+        notes.append(f"week {last.week_key}: no edition, the queue was empty at the slot")
+    if next_post is None and upcoming is not None:
+        notes.append("the queue is empty: the next slot makes no edition unless a post arrives")
+    notes += [
+        f"feed failing since {feed['failing_since']}: {feed['last_error']}"
+        for feed in feeds
+        if feed["failing_since"]
+    ]
     return {
         "next_run": {
             "local": upcoming.astimezone(zone).isoformat() if upcoming else None,
@@ -45,4 +68,23 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
         "edition": edition,
         "deferred_backlog": int(deferred or 0),
         "daemons_running": running_daemons(database),
+        "last_slot": {
+            "week": last.week_key,
+            "edition": last_edition,
+            "queue_was_empty": bool(last_empty and last_edition is None),
+        },
+        "feeds": feeds,
+        "warnings": notes,
+    }
+
+
+def _feed_json(url: str, feed: Feed | None) -> dict[str, Any]:
+    def moment(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "url": url,
+        "last_success_at": moment(feed.last_success_at) if feed else None,
+        "failing_since": moment(feed.failing_since) if feed else None,
+        "last_error": feed.last_error if feed else None,
     }

@@ -20,16 +20,27 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import exists, or_, select, true
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db import post_queue
 from newsletter.db.database import Database
-from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
+from newsletter.db.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    Event,
+    utcnow,
+)
+from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.errors import InputError, NewsletterError
+from newsletter.feeds import poll_feeds
 from newsletter.mail.render import RenderedEdition
-from newsletter.publish import prepare_edition, send_test_copy
+from newsletter.publish import PreparedEdition, prepare_edition, send_test_copy
+from newsletter.scheduling import alerts
 from newsletter.scheduling.slots import due_slot, make_trigger
 
 log = logging.getLogger(__name__)
@@ -69,7 +80,7 @@ def make_weekly_edition(
             settings.schedule.catch_up_hours,
         )
         return WeeklyOutcome("too late", key)
-    return make_edition_for_week(database, settings, key, now, stop=stop)
+    return make_edition_for_week(database, settings, key, now, stop=stop, slot=decision.slot)
 
 
 def make_edition_for_week(
@@ -79,11 +90,17 @@ def make_edition_for_week(
     now: datetime,
     *,
     stop: threading.Event | None = None,
+    slot: datetime | None = None,
 ) -> WeeklyOutcome:
-    """Make week ``key``'s edition of the next post: checked, reviewed if configured, sent."""
+    """Make week ``key``'s edition of the next post: checked, reviewed if configured, sent.
+
+    The feeds are polled first, so a post published this morning makes this week's edition.
+    """
     if (made := _edition_of_week(database, key)) is not None:
         return WeeklyOutcome("already made", key, made)
+    _poll_feeds(database, settings, now)
     review = settings.schedule.review_minutes
+    prepared: PreparedEdition | None = None
     try:
         with database.session() as session:
             post = post_queue.next_unsent(session)
@@ -92,25 +109,30 @@ def make_edition_for_week(
                 # our check above: the queue is not empty, it was just used.
                 return WeeklyOutcome("already made", key, made)
             if post is None:
-                log.warning("week %s: the queue is empty; import posts to send an edition", key)
-                return WeeklyOutcome("queue empty", key)
-            prepared = prepare_edition(
-                session, settings, post, actor="scheduler", on_failure="hold", week_key=key
-            )
-            edition_id = prepared.edition_id
-            if prepared.hold_reason is not None:
-                log.error("week %s: edition %d held: %s", key, edition_id, prepared.hold_reason)
-                return WeeklyOutcome("held", key, edition_id, prepared.hold_reason)
-            if review and settings.newsletter.owner_address:
-                edition = session.get(Edition, edition_id)
-                assert edition is not None
-                edition.send_after = now + timedelta(minutes=review)
+                log.warning("week %s: the queue is empty; no edition this week", key)
+                record_empty_slot(session, key)
+            else:
+                prepared = prepare_edition(
+                    session, settings, post, actor="scheduler", on_failure="hold", week_key=key
+                )
+                if review and settings.newsletter.owner_address and not prepared.held:
+                    edition = session.get(Edition, prepared.edition_id)
+                    assert edition is not None
+                    edition.send_after = now + timedelta(minutes=review)
     except (IntegrityError, InputError):
         # Another daemon made this week's edition between our check and our insert: the
         # unique week key refuses ours, or (when it took the same post) the post is taken.
         if (made := _edition_of_week(database, key)) is not None:
             return WeeklyOutcome("already made", key, made)
         raise
+    if prepared is None:
+        alerts.queue_empty(database, settings, key, slot or now, now)
+        return WeeklyOutcome("queue empty", key)
+    edition_id = prepared.edition_id
+    if prepared.hold_reason is not None:
+        log.error("week %s: edition %d held: %s", key, edition_id, prepared.hold_reason)
+        alerts.edition_held(database, settings, key, edition_id, prepared.hold_reason, now)
+        return WeeklyOutcome("held", key, edition_id, prepared.hold_reason)
 
     if review and settings.newsletter.owner_address:
         owner = settings.newsletter.owner_address
@@ -141,7 +163,28 @@ def make_edition_for_week(
     if review:
         log.warning("schedule.review_minutes is set but newsletter.owner_address is empty")
     summary = _send(database, settings, edition_id, stop, prepared.rendered)
+    alerts.edition_failures(database, settings, summary, now)
     return WeeklyOutcome("sent", key, edition_id, _describe(summary))
+
+
+EMPTY_SLOT_EVENT = "slot_empty"
+
+
+def record_empty_slot(session: Session, key: str) -> None:
+    """Note in the events log that week ``key``'s slot found the queue empty (once)."""
+    if key not in empty_slot_weeks(session):
+        record_event(session, EMPTY_SLOT_EVENT, "scheduler", week=key)
+
+
+def empty_slot_weeks(session: Session) -> set[str]:
+    """The recent weeks whose slot found the queue empty (``status`` reports the last one)."""
+    recent = session.scalars(
+        select(Event.detail)
+        .where(Event.kind == EMPTY_SLOT_EVENT)
+        .order_by(Event.id.desc())
+        .limit(8)
+    )
+    return {str(detail["week"]) for detail in recent if detail and "week" in detail}
 
 
 def _edition_of_week(database: Database, key: str) -> int | None:
@@ -191,11 +234,14 @@ def send_due_work(
         if stop is not None and stop.is_set():
             break
         try:
-            summaries.append(_send(database, settings, edition_id, stop))
+            summary = _send(database, settings, edition_id, stop)
         except InputError as exc:
             # Another job of this daemon is sending it (a long send outlasts the periodic
             # job's interval), or it was cancelled since the query: nothing to do here.
             log.debug("edition %d: not sent by this job: %s", edition_id, exc)
+            continue
+        summaries.append(summary)
+        alerts.edition_failures(database, settings, summary, now)
     return summaries
 
 
@@ -220,13 +266,34 @@ def _describe(summary: SendSummary) -> str:
     )
 
 
+def watch(database: Database, settings: Settings, now: datetime) -> None:
+    """The periodic look around (every ``posts.poll_minutes``): poll the feeds, then tell
+    the owner about a feed that has failed for a day or a queue that is empty a day before
+    the next slot."""
+    _poll_feeds(database, settings, now)
+    alerts.failing_feeds(database, settings, now)
+    alerts.upcoming_slot_check(database, settings, now)
+
+
+def _poll_feeds(database: Database, settings: Settings, now: datetime) -> None:
+    for report in poll_feeds(database, settings, now):
+        if report.error is not None:
+            log.warning("feed %s; trying again at the next poll", report.error)
+
+
 Job = Callable[[], Any]
 
 
 def build_scheduler(
-    settings: Settings, weekly: Job, due_work: Job, *, due_work_seconds: int = 60
+    settings: Settings,
+    weekly: Job,
+    due_work: Job,
+    watch: Job,
+    *,
+    due_work_seconds: int = 60,
 ) -> AsyncIOScheduler:
-    """APScheduler's timetable: the weekly slot and a periodic look for due work.
+    """APScheduler's timetable: the weekly slot, a periodic look for due work, and the
+    periodic watch (feeds, owner warnings).
 
     The jobs themselves are given by the daemon (they run the blocking work in a thread);
     APScheduler keeps no state of its own: after a restart the database says what was done.
@@ -245,6 +312,14 @@ def build_scheduler(
         "interval",
         seconds=due_work_seconds,
         id="due-work",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        watch,
+        "interval",
+        minutes=settings.posts.poll_minutes,
+        id="watch",
         coalesce=True,
         max_instances=1,
     )

@@ -108,7 +108,7 @@ def test_a_feed_url_is_fetched_and_parsed(fixture_server: str) -> None:
 
 def test_a_missing_feed_url_is_a_content_error(fixture_server: str) -> None:
     url = f"{fixture_server}/bestaat-niet.rss"
-    with pytest.raises(ContentError, match="HTTP Error 404") as raised:
+    with pytest.raises(ContentError, match="HTTP 404") as raised:
         load_posts(url)
     assert raised.value.source == url
 

@@ -1,0 +1,110 @@
+"""Fetching a feed over HTTP: timeouts, a size limit, conditional GET and a named User-Agent.
+
+The one place the package reads a URL (``posts import URL``, ``posts fetch`` and the
+daemon's polls all come here). A blog host sees who polls it (the User-Agent names the
+project) and, with the validators of the last good response (``ETag``,
+``Last-Modified``), can answer "304 Not Modified" instead of sending the feed again. A feed
+that is too large, too slow or not there is one :class:`ContentError` line naming the URL.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from newsletter import __version__
+from newsletter.errors import ContentError
+
+USER_AGENT = f"newsletter/{__version__} (feed reader of a weekly newsletter)"
+CONNECT_TIMEOUT_SECONDS = 10.0
+# Between two bytes, and for the whole response: a server dripping one byte a second must
+# not hold a poll (and the weekly edition waiting behind it) for hours.
+READ_TIMEOUT_SECONDS = 20.0
+TOTAL_SECONDS = 60.0
+MAX_FEED_BYTES = 10 * 1024 * 1024
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A response worth reading (``body``), or ``body is None`` for "not modified"."""
+
+    body: bytes | None
+    etag: str | None
+    last_modified: str | None
+
+
+def fetch_feed(
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int = MAX_FEED_BYTES,
+    total_seconds: float = TOTAL_SECONDS,
+    read_timeout: float = READ_TIMEOUT_SECONDS,
+) -> Fetched:
+    """GET ``url`` (conditionally when validators are given); raise ContentError on failure."""
+    headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    timeout = httpx.Timeout(read_timeout, connect=CONNECT_TIMEOUT_SECONDS)
+    deadline = time.monotonic() + total_seconds
+    try:
+        with (
+            httpx.Client(
+                timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS
+            ) as client,
+            client.stream("GET", url, headers=headers) as response,
+        ):
+            if response.status_code == 304:
+                return Fetched(None, etag, last_modified)
+            if response.status_code != 200:
+                raise ContentError(
+                    f"cannot fetch the feed: HTTP {response.status_code} "
+                    f"{response.reason_phrase}".rstrip(),
+                    source=url,
+                )
+            body = _read_limited(response, url, max_bytes, deadline)
+            return Fetched(
+                body, response.headers.get("ETag"), response.headers.get("Last-Modified")
+            )
+    except httpx.TimeoutException:
+        raise ContentError(
+            f"cannot fetch the feed: no answer within {read_timeout:g} seconds", source=url
+        ) from None
+    except httpx.TooManyRedirects:
+        raise ContentError(
+            f"cannot fetch the feed: more than {MAX_REDIRECTS} redirects", source=url
+        ) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise ContentError(
+            f"cannot fetch the feed: {exc or type(exc).__name__}", source=url
+        ) from None
+
+
+_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+)
+
+
+def _read_limited(response: httpx.Response, url: str, max_bytes: int, deadline: float) -> bytes:
+    too_big = ContentError(f"the feed is larger than {max_bytes} bytes", source=url)
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_big
+        if time.monotonic() > deadline:
+            raise ContentError(
+                "cannot fetch the feed: it took longer than the time allowed", source=url
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,88 @@
+"""Polling the blog's feeds into the post queue: ``posts fetch`` and the daemon's polls.
+
+Each configured feed is fetched (conditionally), parsed and imported on its own, so one
+broken feed neither stops the others nor touches the queue: its failure is one log line,
+recorded on the feed (the owner hears when it lasts a day), and the next poll tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from newsletter.config import Settings
+from newsletter.content.feed import parse_feed_items
+from newsletter.content.fetch import fetch_feed
+from newsletter.db import feeds, post_queue
+from newsletter.db.database import Database
+from newsletter.errors import NewsletterError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    """What one poll did with one feed; ``error`` is set when it failed."""
+
+    url: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_modified: bool = False
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "not_modified": self.not_modified,
+            "error": self.error,
+        }
+
+
+def poll_feeds(database: Database, settings: Settings, now: datetime) -> list[FeedReport]:
+    """Fetch every configured feed once and bring the queue up to date.
+
+    A feed's own failure is never raised, only recorded and reported: the caller says it
+    in its own way (the CLI as ``error:`` lines, the daemon as log lines).
+    """
+    timeout = settings.posts.fetch_timeout_seconds
+    return [_poll(database, url, now, timeout) for url in settings.posts.feeds]
+
+
+def _poll(database: Database, url: str, now: datetime, timeout: float) -> FeedReport:
+    with database.session() as session:
+        feed = feeds.feed_for(session, url, now)
+        etag, last_modified = feed.etag, feed.last_modified
+    try:
+        # The network and the parser run outside any transaction: a slow blog holds no lock.
+        fetched = fetch_feed(url, etag=etag, last_modified=last_modified, read_timeout=timeout)
+        items = (
+            None
+            if fetched.body is None
+            else parse_feed_items(fetched.body, source=url, strict=True)
+        )
+        with database.session() as session:
+            feed = feeds.feed_for(session, url, now)
+            results = [] if items is None else post_queue.import_feed_items(session, feed.id, items)
+            feeds.record_success(feed, now, etag=fetched.etag, last_modified=fetched.last_modified)
+    except NewsletterError as exc:
+        error = str(exc) if str(exc).startswith(url) else f"{url}: {exc}"
+        with database.session() as session:
+            feeds.record_failure(feeds.feed_for(session, url, now), now, error)
+        return FeedReport(url, error=error)
+    actions = [action for _, action in results]
+    report = FeedReport(
+        url,
+        added=actions.count("added"),
+        updated=actions.count("updated"),
+        unchanged=len(actions) - actions.count("added") - actions.count("updated"),
+        not_modified=items is None,
+    )
+    if report.added or report.updated:
+        log.info("feed %s: %d added, %d updated", url, report.added, report.updated)
+    return report
