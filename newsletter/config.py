@@ -67,6 +67,7 @@ class NewsletterSection:
     reply_to: str = ""
     owner_address: str = ""
     alert_failed_percent: float = 5.0
+    welcome: bool = True
     base_url: str = "http://127.0.0.1:8080"
     list_id: str = "nieuwsbrief.example.org"
     signature: str = "Groet,\nGerrit"

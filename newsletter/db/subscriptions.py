@@ -156,12 +156,33 @@ def request_signup(session: Session, address: str, name: str | None) -> SignupRe
     )
 
 
-def confirm(session: Session, subscriber_id: int) -> SubscriberView | None:
+@dataclass(frozen=True, slots=True)
+class Newcomer:
+    """Someone whose sign-up was just confirmed: whom the welcome mail goes to."""
+
+    subscriber_id: int
+    address: str
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """What a confirm click did; ``newcomer`` is whom to welcome (only when this click
+    activated them, so pressing the button twice never welcomes anyone twice)."""
+
+    view: SubscriberView
+    newcomer: Newcomer | None = None
+
+
+def confirm(session: Session, subscriber_id: int) -> Confirmation | None:
     """Activate a confirmed sign-up; the one way back for someone who had opted out."""
     subscriber = _known(session, subscriber_id)
     if subscriber is None:
         return None
+    newcomer = None
     if subscriber.status != SubscriberStatus.ACTIVE:
+        assert subscriber.email is not None
+        newcomer = Newcomer(subscriber.id, subscriber.email, subscriber.name)
         returning = subscriber.status in OPTED_OUT
         subscriber.status = SubscriberStatus.ACTIVE
         subscriber.confirmed_at = utcnow()
@@ -170,7 +191,7 @@ def confirm(session: Session, subscriber_id: int) -> SubscriberView | None:
         detail = {"returning": True} if returning else {}
         record_event(session, "confirm", WEB_ACTOR, subscriber.id, **detail)
         _release_forgotten_twin(session, subscriber)
-    return _view(subscriber)
+    return Confirmation(_view(subscriber), newcomer)
 
 
 def _release_forgotten_twin(session: Session, subscriber: Subscriber) -> None:

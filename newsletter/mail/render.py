@@ -290,7 +290,7 @@ def _render(
         raise RenderError(f"post {post.slug!r}: template error: {exc}") from exc
     return RenderedEdition(
         subject=_one_line(post.title),
-        html=_inline_css(raw_html),
+        html=inline_css(raw_html),
         text=text,
         preheader=preheader,
         excerpt=excerpt,
@@ -299,7 +299,7 @@ def _render(
     )
 
 
-def _inline_css(document: str) -> str:
+def inline_css(document: str) -> str:
     """Move the class rules into style attributes; keep the @media rules in a <style> block.
 
     Gmail and Outlook drop or ignore much of <style>, inline styles always work. Classes stay

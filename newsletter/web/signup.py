@@ -12,9 +12,11 @@ and people never see (filled in: pretend success, do nothing).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,11 +29,14 @@ from starlette.routing import Route
 from newsletter.db import subscriptions
 from newsletter.db.models import utcnow
 from newsletter.db.subscribers import clean_name, normalise_address
-from newsletter.db.subscriptions import SignupRequest
+from newsletter.db.subscriptions import Newcomer, SignupRequest
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import InputError
 from newsletter.mail.confirmation import CONFIRM_MAX_AGE_DAYS, build_confirmation_message
+from newsletter.mail.welcome import build_welcome_message
+from newsletter.scheduling.slots import next_slot
+from newsletter.web.archive import published_editions
 from newsletter.web.context import PRIVATE, WebContext, route
 from newsletter.web.ratelimit import SlidingWindowLimiter
 
@@ -145,12 +150,17 @@ class SignupPages:
     async def confirm(self, request: Request) -> Response:
         token = request.path_params["token"]
         subscriber_id = self.context.subscriber_id("confirm", token, max_age=CONFIRM_MAX_AGE)
-        found = await self.context.run(
+        confirmation = await self.context.run(
             lambda session: subscriptions.confirm(session, subscriber_id)
         )
-        if found is None:
+        if confirmation is None:
             return self.context.pages.error("invalid_link", 400)
-        return self.context.pages.render("confirmed.html", headers=PRIVATE, subscriber=found)
+        welcome = None
+        if confirmation.newcomer is not None and self.context.settings.newsletter.welcome:
+            welcome = BackgroundTask(self._send_welcome, confirmation.newcomer)
+        return self.context.pages.render(
+            "confirmed.html", headers=PRIVATE, subscriber=confirmation.view, background=welcome
+        )
 
     async def _send_confirmation(self, signup: SignupRequest) -> None:
         """Runs after the response went out; a failure is logged, the person can try again."""
@@ -173,6 +183,39 @@ class SignupPages:
             logger.warning(
                 "the confirmation mail to subscriber %d was not accepted: %s",
                 signup.subscriber_id,
+                attempt.reply,
+            )
+
+    async def _send_welcome(self, newcomer: Newcomer) -> None:
+        """Runs after the "you're in" page went out; a failure is logged (the weekly
+        edition still comes), never shown to the reader."""
+        settings = self.context.settings
+        now = utcnow()
+        try:
+            latest = await self.context.run(published_editions)
+            upcoming = next_slot(settings.schedule, now)
+            message = await asyncio.to_thread(
+                build_welcome_message,
+                settings,
+                subscriber_id=newcomer.subscriber_id,
+                address=newcomer.address,
+                name=newcomer.name,
+                latest=(latest[0].slug, latest[0].title) if latest else None,
+                next_send=upcoming.astimezone(ZoneInfo(settings.schedule.timezone))
+                if upcoming
+                else None,
+                now=now,
+            )
+            attempt = await self.sender.send(message, newcomer.address)
+        except Exception:
+            logger.exception(
+                "could not send the welcome mail to subscriber %d", newcomer.subscriber_id
+            )
+            return
+        if attempt.outcome != Outcome.SENT:
+            logger.warning(
+                "the welcome mail to subscriber %d was not accepted: %s",
+                newcomer.subscriber_id,
                 attempt.reply,
             )
 

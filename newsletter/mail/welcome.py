@@ -1,0 +1,98 @@
+"""The welcome mail right after a confirmed sign-up (``templates/emails/welcome.*``).
+
+So nobody waits up to a week to hear from us: it says when the newsletter comes and links
+the latest edition in the archive. It looks like an edition (same layout, signature and
+footer, same List-Unsubscribe headers) because it is the reader's first taste of one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from jinja2 import TemplateError
+from markupsafe import Markup
+
+from newsletter.config import Settings
+from newsletter.errors import RenderError
+from newsletter.mail.message import build_message
+from newsletter.mail.render import (
+    BROWSER_PLACEHOLDER,
+    GREETING_PLACEHOLDER,
+    UNSUBSCRIBE_PLACEHOLDER,
+    Recipient,
+    RenderedEdition,
+    email_templates,
+    inline_css,
+    recipient_for,
+)
+from newsletter.mail.text import render_text
+
+WELCOME_SUBJECT = "Welkom bij {name}"
+_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+
+
+def build_welcome_message(
+    settings: Settings,
+    *,
+    subscriber_id: int,
+    address: str,
+    name: str | None,
+    latest: tuple[str, str] | None,
+    next_send: datetime | None,
+    now: datetime,
+) -> bytes:
+    """The welcome mail for one new reader; ``latest`` is the (slug, title) of the latest
+    edition in the archive, ``next_send`` the next weekly slot in local time."""
+    rendered = _render(settings, latest, next_send)
+    recipient = recipient_for(
+        settings, subscriber_id, address, name, post_slug=latest[0] if latest else ""
+    )
+    if latest is None:  # nothing sent yet: the archive's index instead of an edition
+        base_url = settings.newsletter.base_url.rstrip("/")
+        recipient = Recipient(address, name, recipient.unsubscribe_url, f"{base_url}/archive")
+    return build_message(rendered, recipient, settings, now=now)
+
+
+def _render(
+    settings: Settings, latest: tuple[str, str] | None, next_send: datetime | None
+) -> RenderedEdition:
+    newsletter = settings.newsletter
+    subject = WELCOME_SUBJECT.format(name=newsletter.name)
+    signature_lines = newsletter.signature.strip("\n").splitlines()
+    when = (
+        f"elke {_WEEKDAYS[next_send.weekday()]} rond {next_send:%H:%M}"
+        if next_send
+        else "één keer per week"
+    )
+    context: dict[str, Any] = {
+        "subject": subject,
+        "preheader": f"Je aanmelding is bevestigd. De nieuwsbrief komt {when}.",
+        "newsletter_name": newsletter.name,
+        "when": when,
+        "latest_title": latest[1] if latest else None,
+        "browser_label": "Lees de laatste nieuwsbrief" if latest else "Archief",
+        "reply_to": bool(newsletter.reply_to),
+        "greeting": GREETING_PLACEHOLDER,
+        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "browser_url": BROWSER_PLACEHOLDER,
+    }
+    environment = email_templates()
+    try:
+        html = environment.get_template("welcome.html").render(
+            context, signature_html=Markup("<br>").join(signature_lines)
+        )
+        text = render_text(
+            environment.get_template("welcome.txt"),
+            {**context, "signature": "\n".join(signature_lines)},
+        )
+    except TemplateError as exc:
+        raise RenderError(f"welcome mail: template error: {exc}") from exc
+    return RenderedEdition(
+        subject=subject,
+        html=inline_css(html),
+        text=text,
+        preheader=context["preheader"],
+        excerpt=False,
+        post_slug=latest[0] if latest else "",
+    )
