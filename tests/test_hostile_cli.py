@@ -199,7 +199,7 @@ def test_a_feed_link_that_is_not_http_is_refused(newsletter: Newsletter) -> None
 
 
 def test_the_renderer_refuses_a_post_url_that_is_not_http() -> None:
-    settings = Settings(newsletter=NewsletterSection(), secret_key=Secret("x"))
+    settings = Settings(newsletter=NewsletterSection(content="excerpt"), secret_key=Secret("x"))
     safe = Post(
         slug="rust",
         title="Rust",
