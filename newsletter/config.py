@@ -76,6 +76,14 @@ class NewsletterSection:
 
 
 @dataclass(frozen=True)
+class PostsSection:
+    """Limits on what a post source may hand us (a file, a directory, a feed)."""
+
+    # A blog post is tens of kilobytes; a 50 MB file took 400 MB of memory to import.
+    max_post_bytes: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class DatabaseSection:
     url: str = ""
 
@@ -133,6 +141,7 @@ class DkimSection:
 class Settings:
     newsletter: NewsletterSection = field(default_factory=NewsletterSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
+    posts: PostsSection = field(default_factory=PostsSection)
     smtp: SmtpSection = field(default_factory=SmtpSection)
     schedule: ScheduleSection = field(default_factory=ScheduleSection)
     web: WebSection = field(default_factory=WebSection)
@@ -348,6 +357,8 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         fail("smtp", "retry_max_hours", "must be at least retry_first_minutes")
     if settings.smtp.lease_minutes <= 0:
         fail("smtp", "lease_minutes", "must be more than 0 minutes")
+    if settings.posts.max_post_bytes < 1:
+        fail("posts", "max_post_bytes", "must be at least 1")
     if not 0 < settings.web.port <= 65535:
         fail("web", "port", "must be between 1 and 65535")
     if settings.schedule.catch_up_hours < 0:

@@ -246,6 +246,14 @@ def test_a_huge_post_file_is_refused_before_parsing(newsletter: Newsletter) -> N
     small = newsletter.post_file("small.md", POST_BODY.format(title="Klein"))
     newsletter.fails("posts", "import", str(small), NEWSLETTER_POSTS__MAX_POST_BYTES="20")
     assert "klein: added" in newsletter.ok("posts", "import", str(small))
+    feed = newsletter.post_file(
+        "feed.rss",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Blog</title><item>'
+        "<title>Lang</title><description>&lt;p&gt;" + "Rust. " * 100 + "&lt;/p&gt;</description>"
+        "</item></channel></rss>",
+    )
+    error = newsletter.fails("posts", "import", str(feed), NEWSLETTER_POSTS__MAX_POST_BYTES="200")
+    assert "feed entry 1" in error and "posts.max_post_bytes" in error
 
 
 # 7. `send` with a missing outbox folder
