@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,15 +18,15 @@ from newsletter.content.post import Post
 from newsletter.db.database import open_database
 from newsletter.db.models import Edition
 from newsletter.delivery import SendOptions
-from tests.delivery.conftest import Faults, add_post, add_subscribers, small_post
+from tests.support.db import add_subscribers
+from tests.support.posts import add_post, make_post
+from tests.support.smtp import Faults, SmtpServer
+from tests.support.system import wait_until
 
 from .conftest import (
     STOP_DEADLINE_SECONDS,
     DaemonRunner,
     RunnerFactory,
-    slow_handler,
-    start_smtp_server,
-    wait_until,
 )
 
 IN_FLIGHT_BOUND = 2 * SendOptions().batch_size
@@ -45,7 +44,7 @@ def prepare(database_url: str, readers: int, posts: int = 1) -> list[str]:
 
 
 def queued_post(n: int) -> Post:
-    return replace(small_post(), slug=f"week-post-{n}")
+    return make_post(f"week-post-{n}")
 
 
 def edition_status(database_url: str) -> list[tuple[str | None, str]]:
@@ -65,7 +64,7 @@ def test_daemon_sends_the_due_edition_once_and_a_restart_sends_nothing_new(
 ) -> None:
     readers = 40
     addresses = prepare(database_url, readers)
-    server = start_smtp_server()
+    server = SmtpServer().start()
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start()
@@ -103,7 +102,7 @@ def test_restart_after_sigkill_mid_send_resumes_without_loss(
 ) -> None:
     readers = 2000
     addresses = prepare(database_url, readers)
-    server = start_smtp_server(data_seconds=0.01)  # about 400 messages a second
+    server = SmtpServer(Faults(data_seconds=0.01)).start()  # about 400 messages a second
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start()
@@ -142,7 +141,7 @@ def test_sigterm_mid_send_stops_in_time_and_a_restart_finishes_exactly_once(
     database_url = f"sqlite:///{tmp_path}/newsletter.db"
     readers = 800
     addresses = prepare(database_url, readers)
-    server = start_smtp_server(data_seconds=0.01)
+    server = SmtpServer(Faults(data_seconds=0.01)).start()
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start()
@@ -175,8 +174,8 @@ def test_sigterm_while_the_relay_hangs_still_exits_in_time_and_nothing_is_lost(
     database_url = f"sqlite:///{tmp_path}/newsletter.db"
     readers = 20
     addresses = prepare(database_url, readers)
-    server = start_smtp_server(data_seconds=300)
-    handler = slow_handler(server)
+    server = SmtpServer(Faults(data_seconds=300)).start()
+    handler = server.handler
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start(NEWSLETTER_SMTP__TIMEOUT="60")
@@ -188,7 +187,7 @@ def test_sigterm_while_the_relay_hangs_still_exits_in_time_and_nothing_is_lost(
         ((week_key, status_after_stop),) = edition_status(database_url)
         assert status_after_stop == "sending"
 
-        handler.data_seconds = 0  # the relay is back
+        handler.faults.data_seconds = 0  # the relay is back
         restarted = runner.start()
         wait_until(
             lambda: edition_status(database_url) == [(week_key, "sent")],
@@ -206,7 +205,7 @@ def test_a_second_daemon_on_sqlite_refuses_to_start(
 ) -> None:
     database_url = f"sqlite:///{tmp_path}/newsletter.db"
     prepare(database_url, 3)
-    server = start_smtp_server()
+    server = SmtpServer().start()
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         first = runner.start()
@@ -234,7 +233,7 @@ def test_run_once_sends_the_due_edition_and_status_reports_it(
     readers = 6
     prepare(database_url, readers, posts=2)
     later = "lezer3@voorbeeld.nl"
-    server = start_smtp_server(Faults(rcpt_replies={later: "451 4.3.0 Probeer het later"}))
+    server = SmtpServer(Faults(rcpt_replies={later: "451 4.3.0 Probeer het later"})).start()
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         once = runner.command("run", "--once")
@@ -277,7 +276,7 @@ def test_json_log_format_writes_one_json_object_per_line(
 ) -> None:
     database_url = f"sqlite:///{tmp_path}/newsletter.db"
     prepare(database_url, 3)
-    server = start_smtp_server()
+    server = SmtpServer().start()
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start("--log-format", "json")

@@ -16,8 +16,7 @@ from newsletter.mail.tokens import (
     make_token,
     read_token,
 )
-
-SECRET = "a-secret-only-the-tests-know"
+from tests.support.settings import SECRET
 
 
 @pytest.mark.parametrize("purpose", TOKEN_PURPOSES)
