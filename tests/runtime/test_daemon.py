@@ -25,6 +25,7 @@ from tests.support.system import wait_until
 
 from .conftest import (
     STOP_DEADLINE_SECONDS,
+    Daemon,
     DaemonRunner,
     RunnerFactory,
 )
@@ -57,6 +58,28 @@ def edition_status(database_url: str) -> list[tuple[str | None, str]]:
             ]
     finally:
         database.dispose()
+
+
+def wait_for_sending(server: SmtpServer, messages: int, daemon: Daemon) -> None:
+    """Until the relay has ``messages`` messages of the daemon's send."""
+    wait_until(
+        lambda: server.handler.count() >= messages,
+        timeout=60,
+        what=f"the send to start\n{daemon.output()}",
+    )
+
+
+def restart_until_sent(
+    runner: DaemonRunner, database_url: str, week_key: str | None, timeout: float = 90
+) -> Daemon:
+    """Start the daemon again and wait until it has finished the interrupted edition."""
+    restarted = runner.start()
+    wait_until(
+        lambda: edition_status(database_url) == [(week_key, "sent")],
+        timeout=timeout,
+        what=f"the resumed edition to be sent\n{restarted.output()}",
+    )
+    return restarted
 
 
 def test_daemon_sends_the_due_edition_once_and_a_restart_sends_nothing_new(
@@ -106,23 +129,14 @@ def test_restart_after_sigkill_mid_send_resumes_without_loss(
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start()
-        wait_until(
-            lambda: server.handler.count() >= 150,
-            timeout=60,
-            what=f"the send to start\n{daemon.output()}",
-        )
+        wait_for_sending(server, 150, daemon)
         daemon.kill()
         received_before_restart = server.handler.count()
         assert received_before_restart < readers, "killed too late to test anything"
         ((week_key, status_after_kill),) = edition_status(database_url)
         assert status_after_kill == "sending"
 
-        restarted = runner.start()
-        wait_until(
-            lambda: edition_status(database_url) == [(week_key, "sent")],
-            timeout=90,
-            what=f"the resumed edition to be sent\n{restarted.output()}",
-        )
+        restarted = restart_until_sent(runner, database_url, week_key)
         restarted.wait_for_log(f"weekly edition {week_key}: already made")
         restarted.stop()
 
@@ -145,22 +159,13 @@ def test_sigterm_mid_send_stops_in_time_and_a_restart_finishes_exactly_once(
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start()
-        wait_until(
-            lambda: server.handler.count() >= 100,
-            timeout=60,
-            what=f"the send to start\n{daemon.output()}",
-        )
+        wait_for_sending(server, 100, daemon)
         daemon.stop()
         assert server.handler.count() < readers, "stopped too late to test anything"
         ((week_key, status_after_stop),) = edition_status(database_url)
         assert status_after_stop == "sending"
 
-        restarted = runner.start()
-        wait_until(
-            lambda: edition_status(database_url) == [(week_key, "sent")],
-            timeout=90,
-            what=f"the resumed edition to be sent\n{restarted.output()}",
-        )
+        restarted = restart_until_sent(runner, database_url, week_key)
         restarted.stop()
         assert server.handler.per_address() == Counter(dict.fromkeys(addresses, 1))
     finally:
@@ -188,12 +193,7 @@ def test_sigterm_while_the_relay_hangs_still_exits_in_time_and_nothing_is_lost(
         assert status_after_stop == "sending"
 
         handler.faults.data_seconds = 0  # the relay is back
-        restarted = runner.start()
-        wait_until(
-            lambda: edition_status(database_url) == [(week_key, "sent")],
-            timeout=60,
-            what=f"the resumed edition to be sent\n{restarted.output()}",
-        )
+        restarted = restart_until_sent(runner, database_url, week_key, timeout=60)
         restarted.stop()
         assert handler.per_address() == Counter(dict.fromkeys(addresses, 1))
     finally:

@@ -14,7 +14,7 @@ import subprocess
 import threading
 from collections import Counter
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -303,14 +303,22 @@ def test_failing_pre_send_check_holds_the_edition_with_its_reason(
     assert sent_count(database, row.id) == 0
 
 
-def test_review_sends_a_test_copy_then_waits_before_the_real_send(
-    database: Database, database_url: str, outbox: Path, readers: list[str]
-) -> None:
+def start_review(
+    database: Database, database_url: str, outbox: Path
+) -> tuple[Settings, datetime, WeeklyOutcome]:
+    """Monday 07:00:05 with 30 minutes of review: the weekly job makes a draft edition."""
     settings = job_settings(database_url, outbox, review_minutes=30)
     add_posts(database, 1)
     now = local(2026, 3, 30, 7, 0, 5)
     outcome = make_weekly_edition(database, settings, now)
     assert outcome.action == "review"
+    return settings, now, outcome
+
+
+def test_review_sends_a_test_copy_then_waits_before_the_real_send(
+    database: Database, database_url: str, outbox: Path, readers: list[str]
+) -> None:
+    settings, now, outcome = start_review(database, database_url, outbox)
     assert outcome.edition_id is not None
 
     (test_copy,) = outbox_messages(outbox)
@@ -334,11 +342,7 @@ def test_review_sends_a_test_copy_then_waits_before_the_real_send(
 def test_an_edition_cancelled_during_review_is_never_sent(
     database: Database, database_url: str, outbox: Path, readers: list[str]
 ) -> None:
-    settings = job_settings(database_url, outbox, review_minutes=30)
-    add_posts(database, 1)
-    now = local(2026, 3, 30, 7, 0, 5)
-    outcome = make_weekly_edition(database, settings, now)
-    assert outcome.action == "review"
+    settings, now, outcome = start_review(database, database_url, outbox)
 
     result = CliRunner().invoke(
         cli,

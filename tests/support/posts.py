@@ -37,6 +37,18 @@ EVERY_BLOCK = (
     ),
 )
 
+EVERY_BLOCK_QUESTIONS = (
+    QuestionAnswer("Waar voel jij spanning in je lijf?", "Je lijf weet het eerder dan je hoofd."),
+    QuestionAnswer("Welke gedachte keert steeds terug?", "Herhaling wijst op een oud patroon."),
+    QuestionAnswer("Welke kleine stap kies je vandaag?", "Eén stap is genoeg."),
+)
+EVERY_BLOCK_FAQ = (
+    QuestionAnswer(
+        "Hoe herken ik dat ik niet vanuit rust leef?",
+        "Je merkt het wanneer je meer reageert dan kiest.",
+    ),
+)
+
 
 def make_post(
     slug: str = "rust-vinden",
@@ -46,43 +58,24 @@ def make_post(
     **fields: Any,
 ) -> Post:
     """A post; ``fields`` replace any other field of :class:`Post`."""
+    post = Post(
+        slug=slug,
+        title=title,
+        source="handmade",
+        category="Jij en Jezelf",
+        reading_minutes=3,
+        lead="Rust begint bij één bewuste ademhaling.",
+        questions=(QuestionAnswer("Wanneer adem jij bewust?", "Vaker dan je denkt."),),
+        blocks=SHORT_BLOCKS,
+    )
     if every_block:
-        post = Post(
-            slug=slug,
-            title=title,
-            source="handmade",
-            category="Jij en Jezelf",
+        post = replace(
+            post,
             reading_minutes=6,
-            lead=(
-                "Rust ontstaat niet door harder te werken, maar door te voelen wat je vasthoudt."
-            ),
-            questions=(
-                QuestionAnswer(
-                    "Waar voel jij spanning in je lijf?", "Je lijf weet het eerder dan je hoofd."
-                ),
-                QuestionAnswer(
-                    "Welke gedachte keert steeds terug?", "Herhaling wijst op een oud patroon."
-                ),
-                QuestionAnswer("Welke kleine stap kies je vandaag?", "Eén stap is genoeg."),
-            ),
+            lead="Rust ontstaat niet door harder te werken, maar door te voelen wat je vasthoudt.",
+            questions=EVERY_BLOCK_QUESTIONS,
             blocks=EVERY_BLOCK,
-            faq=(
-                QuestionAnswer(
-                    "Hoe herken ik dat ik niet vanuit rust leef?",
-                    "Je merkt het wanneer je meer reageert dan kiest.",
-                ),
-            ),
-        )
-    else:
-        post = Post(
-            slug=slug,
-            title=title,
-            source="handmade",
-            category="Jij en Jezelf",
-            reading_minutes=3,
-            lead="Rust begint bij één bewuste ademhaling.",
-            questions=(QuestionAnswer("Wanneer adem jij bewust?", "Vaker dan je denkt."),),
-            blocks=SHORT_BLOCKS,
+            faq=EVERY_BLOCK_FAQ,
         )
     return replace(post, **fields)
 
