@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tomllib
 import types
 import typing
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from newsletter.errors import ConfigError
 
@@ -80,11 +82,14 @@ class NewsletterSection:
 
 @dataclass(frozen=True)
 class PostsSection:
-    """Where posts come from on their own: the blog's feeds, polled by the daemon."""
+    """Where posts come from on their own (the blog's feeds, polled by the daemon), and
+    limits on what a post source may hand us (a file, a directory, a feed)."""
 
     feeds: tuple[str, ...] = ()
     poll_minutes: int = 60
     fetch_timeout_seconds: float = 20.0
+    # A blog post is tens of kilobytes; a 50 MB file took 400 MB of memory to import.
+    max_post_bytes: int = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,13 @@ class ScheduleSection:
 class WebSection:
     host: str = "127.0.0.1"
     port: int = 8080
+    # Host headers the app answers; empty: the host of newsletter.base_url plus loopback.
+    trusted_hosts: tuple[str, ...] = ()
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+# A host name or IPv4 address, "*.domain" for its subdomains, "*" for any, or an IPv6 address.
+_HOST_PATTERN = re.compile(r"\*|(?:\*\.)?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|[0-9a-f.]*:[0-9a-f:.]*")
 
 
 @dataclass(frozen=True)
@@ -179,6 +191,18 @@ class Settings:
         if self.smtp.transport == "auto":
             return "smtp" if self.smtp.host else "maildir"
         return self.smtp.transport
+
+    @property
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """The Host headers the web app answers (web.trusted_hosts, else base_url's host).
+
+        Computed on use, not at load time, so a base_url changed later (the demo picks its
+        own port) still brings its host along.
+        """
+        if self.web.trusted_hosts:
+            return self.web.trusted_hosts
+        base_host = urlsplit(self.newsletter.base_url).hostname or ""
+        return tuple(dict.fromkeys((base_host, *LOOPBACK_HOSTS)))
 
     @property
     def maildir_path(self) -> Path:
@@ -281,10 +305,7 @@ def _from_env_string(section: str, key: str, value: str, where: str) -> object:
         if kind is float:
             return float(value)
         if typing.get_origin(kind) is tuple:
-            items = json.loads(value)
-            if not isinstance(items, list):
-                raise ValueError(value)
-            return items
+            return _env_list(value)
     except ValueError:
         raise ConfigError(
             f"{where}: {section}.{key} must be {_type_name(kind)}, got {value!r}"
@@ -292,21 +313,31 @@ def _from_env_string(section: str, key: str, value: str, where: str) -> object:
     return value
 
 
+def _env_list(value: str) -> list[object]:
+    """A list from one environment string: a JSON array, or items separated by commas."""
+    if value.lstrip().startswith("["):
+        parsed = json.loads(value)  # a JSONDecodeError is a ValueError: reported as one line
+        if not isinstance(parsed, list):
+            raise ValueError(value)
+        return parsed
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def _type_name(kind: Any) -> str:
+    if typing.get_origin(kind) is tuple:
+        return "a list of strings (an environment value: a JSON array or a comma list)"
     if typing.get_origin(kind) is Literal:
         return "one of " + ", ".join(repr(choice) for choice in typing.get_args(kind))
-    if typing.get_origin(kind) is tuple:
-        return "a list of strings (in the environment a JSON array)"
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
         kind, str(kind)
     )
 
 
 def _valid(kind: Any, value: object) -> bool:
-    if typing.get_origin(kind) is Literal:
-        return value in typing.get_args(kind)
     if typing.get_origin(kind) is tuple:
         return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
+    if typing.get_origin(kind) is Literal:
+        return value in typing.get_args(kind)
     if kind is float:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind is int:
@@ -330,8 +361,8 @@ def _build_section(
             )
         if kind is float:
             value = float(value)  # type: ignore[arg-type]
-        elif typing.get_origin(kind) is tuple:
-            value = tuple(value)  # type: ignore[arg-type]
+        elif isinstance(value, list):  # TOML arrays and environment lists: frozen like the rest
+            value = tuple(value)
         converted[key] = value
     return cls(**converted)
 
@@ -374,8 +405,18 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         fail("smtp", "retry_max_hours", "must be at least retry_first_minutes")
     if settings.smtp.lease_minutes <= 0:
         fail("smtp", "lease_minutes", "must be more than 0 minutes")
+    if settings.posts.max_post_bytes < 1:
+        fail("posts", "max_post_bytes", "must be at least 1")
     if not 0 < settings.web.port <= 65535:
         fail("web", "port", "must be between 1 and 65535")
+    for host in settings.web.trusted_hosts:
+        if host != host.lower() or not _HOST_PATTERN.fullmatch(host):
+            fail(
+                "web",
+                "trusted_hosts",
+                f"holds {host!r}: each entry is a lower-case host name or IP address without "
+                "scheme or port, '*.example.org' for its subdomains, or '*' for any",
+            )
     if settings.schedule.catch_up_hours < 0:
         fail("schedule", "catch_up_hours", "must be 0 or more")
     if settings.schedule.review_minutes < 0:

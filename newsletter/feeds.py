@@ -50,21 +50,30 @@ def poll_feeds(database: Database, settings: Settings, now: datetime) -> list[Fe
     A feed's own failure is never raised, only recorded and reported: the caller says it
     in its own way (the CLI as ``error:`` lines, the daemon as log lines).
     """
-    timeout = settings.posts.fetch_timeout_seconds
-    return [_poll(database, url, now, timeout) for url in settings.posts.feeds]
+    return [_poll(database, settings, url, now) for url in settings.posts.feeds]
 
 
-def _poll(database: Database, url: str, now: datetime, timeout: float) -> FeedReport:
+def _poll(database: Database, settings: Settings, url: str, now: datetime) -> FeedReport:
     with database.session() as session:
         feed = feeds.feed_for(session, url, now)
         etag, last_modified = feed.etag, feed.last_modified
     try:
         # The network and the parser run outside any transaction: a slow blog holds no lock.
-        fetched = fetch_feed(url, etag=etag, last_modified=last_modified, read_timeout=timeout)
+        fetched = fetch_feed(
+            url,
+            etag=etag,
+            last_modified=last_modified,
+            read_timeout=settings.posts.fetch_timeout_seconds,
+        )
         items = (
             None
             if fetched.body is None
-            else parse_feed_items(fetched.body, source=url, strict=True)
+            else parse_feed_items(
+                fetched.body,
+                source=url,
+                max_entry_bytes=settings.posts.max_post_bytes,
+                strict=True,
+            )
         )
         with database.session() as session:
             feed = feeds.feed_for(session, url, now)

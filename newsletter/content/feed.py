@@ -39,21 +39,26 @@ class FeedItem:
     guid: str | None
 
 
-def parse_feed(data: bytes | str, *, source: str) -> list[Post]:
+def parse_feed(data: bytes | str, *, source: str, max_entry_bytes: int | None = None) -> list[Post]:
     """Every entry of the feed as a post, in feed order (a valid empty feed gives none)."""
-    return [item.post for item in parse_feed_items(data, source=source)]
+    items = parse_feed_items(data, source=source, max_entry_bytes=max_entry_bytes)
+    return [item.post for item in items]
 
 
-def parse_feed_items(data: bytes | str, *, source: str, strict: bool = False) -> list[FeedItem]:
+def parse_feed_items(
+    data: bytes | str, *, source: str, max_entry_bytes: int | None = None, strict: bool = False
+) -> list[FeedItem]:
     """Every entry of the feed with its GUID, in feed order.
 
     ``strict`` (the polls): a document that is not well-formed XML is refused rather than
     read as far as it goes. A feed cut off in transfer would otherwise "edit" a queued post
     down to half its text; the next poll gets the whole feed.
 
-    Raises :class:`ContentError` for a document that is not a readable feed, or for an
-    entry without a title or without article text. A feed with small flaws (feedparser's
-    "bozo" flag) is still read when its entries could be recovered.
+    Raises :class:`ContentError` for a document that is not a readable feed, for an entry
+    without a title or without article text, or one whose HTML is larger than
+    ``max_entry_bytes`` (``posts.max_post_bytes``: one limit per post, whatever its
+    source). A feed with small flaws (feedparser's "bozo" flag) is still read when its
+    entries could be recovered.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if _ENTITY_DECLARATION_RE.search(raw[: _root_start(raw)]):
@@ -82,7 +87,10 @@ def parse_feed_items(data: bytes | str, *, source: str, strict: bool = False) ->
             line=line_of() if callable(line_of) else None,
         )
     return [
-        FeedItem(_entry_post(entry, number, source), clean_text(entry.get("id") or "") or None)
+        FeedItem(
+            _entry_post(entry, number, source, max_entry_bytes),
+            clean_text(entry.get("id") or "") or None,
+        )
         for number, entry in enumerate(parsed.entries, 1)
     ]
 
@@ -92,11 +100,18 @@ def _root_start(raw: bytes) -> int:
     return found.start() if found else len(raw)
 
 
-def _entry_post(entry: Any, number: int, source: str) -> Post:
+def _entry_post(entry: Any, number: int, source: str, max_bytes: int | None) -> Post:
     title = clean_text(entry.get("title", ""))
     if not title:
         raise ContentError(f"feed entry {number} has no title", source=source)
     content = _content_html(entry)
+    size = len((content or entry.get("summary", "")).encode("utf-8"))
+    if max_bytes is not None and size > max_bytes:
+        raise ContentError(
+            f"feed entry {number} ({title!r}) is larger than {max_bytes:,} bytes "
+            "(the limit posts.max_post_bytes)",
+            source=source,
+        )
     body = html_to_blocks(content) if content else _summary_body(entry)
     if not body.blocks:
         raise ContentError(f"feed entry {number} ({title!r}) has no article text", source=source)

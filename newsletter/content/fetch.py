@@ -23,7 +23,7 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 # not hold a poll (and the weekly edition waiting behind it) for hours.
 READ_TIMEOUT_SECONDS = 20.0
 TOTAL_SECONDS = 60.0
-MAX_FEED_BYTES = 10 * 1024 * 1024
+MAX_FEED_BYTES = 20 * 1024 * 1024
 MAX_REDIRECTS = 5
 
 

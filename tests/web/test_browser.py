@@ -10,16 +10,10 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page
 
 from newsletter.config import Settings
@@ -27,47 +21,15 @@ from newsletter.db.database import Database
 from newsletter.db.models import SubscriberStatus
 from newsletter.mail.message import build_message
 from newsletter.mail.render import recipient_for, render_edition
+from tests.support.db import add_edition, add_subscriber
+from tests.support.db import subscriber_row as row_of
+from tests.support.posts import make_post
+from tests.support.smtp import ReceivedMail
+from tests.support.system import SCREENSHOTS
 
-from ..conftest import SCREENSHOTS
-from .conftest import (
-    ReceivedMail,
-    add_edition,
-    add_subscriber,
-    make_settings,
-    sample_post,
-)
-from .conftest import subscriber_row as row_of
+from .conftest import LiveServer
 
 WIDTHS = (375, 1280)
-
-
-@dataclass
-class LiveServer:
-    settings: Settings
-    url: str
-
-
-@pytest.fixture
-def live_server(database: Database, smtp_port: int) -> Iterator[LiveServer]:
-    """uvicorn in a thread on 127.0.0.1, port 0; base_url is the real address, as in production."""
-    from newsletter.web import create_app
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = make_settings(base_url=url, smtp_port=smtp_port)
-    app = create_app(settings, database)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield LiveServer(settings, url)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -80,7 +42,9 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def unsubscribe_link_from_email(settings: Settings, subscriber_id: int, address: str) -> str:
-    edition = render_edition(sample_post(), settings)
+    edition = render_edition(
+        make_post("innerlijke-rust", "Innerlijke rust", every_block=True), settings
+    )
     recipient = recipient_for(
         settings, subscriber_id, address, "Marieke", post_slug="innerlijke-rust"
     )
@@ -162,7 +126,7 @@ def test_sign_up_in_a_real_browser(
 def test_archive_in_a_real_browser(
     browser: Browser, live_server: LiveServer, database: Database
 ) -> None:
-    add_edition(database, sample_post(), "sent")
+    add_edition(database, make_post("innerlijke-rust", "Innerlijke rust", every_block=True), "sent")
     page = browser.new_page()
     page.goto(f"{live_server.url}/archive")
     screenshot(page, "archive")

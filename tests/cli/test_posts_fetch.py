@@ -1,0 +1,135 @@
+"""``newsletter posts fetch`` and the feed keys of the config, through the installed command.
+
+The console script runs as a user would run it, configured by environment variables
+(``NEWSLETTER_POSTS__FEEDS`` as a JSON array), against the loopback feed server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import load_settings
+from newsletter.errors import ConfigError
+from tests.support.feeds import FeedServer, Item, Route, post_html, wordpress_rss
+from tests.support.system import NEWSLETTER_SCRIPT
+
+
+def _newsletter(
+    tmp_path: Path, database_url: str, feeds: list[str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    env |= {
+        "NEWSLETTER_DATABASE__URL": database_url,
+        "NEWSLETTER_POSTS__FEEDS": json.dumps(feeds),
+        "NEWSLETTER_POSTS__FETCH_TIMEOUT_SECONDS": "2",
+    }
+    return subprocess.run(
+        [str(NEWSLETTER_SCRIPT), *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+ITEM = Item(
+    title="Rust in je hoofd",
+    link="https://www.gerritvanderheide.com/rust-in-je-hoofd/",
+    guid="https://www.gerritvanderheide.com/?p=42",
+    published=datetime(2026, 11, 28, 8, 0, tzinfo=UTC),
+    html=post_html("Rust begint klein."),
+)
+
+
+def test_fetch_prints_per_feed_and_exits_1_naming_each_failed_feed(
+    tmp_path: Path, database_url: str, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/feed/"] = Route(wordpress_rss([ITEM]), etag='"1"')
+    feed_server.routes["/kapot/"] = Route(b"<rss><channel><item><title>half", status=200)
+    good, missing, broken = (feed_server.url(p) for p in ("/feed/", "/weg/", "/kapot/"))
+
+    first = _newsletter(tmp_path, database_url, [good, missing, broken], "posts", "fetch")
+    assert first.returncode == 1
+    assert first.stdout == f"{good}: 1 added, 0 updated, 0 unchanged\n"
+    lines = first.stderr.splitlines()
+    assert len(lines) == 2, first.stderr
+    assert lines[0].startswith(f"error: feed {missing}: cannot fetch the feed: HTTP 404")
+    assert lines[1].startswith(f"error: feed {broken}") and "not well-formed XML" in lines[1]
+    assert "Traceback" not in first.stderr
+
+    again = _newsletter(tmp_path, database_url, [good], "posts", "fetch", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == [
+        {
+            "url": good,
+            "added": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "not_modified": True,
+            "error": None,
+        }
+    ]
+    listed = _newsletter(tmp_path, database_url, [good], "posts", "next", "--json")
+    assert json.loads(listed.stdout)["slug"] == "rust-in-je-hoofd"
+
+
+def test_fetch_without_feeds_says_how_to_configure_them(tmp_path: Path, database_url: str) -> None:
+    result = _newsletter(tmp_path, database_url, [], "posts", "fetch")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no feeds configured: set [posts] feeds")
+
+
+def test_feeds_come_from_toml_or_a_json_array_in_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "newsletter.toml"
+    config.write_text(
+        '[posts]\nfeeds = ["https://blog.example.nl/feed/"]\npoll_minutes = 30\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config, environ={})
+    assert settings.posts.feeds == ("https://blog.example.nl/feed/",)
+    assert settings.posts.poll_minutes == 30
+    from_env = load_settings(
+        config,
+        environ={"NEWSLETTER_POSTS__FEEDS": '["https://a.example/feed", "https://b.example/rss"]'},
+    )
+    assert from_env.posts.feeds == ("https://a.example/feed", "https://b.example/rss")
+    one = load_settings(config, environ={"NEWSLETTER_POSTS__FEEDS": "https://c.example/feed/"})
+    assert one.posts.feeds == ("https://c.example/feed/",)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"NEWSLETTER_POSTS__FEEDS": '["https://a.example/feed", '},
+            "posts.feeds must be a list of strings",
+        ),
+        (
+            {"NEWSLETTER_POSTS__FEEDS": '["ftp://blog.example.nl/feed"]'},
+            "posts.feeds must hold http:// or https:// URLs, got 'ftp://blog.example.nl/feed'",
+        ),
+        ({"NEWSLETTER_POSTS__POLL_MINUTES": "0"}, "posts.poll_minutes must be at least 1"),
+    ],
+)
+def test_a_wrong_feed_setting_is_one_line_naming_key_and_source(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ)
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_toml_feed_list_of_numbers_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "newsletter.toml"
+    config.write_text("[posts]\nfeeds = [1, 2]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"newsletter.toml: posts.feeds must be a list of"):
+        load_settings(config, environ={})
