@@ -33,6 +33,11 @@ FAQ_MARKERS = ("veelgestelde vragen", "veel gestelde vragen")
 RELATED_MARKER_RE = re.compile(r"^ontdek meer\W*$")
 SITE_FAQ_MARKERS = ("meer algemene vragen over",)
 SIGN_OFF_RE = re.compile(r"^(?:(?:hartelijke|warme|lieve|vriendelijke) )?groet(?:en)?\W*$")
+# The same sign-off with the name in the same paragraph, as Markdown and HTML give it
+# ("Groet,<br>Gerrit", "Groet,\nGerrit" become "Groet, Gerrit"): at most four name words.
+SIGNED_OFF_RE = re.compile(
+    r"^(?:(?:hartelijke|warme|lieve|vriendelijke) )?groet(?:en)?, \w+(?:[ -]\w+){0,3}\W*$"
+)
 
 # Site widgets, matched on the start of a line.
 SEARCH_WIDGET_MARKERS = (
@@ -146,8 +151,12 @@ def is_section_marker(text: str) -> bool:
 
 
 def is_sign_off(text: str) -> bool:
-    """The page's "Groet," line: everything after it is the site's, not the article's."""
-    return len(text) <= HEADING_MAX_CHARS and bool(SIGN_OFF_RE.match(marker_key(text)))
+    """The page's "Groet," line (or "Groet, Gerrit" in one paragraph): everything after it
+    is the site's, not the article's, and the email adds its own signature."""
+    key = marker_key(text)
+    return len(text) <= HEADING_MAX_CHARS and bool(
+        SIGN_OFF_RE.match(key) or SIGNED_OFF_RE.match(key)
+    )
 
 
 def is_site_faq_intro(text: str) -> bool:
