@@ -17,6 +17,7 @@ from typing import Literal
 from newsletter.content.classify import (
     ARROW,
     HEADING_MAX_CHARS,
+    LINK_MARK,
     bullet_text,
     clean_text,
     is_button,
@@ -181,7 +182,8 @@ class _Assembler:
         elif unit.kind == "quote":
             self._add("quote", quote_text(unit.text) or unit.text)
         else:
-            self._add_text(unit, is_last=index + 1 == len(self.units))
+            following = self.units[index + 1] if index + 1 < len(self.units) else None
+            self._add_text(unit, following)
         return index + 1
 
     def _add(self, kind: BlockType, text: str, items: Sequence[str] = ()) -> None:
@@ -196,8 +198,11 @@ class _Assembler:
             self.enumerating = False
         self.blocks.append(Block(kind, text, tuple(items)))
 
-    def _add_text(self, unit: Unit, *, is_last: bool) -> None:
+    def _add_text(self, unit: Unit, following: Unit | None) -> None:
+        """A paragraph, or a line whose shape makes it a heading. A line right above the
+        author's "🔗 …" link is its caption ("Wil je leren …?"), never a section heading."""
         text = unit.text
+        is_caption = following is not None and following.text.startswith(LINK_MARK)
         prompt = prompt_text(text)
         quote = quote_text(text)
         if prompt:
@@ -210,7 +215,9 @@ class _Assembler:
             self._add("read_more", reference.title)
             if reference.after:
                 self._add("paragraph", reference.after)
-        elif unit.kind == "line" and not is_last and looks_like_heading(text):
+        elif (
+            unit.kind == "line" and following is not None and not is_caption
+        ) and looks_like_heading(text):
             self._add(self._heading_level(), text)
         else:
             self._add("paragraph", text)

@@ -71,6 +71,9 @@ _NO_HEADING_ENDINGS = (".", ",", ";", ":", "!", "…")
 _READ_MORE_ANYWHERE_RE = re.compile(
     r"(?:👉\s*)?\b[Ll]ees (?:verder|meer|ook)(?: (?:in|op|hier))?\s*:\s*"
 )
+# The author's own call to action: "🔗 Leer loslaten – ontdek hier hoe jij …". The words
+# before the dash are the title of the article the link goes to.
+_LINKED_TITLE_RE = re.compile(r"^🔗\s*(?P<title>[^–—\-]{2,80}?)\s+[–—-]\s+ontdek\b", re.IGNORECASE)
 # Forms without a colon only count at the start of a paragraph ("Lees ook Titel — over …").
 _READ_MORE_START_RE = re.compile(
     r"^(?:👉\s*[Ll]ees(?: (?:in|ook|verder|meer(?: in)?))?\s+"
@@ -175,9 +178,13 @@ def is_newsletter_plug(text: str) -> bool:
 
 
 def is_button(text: str) -> bool:
-    """A call-to-action link whose target the scrape lost ("Begin met loslaten … →", "🔗 …")."""
+    """A call-to-action link whose target the scrape lost ("Begin met loslaten … →", "🔗 …").
+
+    A "🔗 Titel – ontdek hier …" line names the article it points at: a read-more link
+    (:func:`split_read_more`), not a button.
+    """
     if text.startswith(LINK_MARK):
-        return True
+        return _LINKED_TITLE_RE.match(text) is None
     return text.endswith(ARROW) and len(text) <= _BUTTON_MAX_CHARS
 
 
@@ -276,6 +283,9 @@ def split_read_more(text: str) -> ReadMoreSplit | None:
     it is a sentence of its own ("In dat blog ontdek je …"); a blurb fragment ("over hoe …",
     "hoe je …") only describes the missing link and is dropped.
     """
+    linked = _LINKED_TITLE_RE.match(text)
+    if linked is not None:
+        return ReadMoreSplit(before="", title=clean_text(linked["title"]), after="")
     if "ees " not in text:
         return None
     match = _READ_MORE_START_RE.match(text) or _READ_MORE_ANYWHERE_RE.search(text)

@@ -124,7 +124,7 @@ def test_heading_shape(text: str, expected: bool) -> None:
         "Tip: gebruik 1-2 woorden. Klik op 'Zoek jouw thema in de blogs' of druk op Enter.",
         "WEKELIJKS EEN HELDER MOMENT VAN RUST EN RICHTING.",
         "Begin met loslaten, stap voor stap →",
-        "🔗 Leer loslaten – ontdek hier hoe jij jouw eerste stap kunt zetten.",
+        "🔗 Meer weten? Klik hier.",
         "Leer meer op:",
         "https://www.gerritvanderheide.com/wetenschappelijke-voordelen-van-loslaten/",
         "13 min",
@@ -187,7 +187,7 @@ def test_testimonial_and_button_with_caption_are_dropped() -> None:
     post = parse_scraped(
         "Titel\nLead.\nEen alinea. Met twee zinnen.\n"
         "“Gerrit hielp me enorm.”\n— Inge, crediteurenbeheer\n"
-        "Wil je leren loslaten?\n🔗 Leer loslaten – ontdek hier hoe.\n"
+        "Wil je leren loslaten?\n🔗 Meer weten? Klik hier.\n"
         '"Een echt citaat."\n',
         source="t.txt",
     )

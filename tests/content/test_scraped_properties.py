@@ -26,7 +26,7 @@ FURNITURE_LINES = (
     "✉️ Ontvang wekelijks een blog die niet duwt of trekt — maar ruimte in jezelf maakt.",
     "Eén keer per week een blog die niet vraagt om actie, maar je wél iets laat zien.",
     "Begin met loslaten, stap voor stap →",
-    "🔗 Leer loslaten – ontdek hier hoe jij jouw eerste stap kunt zetten.",
+    "🔗 Meer weten? Klik hier.",
     "Leer meer op:",
     "https://www.gerritvanderheide.com/wetenschappelijke-voordelen-van-loslaten/",
     "\u00a0 \u00a0",
