@@ -103,9 +103,6 @@ class Post:
     # that sends the reader to the blog ("Lees verder op de blog").
     summary_only: bool = False
 
-    def __post_init__(self) -> None:
-        check_post_url(self.url, source=self.source)
-
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "slug": self.slug,
