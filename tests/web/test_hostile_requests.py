@@ -133,6 +133,13 @@ async def test_redirects_are_relative_for_every_trusted_host(app: Starlette, hos
     assert signup.headers["location"] == "/subscribe"
 
 
+async def test_an_encoded_question_mark_stays_in_the_path(app: Starlette) -> None:
+    async with client(app) as http:
+        answer = await http.get("/archive/%3Fx/")
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "/archive/%3Fx"
+
+
 async def test_redirects_keep_the_path_of_base_url(database: Database, tmp_path: Path) -> None:
     settings = hostile_settings(tmp_path)
     prefixed = Settings(
