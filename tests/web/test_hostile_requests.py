@@ -320,3 +320,15 @@ async def test_an_archived_post_stored_with_a_javascript_link_is_not_served(
     assert fine.status_code == 200
     assert not [r for r in caplog.records if r.exc_info]
     assert any("'oud' is not shown" in r.getMessage() for r in caplog.records)
+
+
+def test_a_body_only_claimed_to_be_huge_is_refused_at_once(served: int) -> None:
+    """Content-Length over the cap: 413 without waiting for 99 MB that never come."""
+    with socket.create_connection(("127.0.0.1", served), timeout=10) as connection:
+        connection.sendall(
+            b"POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 99999999\r\n\r\nemail=a"
+        )
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413 ")
