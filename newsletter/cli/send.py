@@ -244,7 +244,7 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
         print_json(info.to_json())
         return
     for label, value in info.to_json().items():
-        if label != "counts":
+        if label not in ("counts", "tally"):
             click.echo(f"{label:<12}{'' if value is None else value}")
     for status, number in info.counts.items():
         click.echo(f"  {status:<10}{number:>8}")

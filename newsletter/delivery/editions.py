@@ -55,6 +55,20 @@ class EditionInfo:
     def open(self) -> int:
         return sum(self.counts.get(status, 0) for status in OPEN_STATUSES)
 
+    def tally(self) -> dict[str, int]:
+        """Where every recipient stands; the five always add up to ``recipients``.
+
+        ``waiting``: not tried yet, or in a sender's hands right now (queued, sending).
+        """
+        count = self.counts.get
+        return {
+            "sent": count(DeliveryStatus.SENT, 0),
+            "deferred": count(DeliveryStatus.DEFERRED, 0),
+            "failed": count(DeliveryStatus.FAILED, 0),
+            "skipped": count(DeliveryStatus.SKIPPED, 0),
+            "waiting": count(DeliveryStatus.QUEUED, 0) + count(DeliveryStatus.SENDING, 0),
+        }
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -67,6 +81,7 @@ class EditionInfo:
             "started_at": _when(self.started_at),
             "finished_at": _when(self.finished_at),
             "counts": self.counts,
+            "tally": self.tally(),
         }
 
 

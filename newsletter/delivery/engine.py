@@ -32,7 +32,7 @@ from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.compose import Composer
 from newsletter.delivery.ledger import Claim, Ledger, MessageIds, RecordTally, Result, RetryPolicy
-from newsletter.delivery.throttle import Throttle
+from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
 from newsletter.mail.render import RenderedEdition, render_edition
@@ -47,11 +47,13 @@ _in_progress_lock = threading.Lock()
 @dataclass(frozen=True)
 class SendOptions:
     """``stop``: when set (by a scheduler shutting down), claim nothing more, finish the
-    messages in flight, record them and give the rest back to the queue."""
+    messages in flight, record them and give the rest back to the queue. ``throttle``:
+    the brake's constants (tests make it recover quicker)."""
 
     batch_size: int = 200
     flush_seconds: float = 0.25
     stop: threading.Event | None = None
+    throttle: Tuning | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class SendSummary:
     bounced: int = 0
     seconds: float = 0.0
     relay_unavailable: bool = False
+    slowdowns: int = 0
+    recoveries: int = 0
 
     @property
     def rate(self) -> float:
@@ -98,6 +102,8 @@ class SendSummary:
             "seconds": round(self.seconds, 3),
             "messages_per_second": round(self.rate, 1),
             "relay_unavailable": self.relay_unavailable,
+            "slowdowns": self.slowdowns,
+            "recoveries": self.recoveries,
         }
 
 
@@ -173,7 +179,7 @@ def _send(
         ledger=ledger,
         composer=composer,
         sender_address=settings.newsletter.from_address,
-        throttle=Throttle(settings.smtp.max_per_second or None),
+        throttle=Throttle(settings.smtp.max_per_second or None, tuning=options.throttle),
         options=options,
         progress=progress,
         total=total,
@@ -195,6 +201,8 @@ def _send(
         bounced=tally.bounced,
         seconds=time.perf_counter() - started,
         relay_unavailable=sender.relay_unavailable,
+        slowdowns=sender.throttle.cuts,
+        recoveries=sender.throttle.recoveries,
     )
 
 
@@ -274,8 +282,7 @@ class _Sender:
             if delay > 0:
                 await asyncio.sleep(delay)
             attempt = await self._attempt(lane, claim)
-            if attempt.pushback:
-                self.throttle.pushback()
+            self.throttle.record(attempt.pushback)
             if attempt.connection_failed:
                 self._connection_failures += 1
                 if self._connection_failures >= self._failure_limit:

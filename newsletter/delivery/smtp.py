@@ -194,15 +194,19 @@ class SmtpConnection:
         replies: list[tuple[Reply, Stage]] = []
         if self._pipelining:
             reader.write(b"".join(command for command, _ in commands))
-            for _, stage in commands:
-                replies.append((await reader.read(timeout), stage))
-        else:
-            for command, stage in commands:
+        for command, stage in commands:
+            if not self._pipelining:
                 reader.write(command)
-                reply = await reader.read(timeout)
-                replies.append((reply, stage))
-                if reply.code >= 400:
-                    break
+            reply = await reader.read(timeout)
+            replies.append((reply, stage))
+            if reply.code == 421:
+                # The relay is closing on us: its reply, not the hang-up, is the outcome,
+                # and no goodbye is owed.
+                reader.transport.close()
+                self._reader = self._client = None
+                return classify(reply.code, reply.text, stage)
+            if reply.code >= 400 and not self._pipelining:
+                break
         refused = next(((r, s) for r, s in replies if r.code >= 400), None)
         data_accepted = replies[-1][0].code == 354
         if refused is None and data_accepted:

@@ -107,6 +107,8 @@ class FaultySMTP(SMTP):
 class SmtpServer:
     """A server thread; ``port`` is known once started."""
 
+    protocol: type[FaultySMTP] = FaultySMTP
+
     def __init__(self, faults: Faults | None = None) -> None:
         self.handler = RecordingHandler(faults or Faults())
         self.port = 0
@@ -119,7 +121,7 @@ class SmtpServer:
 
         def factory() -> SMTP:
             self.handler.connections += 1
-            return FaultySMTP(self.handler, hostname="relay.test", ident="test relay")
+            return self.protocol(self.handler, hostname="relay.test", ident="test relay")
 
         server = self._loop.run_until_complete(self._loop.create_server(factory, "127.0.0.1", 0))
         self.port = server.sockets[0].getsockname()[1]
