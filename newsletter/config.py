@@ -123,6 +123,15 @@ class InboundSection:
 
 
 @dataclass(frozen=True)
+class BouncesSection:
+    """When temporary refusals make a reader ``bounced``: a 4xx soft bounce in
+    ``soft_limit`` of their last ``soft_window`` editions (a delivered edition resets it)."""
+
+    soft_limit: int = 3
+    soft_window: int = 5
+
+
+@dataclass(frozen=True)
 class DkimSection:
     domain: str = ""
     selector: str = ""
@@ -137,6 +146,7 @@ class Settings:
     schedule: ScheduleSection = field(default_factory=ScheduleSection)
     web: WebSection = field(default_factory=WebSection)
     inbound: InboundSection = field(default_factory=InboundSection)
+    bounces: BouncesSection = field(default_factory=BouncesSection)
     dkim: DkimSection = field(default_factory=DkimSection)
     secret_key: Secret | None = None
     smtp_password: Secret | None = None
@@ -366,6 +376,11 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         value = getattr(settings.newsletter, key)
         if value and ("@" not in value or any(c in value for c in " <>\r\n")):
             fail("newsletter", key, f"is not a plain e-mail address: {value!r}")
+    bounces = settings.bounces
+    if bounces.soft_window < 1:
+        fail("bounces", "soft_window", "must be at least 1")
+    if not 1 <= bounces.soft_limit <= bounces.soft_window:
+        fail("bounces", "soft_limit", "must be between 1 and bounces.soft_window")
     if not settings.newsletter.from_address:
         fail("newsletter", "from_address", "is required")
     if "{title}" not in settings.newsletter.post_url_template and "{slug}" not in (

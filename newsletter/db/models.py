@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -177,6 +178,8 @@ class Delivery(Base):
     claimed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     last_reply: Mapped[str | None] = mapped_column(Text)
+    # The reader's mailbox answered 4xx to this edition at least once (see attempt.py).
+    soft_bounce: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     message_id: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[datetime | None]
 

@@ -31,7 +31,15 @@ from newsletter.db.post_queue import document
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.compose import Composer
-from newsletter.delivery.ledger import Claim, Ledger, MessageIds, RecordTally, Result, RetryPolicy
+from newsletter.delivery.ledger import (
+    Claim,
+    Ledger,
+    MessageIds,
+    RecordTally,
+    Result,
+    RetryPolicy,
+    SoftBouncePolicy,
+)
 from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
@@ -169,6 +177,7 @@ def _send(
         lease=timedelta(minutes=settings.smtp.lease_minutes),
         retry=retry_policy(settings),
         message_ids=ids,
+        soft_bounces=SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window),
     )
     reclaimed = ledger.reclaim_abandoned()
     if reclaimed:

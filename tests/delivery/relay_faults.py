@@ -36,9 +36,11 @@ SLOW_DOWN = "421 4.7.0 Too many messages, slow down"
 class CountedFaults(Faults):
     """``rcpt_every``: N -> reply for every Nth RCPT (the first N that divides wins);
     ``drop_data_every``: hang up after the first line of every Nth message text;
-    ``mail_421``: MAIL commands numbered ``first <= n < last`` get 421 and a hang-up."""
+    ``mail_421``: MAIL commands numbered ``first <= n < last`` get 421 and a hang-up;
+    ``rcpt_script``: address -> the replies its next RCPTs get, one each, then accepted."""
 
     rcpt_every: dict[int, str] = field(default_factory=dict)
+    rcpt_script: dict[str, list[str]] = field(default_factory=dict)
     drop_data_every: int = 0
     mail_421: tuple[int, int] = (0, 0)
 
@@ -67,6 +69,8 @@ class CountingHandler(RecordingHandler):
             for every, reply in self.counted.rcpt_every.items():
                 if number % every == 0:
                     return self._refuse(address, reply)
+            if self.counted.rcpt_script.get(address):
+                return self._refuse(address, self.counted.rcpt_script[address].pop(0))
         return await super().handle_RCPT(server, session, envelope, address, options)
 
 
