@@ -7,6 +7,7 @@ so a test can check each reader's end state against the fault that reader met.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ class CountedFaults(Faults):
     ``rcpt_script``: address -> the replies its next RCPTs get, one each, then accepted."""
 
     rcpt_every: dict[int, str] = field(default_factory=dict)
+    data_seconds: float = 0.0  # per message, so that a send lasts long enough to interrupt
     rcpt_script: dict[str, list[str]] = field(default_factory=dict)
     drop_data_every: int = 0
     mail_421: tuple[int, int] = (0, 0)
@@ -72,6 +74,11 @@ class CountingHandler(RecordingHandler):
             if self.counted.rcpt_script.get(address):
                 return self._refuse(address, self.counted.rcpt_script[address].pop(0))
         return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.counted.data_seconds:
+            await asyncio.sleep(self.counted.data_seconds)
+        return await super().handle_DATA(server, session, envelope)
 
 
 class CountingSMTP(FaultySMTP):
