@@ -205,3 +205,24 @@ class InstallationSecret(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class SendPace(Base):
+    """The one row every sender locks to take from the shared budget (see delivery/budget):
+    ``next_slot`` is when the next message may go under ``smtp.max_per_second``, in epoch
+    seconds, on one grid for all senders."""
+
+    __tablename__ = "send_pace"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    next_slot: Mapped[float] = mapped_column(Float)
+
+
+class SendCount(Base):
+    """Messages handed to the relay per minute (epoch minutes), by every sender together:
+    what ``smtp.max_per_hour`` and ``max_per_day`` are counted against."""
+
+    __tablename__ = "send_counts"
+
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sent: Mapped[int] = mapped_column(Integer)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import Engine, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from newsletter.config import SmtpSection
 from newsletter.db import post_queue
 from newsletter.db.models import (
     Delivery,
@@ -28,6 +29,7 @@ from newsletter.db.models import (
 )
 from newsletter.db.models import Post as PostRow
 from newsletter.db.subscribers import record_event
+from newsletter.delivery.budget import Limits, SharedBudget, Waiting
 from newsletter.errors import InputError, NotFoundError
 
 # Rows a sender still has to do something with; an edition with none of these is done.
@@ -331,3 +333,12 @@ def finish_if_done(session: Session, edition_id: int) -> str:
         edition.finished_at = utcnow()
         record_event(session, "edition_sent", "sender", edition_id=edition_id)
     return str(edition.status)
+
+
+def waiting_for_limits(engine: Engine, smtp: SmtpSection, info: EditionInfo) -> Waiting | None:
+    """Why an edition that still has messages to send is not sending them: the hour's or
+    the day's budget of every sender together is spent (None when it is not)."""
+    if info.status != EditionStatus.SENDING or not info.tally()["waiting"]:
+        return None
+    limits = Limits.of(smtp)
+    return SharedBudget(engine, limits).waiting() if limits.windows() else None

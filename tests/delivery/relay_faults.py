@@ -8,6 +8,7 @@ so a test can check each reader's end state against the fault that reader met.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,7 @@ class CountingHandler(RecordingHandler):
         self.refused: dict[str, list[str]] = {}
         self.dropped: list[str] = []
         self.pushed_back = 0
+        self.accepted_at: list[float] = []  # monotonic time of every accepted message
 
     def _refuse(self, address: str, reply: str) -> str:
         self.refused.setdefault(address, []).append(reply)
@@ -78,7 +80,10 @@ class CountingHandler(RecordingHandler):
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.counted.data_seconds:
             await asyncio.sleep(self.counted.data_seconds)
-        return await super().handle_DATA(server, session, envelope)
+        reply = await super().handle_DATA(server, session, envelope)
+        with self.lock:
+            self.accepted_at.append(time.monotonic())
+        return reply
 
 
 class CountingSMTP(FaultySMTP):
