@@ -208,6 +208,7 @@ def _send(
             tuning=options.throttle,
         ),
         budget=budget,
+        for_smtp=settings.transport == "smtp",
         options=options,
         progress=progress,
         total=total,
@@ -244,6 +245,7 @@ class _Sender:
     sender_address: str
     throttle: Throttle
     budget: SharedBudget | None
+    for_smtp: bool
     options: SendOptions
     progress: ProgressCallback | None
     total: int
@@ -386,7 +388,9 @@ class _Sender:
     async def _attempt(self, lane: Lane, claim: Claim) -> Attempt:
         try:
             recipient = self.composer.recipient(claim.subscriber_id, claim.email, claim.name)
-            message = self.composer.compose(recipient, claim.subscriber_id, now=datetime.now(UTC))
+            message = self.composer.compose(
+                recipient, claim.subscriber_id, now=datetime.now(UTC), for_smtp=self.for_smtp
+            )
         except (RenderError, ValueError) as exc:
             # One subscriber's data (e.g. an address stored before validation was stricter)
             # must fail that one message, never the lane or the edition.
