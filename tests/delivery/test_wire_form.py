@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from newsletter.db.database import Database
 from newsletter.delivery import send_edition
 from newsletter.delivery.smtp import DotStuffed, dot_stuff
+from tests.support.db import new_edition
+from tests.support.settings import make_settings, relay
+from tests.support.smtp import SmtpServer
 
-from .conftest import SmtpServer, make_settings
-from .relay_faults import make_edition
 from .test_compose import NOW, _composer
 
 COMPOSER = _composer()
@@ -35,8 +36,8 @@ def test_the_wire_form_is_the_message_dot_stuffed(name: str, subscriber_id: int)
 def test_a_relay_receives_the_lines_that_start_with_a_dot_intact(
     database: Database, smtp_server: SmtpServer
 ):
-    edition_id, addresses = make_edition(database, 3)
-    summary = send_edition(database, make_settings(smtp_server.port), edition_id)
+    edition_id, addresses = new_edition(database, 3)
+    summary = send_edition(database, make_settings(smtp=relay(smtp_server.port)), edition_id)
     assert summary.sent == 3 and set(smtp_server.handler.per_address()) == set(addresses)
     for address, raw in smtp_server.handler.messages:
         text = message_from_bytes(raw).get_payload()[0].get_payload(decode=True).decode()
