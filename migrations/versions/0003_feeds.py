@@ -1,7 +1,7 @@
 """Feeds: polled feeds with their validators, feed identity of posts, owner alerts.
 
 Revision ID: 0003_feeds
-Revises: 0001
+Revises: 0002_relay
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_feeds"
-down_revision = "0001"
+down_revision = "0002_relay"
 branch_labels = None
 depends_on = None
 

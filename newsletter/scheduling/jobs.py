@@ -35,6 +35,7 @@ from newsletter.db.models import (
 )
 from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.editions import hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.errors import InputError, NewsletterError
 from newsletter.feeds import poll_feeds
@@ -115,7 +116,7 @@ def make_edition_for_week(
                 prepared = prepare_edition(
                     session, settings, post, actor="scheduler", on_failure="hold", week_key=key
                 )
-                if review and settings.newsletter.owner_address and not prepared.held:
+                if review and settings.newsletter.owner_address and prepared.hold_reason is None:
                     edition = session.get(Edition, prepared.edition_id)
                     assert edition is not None
                     edition.send_after = now + timedelta(minutes=review)
@@ -145,10 +146,7 @@ def make_edition_for_week(
             # Nobody reviewed it, so it must not go out on its own when the wait is over.
             reason = f"the [TEST] copy to {owner} was not delivered: {problem}"
             with database.session() as session:
-                held = session.get(Edition, edition_id)
-                assert held is not None
-                held.status = EditionStatus.HELD
-                held.hold_reason = reason
+                hold(session, edition_id, reason)
             log.error("week %s: edition %d held: %s", key, edition_id, reason)
             return WeeklyOutcome("held", key, edition_id, reason)
         log.info(
@@ -260,9 +258,10 @@ def _send(
 
 
 def _describe(summary: SendSummary) -> str:
+    waiting = f"; {summary.waiting.describe()}" if summary.waiting else ""
     return (
         f"{summary.status}: sent {summary.sent}, deferred {summary.deferred}, "
-        f"failed {summary.failed}, skipped {summary.skipped}"
+        f"failed {summary.failed}, skipped {summary.skipped}{waiting}"
     )
 
 
