@@ -1,7 +1,9 @@
 """The ``relay`` check: can the configured relay be reached, trusted and logged in to?
 
 It walks a session the way the sender opens one (TCP, implicit TLS or STARTTLS with the
-same verifying TLS context, EHLO, AUTH when a user is configured), then says QUIT. No
+same verifying TLS context, EHLO, AUTH when a user is configured), then says QUIT. The
+standard library's blocking client is enough for one session and closes its socket when
+told to, where an event loop would have to be kept alive for the TLS shutdown. No
 MAIL command is given, so nothing is sent. Each step is taken on its own so that a
 failure names the step and the fix: a refused port, a certificate the system does not
 trust, a wrong password are three different problems for the person reading it.
@@ -9,12 +11,13 @@ trust, a wrong password are three different problems for the person reading it.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import os
+import smtplib
 import socket
 import ssl
 
-import aiosmtplib
-
+from newsletter.config import SmtpSection
 from newsletter.delivery.smtp import tls_context
 from newsletter.errors import DeliveryError
 from newsletter.setup.checkup import Checkup, Finding, is_loopback
@@ -46,9 +49,12 @@ def check_relay(checkup: Checkup) -> Finding:
     except DeliveryError as exc:
         return Finding("fail", str(exc))
     password = settings.smtp_password.reveal() if settings.smtp_password else ""
-    problem, done = asyncio.run(_probe(checkup, context, password))
+    steps: list[str] = []
+    problem = _probe(smtp, context, password, steps)
+    where = f"{smtp.host}:{smtp.port}"
     if problem is not None:
         return Finding("fail", problem)
+    done = f"{where}: {', '.join(steps)} (nothing sent)"
     if smtp.security == "none" and not is_loopback(smtp.host):
         return Finding(
             "warn",
@@ -58,71 +64,78 @@ def check_relay(checkup: Checkup) -> Finding:
     return Finding("ok", done)
 
 
-async def _probe(
-    checkup: Checkup, context: ssl.SSLContext | None, password: str
-) -> tuple[str | None, str]:
-    """(the problem, or None; what worked). The session ends with QUIT, never with MAIL."""
-    smtp = checkup.settings.smtp
+def _probe(
+    smtp: SmtpSection, context: ssl.SSLContext | None, password: str, steps: list[str]
+) -> str | None:
+    """Connect, TLS, EHLO, AUTH, appending each step that worked; the problem or None.
+    The session ends with QUIT, never with MAIL."""
     where = f"{smtp.host}:{smtp.port}"
-    client = aiosmtplib.SMTP(
-        hostname=smtp.host,
-        port=smtp.port,
-        local_hostname=socket.getfqdn(),
-        timeout=smtp.timeout,
-        use_tls=smtp.security == "tls",
-        start_tls=False,
-        tls_context=context,
-    )
-    steps: list[str] = []
+    client: smtplib.SMTP
     try:
-        try:
-            await client.connect()
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            return _connection_problem(where, exc), ""
-        steps.append("TLS" if smtp.security == "tls" else "connected")
-        await client.ehlo()
-        if smtp.security == "starttls":
-            if not client.supports_extension("starttls"):
-                return (
-                    f"{where} does not offer STARTTLS: use the relay's submission port (587) "
-                    "or smtp.security = 'tls' on port 465",
-                    "",
-                )
-            try:
-                await client.starttls(tls_context=context)
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                return _connection_problem(where, exc), ""
-            steps.append("STARTTLS")
-            await client.ehlo()
-        steps.append("EHLO")
-        if smtp.username:
-            if not client.supports_extension("auth"):
-                return (
-                    f"{where} offers no AUTH (after {', '.join(steps)}): check smtp.security "
-                    "and smtp.port, or clear smtp.username if the relay trusts this host",
-                    "",
-                )
-            try:
-                await client.login(smtp.username, password)
-            except aiosmtplib.SMTPAuthenticationError as exc:
-                return (
-                    f"{where} refused the login of {smtp.username!r}: {exc.code} "
-                    f"{exc.message}; check smtp.username and the password",
-                    "",
-                )
-            steps.append(f"AUTH as {smtp.username}")
-        try:
-            await client.quit()
-        except aiosmtplib.SMTPException:
-            client.close()
-    except (aiosmtplib.SMTPException, OSError) as exc:
+        if smtp.security == "tls":
+            client = smtplib.SMTP_SSL(
+                smtp.host, smtp.port, socket.getfqdn(), timeout=smtp.timeout, context=context
+            )
+            steps.append("TLS")
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, socket.getfqdn(), timeout=smtp.timeout)
+            steps.append("connected")
+    except (smtplib.SMTPException, OSError) as exc:
+        return _connection_problem(where, exc)
+    try:
+        return _session(client, smtp, password, context, where, steps)
+    except (smtplib.SMTPException, OSError) as exc:
+        return f"{where}: the session broke off after {', '.join(steps)}: {exc}"
+    finally:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            client.quit()
         client.close()
-        return f"{where}: the session broke off after {', '.join(steps)}: {exc}", ""
-    return None, f"{where}: {', '.join(steps)} (nothing sent)"
+
+
+def _session(
+    client: smtplib.SMTP,
+    smtp: SmtpSection,
+    password: str,
+    context: ssl.SSLContext | None,
+    where: str,
+    steps: list[str],
+) -> str | None:
+    client.ehlo()
+    if smtp.security == "starttls":
+        if not client.has_extn("starttls"):
+            return (
+                f"{where} does not offer STARTTLS: use the relay's submission port (587) "
+                "or smtp.security = 'tls' on port 465"
+            )
+        try:
+            client.starttls(context=context)
+        except (smtplib.SMTPException, OSError) as exc:
+            return _connection_problem(where, exc)
+        steps.append("STARTTLS")
+        client.ehlo()
+    steps.append("EHLO")
+    if smtp.username:
+        if not client.has_extn("auth"):
+            return (
+                f"{where} offers no AUTH (after {', '.join(steps)}): check smtp.security "
+                "and smtp.port, or clear smtp.username if the relay trusts this host"
+            )
+        try:
+            client.login(smtp.username, password)
+        except smtplib.SMTPAuthenticationError as exc:
+            error = exc.smtp_error
+            reply = error.decode("utf-8", "replace") if isinstance(error, bytes) else error
+            return (
+                f"{where} refused the login of {smtp.username!r}: {exc.smtp_code} {reply}; "
+                "check smtp.username and the password"
+            )
+        steps.append(f"AUTH as {smtp.username}")
+    return None
 
 
 def _connection_problem(where: str, exc: BaseException) -> str:
     """A refused port, a timeout and a certificate problem, each said as the user needs it."""
+    reason: str = str(exc)
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -132,8 +145,9 @@ def _connection_problem(where: str, exc: BaseException) -> str:
             )
         if isinstance(cause, ssl.SSLError):
             return f"TLS with {where} failed ({cause.reason or cause}): check smtp.security"
+        if isinstance(cause, TimeoutError):
+            return f"no answer from {where} in time: check smtp.host, smtp.port and the firewall"
+        if isinstance(cause, OSError) and cause.errno:
+            reason = os.strerror(cause.errno)  # asyncio's own text names the address again
         cause = cause.__cause__ or cause.__context__
-    if isinstance(exc, TimeoutError):
-        return f"no answer from {where} within the timeout: check smtp.host, smtp.port, firewall"
-    reason = getattr(exc, "strerror", None) or str(exc)
     return f"cannot connect to {where}: {reason}; check smtp.host and smtp.port"
