@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from newsletter.config import Settings
 from newsletter.setup.checkup import Checkup, Finding
 from newsletter.setup.records import (
+    DnsRecord,
     dkim_key_text,
     dkim_public_key,
     dkim_record,
@@ -103,23 +104,16 @@ def _check_spf_domain(checkup: Checkup, domain: str) -> Finding:
     hint = spf_record(domain, relay_host)
     try:
         result = checkdmarc.spf.get_spf_record(domain, resolver=checkup.resolver)
-    except checkdmarc.spf.SPFRecordNotFound:
-        return Finding("fail", f'no SPF record at {domain}: publish TXT {hint.name} "{hint.value}"')
-    except checkdmarc.spf.SPFTooManyDNSLookups as exc:
-        lookups = exc.data["dns_lookups"] if exc.data else "more than 10"
-        return Finding(
-            "fail",
-            f"the SPF record of {domain} needs {lookups} DNS lookups, more than the 10 receivers "
-            "allow (they then reject it as permerror): drop includes of services you no longer "
-            "use, or replace them by their ip4:/ip6: ranges",
-        )
     except checkdmarc.spf.SPFError as exc:
-        return Finding("fail", f"the SPF record of {domain} is not valid: {exc}")
+        return _spf_problem(domain, exc, hint)
     record = str(result["record"])
     lookups = int(result["dns_lookups"])
     if not relay_host:
         return Finding("ok", f"{domain}: {record} ({lookups}/10 lookups; no relay to check)")
-    addresses = _addresses(checkup, relay_host)
+    try:
+        addresses = _addresses(checkup, relay_host)
+    except dns.exception.DNSException as exc:
+        return _lookup_failed(relay_host, exc)
     if not addresses:
         return Finding("fail", f"the relay {relay_host} has no address in DNS: check smtp.host")
     verdicts = {address: _evaluate(checkup, address, domain, relay_host) for address in addresses}
@@ -144,6 +138,40 @@ def _check_spf_domain(checkup: Checkup, domain: str) -> Finding:
     return Finding(
         "ok",
         f"{domain}: {record} ({lookups}/10 lookups) allows {relay_host} ({', '.join(addresses)})",
+    )
+
+
+def _spf_problem(domain: str, exc: Exception, hint: DnsRecord) -> Finding:
+    failure = _dns_failure(exc)
+    if failure is not None:
+        return _lookup_failed(domain, failure)
+    if isinstance(exc, checkdmarc.spf.SPFRecordNotFound):
+        return Finding("fail", f'no SPF record at {domain}: publish TXT {hint.name} "{hint.value}"')
+    if isinstance(exc, checkdmarc.spf.SPFTooManyDNSLookups):
+        lookups = exc.data["dns_lookups"] if exc.data else "more than 10"
+        return Finding(
+            "fail",
+            f"the SPF record of {domain} needs {lookups} DNS lookups, more than the 10 receivers "
+            "allow (they then reject it as permerror): drop includes of services you no longer "
+            "use, or replace them by their ip4:/ip6: ranges",
+        )
+    return Finding("fail", f"the SPF record of {domain} is not valid: {exc}")
+
+
+def _dns_failure(exc: Exception) -> dns.exception.DNSException | None:
+    """The DNS error behind checkdmarc's "not found", when it was one (a timeout or a
+    SERVFAIL is no proof that a record is missing)."""
+    cause: BaseException | None = getattr(exc, "error", None) or exc.__context__
+    if isinstance(cause, dns.resolver.NoAnswer | dns.resolver.NXDOMAIN):
+        return None
+    return cause if isinstance(cause, dns.exception.DNSException) else None
+
+
+def _lookup_failed(name: str, exc: dns.exception.DNSException) -> Finding:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return Finding(
+        "fail",
+        f"the DNS lookup of {name} failed ({reason}): try again, or check doctor.nameserver",
     )
 
 
@@ -215,6 +243,8 @@ def check_dkim(checkup: Checkup) -> Finding:
         answer = checkup.resolver.resolve(wanted.name, "TXT")
     except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
         return Finding("fail", f"no DKIM record at {wanted.name}: {publish}")
+    except dns.exception.DNSException as exc:
+        return _lookup_failed(wanted.name, exc)
     texts = [b"".join(rdata.strings) for rdata in answer]
     keys = [text for text in texts if b"p=" in text]
     if len(keys) != 1:
@@ -265,14 +295,17 @@ def check_dmarc(checkup: Checkup) -> Finding:
     _fresh_checkdmarc()
     try:
         result = checkdmarc.dmarc.get_dmarc_record(domain, resolver=checkup.resolver)
-    except checkdmarc.dmarc.DMARCRecordNotFound:
+    except checkdmarc.dmarc.DMARCError as exc:
+        failure = _dns_failure(exc)
+        if failure is not None:
+            return _lookup_failed(f"_dmarc.{domain}", failure)
+        if not isinstance(exc, checkdmarc.dmarc.DMARCRecordNotFound):
+            return Finding("fail", f"the DMARC record of {domain} is not valid: {exc}")
         return Finding(
             "fail",
             f"no DMARC record for {domain} (Gmail and Yahoo require one of bulk senders): "
             f'publish TXT {start.name} "{start.value}"',
         )
-    except checkdmarc.dmarc.DMARCError as exc:
-        return Finding("fail", f"the DMARC record of {domain} is not valid: {exc}")
     tags = result["parsed"]["tags"]
     location = str(result["location"])
 
@@ -282,8 +315,8 @@ def check_dmarc(checkup: Checkup) -> Finding:
 
     policy = tag("sp", tag("p", "none")) if location != domain else tag("p", "none")
     rp_domain = domain_of(return_path(settings))
-    spf_aligned = _aligned(rp_domain, domain, tag("aspf", "r"))
-    dkim_aligned = bool(settings.dkim.domain) and _aligned(
+    spf_aligned = aligned(rp_domain, domain, tag("aspf", "r"))
+    dkim_aligned = bool(settings.dkim.domain) and aligned(
         settings.dkim.domain.lower(), domain, tag("adkim", "r")
     )
     if not spf_aligned and not dkim_aligned:
@@ -306,7 +339,7 @@ def check_dmarc(checkup: Checkup) -> Finding:
     return Finding("ok", f"{location}: p={policy}, aligned through {through}")
 
 
-def _aligned(domain: str, from_domain: str, mode: str) -> bool:
+def aligned(domain: str, from_domain: str, mode: str) -> bool:
     """DMARC identifier alignment (RFC 7489 3.1): strict is the same name, relaxed the same
     organisational domain."""
     if mode == "s":

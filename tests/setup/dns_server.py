@@ -24,6 +24,7 @@ class Zone(BaseResolver):  # type: ignore[misc]
 
     records: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     questions: list[tuple[str, str]] = field(default_factory=list)
+    servfail: bool = False
 
     def set(self, name: str, rtype: str, *values: str) -> None:
         self.records[(name.lower(), rtype)] = list(values)
@@ -36,6 +37,9 @@ class Zone(BaseResolver):  # type: ignore[misc]
         name = str(request.q.qname).rstrip(".").lower()
         rtype = QTYPE[request.q.qtype]
         self.questions.append((name, rtype))
+        if self.servfail:
+            reply.header.rcode = RCODE.SERVFAIL
+            return reply
         if not any(owner == name for owner, _ in self.records):
             reply.header.rcode = RCODE.NXDOMAIN
             return reply
