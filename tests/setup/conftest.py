@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,3 +49,10 @@ def statuses(results: list[doctor.Result]) -> dict[str, str]:
 
 def message(results: list[doctor.Result], check: str) -> str:
     return next(result.message for result in results if result.check == check)
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

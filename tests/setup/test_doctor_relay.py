@@ -3,7 +3,6 @@ from a test CA named in smtp.ca_file. Nothing is ever sent: no MAIL command reac
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import trustme
 
 from newsletter.setup import doctor
 
-from .conftest import message, statuses, write_config
+from .conftest import closed_port, message, statuses, write_config
 from .relay_server import PASSWORD, USER, Recorder, relay
 
 
@@ -108,9 +107,7 @@ def test_a_certificate_for_another_host_name_fails(
 
 
 def test_a_closed_port_fails_with_the_reason(tmp_path: Path, ca_file: str) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     results = check_relay(tmp_path, port, ca_file)
     assert statuses(results)["relay"] == "fail"
     assert message(results, "relay") == (
