@@ -116,8 +116,9 @@ def init(directory: Path, yes: bool, force: bool, **given: str | None) -> None:
 def _ask(console: Console, question: setup.Question, answers: dict[str, str]) -> str:
     """Ask until the answer passes its check; the problem is said before asking again."""
     while True:
+        default = question.default(answers)
         value = Prompt.ask(
-            question.prompt, console=console, default=question.default(answers), show_default=True
+            question.prompt, console=console, default=default, show_default=bool(default)
         )
         try:
             return question.check(value, answers)

@@ -36,6 +36,7 @@ from newsletter.setup.records import (
     dkim_record,
     dmarc_record,
     domain_of,
+    relay_mechanism,
     spf_record,
 )
 
@@ -127,13 +128,14 @@ def _check_spf_domain(checkup: Checkup, domain: str) -> Finding:
                 f"include:{included})",
             )
         shown = ", ".join(f"{address}: {verdict}" for address, verdict in refused.items())
-        first = next(iter(refused))
-        mechanism = f"ip{ipaddress.ip_address(first).version}:{first}"
+        first = relay_mechanism(next(iter(refused)))
+        named = relay_mechanism(relay_host)
+        add = first if named == first else f"{named} or {first}"
         return Finding(
             "fail",
             f"the SPF record of {domain} does not allow the relay {relay_host} ({shown}), so "
-            f"receivers treat its mail as forged: add a:{relay_host} or {mechanism} (or the "
-            "include: your relay documents) before the all",
+            f"receivers treat its mail as forged: add {add} (or the include: your relay "
+            "documents) before the all",
         )
     return Finding(
         "ok",

@@ -7,6 +7,7 @@ record a user is told to publish is the record the check expects.
 from __future__ import annotations
 
 import base64
+import ipaddress
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
@@ -75,7 +76,7 @@ def spf_record(domain: str, relay_host: str) -> DnsRecord:
     ``include:amazonses.com`` ...); a relay of one's own is named by its address. We
     cannot know which, so the hint names the relay host with ``a:`` and says so.
     """
-    relay = f" a:{relay_host}" if relay_host else ""
+    relay = f" {relay_mechanism(relay_host)}" if relay_host else ""
     return DnsRecord(
         domain,
         "TXT",
@@ -83,6 +84,15 @@ def spf_record(domain: str, relay_host: str) -> DnsRecord:
         "merge with an existing v=spf1 record (a domain may have only one); for a hosted "
         "relay use the include: its documentation names instead of a:",
     )
+
+
+def relay_mechanism(relay_host: str) -> str:
+    """``a:HOST`` for a relay named by host name, ``ip4:``/``ip6:`` for one named by address."""
+    try:
+        address = ipaddress.ip_address(relay_host)
+    except ValueError:
+        return f"a:{relay_host}"
+    return f"ip{address.version}:{address}"
 
 
 def dmarc_record(domain: str, report_address: str) -> DnsRecord:

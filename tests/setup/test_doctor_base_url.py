@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,8 @@ def config(tmp_path: Path) -> Path:
     )
 
 
-def serve(tmp_path: Path, config: Path, cert: trustme.LeafCert | None) -> Iterator[str]:
+@contextmanager
+def serving(tmp_path: Path, config: Path, cert: trustme.LeafCert | None) -> Iterator[str]:
     """The app of ``config`` on 127.0.0.1 (https when given a certificate); yields its URL."""
     settings = load_settings(config, {"NEWSLETTER_SECRET_KEY": SECRET})
     database = open_database(f"sqlite:///{tmp_path}/newsletter.db")
@@ -70,12 +72,14 @@ def serve(tmp_path: Path, config: Path, cert: trustme.LeafCert | None) -> Iterat
 
 @pytest.fixture
 def https_app(tmp_path: Path, config: Path, ca: trustme.CA) -> Iterator[str]:
-    yield from serve(tmp_path, config, ca.issue_cert("127.0.0.1"))
+    with serving(tmp_path, config, ca.issue_cert("127.0.0.1")) as url:
+        yield url
 
 
 @pytest.fixture
 def http_app(tmp_path: Path, config: Path) -> Iterator[str]:
-    yield from serve(tmp_path, config, None)
+    with serving(tmp_path, config, None) as url:
+        yield url
 
 
 def check(config: Path, base_url: str) -> list[doctor.Result]:
