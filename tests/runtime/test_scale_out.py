@@ -16,30 +16,17 @@ from functools import partial
 
 import pytest
 
-from newsletter.config import (
-    DatabaseSection,
-    NewsletterSection,
-    ScheduleSection,
-    Secret,
-    Settings,
-    SmtpSection,
-)
 from newsletter.db.database import open_database
 from newsletter.scheduling.jobs import make_weekly_edition
-from tests.delivery.conftest import SENDER, add_post, add_subscribers
+from tests.support.db import add_subscribers
+from tests.support.posts import add_post
+from tests.support.settings import AMSTERDAM, OWNER, make_settings, relay
+from tests.support.smtp import Faults, SmtpServer
+from tests.support.system import wait_until
 
-from .conftest import (
-    AMSTERDAM,
-    BASE_URL,
-    SECRET,
-    Daemon,
-    RunnerFactory,
-    start_smtp_server,
-    wait_until,
-)
+from .conftest import Daemon, RunnerFactory
 
 RECIPIENTS = 5000
-OWNER = "gerrit@gerritvanderheide.com"
 SENT_LINE = re.compile(r"edition (\d+): \w+: sent (\d+),")
 
 
@@ -68,19 +55,13 @@ def test_two_daemons_send_one_edition_together_exactly_once(
         database.dispose()
     slot = (datetime.now(AMSTERDAM) - timedelta(minutes=2)).replace(second=0, microsecond=0)
     cron = f"{slot.minute} {slot.hour} {slot.day} {slot.month} *"
-    server = start_smtp_server(data_seconds=0.006)
+    server = SmtpServer(Faults(data_seconds=0.006)).start()
     try:
-        settings = Settings(
-            newsletter=NewsletterSection(
-                base_url=BASE_URL,
-                from_address=SENDER,
-                list_id="nieuwsbrief.gerritvanderheide.com",
-                owner_address=OWNER,
-            ),
-            database=DatabaseSection(url=postgres_url),
-            smtp=SmtpSection(transport="smtp", host="127.0.0.1", port=server.port, security="none"),
-            schedule=ScheduleSection(cron=cron, timezone="Europe/Amsterdam", review_minutes=1),
-            secret_key=Secret(SECRET),
+        settings = make_settings(
+            newsletter={"owner_address": OWNER},
+            database={"url": postgres_url},
+            smtp=relay(server.port, timeout=30.0),
+            schedule={"cron": cron, "review_minutes": 1},
         )
         database = open_database(postgres_url)
         try:

@@ -12,9 +12,10 @@ from playwright.sync_api import Browser, Route
 
 from newsletter.content.post import Post
 from newsletter.mail.render import personalise, recipient_for, render_edition
+from tests.support.settings import make_settings
+from tests.support.system import SCREENSHOTS
 
-from ..conftest import SCREENSHOTS
-from .conftest import make_settings, posts_under_test
+from .conftest import posts_under_test
 
 POSTS = posts_under_test()
 

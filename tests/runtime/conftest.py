@@ -1,7 +1,8 @@
-"""Fixtures for the daemon tests: a real SMTP server, a real ``newsletter run`` process.
+"""Fixtures for the daemon tests: a real ``newsletter run`` process against the test relay.
 
-The SMTP server is the delivery tests' aiosmtpd server (a thread in this process), with a
-handler that can take a while per message so a send lasts long enough to be interrupted.
+The SMTP server is the toolkit's aiosmtpd server (a thread in this process); with
+``Faults(data_seconds=...)`` it takes a while per message, so a send lasts long enough to
+be interrupted.
 Daemon processes run the installed console script with the configuration in environment
 variables only, in a working directory of their own; their output goes to a log file.
 Every wait is a poll with a generous deadline, never a fixed sleep.
@@ -9,87 +10,34 @@ Every wait is a poll with a generous deadline, never a fixed sleep.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from newsletter.db.database import open_database
 from newsletter.delivery import editions
 from newsletter.delivery.editions import EditionInfo
-from tests.delivery.conftest import SENDER, Faults, RecordingHandler, SmtpServer
+from tests.support.settings import AMSTERDAM, BASE_URL, LIST_ID, SECRET, SENDER
+from tests.support.system import NEWSLETTER_SCRIPT, free_port, wait_until
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-SECRET = "scheduler-test-secret"
-BASE_URL = "https://nieuwsbrief.gerritvanderheide.com"
-NEWSLETTER_SCRIPT = Path(sys.executable).with_name("newsletter")
 STOP_DEADLINE_SECONDS = 15.0
-
-
-def wait_until(condition: Callable[[], object], *, timeout: float, what: str) -> None:
-    """Poll ``condition`` every 50 ms until it is true; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def cron_due_minutes_ago(minutes: int = 2) -> str:
     """A 5-field crontab whose only slot this year was ``minutes`` ago (Amsterdam time)."""
     slot = datetime.now(AMSTERDAM) - timedelta(minutes=minutes)
     return f"{slot.minute} {slot.hour} {slot.day} {slot.month} *"
-
-
-class SlowHandler(RecordingHandler):
-    """Records like the delivery tests' handler, but takes ``data_seconds`` per message."""
-
-    def __init__(self, faults: Faults, data_seconds: float) -> None:
-        super().__init__(faults)
-        self.data_seconds = data_seconds
-        self.in_data = 0  # messages the server is taking its time over right now
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        with self.lock:
-            self.in_data += 1
-        try:
-            await asyncio.sleep(self.data_seconds)
-            return await super().handle_DATA(server, session, envelope)
-        finally:  # also when the client hangs up: aiosmtpd cancels the handler then
-            with self.lock:
-                self.in_data -= 1
-
-
-def start_smtp_server(faults: Faults | None = None, *, data_seconds: float = 0.0) -> SmtpServer:
-    server = SmtpServer(faults)
-    server.handler = SlowHandler(server.handler.faults, data_seconds)
-    return server.start()
-
-
-def slow_handler(server: SmtpServer) -> SlowHandler:
-    assert isinstance(server.handler, SlowHandler)
-    return server.handler
 
 
 @dataclass
@@ -112,7 +60,7 @@ class DaemonRunner:
             "NEWSLETTER_DATABASE__URL": self.database_url,
             "NEWSLETTER_NEWSLETTER__BASE_URL": BASE_URL,
             "NEWSLETTER_NEWSLETTER__FROM_ADDRESS": SENDER,
-            "NEWSLETTER_NEWSLETTER__LIST_ID": "nieuwsbrief.gerritvanderheide.com",
+            "NEWSLETTER_NEWSLETTER__LIST_ID": LIST_ID,
             "NEWSLETTER_SMTP__TRANSPORT": "smtp",
             "NEWSLETTER_SMTP__HOST": "127.0.0.1",
             "NEWSLETTER_SMTP__PORT": str(self.smtp_port),
@@ -264,7 +212,3 @@ def runner_factory(tmp_path: Path) -> Iterator[RunnerFactory]:
     yield make
     for runner in runners:
         runner.kill_all()
-
-
-def utc(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)

@@ -21,15 +21,15 @@ from newsletter.mail.render import (
     recipient_for,
     render_edition,
 )
-
-from .conftest import make_settings, sample_post
+from tests.support.posts import rich_post
+from tests.support.settings import make_settings
 
 NOW = datetime(2025, 11, 24, 7, 0, tzinfo=timezone(timedelta(hours=1)))
 
 
 @pytest.fixture(scope="module")
 def edition() -> RenderedEdition:
-    return render_edition(sample_post(), make_settings())
+    return render_edition(rich_post(), make_settings())
 
 
 def recipient(
@@ -114,7 +114,7 @@ def test_wire_format_is_crlf_with_short_quoted_printable_lines(
 
 
 def test_reply_to_and_subject_prefix(edition: RenderedEdition) -> None:
-    settings = make_settings(reply_to="gerrit@gerritvanderheide.com")
+    settings = make_settings(newsletter={"reply_to": "gerrit@gerritvanderheide.com"})
     raw = build_message(edition, recipient(settings), settings, now=NOW, subject_prefix="[TEST] ")
     message = parse(raw)
     assert str(message["Reply-To"]) == "gerrit@gerritvanderheide.com"
@@ -157,7 +157,7 @@ def test_a_naive_date_is_refused(edition: RenderedEdition, settings: Settings) -
 
 
 def test_non_ascii_list_name(edition: RenderedEdition) -> None:
-    settings = make_settings(name='Gerrits "Stille" Brief — rust')
+    settings = make_settings(newsletter={"name": 'Gerrits "Stille" Brief — rust'})
     message = parse(build_message(edition, recipient(settings), settings, now=datetime.now(UTC)))
     assert (
         str(message["List-Id"])

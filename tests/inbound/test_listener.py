@@ -14,8 +14,9 @@ from newsletter.db.database import Database
 from newsletter.db.models import SubscriberStatus
 from newsletter.inbound.listener import InboundController, build_inbound_controller
 from newsletter.mail.tokens import make_token
-
-from .conftest import FROM_ADDRESS, SECRET, add_subscriber, events_of, subscriber_row
+from tests.support.db import add_subscriber, events_of, subscriber_row
+from tests.support.settings import SECRET
+from tests.support.settings import SENDER as FROM_ADDRESS
 
 ADDRESS = "joost@example.nl"
 

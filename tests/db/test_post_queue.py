@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -12,12 +13,14 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Edition, EditionStatus, Subscriber, utcnow
 from newsletter.errors import InputError, NotFoundError
+from tests.support.posts import make_post
 
 
-def make_post(slug: str, text: str = "Tekst.", published: datetime | None = None) -> Post:
-    return Post(
-        slug=slug,
-        title=f"Titel {slug}",
+def queued_post(slug: str, text: str = "Tekst.", published: datetime | None = None) -> Post:
+    """The toolkit's post with one paragraph of ``text``: a change of text is a new version."""
+    return make_post(
+        slug,
+        f"Titel {slug}",
         source=f"{slug}.txt",
         blocks=(Block("paragraph", text),),
         published_at=published,
@@ -37,12 +40,12 @@ def send(database: Database, slug: str, status: EditionStatus = EditionStatus.SE
 
 def test_import_is_idempotent_by_slug_and_content(database: Database) -> None:
     with database.session() as session:
-        assert post_queue.import_posts(session, [make_post("a"), make_post("b")]) == [
+        assert post_queue.import_posts(session, [queued_post("a"), queued_post("b")]) == [
             ("a", "added"),
             ("b", "added"),
         ]
     with database.session() as session:
-        assert post_queue.import_posts(session, [make_post("a"), make_post("b", "Nieuw.")]) == [
+        assert post_queue.import_posts(session, [queued_post("a"), queued_post("b", "Nieuw.")]) == [
             ("a", "unchanged"),
             ("b", "updated"),
         ]
@@ -52,20 +55,18 @@ def test_import_is_idempotent_by_slug_and_content(database: Database) -> None:
 
 def test_source_location_does_not_count_as_a_change(database: Database) -> None:
     with database.session() as session:
-        post_queue.import_posts(session, [make_post("a")])
-    elsewhere = Post(
-        slug="a", title="Titel a", source="feed.xml", blocks=(Block("paragraph", "Tekst."),)
-    )
+        post_queue.import_posts(session, [queued_post("a")])
+    elsewhere = replace(queued_post("a"), source="feed.xml")
     with database.session() as session:
         assert post_queue.import_posts(session, [elsewhere]) == [("a", "unchanged")]
 
 
 def test_a_sent_post_is_never_changed(database: Database) -> None:
     with database.session() as session:
-        post_queue.import_posts(session, [make_post("a")])
+        post_queue.import_posts(session, [queued_post("a")])
     send(database, "a")
     with database.session() as session:
-        assert post_queue.import_posts(session, [make_post("a", "Anders.")]) == [
+        assert post_queue.import_posts(session, [queued_post("a", "Anders.")]) == [
             ("a", "sent, not changed")
         ]
         assert post_queue.document(post_queue.get(session, "a")).blocks[0].text == "Tekst."
@@ -77,10 +78,10 @@ def test_send_order_position_then_date_then_import(database: Database) -> None:
         post_queue.import_posts(
             session,
             [
-                make_post("undated-1"),
-                make_post("late", published=late),
-                make_post("undated-2"),
-                make_post("early", published=early),
+                queued_post("undated-1"),
+                queued_post("late", published=late),
+                queued_post("undated-2"),
+                queued_post("early", published=early),
             ],
         )
     assert [s for s, _ in order(database)] == ["early", "late", "undated-1", "undated-2"]
@@ -93,7 +94,7 @@ def test_send_order_position_then_date_then_import(database: Database) -> None:
 
 def test_next_unsent_skips_sent_and_skipped_posts(database: Database) -> None:
     with database.session() as session:
-        post_queue.import_posts(session, [make_post("a"), make_post("b"), make_post("c")])
+        post_queue.import_posts(session, [queued_post("a"), queued_post("b"), queued_post("c")])
     send(database, "a")
     with database.session() as session:
         post_queue.set_skipped(session, "b", True)
@@ -106,7 +107,7 @@ def test_next_unsent_skips_sent_and_skipped_posts(database: Database) -> None:
 
 def test_a_cancelled_edition_gives_the_post_back(database: Database) -> None:
     with database.session() as session:
-        post_queue.import_posts(session, [make_post("a")])
+        post_queue.import_posts(session, [queued_post("a")])
     send(database, "a", EditionStatus.CANCELLED)
     assert order(database) == [("a", "queued")]
     with database.session() as session:
@@ -120,7 +121,7 @@ def test_empty_queue_has_no_next(database: Database) -> None:
 
 def test_errors_for_unknown_and_sent_posts(database: Database) -> None:
     with database.session() as session:
-        post_queue.import_posts(session, [make_post("a"), make_post("b")])
+        post_queue.import_posts(session, [queued_post("a"), queued_post("b")])
     send(database, "a")
     with database.session() as session:
         with pytest.raises(NotFoundError, match="no post with slug 'zzz'"):
@@ -135,7 +136,7 @@ def test_errors_for_unknown_and_sent_posts(database: Database) -> None:
 
 def test_a_cancelled_edition_that_reached_readers_keeps_its_post(database: Database) -> None:
     with database.session() as session:
-        post_queue.import_posts(session, [make_post("a"), make_post("b")])
+        post_queue.import_posts(session, [queued_post("a"), queued_post("b")])
     send(database, "a", EditionStatus.CANCELLED)
     with database.session() as session:
         edition_id = session.scalar(select(Edition.id))

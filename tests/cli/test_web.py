@@ -13,15 +13,8 @@ from pathlib import Path
 import httpx
 
 from newsletter.mail.tokens import make_token
-
-from .conftest import SECRET
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.settings import SECRET
+from tests.support.system import free_port
 
 
 def test_newsletter_web_serves_pages_and_the_inbound_listener(tmp_path: Path) -> None:

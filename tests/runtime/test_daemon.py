@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,15 +18,16 @@ from newsletter.content.post import Post
 from newsletter.db.database import open_database
 from newsletter.db.models import Edition
 from newsletter.delivery import SendOptions
-from tests.delivery.conftest import Faults, add_post, add_subscribers, small_post
+from tests.support.db import add_subscribers
+from tests.support.posts import add_post, make_post
+from tests.support.smtp import Faults, SmtpServer
+from tests.support.system import wait_until
 
 from .conftest import (
     STOP_DEADLINE_SECONDS,
+    Daemon,
     DaemonRunner,
     RunnerFactory,
-    slow_handler,
-    start_smtp_server,
-    wait_until,
 )
 
 IN_FLIGHT_BOUND = 2 * SendOptions().batch_size
@@ -45,7 +45,7 @@ def prepare(database_url: str, readers: int, posts: int = 1) -> list[str]:
 
 
 def queued_post(n: int) -> Post:
-    return replace(small_post(), slug=f"week-post-{n}")
+    return make_post(f"week-post-{n}")
 
 
 def edition_status(database_url: str) -> list[tuple[str | None, str]]:
@@ -60,12 +60,34 @@ def edition_status(database_url: str) -> list[tuple[str | None, str]]:
         database.dispose()
 
 
+def wait_for_sending(server: SmtpServer, messages: int, daemon: Daemon) -> None:
+    """Until the relay has ``messages`` messages of the daemon's send."""
+    wait_until(
+        lambda: server.handler.count() >= messages,
+        timeout=60,
+        what=f"the send to start\n{daemon.output()}",
+    )
+
+
+def restart_until_sent(
+    runner: DaemonRunner, database_url: str, week_key: str | None, timeout: float = 90
+) -> Daemon:
+    """Start the daemon again and wait until it has finished the interrupted edition."""
+    restarted = runner.start()
+    wait_until(
+        lambda: edition_status(database_url) == [(week_key, "sent")],
+        timeout=timeout,
+        what=f"the resumed edition to be sent\n{restarted.output()}",
+    )
+    return restarted
+
+
 def test_daemon_sends_the_due_edition_once_and_a_restart_sends_nothing_new(
     database_url: str, runner_factory: RunnerFactory
 ) -> None:
     readers = 40
     addresses = prepare(database_url, readers)
-    server = start_smtp_server()
+    server = SmtpServer().start()
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start()
@@ -103,27 +125,18 @@ def test_restart_after_sigkill_mid_send_resumes_without_loss(
 ) -> None:
     readers = 2000
     addresses = prepare(database_url, readers)
-    server = start_smtp_server(data_seconds=0.01)  # about 400 messages a second
+    server = SmtpServer(Faults(data_seconds=0.01)).start()  # about 400 messages a second
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start()
-        wait_until(
-            lambda: server.handler.count() >= 150,
-            timeout=60,
-            what=f"the send to start\n{daemon.output()}",
-        )
+        wait_for_sending(server, 150, daemon)
         daemon.kill()
         received_before_restart = server.handler.count()
         assert received_before_restart < readers, "killed too late to test anything"
         ((week_key, status_after_kill),) = edition_status(database_url)
         assert status_after_kill == "sending"
 
-        restarted = runner.start()
-        wait_until(
-            lambda: edition_status(database_url) == [(week_key, "sent")],
-            timeout=90,
-            what=f"the resumed edition to be sent\n{restarted.output()}",
-        )
+        restarted = restart_until_sent(runner, database_url, week_key)
         restarted.wait_for_log(f"weekly edition {week_key}: already made")
         restarted.stop()
 
@@ -142,26 +155,17 @@ def test_sigterm_mid_send_stops_in_time_and_a_restart_finishes_exactly_once(
     database_url = f"sqlite:///{tmp_path}/newsletter.db"
     readers = 800
     addresses = prepare(database_url, readers)
-    server = start_smtp_server(data_seconds=0.01)
+    server = SmtpServer(Faults(data_seconds=0.01)).start()
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start()
-        wait_until(
-            lambda: server.handler.count() >= 100,
-            timeout=60,
-            what=f"the send to start\n{daemon.output()}",
-        )
+        wait_for_sending(server, 100, daemon)
         daemon.stop()
         assert server.handler.count() < readers, "stopped too late to test anything"
         ((week_key, status_after_stop),) = edition_status(database_url)
         assert status_after_stop == "sending"
 
-        restarted = runner.start()
-        wait_until(
-            lambda: edition_status(database_url) == [(week_key, "sent")],
-            timeout=90,
-            what=f"the resumed edition to be sent\n{restarted.output()}",
-        )
+        restarted = restart_until_sent(runner, database_url, week_key)
         restarted.stop()
         assert server.handler.per_address() == Counter(dict.fromkeys(addresses, 1))
     finally:
@@ -175,8 +179,8 @@ def test_sigterm_while_the_relay_hangs_still_exits_in_time_and_nothing_is_lost(
     database_url = f"sqlite:///{tmp_path}/newsletter.db"
     readers = 20
     addresses = prepare(database_url, readers)
-    server = start_smtp_server(data_seconds=300)
-    handler = slow_handler(server)
+    server = SmtpServer(Faults(data_seconds=300)).start()
+    handler = server.handler
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start(NEWSLETTER_SMTP__TIMEOUT="60")
@@ -188,13 +192,8 @@ def test_sigterm_while_the_relay_hangs_still_exits_in_time_and_nothing_is_lost(
         ((week_key, status_after_stop),) = edition_status(database_url)
         assert status_after_stop == "sending"
 
-        handler.data_seconds = 0  # the relay is back
-        restarted = runner.start()
-        wait_until(
-            lambda: edition_status(database_url) == [(week_key, "sent")],
-            timeout=60,
-            what=f"the resumed edition to be sent\n{restarted.output()}",
-        )
+        handler.faults.data_seconds = 0  # the relay is back
+        restarted = restart_until_sent(runner, database_url, week_key, timeout=60)
         restarted.stop()
         assert handler.per_address() == Counter(dict.fromkeys(addresses, 1))
     finally:
@@ -206,7 +205,7 @@ def test_a_second_daemon_on_sqlite_refuses_to_start(
 ) -> None:
     database_url = f"sqlite:///{tmp_path}/newsletter.db"
     prepare(database_url, 3)
-    server = start_smtp_server()
+    server = SmtpServer().start()
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         first = runner.start()
@@ -234,7 +233,7 @@ def test_run_once_sends_the_due_edition_and_status_reports_it(
     readers = 6
     prepare(database_url, readers, posts=2)
     later = "lezer3@voorbeeld.nl"
-    server = start_smtp_server(Faults(rcpt_replies={later: "451 4.3.0 Probeer het later"}))
+    server = SmtpServer(Faults(rcpt_replies={later: "451 4.3.0 Probeer het later"})).start()
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         once = runner.command("run", "--once")
@@ -277,7 +276,7 @@ def test_json_log_format_writes_one_json_object_per_line(
 ) -> None:
     database_url = f"sqlite:///{tmp_path}/newsletter.db"
     prepare(database_url, 3)
-    server = start_smtp_server()
+    server = SmtpServer().start()
     try:
         runner: DaemonRunner = runner_factory(database_url, server.port)
         daemon = runner.start("--log-format", "json")

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from newsletter.config import ScheduleSection
 from newsletter.errors import ConfigError
 from newsletter.scheduling.slots import due_slot, make_trigger, next_slot, slots_between, week_key
+from tests.support.settings import AMSTERDAM, local
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MONDAY_7 = ScheduleSection(cron="mon 07:00", timezone="Europe/Amsterdam", catch_up_hours=24)
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMSTERDAM)  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(

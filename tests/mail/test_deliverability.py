@@ -15,8 +15,10 @@ from newsletter.content.post import Block
 from newsletter.mail.checks import check_edition, spamassassin_score
 from newsletter.mail.message import build_message
 from newsletter.mail.render import RenderedEdition, personalise, recipient_for, render_edition
+from tests.support.posts import rich_post
+from tests.support.settings import make_settings
 
-from .conftest import make_settings, posts_under_test, sample_post
+from .conftest import posts_under_test
 
 NOW = datetime(2025, 11, 24, 6, 0, tzinfo=UTC)
 POSTS = posts_under_test()
@@ -40,14 +42,14 @@ def test_every_edition_passes(post: object, settings: Settings) -> None:
 
 
 def test_an_oversized_html_part_fails(settings: Settings) -> None:
-    edition = render_edition(sample_post(), settings)
+    edition = render_edition(rich_post(), settings)
     padded = edition.html.replace("</body>", "<p>" + "rust " * 21_000 + "</p></body>")
     bloated = replace(edition, html=padded)
     assert failures(bloated, built(bloated, settings), settings) == ["HTML size"]
 
 
 def test_missing_parity_bad_links_images_and_signatures_fail(settings: Settings) -> None:
-    edition = render_edition(sample_post(), settings)
+    edition = render_edition(rich_post(), settings)
     html = edition.html.replace(
         "</body>",
         '<a href="javascript:alert(1)">x</a><a href="">y</a><img src="https://x/p.gif">'
@@ -65,7 +67,7 @@ def test_missing_parity_bad_links_images_and_signatures_fail(settings: Settings)
 
 
 def test_missing_unsubscribe_everywhere_fails(settings: Settings) -> None:
-    edition = render_edition(sample_post(), settings)
+    edition = render_edition(rich_post(), settings)
     person = recipient_for(settings, 42, "zoe@example.nl", "Zoë", post_slug=edition.post_slug)
     html, text = personalise(edition, person)
     message = EmailMessage()
@@ -82,7 +84,7 @@ def test_missing_unsubscribe_everywhere_fails(settings: Settings) -> None:
 
 
 def test_an_encoded_list_unsubscribe_header_fails(settings: Settings) -> None:
-    edition = render_edition(sample_post(), settings)
+    edition = render_edition(rich_post(), settings)
     raw = built(edition, settings)
     head, body = raw.split(b"\r\n\r\n", 1)
     lines = [
@@ -99,8 +101,8 @@ def test_an_encoded_list_unsubscribe_header_fails(settings: Settings) -> None:
 
 
 def test_http_on_loopback_is_a_demo_warning(settings: Settings) -> None:
-    local = make_settings(base_url="http://127.0.0.1:8080")
-    edition = render_edition(sample_post(), local)
+    local = make_settings(newsletter={"base_url": "http://127.0.0.1:8080"})
+    edition = render_edition(rich_post(), local)
     report = check_edition(edition, built(edition, local), local)
     assert any(
         f.status == "warn" and f.detail.startswith("http://127.0.0.1:8080/unsubscribe/")
@@ -110,8 +112,8 @@ def test_http_on_loopback_is_a_demo_warning(settings: Settings) -> None:
 
 
 def test_a_public_http_base_url_fails(settings: Settings) -> None:
-    public = make_settings(base_url="http://nieuwsbrief.example.org")
-    edition = render_edition(sample_post(), public)
+    public = make_settings(newsletter={"base_url": "http://nieuwsbrief.example.org"})
+    edition = render_edition(rich_post(), public)
     report = check_edition(edition, built(edition, public), public)
     assert not report.ok  # List-Unsubscribe needs an https URL for one-click
     assert any(f.status == "fail" and "no https URL" in f.detail for f in report.findings)
@@ -133,7 +135,7 @@ def test_spamassassin_score_is_none_without_the_binary(monkeypatch: pytest.Monke
 
 
 def test_a_post_that_signs_off_itself_fails_the_signature_check(settings: Settings) -> None:
-    post = sample_post()
+    post = rich_post()
     signed = replace(post, blocks=(*post.blocks, Block("paragraph", "Groet, Gerrit")))
     edition = render_edition(signed, settings)
     assert failures(edition, built(edition, settings), settings) == [

@@ -25,12 +25,7 @@ from sqlalchemy import func, select, update
 
 from newsletter.cli import cli
 from newsletter.config import (
-    DatabaseSection,
-    NewsletterSection,
-    ScheduleSection,
-    Secret,
     Settings,
-    SmtpSection,
 )
 from newsletter.db import post_queue
 from newsletter.db.database import Database, open_database
@@ -39,33 +34,24 @@ from newsletter.delivery import editions
 from newsletter.delivery.engine import SendSummary
 from newsletter.scheduling import jobs as scheduler
 from newsletter.scheduling.jobs import WeeklyOutcome, make_weekly_edition, send_due_work
-from tests.delivery.conftest import SENDER, add_post, add_subscribers, small_post
-
-from .conftest import AMSTERDAM, BASE_URL, SECRET, start_smtp_server, utc, wait_until
+from tests.support.db import add_subscribers
+from tests.support.posts import add_post, make_post
+from tests.support.settings import OWNER, local, make_settings, relay, utc
+from tests.support.smtp import Faults, SmtpServer
+from tests.support.system import wait_until
 
 READERS = 5
-OWNER = "gerrit@gerritvanderheide.com"
 
 
-def local(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=AMSTERDAM)
-
-
-def job_settings(database_url: str, outbox: Path, **schedule: Any) -> Settings:
-    return Settings(
-        newsletter=NewsletterSection(
-            base_url=BASE_URL,
-            from_address=SENDER,
-            list_id="nieuwsbrief.gerritvanderheide.com",
-            owner_address=OWNER,
-        ),
-        database=DatabaseSection(url=database_url),
-        smtp=SmtpSection(transport="maildir", maildir=str(outbox)),
-        schedule=replace(
-            ScheduleSection(cron="mon 07:00", timezone="Europe/Amsterdam", catch_up_hours=24),
-            **schedule,
-        ),
-        secret_key=Secret(SECRET),
+def job_settings(
+    database_url: str, outbox: Path, smtp: dict[str, Any] | None = None, **schedule: Any
+) -> Settings:
+    """The daemon's settings: mail to the ``outbox`` Maildir unless ``smtp`` says otherwise."""
+    return make_settings(
+        newsletter={"owner_address": OWNER},
+        database={"url": database_url},
+        smtp=smtp or {"transport": "maildir", "maildir": str(outbox)},
+        schedule=schedule,
     )
 
 
@@ -80,7 +66,7 @@ def outbox_messages(outbox: Path) -> list[Message]:
 
 
 def add_posts(database: Database, count: int) -> list[str]:
-    return [add_post(database, replace(small_post(), slug=f"post-{n}")) for n in range(count)]
+    return [add_post(database, make_post(f"post-{n}")) for n in range(count)]
 
 
 def edition_rows(database: Database) -> list[Edition]:
@@ -317,14 +303,22 @@ def test_failing_pre_send_check_holds_the_edition_with_its_reason(
     assert sent_count(database, row.id) == 0
 
 
-def test_review_sends_a_test_copy_then_waits_before_the_real_send(
-    database: Database, database_url: str, outbox: Path, readers: list[str]
-) -> None:
+def start_review(
+    database: Database, database_url: str, outbox: Path
+) -> tuple[Settings, datetime, WeeklyOutcome]:
+    """Monday 07:00:05 with 30 minutes of review: the weekly job makes a draft edition."""
     settings = job_settings(database_url, outbox, review_minutes=30)
     add_posts(database, 1)
     now = local(2026, 3, 30, 7, 0, 5)
     outcome = make_weekly_edition(database, settings, now)
     assert outcome.action == "review"
+    return settings, now, outcome
+
+
+def test_review_sends_a_test_copy_then_waits_before_the_real_send(
+    database: Database, database_url: str, outbox: Path, readers: list[str]
+) -> None:
+    settings, now, outcome = start_review(database, database_url, outbox)
     assert outcome.edition_id is not None
 
     (test_copy,) = outbox_messages(outbox)
@@ -348,11 +342,7 @@ def test_review_sends_a_test_copy_then_waits_before_the_real_send(
 def test_an_edition_cancelled_during_review_is_never_sent(
     database: Database, database_url: str, outbox: Path, readers: list[str]
 ) -> None:
-    settings = job_settings(database_url, outbox, review_minutes=30)
-    add_posts(database, 1)
-    now = local(2026, 3, 30, 7, 0, 5)
-    outcome = make_weekly_edition(database, settings, now)
-    assert outcome.action == "review"
+    settings, now, outcome = start_review(database, database_url, outbox)
 
     result = CliRunner().invoke(
         cli,
@@ -440,12 +430,9 @@ def test_due_work_during_a_long_send_of_the_same_edition_leaves_it_to_that_send(
     readers = 1000  # more than the two batches the first send claims ahead
     addresses = add_subscribers(database, readers)
     add_posts(database, 1)
-    server = start_smtp_server(data_seconds=0.01)
+    server = SmtpServer(Faults(data_seconds=0.01)).start()
     try:
-        settings = replace(
-            job_settings(database_url, outbox),
-            smtp=SmtpSection(transport="smtp", host="127.0.0.1", port=server.port, security="none"),
-        )
+        settings = job_settings(database_url, outbox, smtp=relay(server.port, timeout=30.0))
         now = local(2026, 3, 30, 7, 0, 5)
         with database.session() as session:
             post = post_queue.next_unsent(session)

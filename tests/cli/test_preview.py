@@ -13,9 +13,8 @@ from click.testing import CliRunner, Result
 
 from newsletter.cli import cli
 from newsletter.mail.tokens import read_token
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "posts"
-SECRET = "preview-test-secret"
+from tests.support.settings import SECRET
+from tests.support.system import EXAMPLE_POSTS as EXAMPLES
 
 Run = Callable[..., Result]
 

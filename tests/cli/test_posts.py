@@ -13,8 +13,8 @@ from newsletter.cli import cli
 from newsletter.db.database import open_database
 from newsletter.db.models import Edition, EditionStatus
 from newsletter.db.post_queue import get
+from tests.support.system import EXAMPLE_POSTS as EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "posts"
 POST_KEYS = {
     "slug",
     "title",

@@ -8,8 +8,7 @@ from click.testing import CliRunner
 from newsletter.cli import cli
 from newsletter.config import Secret, load_settings
 from newsletter.errors import ConfigError
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.system import REPOSITORY
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -28,7 +27,7 @@ def test_defaults_run_the_demo_without_any_file() -> None:
 
 
 def test_example_config_loads_as_is() -> None:
-    settings = load_settings(ROOT / "config.example.toml", environ={})
+    settings = load_settings(REPOSITORY / "config.example.toml", environ={})
     assert settings.source.endswith("config.example.toml")
     assert settings.transport == "maildir"
 

@@ -27,16 +27,10 @@ from newsletter.mail.render import (
 )
 from newsletter.mail.tokens import read_token
 from newsletter.resources import resource_dir
+from tests.support.posts import rich_post
+from tests.support.settings import SECRET, make_settings
 
-from .conftest import (
-    SECRET,
-    golden_posts,
-    make_settings,
-    one_line,
-    posts_under_test,
-    sample_post,
-    visible_text,
-)
+from .conftest import golden_posts, one_line, posts_under_test, visible_text
 
 POSTS = posts_under_test()
 SITE_FURNITURE = (
@@ -249,7 +243,7 @@ def test_text_is_wrapped_and_has_footnotes(
 
 
 def test_text_layout_of_the_handmade_post(settings: Settings) -> None:
-    edition = render_edition(sample_post(), settings)
+    edition = render_edition(rich_post(), settings)
     _, text = personalised(edition, settings)
     assert text.startswith("Hoi Zoë,\n\n")
     assert "Innerlijke rust: thuiskomen in jezelf — ook als het schuurt\n" + "=" * 59 in text
@@ -272,7 +266,7 @@ def test_text_layout_of_the_handmade_post(settings: Settings) -> None:
 
 
 def test_greeting_uses_the_name_when_known(settings: Settings) -> None:
-    edition = render_edition(sample_post(), settings)
+    edition = render_edition(rich_post(), settings)
     for name, greeting in (
         ("Zoë", "Hoi Zoë,"),
         (None, "Hoi,"),
@@ -288,7 +282,7 @@ def test_greeting_uses_the_name_when_known(settings: Settings) -> None:
 
 
 def test_hostile_names_are_escaped_in_html(settings: Settings) -> None:
-    edition = render_edition(sample_post(), settings)
+    edition = render_edition(rich_post(), settings)
     name = "Zoë 王 <script>alert(1)</script> \"quoted\" & 'single'\r\nBcc: evil@example.com"
     recipient = recipient_for(settings, 1, "zoe@example.nl", name, post_slug=edition.post_slug)
     html, text = personalise(edition, recipient)
@@ -306,7 +300,7 @@ def test_hostile_names_are_escaped_in_html(settings: Settings) -> None:
 
 def test_hostile_post_text_is_escaped(settings: Settings) -> None:
     post = replace(
-        sample_post(),
+        rich_post(),
         title='Loslaten <script>alert("x")</script> & "rust"',
         lead="Zoë 王 <b>vet</b>\r\nnieuwe regel",
         blocks=(
@@ -330,7 +324,7 @@ def test_hostile_post_text_is_escaped(settings: Settings) -> None:
 
 def test_related_titles_of_the_post_are_shown_once(settings: Settings) -> None:
     titles = ("Loslaten in 3 stappen", "Zelfcompassie")
-    with_block = replace(sample_post(), related=titles)
+    with_block = replace(rich_post(), related=titles)
     without_block = replace(
         with_block, blocks=tuple(b for b in with_block.blocks if b.type != "related")
     )
@@ -341,7 +335,7 @@ def test_related_titles_of_the_post_are_shown_once(settings: Settings) -> None:
 
 
 def test_a_post_quoting_a_placeholder_is_refused(settings: Settings) -> None:
-    post = replace(sample_post(), lead=f"zie {PLACEHOLDERS[1]}")
+    post = replace(rich_post(), lead=f"zie {PLACEHOLDERS[1]}")
     with pytest.raises(RenderError, match="placeholder"):
         render_edition(post, settings)
 
@@ -358,8 +352,10 @@ def test_recipient_cleans_names() -> None:
 
 
 def test_signature_comes_from_the_settings() -> None:
-    settings = make_settings(signature="Warme groet & tot snel,\nGerrit van der Heide")
-    edition = render_edition(sample_post(), settings)
+    settings = make_settings(
+        newsletter={"signature": "Warme groet & tot snel,\nGerrit van der Heide"}
+    )
+    edition = render_edition(rich_post(), settings)
     html, text = personalised(edition, settings)
     assert html.count("Warme groet &amp; tot snel,<br>Gerrit van der Heide") == 1
     assert text.count("Warme groet & tot snel,\nGerrit van der Heide") == 1
@@ -368,8 +364,10 @@ def test_signature_comes_from_the_settings() -> None:
 
 def test_reply_hint_only_when_reply_to_is_configured() -> None:
     hint = "Reageren kan gewoon: beantwoord deze e-mail."
-    plain = render_edition(sample_post(), make_settings())
-    replying = render_edition(sample_post(), make_settings(reply_to="gerrit@example.nl"))
+    plain = render_edition(rich_post(), make_settings())
+    replying = render_edition(
+        rich_post(), make_settings(newsletter={"reply_to": "gerrit@example.nl"})
+    )
     assert hint not in plain.html and hint not in plain.text
     assert hint in replying.html and hint in replying.text
 
@@ -394,18 +392,20 @@ def test_bundled_templates_win_over_a_checkout(tmp_path: Path) -> None:
 
 
 def test_post_url_prefers_the_known_url() -> None:
-    settings = make_settings(post_url_template="https://blog.example/{slug}/")
+    settings = make_settings(newsletter={"post_url_template": "https://blog.example/{slug}/"})
     assert (
-        post_url(replace(sample_post(), url="https://blog.example/x"), settings)
+        post_url(replace(rich_post(), url="https://blog.example/x"), settings)
         == "https://blog.example/x"
     )
-    assert post_url(sample_post(), settings) == "https://blog.example/innerlijke-rust/"
+    assert post_url(rich_post(), settings) == "https://blog.example/innerlijke-rust/"
 
 
 def test_a_broken_post_url_template_is_a_render_error() -> None:
-    settings = make_settings(post_url_template="https://blog.example/{title}/{year}")
+    settings = make_settings(
+        newsletter={"post_url_template": "https://blog.example/{title}/{year}"}
+    )
     with pytest.raises(RenderError, match="post_url_template"):
-        render_edition(sample_post(), settings)
+        render_edition(rich_post(), settings)
 
 
 # --- excerpts ----------------------------------------------------------------------------
@@ -421,7 +421,7 @@ def huge_post() -> Post:
         ]
         blocks.append(Block("prompt", f"💡 Wat mag jij in deel {section} loslaten?"))
     return replace(
-        sample_post(), slug="heel-lang", blocks=tuple(blocks), url="https://blog.example/heel-lang"
+        rich_post(), slug="heel-lang", blocks=tuple(blocks), url="https://blog.example/heel-lang"
     )
 
 
@@ -443,14 +443,14 @@ def test_a_post_too_large_for_gmail_becomes_an_excerpt(
     assert "Deel 1: loslaten zonder haast" in html and "Deel 120:" not in html
     assert html.count("Groet,<br>Gerrit") == 1 and text.count("Groet,\nGerrit") == 1
     assert "Veelgestelde vragen" not in html
-    for question in sample_post().questions:
+    for question in rich_post().questions:
         assert question.question in html and question.question in text
 
 
 def test_excerpt_setting_always_sends_an_excerpt(caplog: pytest.LogCaptureFixture) -> None:
-    settings = make_settings(content="excerpt")
+    settings = make_settings(newsletter={"content": "excerpt"})
     with caplog.at_level(logging.WARNING, logger="newsletter.mail.render"):
-        edition = render_edition(sample_post(), settings)
+        edition = render_edition(rich_post(), settings)
     assert edition.excerpt
     assert not caplog.records
     assert "Lees verder op de blog" in edition.html
@@ -461,13 +461,13 @@ def test_a_post_that_fits_is_sent_whole(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="newsletter.mail.render"):
-        edition = render_edition(sample_post(), settings)
+        edition = render_edition(rich_post(), settings)
     assert not edition.excerpt and not caplog.records
     assert "Lees verder op de blog" not in edition.html
 
 
 def test_an_excerpt_that_is_still_too_large_is_an_error(settings: Settings) -> None:
-    post = replace(sample_post(), questions=(QuestionAnswer("Waarom? " * 15_000, ""),))
+    post = replace(rich_post(), questions=(QuestionAnswer("Waarom? " * 15_000, ""),))
     with pytest.raises(RenderError, match="even the excerpt"):
         render_edition(post, settings)
 
