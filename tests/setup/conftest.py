@@ -1,36 +1,13 @@
-"""Fixtures of the set-up tests: a test CA for TLS, and config files written as a user would."""
+"""Helpers of the set-up tests: config files written as a user would, and the report."""
 
 from __future__ import annotations
 
 import json
 import socket
-import ssl
 from collections.abc import Mapping
 from pathlib import Path
 
-import pytest
-import trustme
-
 from newsletter.setup import doctor
-
-
-@pytest.fixture(scope="session")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def server_tls(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    return context
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "relay-ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
 
 
 def write_config(path: Path, sections: Mapping[str, Mapping[str, object]]) -> Path:

@@ -71,8 +71,8 @@ def serving(tmp_path: Path, config: Path, cert: trustme.LeafCert | None) -> Iter
 
 
 @pytest.fixture
-def https_app(tmp_path: Path, config: Path, ca: trustme.CA) -> Iterator[str]:
-    with serving(tmp_path, config, ca.issue_cert("127.0.0.1")) as url:
+def https_app(tmp_path: Path, config: Path, test_ca: trustme.CA) -> Iterator[str]:
+    with serving(tmp_path, config, test_ca.issue_cert("127.0.0.1")) as url:
         yield url
 
 

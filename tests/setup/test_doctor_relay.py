@@ -11,14 +11,17 @@ import pytest
 import trustme
 
 from newsletter.setup import doctor
+from tests.support.smtp import RELAY_PASSWORD as PASSWORD
+from tests.support.smtp import RELAY_USER as USER
+from tests.support.smtp import RelayAuth, SmtpServer
 
 from .conftest import closed_port, message, statuses, write_config
-from .relay_server import PASSWORD, USER, Recorder, relay
 
 
 @pytest.fixture
-def running_relay(server_tls: ssl.SSLContext) -> Iterator[tuple[int, Recorder]]:
-    with relay(server_tls) as server:
+def running_relay(server_tls: ssl.SSLContext) -> Iterator[SmtpServer]:
+    """STARTTLS and AUTH required, certificate for 127.0.0.1 from the test CA."""
+    with SmtpServer(auth=RelayAuth("starttls", server_tls)) as server:
         yield server
 
 
@@ -46,39 +49,41 @@ def check_relay(
 
 
 def test_starttls_and_auth_against_a_trusted_relay_is_ok_and_sends_nothing(
-    tmp_path: Path, running_relay: tuple[int, Recorder], ca_file: str
+    tmp_path: Path, running_relay: SmtpServer, ca_file: str
 ) -> None:
-    port, recorder = running_relay
+    port, handler = running_relay.port, running_relay.handler
     results = check_relay(tmp_path, port, ca_file)
     assert statuses(results)["relay"] == "ok", message(results, "relay")
     assert message(results, "relay") == (
         f"127.0.0.1:{port}: connected, STARTTLS, EHLO, AUTH as {USER} (nothing sent)"
     )
-    assert recorder.logins == [(USER, True)]
-    assert recorder.commands == ["QUIT"]
+    assert [(login.user, login.password, login.encrypted) for login in handler.logins] == [
+        (USER, PASSWORD, True)
+    ]
+    assert handler.mail_commands == 0
 
 
 def test_a_wrong_password_fails_with_the_relays_answer(
-    tmp_path: Path, running_relay: tuple[int, Recorder], ca_file: str
+    tmp_path: Path, running_relay: SmtpServer, ca_file: str
 ) -> None:
-    port, recorder = running_relay
+    port, handler = running_relay.port, running_relay.handler
     results = check_relay(tmp_path, port, ca_file, password="not-the-password")
     assert statuses(results)["relay"] == "fail"
     text = message(results, "relay")
     assert text.startswith(f"127.0.0.1:{port} refused the login of '{USER}': 535 ")
     assert text.endswith("check smtp.username and the password")
     assert "not-the-password" not in text
-    # aiosmtplib tries each mechanism the relay offers; none got in, nothing was sent.
-    assert recorder.logins
-    assert all(not accepted for _, accepted in recorder.logins)
-    assert "MAIL" not in recorder.commands
+    # smtplib tries each mechanism the relay offers; none got in.
+    assert handler.logins
+    assert {login.password for login in handler.logins} == {"not-the-password"}
+    assert handler.mail_commands == 0
 
 
 def test_an_untrusted_certificate_fails_and_names_smtp_ca_file(
-    tmp_path: Path, running_relay: tuple[int, Recorder]
+    tmp_path: Path, running_relay: SmtpServer
 ) -> None:
     """Without the test CA the system trust store is used, which has never heard of it."""
-    port, recorder = running_relay
+    port, handler = running_relay.port, running_relay.handler
     results = check_relay(tmp_path, port, ca_file="")
     assert statuses(results)["relay"] == "fail"
     assert message(results, "relay") == (
@@ -86,24 +91,25 @@ def test_an_untrusted_certificate_fails_and_names_smtp_ca_file(
         "certificate): use the host name on the relay's certificate, or name its CA in "
         "smtp.ca_file"
     )
-    assert recorder.logins == []
+    assert handler.logins == []
 
 
 def test_a_certificate_for_another_host_name_fails(
-    tmp_path: Path, ca: trustme.CA, ca_file: str
+    tmp_path: Path, test_ca: trustme.CA, ca_file: str
 ) -> None:
     """A certificate from the trusted CA, but for another name than the one connected to."""
     other = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("mail.example.org").configure_cert(other)
-    with relay(other) as (port, recorder):
-        results = check_relay(tmp_path, port, ca_file)
+    test_ca.issue_cert("mail.example.org").configure_cert(other)
+    with SmtpServer(auth=RelayAuth("starttls", other)) as server:
+        results = check_relay(tmp_path, server.port, ca_file)
+    port, handler = server.port, server.handler
     assert statuses(results)["relay"] == "fail"
     assert message(results, "relay") == (
         f"the certificate of 127.0.0.1:{port} is not trusted (IP address mismatch, certificate "
         "is not valid for '127.0.0.1'.): use the host name on the relay's certificate, or name "
         "its CA in smtp.ca_file"
     )
-    assert recorder.logins == []
+    assert handler.logins == []
 
 
 def test_a_closed_port_fails_with_the_reason(tmp_path: Path, ca_file: str) -> None:
@@ -116,13 +122,13 @@ def test_a_closed_port_fails_with_the_reason(tmp_path: Path, ca_file: str) -> No
 
 
 def test_a_user_without_a_password_fails_before_connecting(
-    tmp_path: Path, running_relay: tuple[int, Recorder], ca_file: str
+    tmp_path: Path, running_relay: SmtpServer, ca_file: str
 ) -> None:
-    port, recorder = running_relay
+    port, handler = running_relay.port, running_relay.handler
     results = check_relay(tmp_path, port, ca_file, password="")
     assert statuses(results)["relay"] == "fail"
     assert "set NEWSLETTER_SMTP_PASSWORD or smtp.password_file" in message(results, "relay")
-    assert recorder.commands == []
+    assert handler.connections == 0
 
 
 def test_no_relay_at_all_fails_and_an_explicit_maildir_warns(tmp_path: Path) -> None:

@@ -18,8 +18,11 @@ from pathlib import Path
 
 import trustme
 
+from tests.support.smtp import RELAY_PASSWORD as PASSWORD
+from tests.support.smtp import RELAY_USER as USER
+from tests.support.smtp import RelayAuth, SmtpServer
+
 from .dns_server import Zone, dns_server
-from .relay_server import PASSWORD, USER, relay
 from .test_doctor_base_url import serving
 
 NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
@@ -43,12 +46,12 @@ def published(records_file: Path) -> Zone:
 
 
 def test_init_publish_upgrade_doctor(
-    tmp_path: Path, ca: trustme.CA, server_tls: ssl.SSLContext, ca_file: str
+    tmp_path: Path, test_ca: trustme.CA, server_tls: ssl.SSLContext, ca_file: str
 ) -> None:
     target = tmp_path / "nieuwsbrief"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
     env["NEWSLETTER_SMTP_PASSWORD"] = PASSWORD
-    with relay(server_tls) as (smtp_port, recorder):
+    with SmtpServer(auth=RelayAuth("starttls", server_tls)) as relay:
         made = newsletter(
             "init",
             str(target),
@@ -58,7 +61,7 @@ def test_init_publish_upgrade_doctor(
             "--smtp-host",
             "127.0.0.1",
             "--smtp-port",
-            str(smtp_port),
+            str(relay.port),
             "--smtp-user",
             USER,
             "--base-url",
@@ -75,7 +78,7 @@ def test_init_publish_upgrade_doctor(
         # The public name cannot be served here: the app's loopback https address stands in.
         with (
             dns_server(published(target / "dns-records.txt")) as nameserver,
-            serving(tmp_path, Path(config), ca.issue_cert("127.0.0.1")) as base_url,
+            serving(tmp_path, Path(config), test_ca.issue_cert("127.0.0.1")) as base_url,
         ):
             checked = newsletter(
                 "--config",
@@ -102,5 +105,5 @@ def test_init_publish_upgrade_doctor(
         "base_url": "ok",
     }, report
     assert checked.returncode == 0, checked.stderr
-    assert recorder.logins == [(USER, True)]
-    assert "MAIL" not in recorder.commands
+    assert [(login.user, login.encrypted) for login in relay.handler.logins] == [(USER, True)]
+    assert relay.handler.mail_commands == 0
