@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.types import Message
 
@@ -29,6 +26,7 @@ from newsletter.config import (
 from newsletter.db.database import Database
 from newsletter.errors import ConfigError
 from newsletter.web import create_app
+from tests.support.web import uvicorn_serving
 
 BASE_URL = "https://nieuwsbrief.example.org"
 JSON = {"Content-Type": "application/json"}
@@ -224,21 +222,8 @@ async def test_a_client_that_disconnects_mid_request_is_one_log_line(
 @pytest.fixture
 def served(app: Starlette) -> Iterator[int]:
     """The app on a real uvicorn (as ``newsletter web`` runs it), on a free port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield port
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_serving(app) as port:
+        yield port
 
 
 async def test_a_real_disconnect_on_uvicorn_leaves_no_traceback(

@@ -7,20 +7,18 @@ on this machine and a failure for a public address.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import trustme
-import uvicorn
 
 from newsletter.config import load_settings
 from newsletter.db.database import open_database
 from newsletter.setup import doctor
 from newsletter.web import create_app
+from tests.support.web import uvicorn_serving
 
 from .conftest import closed_port, message, statuses, write_config
 
@@ -45,28 +43,10 @@ def serving(tmp_path: Path, config: Path, cert: trustme.LeafCert | None) -> Iter
         cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
         cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
         tls = {"ssl_keyfile": str(tmp_path / "key.pem"), "ssl_certfile": str(tmp_path / "cert.pem")}
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, database),
-            host="127.0.0.1",
-            port=0,
-            lifespan="off",
-            log_config=None,
-            **tls,  # type: ignore[arg-type]
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"{'https' if cert else 'http'}://127.0.0.1:{port}"
+        with uvicorn_serving(create_app(settings, database), **tls) as port:
+            yield f"{'https' if cert else 'http'}://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        thread.join(10)
         database.dispose()
 
 
