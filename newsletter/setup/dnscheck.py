@@ -48,7 +48,7 @@ def _pyspf_lookup(
 ) -> list[tuple[tuple[str, str], Any]]:
     """pyspf's DNS hook, answered by the resolver of the evaluation running now; the same
     shape of answer as pyspf's own dnspython hook (which uses a deprecated call)."""
-    resolver = _pyspf_resolver.get(None) or dns.resolver.get_default_resolver()
+    resolver = _pyspf_resolver.get()
     try:
         answer = resolver.resolve(name, qtype, lifetime=min(timeout, resolver.lifetime))
     except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
@@ -82,25 +82,26 @@ def return_path(settings: Settings) -> str:
     return settings.newsletter.from_address
 
 
-def spf_domains(settings: Settings) -> list[str]:
-    """Domains whose SPF must allow the relay: the From domain and the return path's."""
-    domains = [domain_of(settings.newsletter.from_address)]
-    bounce_domain = domain_of(return_path(settings))
-    if bounce_domain not in domains:
-        domains.append(bounce_domain)
-    return domains
+def spf_senders(settings: Settings) -> list[str]:
+    """Addresses whose domain's SPF must allow the relay: the From address, and the return
+    path when it is of another domain."""
+    senders = [settings.newsletter.from_address]
+    if domain_of(return_path(settings)) != domain_of(senders[0]):
+        senders.append(return_path(settings))
+    return senders
 
 
 def check_spf(checkup: Checkup) -> Finding:
     _fresh_checkdmarc()
-    findings = [_check_spf_domain(checkup, domain) for domain in spf_domains(checkup.settings)]
+    findings = [_check_spf_domain(checkup, sender) for sender in spf_senders(checkup.settings)]
     worst = next((f for status in ("fail", "warn") for f in findings if f.status == status), None)
     if worst is not None:
         return worst
     return Finding("ok", "; ".join(f.message for f in findings))
 
 
-def _check_spf_domain(checkup: Checkup, domain: str) -> Finding:
+def _check_spf_domain(checkup: Checkup, sender: str) -> Finding:
+    domain = domain_of(sender)
     relay_host = checkup.settings.smtp.host if checkup.settings.transport == "smtp" else ""
     hint = spf_record(domain, relay_host)
     try:
@@ -117,7 +118,7 @@ def _check_spf_domain(checkup: Checkup, domain: str) -> Finding:
         return _lookup_failed(relay_host, exc)
     if not addresses:
         return Finding("fail", f"the relay {relay_host} has no address in DNS: check smtp.host")
-    verdicts = {address: _evaluate(checkup, address, domain, relay_host) for address in addresses}
+    verdicts = {address: _evaluate(checkup, address, sender, relay_host) for address in addresses}
     refused = {address: verdict for address, verdict in verdicts.items() if verdict != "pass"}
     if refused:
         included = _relay_include(result["parsed"], relay_host)
@@ -191,14 +192,11 @@ def _addresses(checkup: Checkup, host: str) -> list[str]:
     return found
 
 
-def _evaluate(checkup: Checkup, address: str, domain: str, relay_host: str) -> str:
+def _evaluate(checkup: Checkup, address: str, sender: str, relay_host: str) -> str:
     """pyspf's verdict (pass, fail, softfail, neutral, none, permerror, temperror) for a
-    message from ``address`` with a return path at ``domain``."""
+    message from ``address`` with the envelope sender ``sender``."""
     token = _pyspf_resolver.set(checkup.resolver)
     try:
-        sender = return_path(checkup.settings)
-        if domain_of(sender) != domain:
-            sender = f"postmaster@{domain}"
         verdict, _explanation = spf.check2(i=address, s=sender, h=relay_host)
     finally:
         _pyspf_resolver.reset(token)

@@ -100,3 +100,13 @@ def test_a_bad_nameserver_is_a_config_error_naming_the_key(tmp_path: Path) -> No
         f"{config}: doctor.nameserver must be an IP address with an optional port, like "
         "127.0.0.1:5353 or [::1]:53, got 'dns.example:53'"
     )
+
+
+def test_without_a_config_file_doctor_says_to_run_init() -> None:
+    clean = {name: None for name in os.environ if name.startswith("NEWSLETTER_")}
+    result = CliRunner().invoke(cli, ["doctor", "--check", "config"], env=clean)
+    assert result.exit_code == 0
+    assert result.output.startswith(
+        "warn  config      no config file (built-in defaults and environment only): run "
+        "`newsletter init DIR`"
+    )
