@@ -11,49 +11,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from newsletter.cli import cli
 from newsletter.db.database import open_database
 from newsletter.db.models import Event, Subscriber
-
-
-class Newsletter:
-    """Runs ``newsletter`` commands against one database."""
-
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None) -> Result:
-        return self.runner.invoke(
-            cli, list(args), input=input, env={"NEWSLETTER_DATABASE__URL": self.database_url}
-        )
-
-    def ok(self, *args: str) -> str:
-        result = self(*args)
-        assert result.exit_code == 0, result.output
-        return result.stdout
-
-    def fails(self, *args: str, code: int = 1) -> str:
-        result = self(*args)
-        assert result.exit_code == code, result.output
-        assert "Traceback" not in result.output
-        assert result.stderr.startswith("error: ")
-        assert result.stderr.count("\n") == 1
-        return result.stderr
-
-    def subscribers(self) -> dict[str, dict[str, object]]:
-        return {row["email"]: row for row in json.loads(self.ok("subscribers", "list", "--json"))}
+from tests.support.cli import NewsletterCli
 
 
 @pytest.fixture
-def newsletter(database_url: str) -> Newsletter:
-    return Newsletter(database_url)
+def newsletter(database_url: str, tmp_path: Path) -> NewsletterCli:
+    return NewsletterCli(database_url, tmp_path)
 
 
-def test_add_normalises_and_is_idempotent(newsletter: Newsletter) -> None:
+def test_add_normalises_and_is_idempotent(newsletter: NewsletterCli) -> None:
     assert newsletter.ok("subscribers", "add", " Anna@Example.NL ", "--name", "Anna") == (
         "anna@example.nl: added\n"
     )
@@ -72,12 +42,12 @@ def test_add_normalises_and_is_idempotent(newsletter: Newsletter) -> None:
 @pytest.mark.parametrize(
     "address", ["no-at-sign", "a@b", "two@@example.nl", "", "jürgen@example.nl"]
 )
-def test_add_invalid_address_is_one_line(newsletter: Newsletter, address: str) -> None:
+def test_add_invalid_address_is_one_line(newsletter: NewsletterCli, address: str) -> None:
     assert "invalid e-mail address" in newsletter.fails("subscribers", "add", address)
     assert newsletter.subscribers() == {}
 
 
-def test_remove_then_add_is_refused_unless_resubscribe(newsletter: Newsletter) -> None:
+def test_remove_then_add_is_refused_unless_resubscribe(newsletter: NewsletterCli) -> None:
     newsletter.ok("subscribers", "add", "bram@example.nl")
     assert newsletter.ok("subscribers", "remove", "Bram@example.nl") == (
         "bram@example.nl: unsubscribed\n"
@@ -93,12 +63,12 @@ def test_remove_then_add_is_refused_unless_resubscribe(newsletter: Newsletter) -
     assert newsletter.subscribers()["bram@example.nl"]["status"] == "active"
 
 
-def test_remove_unknown_address_fails(newsletter: Newsletter) -> None:
+def test_remove_unknown_address_fails(newsletter: NewsletterCli) -> None:
     assert "no subscriber" in newsletter.fails("subscribers", "remove", "ghost@example.nl")
 
 
 def test_forget_erases_personal_data_and_blocks_reimport(
-    newsletter: Newsletter, tmp_path: Path
+    newsletter: NewsletterCli, tmp_path: Path
 ) -> None:
     newsletter.ok("subscribers", "add", "cor@example.nl", "--name", "Cor")
     newsletter.ok("subscribers", "remove", "cor@example.nl", "--forget")
@@ -141,7 +111,7 @@ Gijs;gijs@example.nl
 """
 
 
-def test_import_mixed_rows_reports_line_numbers(newsletter: Newsletter, tmp_path: Path) -> None:
+def test_import_mixed_rows_reports_line_numbers(newsletter: NewsletterCli, tmp_path: Path) -> None:
     newsletter.ok("subscribers", "add", "gijs@example.nl")
     newsletter.ok("subscribers", "remove", "gijs@example.nl")
     path = tmp_path / "mixed.csv"
@@ -171,7 +141,7 @@ def test_import_mixed_rows_reports_line_numbers(newsletter: Newsletter, tmp_path
     assert json.loads(again.stdout)["added"] == 0
 
 
-def test_import_headerless_file(newsletter: Newsletter, tmp_path: Path) -> None:
+def test_import_headerless_file(newsletter: NewsletterCli, tmp_path: Path) -> None:
     path = tmp_path / "plain.csv"
     path.write_text("fien@example.nl,Fien\nhans@example.nl\n", encoding="utf-8")
     assert "added 2" in newsletter.ok("subscribers", "import", str(path))
@@ -188,7 +158,7 @@ def test_import_headerless_file(newsletter: Newsletter, tmp_path: Path) -> None:
     ],
 )
 def test_import_of_a_bad_file_writes_nothing(
-    newsletter: Newsletter, tmp_path: Path, content: bytes, message: str
+    newsletter: NewsletterCli, tmp_path: Path, content: bytes, message: str
 ) -> None:
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
@@ -196,13 +166,13 @@ def test_import_of_a_bad_file_writes_nothing(
     assert newsletter.subscribers() == {}
 
 
-def test_import_missing_file_is_a_usage_error(newsletter: Newsletter, tmp_path: Path) -> None:
+def test_import_missing_file_is_a_usage_error(newsletter: NewsletterCli, tmp_path: Path) -> None:
     result = newsletter("subscribers", "import", str(tmp_path / "nope.csv"))
     assert result.exit_code == 2
     assert "Traceback" not in result.output
 
 
-def test_export_round_trip(newsletter: Newsletter, tmp_path: Path, database_url: str) -> None:
+def test_export_round_trip(newsletter: NewsletterCli, tmp_path: Path, database_url: str) -> None:
     newsletter.ok("subscribers", "add", "zoe@example.nl", "--name", 'Zoë, "de" Wit')
     newsletter.ok("subscribers", "add", "ben@example.nl")
     newsletter.ok("subscribers", "add", "out@example.nl")
@@ -213,7 +183,7 @@ def test_export_round_trip(newsletter: Newsletter, tmp_path: Path, database_url:
 
     path = tmp_path / "export.csv"
     path.write_text(exported, encoding="utf-8")
-    other = Newsletter(f"sqlite:///{tmp_path}/other.db")
+    other = NewsletterCli(f"sqlite:///{tmp_path}/other.db", tmp_path)
     assert "added 3" in other.ok("subscribers", "import", str(path))
     before = {e: (r["name"], r["status"]) for e, r in newsletter.subscribers().items()}
     after = {e: (r["name"], r["status"]) for e, r in other.subscribers().items()}
@@ -223,7 +193,7 @@ def test_export_round_trip(newsletter: Newsletter, tmp_path: Path, database_url:
     assert [r["email"] for r in as_json] == [r["email"] for r in rows]
 
 
-def test_list_and_count_json_shapes(newsletter: Newsletter) -> None:
+def test_list_and_count_json_shapes(newsletter: NewsletterCli) -> None:
     assert json.loads(newsletter.ok("subscribers", "list", "--json")) == []
     newsletter.ok("subscribers", "add", "a@example.nl", "--name", "A")
     newsletter.ok("subscribers", "add", "b@example.nl")

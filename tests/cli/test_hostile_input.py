@@ -14,16 +14,15 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from newsletter.cli import cli
 from newsletter.config import NewsletterSection, Secret, Settings
 from newsletter.content.post import Block, Post
 from newsletter.db.database import open_database
 from newsletter.db.models import Edition
 from newsletter.errors import ContentError, RenderError
 from newsletter.mail.render import render_edition
+from tests.support.cli import NewsletterCli
 
 FORMULA_NAMES = (
     '=HYPERLINK("http://evil.example","Klik")',
@@ -37,51 +36,16 @@ MARKUP = ("[/bold]", "[link=https://evil.example]click[/link]", "[bold red]boo[/
 POST_BODY = "# {title}\n\nEen alinea over rust, ruimte en wat er gebeurt als je stilstaat.\n"
 
 
-class Newsletter:
-    """Runs ``newsletter`` commands against one database, with a wide terminal."""
-
-    def __init__(self, database_url: str, tmp_path: Path) -> None:
-        self.env = {
-            "NEWSLETTER_DATABASE__URL": database_url,
-            "NEWSLETTER_SECRET_KEY": "hostile-test-secret",
-            "NEWSLETTER_SMTP__MAILDIR": str(tmp_path / "outbox"),
-            "COLUMNS": "400",
-        }
-        self.tmp_path = tmp_path
-
-    def __call__(self, *args: str, **env: str) -> Result:
-        return CliRunner().invoke(cli, list(args), env={**self.env, **env})
-
-    def ok(self, *args: str, **env: str) -> str:
-        result = self(*args, **env)
-        assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-        assert result.exit_code == 0, result.output
-        return result.stdout
-
-    def fails(self, *args: str, **env: str) -> str:
-        result = self(*args, **env)
-        assert result.exit_code not in (0, None), result.output
-        assert isinstance(result.exception, SystemExit), repr(result.exception)
-        assert "Traceback" not in result.output
-        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
-        return result.stderr
-
-    def post_file(self, name: str, text: str) -> Path:
-        path = self.tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        return path
-
-
 @pytest.fixture
-def newsletter(database_url: str, tmp_path: Path) -> Newsletter:
-    return Newsletter(database_url, tmp_path)
+def newsletter(database_url: str, tmp_path: Path) -> NewsletterCli:
+    return NewsletterCli(database_url, tmp_path)
 
 
 # 1. Formula injection in `subscribers export`
 
 
 def test_export_csv_neutralises_formulas_and_import_restores_them(
-    newsletter: Newsletter, tmp_path: Path
+    newsletter: NewsletterCli, tmp_path: Path
 ) -> None:
     for number, name in enumerate(FORMULA_NAMES):
         newsletter.ok("subscribers", "add", f"lezer{number}@example.org", "--name", name)
@@ -106,7 +70,7 @@ def test_export_csv_neutralises_formulas_and_import_restores_them(
     assert exact["lezer0@example.org"] == FORMULA_NAMES[0]
 
     # Round trip: the exported file into an empty database restores every name.
-    fresh = Newsletter(f"sqlite:///{tmp_path}/roundtrip.db", tmp_path)
+    fresh = NewsletterCli(f"sqlite:///{tmp_path}/roundtrip.db", tmp_path)
     fresh.ok("db", "upgrade")
     (tmp_path / "export.csv").write_text(exported, encoding="utf-8")
     assert "added 7" in fresh.ok("subscribers", "import", str(tmp_path / "export.csv"))
@@ -121,7 +85,7 @@ def test_export_csv_neutralises_formulas_and_import_restores_them(
 
 
 def test_hostile_names_titles_and_replies_are_shown_literally(
-    newsletter: Newsletter, tmp_path: Path
+    newsletter: NewsletterCli, tmp_path: Path
 ) -> None:
     for number, name in enumerate(MARKUP):
         newsletter.ok("subscribers", "add", f"markup{number}@example.org", "--name", name)
@@ -150,7 +114,7 @@ def test_hostile_names_titles_and_replies_are_shown_literally(
     assert "markup1@example.org" in newsletter.ok("deliveries", "1")
 
 
-def test_control_characters_in_a_title_are_shown_as_escapes(newsletter: Newsletter) -> None:
+def test_control_characters_in_a_title_are_shown_as_escapes(newsletter: NewsletterCli) -> None:
     """A raw escape sequence would reach the terminal as a hidden hyperlink too."""
     # TOML escapes: ESC ] 8 ;; URL ESC \\ text ESC ] 8 ;; ESC \\ (OSC 8, a terminal hyperlink)
     title = r"Rust \u001b]8;;https://evil.example\u001b\\klik\u001b]8;;\u001b\\"
@@ -177,7 +141,9 @@ def test_control_characters_in_a_title_are_shown_as_escapes(newsletter: Newslett
         "https://",
     ],
 )
-def test_a_post_url_that_is_not_http_is_refused_at_import(newsletter: Newsletter, url: str) -> None:
+def test_a_post_url_that_is_not_http_is_refused_at_import(
+    newsletter: NewsletterCli, url: str
+) -> None:
     front = f"+++\nurl = {json.dumps(url)}\n+++\n" + POST_BODY.format(title="Lees verder")
     post = newsletter.post_file("post.md", front)
     error = newsletter.fails("posts", "import", str(post))
@@ -186,7 +152,7 @@ def test_a_post_url_that_is_not_http_is_refused_at_import(newsletter: Newsletter
     newsletter.fails("posts", "parse", str(post))
 
 
-def test_a_feed_link_that_is_not_http_is_refused(newsletter: Newsletter) -> None:
+def test_a_feed_link_that_is_not_http_is_refused(newsletter: NewsletterCli) -> None:
     feed = newsletter.post_file(
         "feed.xml",
         '<?xml version="1.0"?><rss version="2.0"><channel><title>Blog</title>'
@@ -222,8 +188,8 @@ def test_the_renderer_refuses_a_post_url_that_is_not_http() -> None:
 # 6. A post file of 50 MB
 
 
-def test_a_huge_post_file_is_refused_before_parsing(newsletter: Newsletter) -> None:
-    huge = newsletter.tmp_path / "huge.txt"
+def test_a_huge_post_file_is_refused_before_parsing(newsletter: NewsletterCli) -> None:
+    huge = newsletter.workdir / "huge.txt"
     line = ("Rust en ruimte in jezelf. " * 40 + "\n").encode()
     with huge.open("wb") as out:
         out.write(b"Een titel\n\n")
@@ -242,7 +208,7 @@ def test_a_huge_post_file_is_refused_before_parsing(newsletter: Newsletter) -> N
     assert newsletter.ok("posts", "list", "--json").strip() == "[]"
 
     # The limit is one setting for every source: a directory and a feed file alike.
-    newsletter.fails("posts", "import", str(newsletter.tmp_path))
+    newsletter.fails("posts", "import", str(newsletter.workdir))
     small = newsletter.post_file("small.md", POST_BODY.format(title="Klein"))
     newsletter.fails("posts", "import", str(small), NEWSLETTER_POSTS__MAX_POST_BYTES="20")
     assert "klein: added" in newsletter.ok("posts", "import", str(small))
@@ -265,7 +231,7 @@ def test_send_creates_a_missing_outbox_outside_data(
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    newsletter = Newsletter(database_url, tmp_path)
+    newsletter = NewsletterCli(database_url, tmp_path)
     del newsletter.env["NEWSLETTER_SMTP__MAILDIR"]  # the default: data/outbox, no ./data yet
     newsletter.ok("subscribers", "add", "lezer@example.org")
     newsletter.ok(
@@ -276,7 +242,7 @@ def test_send_creates_a_missing_outbox_outside_data(
 
 
 def test_a_transport_that_cannot_start_makes_no_edition(
-    newsletter: Newsletter, database_url: str, tmp_path: Path
+    newsletter: NewsletterCli, database_url: str, tmp_path: Path
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -17,27 +18,23 @@ from starlette.types import Message
 
 from newsletter.config import (
     NewsletterSection,
-    Secret,
     Settings,
-    SmtpSection,
-    WebSection,
     load_settings,
 )
 from newsletter.db.database import Database
 from newsletter.errors import ConfigError
 from newsletter.web import create_app
+from tests.support.settings import BASE_URL, make_settings
 from tests.support.web import uvicorn_serving
 
-BASE_URL = "https://nieuwsbrief.example.org"
+BASE_HOST = str(urlsplit(BASE_URL).hostname)
 JSON = {"Content-Type": "application/json"}
 
 
-def make_settings(tmp_path: Path, **web: object) -> Settings:
-    return Settings(
-        newsletter=NewsletterSection(base_url=BASE_URL, from_address="nieuwsbrief@example.org"),
-        smtp=SmtpSection(transport="maildir", maildir=str(tmp_path / "outbox")),
-        web=WebSection(**web),  # type: ignore[arg-type]
-        secret_key=Secret("hostile-web-secret"),
+def hostile_settings(tmp_path: Path, **web: object) -> Settings:
+    """Mails go to a local outbox: these tests are about what the app answers."""
+    return make_settings(
+        smtp={"transport": "maildir", "maildir": str(tmp_path / "outbox")}, web=web
     )
 
 
@@ -48,7 +45,7 @@ def client(app: Starlette, base_url: str = BASE_URL) -> httpx.AsyncClient:
 
 @pytest.fixture
 def app(database: Database, tmp_path: Path) -> Starlette:
-    return create_app(make_settings(tmp_path), database)
+    return create_app(hostile_settings(tmp_path), database)
 
 
 # 3. Deeply nested JSON, and no 500 for any client input
@@ -120,7 +117,7 @@ async def test_an_untrusted_host_is_refused_and_never_reflected(app: Starlette, 
     assert "evil.example" not in answer.headers.get("location", "")
 
 
-@pytest.mark.parametrize("host", ["nieuwsbrief.example.org", "127.0.0.1:8080", "localhost"])
+@pytest.mark.parametrize("host", [BASE_HOST, "127.0.0.1:8080", "localhost"])
 async def test_redirects_are_relative_for_every_trusted_host(app: Starlette, host: str) -> None:
     async with client(app) as http:
         archive = await http.get("/archive/?pagina=2", headers={"Host": host})
@@ -132,7 +129,7 @@ async def test_redirects_are_relative_for_every_trusted_host(app: Starlette, hos
 
 
 async def test_redirects_keep_the_path_of_base_url(database: Database, tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+    settings = hostile_settings(tmp_path)
     prefixed = Settings(
         newsletter=NewsletterSection(base_url=f"{BASE_URL}/nieuwsbrief"),
         smtp=settings.smtp,
@@ -146,7 +143,7 @@ async def test_redirects_keep_the_path_of_base_url(database: Database, tmp_path:
 async def test_trusted_hosts_setting_replaces_the_default(
     database: Database, tmp_path: Path
 ) -> None:
-    app = create_app(make_settings(tmp_path, trusted_hosts=("*.example.net",)), database)
+    app = create_app(hostile_settings(tmp_path, trusted_hosts=("*.example.net",)), database)
     async with client(app) as http:
         assert (await http.get("/healthz", headers={"Host": "www.example.net"})).status_code == 200
         assert (await http.get("/healthz", headers={"Host": "localhost"})).status_code == 400
@@ -159,7 +156,7 @@ def test_trusted_hosts_from_the_environment_and_toml(tmp_path: Path) -> None:
     loopback = {"127.0.0.1", "localhost", "::1"}
     assert set(load_settings(environ={}).trusted_hosts) == loopback
     public = load_settings(environ={"NEWSLETTER_NEWSLETTER__BASE_URL": BASE_URL})
-    assert set(public.trusted_hosts) == {"nieuwsbrief.example.org", *loopback}
+    assert set(public.trusted_hosts) == {BASE_HOST, *loopback}
     assert hosts('["a.example.org", "*.example.net"]') == ("a.example.org", "*.example.net")
     assert hosts("a.example.org, b.example.org") == ("a.example.org", "b.example.org")
     config = tmp_path / "config.toml"
@@ -203,7 +200,7 @@ async def test_a_client_that_disconnects_mid_request_is_one_log_line(
         "root_path": "",
         "query_string": b"",
         "headers": [
-            (b"host", b"nieuwsbrief.example.org"),
+            (b"host", BASE_HOST.encode()),
             (b"content-type", b"application/json"),
             (b"content-length", b"500"),
         ],
