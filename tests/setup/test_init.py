@@ -160,8 +160,9 @@ def test_a_bad_answer_is_one_line_naming_the_flag_and_nothing_is_written(tmp_pat
     ]:
         result = invoke("init", str(target), "--yes", flag, value)
         assert result.exit_code == 1, (flag, result.output)
-        assert result.output.startswith(problem), result.output
-        assert result.output.count("\n") == 1
+        assert result.stderr.startswith(problem), result.output
+        assert result.stderr.count("\n") == 1
+        assert result.stdout == ""
         assert not target.exists()
 
 
