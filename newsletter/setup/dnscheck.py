@@ -138,10 +138,8 @@ def _check_spf_domain(checkup: Checkup, sender: str) -> Finding:
             f"receivers treat its mail as forged: add {add} (or the include: your relay "
             "documents) before the all",
         )
-    return Finding(
-        "ok",
-        f"{domain}: {record} ({lookups}/10 lookups) allows {relay_host} ({', '.join(addresses)})",
-    )
+    shown = "" if addresses == [relay_host] else f" ({', '.join(addresses)})"
+    return Finding("ok", f"{domain}: {record} ({lookups}/10 lookups) allows {relay_host}{shown}")
 
 
 def _spf_problem(domain: str, exc: Exception, hint: DnsRecord) -> Finding:
