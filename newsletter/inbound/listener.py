@@ -28,7 +28,6 @@ from newsletter.db import subscriptions
 from newsletter.db.database import Database
 from newsletter.errors import ConfigError
 from newsletter.mail.tokens import TOKEN_PATTERN, InvalidTokenError, read_token
-from newsletter.web.context import signing_secret
 
 logger = logging.getLogger("newsletter.inbound.listener")
 
@@ -100,7 +99,7 @@ def build_inbound_controller(settings: Settings, database: Database) -> InboundC
     """The listener for ``[inbound]``; call ``start()`` and ``stop()`` on it."""
     if not 0 <= settings.inbound.port <= 65535:
         raise ConfigError("inbound.port must be between 0 and 65535")
-    handler = UnsubscribeByMail(settings, database, signing_secret(settings))
+    handler = UnsubscribeByMail(settings, database, settings.signing_key())
     return InboundController(
         handler,
         hostname=settings.inbound.host,
