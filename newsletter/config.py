@@ -103,6 +103,8 @@ class SmtpSection:
     password_file: str = ""
     connections: int = 4
     max_per_second: float = 0.0
+    max_per_hour: int = 0
+    max_per_day: int = 0
     messages_per_connection: int = 1000
     timeout: float = 30.0
     maildir: str = ""
@@ -143,6 +145,15 @@ class InboundSection:
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = 2525
+
+
+@dataclass(frozen=True)
+class BouncesSection:
+    """When temporary refusals make a reader ``bounced``: a 4xx soft bounce in
+    ``soft_limit`` of their last ``soft_window`` editions (a delivered edition resets it)."""
+
+    soft_limit: int = 3
+    soft_window: int = 5
 
 
 @dataclass(frozen=True)
@@ -194,6 +205,7 @@ class Settings:
     schedule: ScheduleSection = field(default_factory=ScheduleSection)
     web: WebSection = field(default_factory=WebSection)
     inbound: InboundSection = field(default_factory=InboundSection)
+    bounces: BouncesSection = field(default_factory=BouncesSection)
     dkim: DkimSection = field(default_factory=DkimSection)
     doctor: DoctorSection = field(default_factory=DoctorSection)
     secret_key: Secret | None = None
@@ -431,8 +443,9 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         fail("smtp", "ca_file", f"is not an existing file: {settings.smtp.ca_file!r}")
     if settings.smtp.connections < 1:
         fail("smtp", "connections", "must be at least 1")
-    if settings.smtp.max_per_second < 0:
-        fail("smtp", "max_per_second", "must be 0 (unlimited) or more")
+    for key in ("max_per_second", "max_per_hour", "max_per_day"):
+        if getattr(settings.smtp, key) < 0:
+            fail("smtp", key, "must be 0 (unlimited) or more")
     if settings.smtp.timeout <= 0:
         fail("smtp", "timeout", "must be more than 0 seconds")
     if settings.smtp.messages_per_connection < 1:
@@ -471,6 +484,11 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         value = getattr(settings.newsletter, key)
         if value and ("@" not in value or any(c in value for c in " <>\r\n")):
             fail("newsletter", key, f"is not a plain e-mail address: {value!r}")
+    bounces = settings.bounces
+    if bounces.soft_window < 1:
+        fail("bounces", "soft_window", "must be at least 1")
+    if not 1 <= bounces.soft_limit <= bounces.soft_window:
+        fail("bounces", "soft_limit", "must be between 1 and bounces.soft_window")
     if not settings.newsletter.from_address:
         fail("newsletter", "from_address", "is required")
     if "{title}" not in settings.newsletter.post_url_template and "{slug}" not in (

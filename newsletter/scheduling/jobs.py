@@ -26,6 +26,7 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
 from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.editions import hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.errors import InputError, NewsletterError
 from newsletter.mail.render import RenderedEdition
@@ -123,10 +124,7 @@ def make_edition_for_week(
             # Nobody reviewed it, so it must not go out on its own when the wait is over.
             reason = f"the [TEST] copy to {owner} was not delivered: {problem}"
             with database.session() as session:
-                held = session.get(Edition, edition_id)
-                assert held is not None
-                held.status = EditionStatus.HELD
-                held.hold_reason = reason
+                hold(session, edition_id, reason)
             log.error("week %s: edition %d held: %s", key, edition_id, reason)
             return WeeklyOutcome("held", key, edition_id, reason)
         log.info(
@@ -214,9 +212,10 @@ def _send(
 
 
 def _describe(summary: SendSummary) -> str:
+    waiting = f"; {summary.waiting.describe()}" if summary.waiting else ""
     return (
         f"{summary.status}: sent {summary.sent}, deferred {summary.deferred}, "
-        f"failed {summary.failed}, skipped {summary.skipped}"
+        f"failed {summary.failed}, skipped {summary.skipped}{waiting}"
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
 import tracemalloc
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +26,7 @@ from newsletter.mail.render import render_edition
 from tests.support.cli import NewsletterCli
 from tests.support.posts import make_post
 from tests.support.settings import make_settings
+from tests.support.system import NEWSLETTER_SCRIPT
 
 FORMULA_NAMES = (
     '=HYPERLINK("http://evil.example","Klik")',
@@ -252,3 +255,25 @@ def test_a_transport_that_cannot_start_makes_no_edition(
     finally:
         database.dispose()
     assert json.loads(newsletter.ok("posts", "list", "--json"))[0]["status"] == "queued"
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(
+    newsletter: NewsletterCli, tmp_path: Path
+) -> None:
+    """``newsletter subscribers export | head``: no "Broken pipe" error, exit as on SIGPIPE."""
+    rows = "".join(f"lezer{n}@example.org,Lezer {n}\n" for n in range(3000))
+    newsletter.ok(
+        "subscribers", "import", str(newsletter.post_file("many.csv", "email,name\n" + rows))
+    )
+    export = subprocess.Popen(
+        [str(NEWSLETTER_SCRIPT), "subscribers", "export", "--format", "json"],
+        env={**os.environ, **newsletter.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert export.stdout is not None and export.stderr is not None
+    assert export.stdout.read(100).startswith(b"[")
+    export.stdout.close()
+    assert export.wait(timeout=60) == 141
+    assert export.stderr.read() == b""
+    export.stderr.close()

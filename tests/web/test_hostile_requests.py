@@ -131,6 +131,13 @@ async def test_redirects_are_relative_for_every_trusted_host(app: Starlette, hos
     assert signup.headers["location"] == "/subscribe"
 
 
+async def test_an_encoded_question_mark_stays_in_the_path(app: Starlette) -> None:
+    async with client(app) as http:
+        answer = await http.get("/archive/%3Fx/")
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "/archive/%3Fx"
+
+
 async def test_redirects_keep_the_path_of_base_url(database: Database, tmp_path: Path) -> None:
     settings = hostile_settings(tmp_path)
     prefixed = Settings(
@@ -298,3 +305,15 @@ async def test_an_archived_post_stored_with_a_javascript_link_is_not_served(
     assert fine.status_code == 200
     assert not [r for r in caplog.records if r.exc_info]
     assert any("'oud' is not shown" in r.getMessage() for r in caplog.records)
+
+
+def test_a_body_only_claimed_to_be_huge_is_refused_at_once(served: int) -> None:
+    """Content-Length over the cap: 413 without waiting for 99 MB that never come."""
+    with socket.create_connection(("127.0.0.1", served), timeout=10) as connection:
+        connection.sendall(
+            b"POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 99999999\r\n\r\nemail=a"
+        )
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413 ")
