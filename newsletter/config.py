@@ -9,6 +9,7 @@ naming the key and where it came from, never a failure in the middle of a send.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 import re
@@ -169,6 +170,39 @@ class DkimSection:
 
 
 @dataclass(frozen=True)
+class DoctorSection:
+    """How ``newsletter doctor`` looks things up: a DNS server of its own (split horizon,
+    tests) as ``HOST:PORT``, or empty for the system resolver."""
+
+    nameserver: str = ""
+
+    @property
+    def nameserver_address(self) -> tuple[str, int] | None:
+        """The (IP address, port) of ``nameserver``; None means the system resolver."""
+        if not self.nameserver:
+            return None
+        return parse_nameserver(self.nameserver)
+
+
+def parse_nameserver(value: str) -> tuple[str, int]:
+    """``IP``, ``IP:PORT`` or ``[IPv6]:PORT`` (port 53 when left out); ValueError otherwise."""
+    host, port = value.strip(), "53"
+    if host.startswith("["):
+        host, _, rest = host[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(value)
+            port = rest[1:]
+    elif host.count(":") == 1:
+        host, _, port = host.partition(":")
+    address = ipaddress.ip_address(host)
+    number = int(port)
+    if not 0 < number <= 65535:
+        raise ValueError(value)
+    return str(address), number
+
+
+@dataclass(frozen=True)
 class Settings:
     newsletter: NewsletterSection = field(default_factory=NewsletterSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
@@ -179,6 +213,7 @@ class Settings:
     inbound: InboundSection = field(default_factory=InboundSection)
     bounces: BouncesSection = field(default_factory=BouncesSection)
     dkim: DkimSection = field(default_factory=DkimSection)
+    doctor: DoctorSection = field(default_factory=DoctorSection)
     secret_key: Secret | None = None
     smtp_password: Secret | None = None
     dkim_private_key: Secret | None = None
@@ -480,3 +515,12 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         fail("dkim", "selector" if dkim.domain else "domain", "is required when DKIM is configured")
     if dkim.domain and settings.dkim_private_key is None:
         fail("dkim", "private_key_file", f"or {DKIM_KEY_ENV} is required when dkim.domain is set")
+    try:
+        settings.doctor.nameserver_address  # noqa: B018 (validates)
+    except ValueError:
+        fail(
+            "doctor",
+            "nameserver",
+            "must be an IP address with an optional port, like 127.0.0.1:5353 or [::1]:53, "
+            f"got {settings.doctor.nameserver!r}",
+        )

@@ -22,6 +22,7 @@ from newsletter.cli.posts import posts
 from newsletter.cli.preview import check, preview
 from newsletter.cli.run import run, status
 from newsletter.cli.send import deliveries, editions_group, send
+from newsletter.cli.setup import doctor, init
 from newsletter.cli.subscribers import subscribers
 from newsletter.cli.web import web
 from newsletter.errors import NewsletterError
@@ -83,6 +84,8 @@ cli.add_command(deliveries)
 cli.add_command(web)
 cli.add_command(run)
 cli.add_command(status)
+cli.add_command(init)
+cli.add_command(doctor)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,6 +23,12 @@ class AppContext:
         self._database: Database | None = None
 
     @property
+    def config_path(self) -> str | None:
+        """The ``--config`` file ($NEWSLETTER_CONFIG included), for a command that loads the
+        settings itself (``doctor`` reports a config that does not load as a finding)."""
+        return self._config_path
+
+    @property
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self._config_path)

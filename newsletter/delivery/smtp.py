@@ -53,6 +53,7 @@ class _ReplyReader(asyncio.Protocol):
         self._lines: list[str] = []
         self._waiter: asyncio.Future[None] | None = None
         self.closed = False
+        self.gone = asyncio.Event()  # the transport is closed for good (connection_lost)
 
     def data_received(self, data: bytes) -> None:
         self._buffer.extend(data)
@@ -71,6 +72,7 @@ class _ReplyReader(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self.gone.set()
         self._wake()
 
     def eof_received(self) -> bool:
@@ -292,6 +294,12 @@ class SmtpConnection:
             except (_ConnectionLost, TimeoutError):
                 pass
         reader.transport.close()
+        # A TLS close waits for the relay's close_notify; let it finish (or cut it short)
+        # before the event loop ends, or the socket is left open behind it.
+        try:
+            await asyncio.wait_for(reader.gone.wait(), timeout=2.0)
+        except TimeoutError:
+            reader.transport.abort()
 
 
 class SmtpPool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,7 +15,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.types import Message
 
@@ -31,6 +29,7 @@ from newsletter.web import create_app
 from tests.support.db import add_edition
 from tests.support.posts import make_post
 from tests.support.settings import BASE_URL, make_settings
+from tests.support.web import uvicorn_serving
 
 BASE_HOST = str(urlsplit(BASE_URL).hostname)
 JSON = {"Content-Type": "application/json"}
@@ -248,21 +247,8 @@ async def test_a_client_that_disconnects_mid_request_is_one_log_line(
 @pytest.fixture
 def served(app: Starlette) -> Iterator[int]:
     """The app on a real uvicorn (as ``newsletter web`` runs it), on a free port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield port
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_serving(app) as port:
+        yield port
 
 
 async def test_a_real_disconnect_on_uvicorn_leaves_no_traceback(

@@ -1,0 +1,161 @@
+"""``newsletter init`` and ``newsletter doctor``: a production set-up, and whether it is right.
+
+Thin: the questions, the files and the checks live in ``newsletter.setup``; here they are
+asked (Rich prompts) or taken from flags, written, and printed.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.prompt import Prompt
+
+from newsletter.cli.context import AppContext, pass_app
+from newsletter.config import SMTP_PASSWORD_ENV
+from newsletter.errors import InputError
+from newsletter.setup import doctor as doctor_checks
+from newsletter.setup import init as setup
+
+_STATUS_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}
+
+
+def _question_options(command: Any) -> Any:
+    """One ``--flag`` per question of the set-up, so a script can answer every one."""
+    for question in reversed(setup.QUESTIONS):
+        command = click.option(question.flag, question.key, help=question.prompt + ".")(command)
+    return command
+
+
+@click.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@_question_options
+@click.option("--yes", is_flag=True, help="Take the defaults for what no flag gave; ask nothing.")
+@click.option("--force", is_flag=True, help="Overwrite existing files (keys are kept).")
+def init(directory: Path, yes: bool, force: bool, **given: str | None) -> None:
+    """Ask a few questions and write a working set-up into DIRECTORY.
+
+    It writes config.toml, the link-signing key, a DKIM key, a systemd unit, a Caddyfile
+    and the DNS records to publish, then says what to run next.
+    """
+    console = Console(highlight=False)
+    if not yes:
+        console.print(
+            "Set-up of the newsletter of your blog. Press Enter to take the [bold]default"
+            "[/bold] shown in brackets.\n"
+        )
+    answers: dict[str, str] = {}
+    try:
+        for question in setup.QUESTIONS:
+            value = given.get(question.key)
+            if value is not None:
+                answers[question.key] = setup.answer(question, value, answers)
+            elif yes:
+                answers[question.key] = setup.answer(question, question.default(answers), answers)
+            else:
+                answers[question.key] = _ask(console, question, answers)
+        # A password is never a flag (shell history); from the environment or asked, it is
+        # written to a file only the owner reads, which the service then uses.
+        password = ""
+        if answers["smtp_host"] and answers["smtp_user"]:
+            password = os.environ.get(SMTP_PASSWORD_ENV, "")
+        if not password and not yes and answers["smtp_host"] and answers["smtp_user"]:
+            password = Prompt.ask(
+                "The SMTP password (stored in a file only you can read; empty: set "
+                "NEWSLETTER_SMTP_PASSWORD later)",
+                console=console,
+                password=True,
+                default="",
+                show_default=False,
+            )
+    except EOFError:
+        raise InputError("no answer (input closed): pass --yes to take the defaults") from None
+    directory = directory.resolve()
+    plan = setup.plan(
+        directory,
+        answers,
+        executable=_executable(),
+        user=getpass.getuser(),
+        smtp_password=password.strip(),
+        existing_dkim_key=setup.read_existing_dkim_key(directory),
+    )
+    done = setup.write(plan, force=force)
+    console.print()
+    for path, what in done:
+        console.print(f"{what:<15} {path}")
+    console.print("\n[bold]Publish these DNS records[/bold] (also in dns-records.txt):\n")
+    for record in plan.records:
+        console.print(f"  {record.name}  {record.type}", soft_wrap=True)
+        console.print(f'    "{record.value}"', soft_wrap=True)
+        console.print(f"    ({record.note})", soft_wrap=True)
+    config = directory / setup.CONFIG
+    console.print("\n[bold]Next[/bold]:", soft_wrap=True)
+    steps = [f"newsletter --config {config} db upgrade"]
+    if answers["smtp_host"] and answers["smtp_user"] and not password:
+        steps.insert(
+            0,
+            f"the SMTP password: export {SMTP_PASSWORD_ENV}=... and run this init again with "
+            f"--force (it goes into {directory / setup.SMTP_PASSWORD}; keys are kept)",
+        )
+    steps += [
+        f"newsletter --config {config} doctor      (once the records are published)",
+        f"sudo cp {directory / setup.UNIT} /etc/systemd/system/ && "
+        "sudo systemctl enable --now newsletter",
+    ]
+    for number, step in enumerate(steps, 1):
+        console.print(f"  {number}. {step}", soft_wrap=True)
+
+
+def _ask(console: Console, question: setup.Question, answers: dict[str, str]) -> str:
+    """Ask until the answer passes its check; the problem is said before asking again."""
+    while True:
+        default = question.default(answers)
+        value = Prompt.ask(
+            question.prompt, console=console, default=default, show_default=bool(default)
+        )
+        try:
+            return question.check(value, answers)
+        except InputError as exc:
+            console.print(f"[red]{exc}[/red]")
+
+
+def _executable() -> str:
+    """The ``newsletter`` next to this Python (the virtualenv's), for the systemd unit."""
+    beside = Path(sys.executable).parent / "newsletter"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("newsletter") or "newsletter"
+
+
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of {check, status, message}.")
+@click.option(
+    "--check",
+    "only",
+    multiple=True,
+    type=click.Choice(doctor_checks.NAMES),
+    help="Run only this check (repeatable; config always runs).",
+)
+@pass_app
+def doctor(app: AppContext, as_json: bool, only: tuple[str, ...]) -> None:
+    """Check the set-up as mail providers will see it; exit 1 when a check fails.
+
+    Config, link key, database, relay (no mail sent), SPF, DKIM, DMARC and base_url, each
+    ok, warn or fail with the fix.
+    """
+    results = doctor_checks.run(app.config_path, only=only)
+    if as_json:
+        click.echo(json.dumps([result.as_dict() for result in results], indent=2))
+    else:
+        for result in results:
+            status = click.style(f"{result.status:<4}", fg=_STATUS_COLOURS[result.status])
+            click.echo(f"{status}  {result.check:<10}  {result.message}")
+    if doctor_checks.failed(results):
+        raise click.exceptions.Exit(1)

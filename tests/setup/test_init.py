@@ -1,0 +1,268 @@
+"""``newsletter init``: the files of a working set-up, from flags (--yes) and from prompts.
+
+The interactive test drives the real command in a pseudo-terminal (pexpect), as a person
+at a terminal would: Rich's prompts, a wrong answer asked again, a hidden password.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from newsletter.cli import cli
+from newsletter.config import load_settings
+from newsletter.setup import doctor
+from newsletter.setup.records import dkim_record
+
+from .conftest import statuses
+
+FROM = "nieuwsbrief@gerritvanderheide.nl"
+FLAGS = [
+    "--yes",
+    "--from-name",
+    "Gerrit van der Heide",
+    "--from-address",
+    FROM,
+    "--base-url",
+    "https://nieuwsbrief.gerritvanderheide.nl",
+    "--smtp-host",
+    "smtp.mailrelay.nl",
+    "--smtp-port",
+    "465",
+    "--smtp-user",
+    "gerrit",
+    "--timezone",
+    "Europe/Brussels",
+    "--send-at",
+    "fri 18:30",
+    "--dkim-selector",
+    "nb2026",
+]
+NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env={"NEWSLETTER_SMTP_PASSWORD": "", **(env or {})})
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_init_with_flags_writes_a_set_up_that_loads_and_migrates(
+    tmp_path: Path, database_url: str
+) -> None:
+    target = tmp_path / "nieuwsbrief"
+    result = invoke("init", str(target), *FLAGS)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in target.iterdir()) == [
+        "Caddyfile",
+        "config.toml",
+        "data",
+        "dkim-private.pem",
+        "dns-records.txt",
+        "newsletter.service",
+        "secret-key",
+    ]
+    assert mode(target / "secret-key") == 0o600
+    assert mode(target / "dkim-private.pem") == 0o600
+    assert len((target / "secret-key").read_text().strip()) >= 43  # 32 random bytes
+    pem = (target / "dkim-private.pem").read_bytes()
+    key = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048
+
+    settings = load_settings(target / "config.toml", environ={})
+    assert settings.newsletter.from_name == "Gerrit van der Heide"
+    assert settings.newsletter.from_address == FROM
+    assert settings.newsletter.base_url == "https://nieuwsbrief.gerritvanderheide.nl"
+    assert settings.newsletter.data_dir == str(target / "data")
+    assert Path(settings.newsletter.data_dir).is_absolute()
+    assert (settings.smtp.host, settings.smtp.port, settings.smtp.security) == (
+        "smtp.mailrelay.nl",
+        465,
+        "tls",
+    )
+    assert settings.smtp.username == "gerrit"
+    assert (settings.schedule.cron, settings.schedule.timezone) == ("fri 18:30", "Europe/Brussels")
+    assert (settings.dkim.domain, settings.dkim.selector) == ("gerritvanderheide.nl", "nb2026")
+    assert settings.signing_key() == (target / "secret-key").read_text().strip()
+
+    # The DKIM record printed and written is the public half of the key on disk.
+    record = dkim_record("gerritvanderheide.nl", "nb2026", pem.decode())
+    assert record.value in (target / "dns-records.txt").read_text()
+    assert record.value in result.output.replace("\n", "")
+    assert "nb2026._domainkey.gerritvanderheide.nl" in result.output
+    assert "_dmarc.gerritvanderheide.nl" in result.output
+    assert f"newsletter --config {target / 'config.toml'} doctor" in result.output
+
+    unit = (target / "newsletter.service").read_text()
+    assert f"Environment=NEWSLETTER_CONFIG={target / 'config.toml'}" in unit
+    assert f"ReadWritePaths={target / 'data'}" in unit
+    assert "run --log-format json" in unit
+    caddy = (target / "Caddyfile").read_text()
+    assert "nieuwsbrief.gerritvanderheide.nl {\n\treverse_proxy 127.0.0.1:8080\n}" in caddy
+
+    upgraded = invoke(
+        "--config",
+        str(target / "config.toml"),
+        "db",
+        "upgrade",
+        env={"NEWSLETTER_DATABASE__URL": database_url},
+    )
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "database upgraded from empty to" in upgraded.output
+    results = doctor.run(
+        target / "config.toml",
+        {"NEWSLETTER_DATABASE__URL": database_url},
+        only=["secret_key", "database"],
+    )
+    assert statuses(results) == {"config": "ok", "secret_key": "ok", "database": "ok"}
+
+
+def test_init_never_overwrites_without_force_and_force_keeps_the_keys(tmp_path: Path) -> None:
+    target = tmp_path / "nb"
+    assert invoke("init", str(target), *FLAGS).exit_code == 0
+    before = {p.name: p.read_bytes() for p in target.iterdir() if p.is_file()}
+
+    again = invoke("init", str(target), *FLAGS[:-1], "other")
+    assert again.exit_code == 1
+    assert again.output.startswith("error: ")
+    assert "already exist; pass --force to overwrite (keys are kept)" in again.output
+    assert {p.name: p.read_bytes() for p in target.iterdir() if p.is_file()} == before
+
+    forced = invoke("init", str(target), "--force", *FLAGS[:-1], "other")
+    assert forced.exit_code == 0, forced.output
+    after = {p.name: p.read_bytes() for p in target.iterdir() if p.is_file()}
+    assert after["secret-key"] == before["secret-key"]
+    assert after["dkim-private.pem"] == before["dkim-private.pem"]
+    assert after["config.toml"] != before["config.toml"]
+    assert load_settings(target / "config.toml", environ={}).dkim.selector == "other"
+    assert mode(target / "secret-key") == 0o600
+
+
+def test_a_bad_answer_is_one_line_naming_the_flag_and_nothing_is_written(tmp_path: Path) -> None:
+    target = tmp_path / "nb"
+    for flag, value, problem in [
+        ("--send-at", "someday", "error: --send-at: schedule.cron 'someday' is not"),
+        ("--from-address", "gerrit@", "error: --from-address: invalid e-mail address"),
+        ("--base-url", "nieuwsbrief.nl", "error: --base-url: 'nieuwsbrief.nl' is not an address"),
+        ("--smtp-port", "70000", "error: --smtp-port: 70000 is not between 1 and 65535"),
+        ("--timezone", "Mars/Olympus", "error: --timezone: 'Mars/Olympus' is not an IANA"),
+        ("--smtp-host", "smtp.x.nl:587", "error: --smtp-host: 'smtp.x.nl:587' is not a host"),
+    ]:
+        result = invoke("init", str(target), "--yes", flag, value)
+        assert result.exit_code == 1, (flag, result.output)
+        assert result.stderr.startswith(problem), result.output
+        assert result.stderr.count("\n") == 1
+        assert result.stdout == ""
+        assert not target.exists()
+
+
+def test_without_dkim_and_with_a_password_from_the_environment(tmp_path: Path) -> None:
+    target = tmp_path / "nb"
+    result = invoke(
+        "init",
+        str(target),
+        "--yes",
+        "--from-address",
+        FROM,
+        "--smtp-host",
+        "smtp.mailrelay.nl",
+        "--dkim-selector",
+        "none",
+        "--base-url",
+        "https://gerritvanderheide.nl/nieuwsbrief/",
+        env={"NEWSLETTER_SMTP_PASSWORD": "geheim wachtwoord"},
+    )
+    assert result.exit_code == 0, result.output
+    assert not (target / "dkim-private.pem").exists()
+    assert mode(target / "smtp-password") == 0o600
+    settings = load_settings(target / "config.toml", environ={})
+    assert settings.dkim.domain == ""
+    assert settings.smtp.username == FROM  # the default user is the sending address
+    assert settings.smtp_password is not None
+    assert settings.smtp_password.reveal() == "geheim wachtwoord"
+    assert settings.newsletter.base_url == "https://gerritvanderheide.nl/nieuwsbrief"
+    caddy = (target / "Caddyfile").read_text()
+    assert "gerritvanderheide.nl {\n\thandle_path /nieuwsbrief/* {\n" in caddy
+    assert "_domainkey" not in result.output
+    assert "geheim" not in result.output
+
+
+def test_init_asks_in_a_terminal(tmp_path: Path) -> None:
+    """A person at a terminal: defaults taken with Enter, a wrong time zone asked again,
+    the SMTP password typed without echo."""
+    target = tmp_path / "nb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    child = pexpect.spawn(
+        NEWSLETTER,
+        ["init", str(target)],
+        env={**env, "COLUMNS": "200", "TERM": "dumb"},
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(50, 200),
+    )
+    try:
+        child.expect_exact("Your name, as readers see it in their inbox (Gerrit):")
+        child.sendline("")
+        child.expect_exact("(nieuwsbrief@gerritvanderheide.com):")
+        child.sendline(FROM)
+        child.expect_exact("(https://nieuwsbrief.gerritvanderheide.nl):")
+        child.sendline("")
+        child.expect_exact("Your mail provider's SMTP server")
+        child.sendline("smtp.mailrelay.nl")
+        child.expect_exact("(587):")
+        child.sendline("")
+        child.expect_exact(f"({FROM}):")
+        child.sendline("")
+        child.expect_exact("(Europe/Amsterdam):")
+        child.sendline("Mars/Olympus")
+        child.expect_exact("'Mars/Olympus' is not an IANA time zone like Europe/Amsterdam")
+        child.expect_exact("(Europe/Amsterdam):")
+        child.sendline("Europe/Amsterdam")
+        child.expect_exact("(mon 07:00):")
+        child.sendline("tue 06:15")
+        child.expect_exact("(nieuwsbrief):")
+        child.sendline("")
+        child.expect_exact("The SMTP password")
+        child.sendline("s3cret-in-a-tty")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    output = child.before or ""
+    assert child.exitstatus == 0, output
+    assert "s3cret-in-a-tty" not in output  # not echoed
+    settings = load_settings(target / "config.toml", environ={})
+    assert settings.newsletter.from_name == "Gerrit"
+    assert settings.newsletter.from_address == FROM
+    assert settings.smtp.host == "smtp.mailrelay.nl"
+    assert settings.smtp.username == FROM
+    assert settings.schedule.cron == "tue 06:15"
+    assert settings.dkim.selector == "nieuwsbrief"
+    assert settings.smtp_password is not None
+    assert settings.smtp_password.reveal() == "s3cret-in-a-tty"
+    assert mode(target / "smtp-password") == 0o600
+    assert mode(target / "secret-key") == 0o600
+
+
+def test_init_without_a_terminal_or_flags_says_to_pass_yes(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "nb")], input="")
+    assert result.exit_code == 1
+    assert result.output.endswith(
+        "error: no answer (input closed): pass --yes to take the defaults\n"
+    )
+
+
+@pytest.mark.parametrize("answer", ["none", "-", ""])
+def test_the_selector_none_means_no_dkim(tmp_path: Path, answer: str) -> None:
+    result = invoke("init", str(tmp_path), "--yes", "--dkim-selector", answer)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "dkim-private.pem").exists()

@@ -1,0 +1,32 @@
+"""The web app on a real uvicorn in a thread, as ``newsletter web`` runs it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+
+@contextmanager
+def uvicorn_serving(app: Any, **tls: str) -> Iterator[int]:
+    """Serve ``app`` on 127.0.0.1 on a port of its own (yielded) until the block ends;
+    ``ssl_keyfile`` and ``ssl_certfile`` make it https."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None, **tls)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield int(server.servers[0].sockets[0].getsockname()[1])
+    finally:
+        server.should_exit = True
+        thread.join(10)
