@@ -115,9 +115,15 @@ def prepare(url: str, post_path: Path, subscribers: int) -> int:
     return edition_id
 
 
-def run_send(url: str, edition_id: int, port: int, connections: int) -> tuple[dict, float, int]:
-    """`newsletter send --resume N --json` in a child; (summary, wall seconds, peak RSS MiB)."""
+def run_send(
+    url: str, edition_id: int, port: int, connections: int, bounce_address: str = ""
+) -> tuple[dict, float, int]:
+    """`newsletter send --resume N --json` in a child; (summary, wall seconds, peak RSS MiB).
+
+    ``bounce_address`` switches VERP on: every message gets its own signed MAIL FROM.
+    """
     env = {
+        "NEWSLETTER_BOUNCES__ADDRESS": bounce_address,
         **os.environ,
         "NEWSLETTER_DATABASE__URL": url,
         "NEWSLETTER_SECRET_KEY": SECRET,
@@ -162,6 +168,11 @@ def main() -> None:
     parser.add_argument("--post", type=Path, default=DEFAULT_POST)
     parser.add_argument("--ceiling-messages", type=int, default=20_000)
     parser.add_argument(
+        "--verp",
+        action="store_true",
+        help="send each list twice, without and with [bounces] address (VERP return paths)",
+    )
+    parser.add_argument(
         "--max-per-second",
         type=float,
         nargs="+",
@@ -179,24 +190,25 @@ def main() -> None:
     sink = subprocess.Popen(["/usr/sbin/smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1000"])
     time.sleep(0.5)
     backends: list[str | None] = [] if args.no_sqlite else [None]
+    verps = ["", "bounces@gerritvanderheide.com"] if args.verp else [""]
     if args.postgres:
         backends.append(args.postgres)
     try:
         limit = ceiling(port, size, args.connections, args.ceiling_messages)
         print(f"post {slug}: {size:,} bytes per message, {args.connections} connections")
         print(f"ceiling (smtp-source -s {args.connections} -l {size}): {limit:,.0f} msgs/s")
-        print(f"{'database':<11}{'subscribers':>12}{'msgs/s':>9}{'of ceiling':>12}"
+        print(f"{'database':<13}{'subscribers':>12}{'msgs/s':>9}{'of ceiling':>12}"
               f"{'wall msgs/s':>13}{'peak RSS':>10}")  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp:
             for backend in backends:
-                for count in args.subscribers:
-                    label = "postgresql" if backend else "sqlite"
+                for count, verp in [(count, verp) for count in args.subscribers for verp in verps]:
+                    label = ("postgresql" if backend else "sqlite") + ("+verp" if verp else "")
                     url, schema = fresh_database(backend, Path(tmp), f"{label}{count}")
                     edition_id = prepare(url, args.post, count)
-                    summary, wall, rss = run_send(url, edition_id, port, args.connections)
+                    summary, wall, rss = run_send(url, edition_id, port, args.connections, verp)
                     assert summary["sent"] == count, summary
                     rate = summary["messages_per_second"]
-                    print(f"{label:<11}{count:>12,}{rate:>9,.0f}{rate / limit:>11.0%} "
+                    print(f"{label:<13}{count:>12,}{rate:>9,.0f}{rate / limit:>11.0%} "
                           f"{count / wall:>12,.0f}{rss:>7} MiB")  # fmt: skip
                     if schema and backend:
                         with psycopg.connect(backend, autocommit=True) as connection:

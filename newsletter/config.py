@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -22,6 +23,8 @@ from typing import Any, Literal
 from newsletter.errors import ConfigError
 
 ENV_PREFIX = "NEWSLETTER_"
+# VERP adds "+TOKEN" to the local part, so the configured one must be plain.
+_PLAIN_BOUNCE_ADDRESS = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 CONFIG_ENV = "NEWSLETTER_CONFIG"
 SECRET_KEY_ENV = "NEWSLETTER_SECRET_KEY"  # noqa: S105 (a variable name)
 SMTP_PASSWORD_ENV = "NEWSLETTER_SMTP_PASSWORD"  # noqa: S105 (a variable name)
@@ -123,6 +126,21 @@ class InboundSection:
 
 
 @dataclass(frozen=True)
+class BouncesSection:
+    """The return path of edition messages and what late bounces and complaints may do.
+
+    ``address`` empty means off: the envelope sender stays ``from_address`` and nothing
+    can tell which message a late bounce belongs to except its quoted Message-ID.
+    """
+
+    address: str = ""
+    hard_alert_percent: float = 5.0
+    complaint_alert_percent: float = 0.3
+    soft_limit: int = 3
+    soft_window: int = 5
+
+
+@dataclass(frozen=True)
 class DkimSection:
     domain: str = ""
     selector: str = ""
@@ -137,6 +155,7 @@ class Settings:
     schedule: ScheduleSection = field(default_factory=ScheduleSection)
     web: WebSection = field(default_factory=WebSection)
     inbound: InboundSection = field(default_factory=InboundSection)
+    bounces: BouncesSection = field(default_factory=BouncesSection)
     dkim: DkimSection = field(default_factory=DkimSection)
     secret_key: Secret | None = None
     smtp_password: Secret | None = None
@@ -366,6 +385,20 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         value = getattr(settings.newsletter, key)
         if value and ("@" not in value or any(c in value for c in " <>\r\n")):
             fail("newsletter", key, f"is not a plain e-mail address: {value!r}")
+    bounces = settings.bounces
+    if bounces.address and not _PLAIN_BOUNCE_ADDRESS.fullmatch(bounces.address):
+        fail(
+            "bounces",
+            "address",
+            f"must be a plain address without '+' such as bounces@example.org: {bounces.address!r}",
+        )
+    for key in ("hard_alert_percent", "complaint_alert_percent"):
+        if not 0 < getattr(bounces, key) <= 100:
+            fail("bounces", key, "must be more than 0 and at most 100")
+    if bounces.soft_window < 1:
+        fail("bounces", "soft_window", "must be at least 1")
+    if not 1 <= bounces.soft_limit <= bounces.soft_window:
+        fail("bounces", "soft_limit", "must be between 1 and bounces.soft_window")
     if not settings.newsletter.from_address:
         fail("newsletter", "from_address", "is required")
     if "{title}" not in settings.newsletter.post_url_template and "{slug}" not in (

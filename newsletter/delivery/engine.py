@@ -36,6 +36,7 @@ from newsletter.delivery.throttle import Throttle
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
 from newsletter.mail.render import RenderedEdition, render_edition
+from newsletter.mail.verp import ReturnPaths, return_paths
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ def _send(
         ledger=ledger,
         composer=composer,
         sender_address=settings.newsletter.from_address,
+        return_paths=return_paths(settings),
         throttle=Throttle(settings.smtp.max_per_second or None),
         options=options,
         progress=progress,
@@ -203,6 +205,7 @@ class _Sender:
     ledger: Ledger
     composer: Composer
     sender_address: str
+    return_paths: ReturnPaths | None
     throttle: Throttle
     options: SendOptions
     progress: ProgressCallback | None
@@ -305,7 +308,12 @@ class _Sender:
             # One subscriber's data (e.g. an address stored before validation was stricter)
             # must fail that one message, never the lane or the edition.
             return Attempt(Outcome.FAILED, f"cannot build the message: {exc}")
-        return await lane.deliver(self.sender_address, claim.email, message)
+        sender = (
+            self.return_paths.for_delivery(claim.delivery_id)
+            if self.return_paths is not None
+            else self.sender_address
+        )
+        return await lane.deliver(sender, claim.email, message)
 
     async def _flush_periodically(self) -> None:
         """Record results, and renew the lease for as long as claims are held: also after
