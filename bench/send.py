@@ -201,9 +201,10 @@ def main() -> None:
               f"{'wall msgs/s':>13}{'peak RSS':>10}")  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp:
             for backend in backends:
-                for count, verp in [(count, verp) for count in args.subscribers for verp in verps]:
+                pairs = [(count, verp) for count in args.subscribers for verp in verps]
+                for run, (count, verp) in enumerate(pairs):
                     label = ("postgresql" if backend else "sqlite") + ("+verp" if verp else "")
-                    url, schema = fresh_database(backend, Path(tmp), f"{label}{count}")
+                    url, schema = fresh_database(backend, Path(tmp), f"{label}{count}-{run}")
                     edition_id = prepare(url, args.post, count)
                     summary, wall, rss = run_send(url, edition_id, port, args.connections, verp)
                     assert summary["sent"] == count, summary

@@ -35,15 +35,24 @@ from newsletter.db.database import Database
 from newsletter.db.models import (
     BounceReport,
     Delivery,
+    DeliveryStatus,
+    Edition,
+    Event,
     Subscriber,
     SubscriberStatus,
     utcnow,
 )
 from newsletter.db.subscribers import record_event
+from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.single import SingleMessageSender
+from newsletter.errors import NewsletterError
 from newsletter.mail.bounce import Kind, Verdict, classify_message, envelope_candidates, parse
+from newsletter.mail.returns_alert import build_returns_alert
 from newsletter.mail.verp import return_paths
 
 log = logging.getLogger(__name__)
+
+_ALERT = "returns_alert"
 
 _OUR_MESSAGE_ID = re.compile(r"<(\d+)\.(\d+)\.(\d{14})@([^<>\s]+)>")
 
@@ -95,7 +104,10 @@ def process_message(
     verdict = classify_message(message)
     recipient = envelope_recipient or _pick_recipient(settings, message)
     with database.session() as session:
-        return _apply(session, settings, verdict, recipient, fingerprint(raw), source)
+        processed, alert = _apply(session, settings, verdict, recipient, fingerprint(raw), source)
+    if alert is not None:
+        _mail_owner(settings, alert)
+    return processed
 
 
 def _pick_recipient(settings: Settings, message: Message) -> str | None:
@@ -116,10 +128,10 @@ def _apply(
     recipient: str | None,
     print_: str,
     source: str,
-) -> Processed:
+) -> tuple[Processed, _Alert | None]:
     known = session.scalar(select(BounceReport).where(BounceReport.fingerprint == print_))
     if known is not None:
-        return _from_row(session, known, duplicate=True)
+        return _from_row(session, known, duplicate=True), None
     delivery, why_not = _find_delivery(session, settings, verdict, recipient)
     result = verdict.kind
     reason = verdict.reason
@@ -142,11 +154,14 @@ def _apply(
         session.rollback()
         known = session.scalar(select(BounceReport).where(BounceReport.fingerprint == print_))
         assert known is not None
-        return _from_row(session, known, duplicate=True)
+        return _from_row(session, known, duplicate=True), None
+    alert = None
     if delivery is not None and result != Kind.IGNORED:
         _act(session, settings, report, delivery)
+        if result != Kind.SOFT:
+            alert = _alert_if_over_limit(session, settings, delivery.edition_id)
     log.info("returned message (%s): %s, %s", source, result, reason)
-    return _from_row(session, report, duplicate=False)
+    return _from_row(session, report, duplicate=False), alert
 
 
 def _find_delivery(
@@ -279,3 +294,172 @@ def recent_reports(session: Session, limit: int) -> list[ReportInfo]:
         )
         for report, email in rows
     ]
+
+
+@dataclass(frozen=True)
+class EditionReturns:
+    """What came back for one edition, for ``editions show``: distinct readers each."""
+
+    hard: int
+    soft: int
+    complaints: int
+    unsubscribes: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bounces": {"hard": self.hard, "soft": self.soft},
+            "complaints": self.complaints,
+            "unsubscribes": self.unsubscribes,
+        }
+
+
+def edition_returns(session: Session, edition_id: int) -> EditionReturns:
+    """Hard bounces count both kinds: refused during the send (the ledger's ``bounce``
+    events) and reported later. Unsubscribes are the edition's readers who unsubscribed
+    after it started and before the next edition started (as Mailchimp attributes them)."""
+
+    def readers(result: str) -> set[int]:
+        return set(
+            session.scalars(
+                select(BounceReport.subscriber_id).where(
+                    BounceReport.edition_id == edition_id,
+                    BounceReport.result == result,
+                    BounceReport.subscriber_id.is_not(None),
+                )
+            )
+        )
+
+    refused = set(
+        session.scalars(
+            select(Event.subscriber_id).where(
+                Event.kind == "bounce", Event.actor == "sender", Event.edition_id == edition_id
+            )
+        )
+    )
+    edition = session.get(Edition, edition_id)
+    unsubscribes = 0
+    if edition is not None and edition.started_at is not None:
+        next_start = session.scalar(
+            select(func.min(Edition.started_at)).where(
+                Edition.id > edition_id, Edition.started_at.is_not(None)
+            )
+        )
+        window = [Event.occurred_at >= edition.started_at]
+        if next_start is not None:
+            window.append(Event.occurred_at < next_start)
+        unsubscribes = (
+            session.scalar(
+                select(func.count(func.distinct(Event.subscriber_id))).where(
+                    Event.kind == "unsubscribe",
+                    *window,
+                    Event.subscriber_id.in_(
+                        select(Delivery.subscriber_id).where(
+                            Delivery.edition_id == edition_id,
+                            Delivery.status == DeliveryStatus.SENT,
+                        )
+                    ),
+                )
+            )
+            or 0
+        )
+    return EditionReturns(
+        hard=len((readers(Kind.HARD) | refused) - {None}),
+        soft=len(readers(Kind.SOFT)),
+        complaints=len(readers(Kind.COMPLAINT)),
+        unsubscribes=unsubscribes,
+    )
+
+
+@dataclass(frozen=True)
+class _Alert:
+    edition_id: int
+    subject: str
+    recipients: int
+    returns: EditionReturns
+
+
+def _alert_if_over_limit(session: Session, settings: Settings, edition_id: int) -> _Alert | None:
+    """Once per edition: past a limit, record the alert (which holds the next weekly
+    edition, see :func:`hold_reason`) and return what the owner's mail needs."""
+    edition = session.get(Edition, edition_id)
+    if edition is None or not edition.recipients:
+        return None
+    already = session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.kind == _ALERT, Event.edition_id == edition_id)
+    )
+    if already:
+        return None
+    session.flush()
+    returns = edition_returns(session, edition_id)
+    limits = settings.bounces
+    over = (
+        returns.hard * 100 > limits.hard_alert_percent * edition.recipients
+        or returns.complaints * 100 > limits.complaint_alert_percent * edition.recipients
+    )
+    if not over:
+        return None
+    record_event(
+        session,
+        _ALERT,
+        "bounces",
+        edition_id=edition_id,
+        recipients=edition.recipients,
+        hard=returns.hard,
+        complaints=returns.complaints,
+    )
+    log.warning(
+        "edition %d: %d hard bounces and %d complaints of %d recipients; "
+        "the next weekly edition will be held",
+        edition_id,
+        returns.hard,
+        returns.complaints,
+        edition.recipients,
+    )
+    return _Alert(edition_id, edition.subject, edition.recipients, returns)
+
+
+def _mail_owner(settings: Settings, alert: _Alert) -> None:
+    owner = settings.newsletter.owner_address
+    if not owner:
+        log.warning("newsletter.owner_address is empty: nobody is told about the alert")
+        return
+    message = build_returns_alert(
+        settings,
+        edition_id=alert.edition_id,
+        subject=alert.subject,
+        recipients=alert.recipients,
+        hard=alert.returns.hard,
+        complaints=alert.returns.complaints,
+        now=utcnow(),
+    )
+    try:
+        attempt = SingleMessageSender(settings).send_blocking(message, owner)
+    except NewsletterError as exc:
+        log.error("the alert mail to %s could not be sent: %s", owner, exc)
+        return
+    if attempt.outcome != Outcome.SENT:
+        log.error("the alert mail to %s was not accepted: %s", owner, attempt.reply)
+
+
+def hold_reason(session: Session, edition_id: int) -> str | None:
+    """Why the weekly edition ``edition_id``, just made, must wait for the owner: an alert
+    that came after every other edition was made. None when there is no such alert."""
+    alert = session.scalar(select(Event).where(Event.kind == _ALERT).order_by(Event.id.desc()))
+    if alert is None:
+        return None
+    later = session.scalar(
+        select(func.count())
+        .select_from(Edition)
+        .where(Edition.id != edition_id, Edition.created_at > alert.occurred_at)
+    )
+    if later:
+        return None
+    detail = alert.detail or {}
+    return (
+        f"edition {alert.edition_id} had {detail.get('hard', '?')} hard bounces and "
+        f"{detail.get('complaints', '?')} complaints of {detail.get('recipients', '?')} "
+        "recipients (see `newsletter bounces list`); release with `newsletter editions "
+        f"release {edition_id}` or cancel"
+    )

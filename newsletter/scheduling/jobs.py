@@ -25,6 +25,7 @@ from newsletter.config import Settings
 from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
+from newsletter.delivery import bounces
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.errors import InputError, NewsletterError
@@ -98,9 +99,16 @@ def make_edition_for_week(
                 session, settings, post, actor="scheduler", on_failure="hold", week_key=key
             )
             edition_id = prepared.edition_id
-            if prepared.hold_reason is not None:
-                log.error("week %s: edition %d held: %s", key, edition_id, prepared.hold_reason)
-                return WeeklyOutcome("held", key, edition_id, prepared.hold_reason)
+            held_for = prepared.hold_reason
+            if held_for is None and (held_for := bounces.hold_reason(session, edition_id)):
+                # Too many bounces or complaints last time: the owner decides first.
+                edition = session.get(Edition, edition_id)
+                assert edition is not None
+                edition.status = EditionStatus.HELD
+                edition.hold_reason = held_for
+            if held_for is not None:
+                log.error("week %s: edition %d held: %s", key, edition_id, held_for)
+                return WeeklyOutcome("held", key, edition_id, held_for)
             if review and settings.newsletter.owner_address:
                 edition = session.get(Edition, edition_id)
                 assert edition is not None
