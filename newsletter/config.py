@@ -29,12 +29,14 @@ CONFIG_ENV = "NEWSLETTER_CONFIG"
 SECRET_KEY_ENV = "NEWSLETTER_SECRET_KEY"  # noqa: S105 (a variable name)
 SMTP_PASSWORD_ENV = "NEWSLETTER_SMTP_PASSWORD"  # noqa: S105 (a variable name)
 DKIM_KEY_ENV = "NEWSLETTER_DKIM_PRIVATE_KEY"
+IMAP_PASSWORD_ENV = "NEWSLETTER_BOUNCES_IMAP_PASSWORD"  # noqa: S105 (a variable name)
 
 # Keys that would hold a secret inline; each names where the secret must come from instead.
 _INLINE_SECRETS = {
     ("newsletter", "secret_key"): f"set {SECRET_KEY_ENV} or newsletter.secret_key_file",
     ("smtp", "password"): f"set {SMTP_PASSWORD_ENV} or smtp.password_file",
     ("dkim", "private_key"): f"set {DKIM_KEY_ENV} or dkim.private_key_file",
+    ("bounces.imap", "password"): f"set {IMAP_PASSWORD_ENV} or bounces.imap.password_file",
 }
 
 
@@ -141,6 +143,26 @@ class BouncesSection:
 
 
 @dataclass(frozen=True)
+class ImapSection:
+    """A mailbox the bounces arrive in, polled by the daemon (``host`` empty = off).
+
+    Processed bounces and complaints are moved to ``processed_folder``; anything else is
+    left where it is, unread.
+    """
+
+    host: str = ""
+    port: int = 993
+    security: Literal["tls", "starttls", "none"] = "tls"
+    ca_file: str = ""
+    user: str = ""
+    password_file: str = ""
+    folder: str = "INBOX"
+    processed_folder: str = "Verwerkt"
+    poll_minutes: float = 5.0
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
 class DkimSection:
     domain: str = ""
     selector: str = ""
@@ -156,10 +178,12 @@ class Settings:
     web: WebSection = field(default_factory=WebSection)
     inbound: InboundSection = field(default_factory=InboundSection)
     bounces: BouncesSection = field(default_factory=BouncesSection)
+    bounces_imap: ImapSection = field(default_factory=ImapSection)
     dkim: DkimSection = field(default_factory=DkimSection)
     secret_key: Secret | None = None
     smtp_password: Secret | None = None
     dkim_private_key: Secret | None = None
+    imap_password: Secret | None = None
     source: str = "built-in defaults"
 
     def signing_key(self) -> str:
@@ -191,8 +215,10 @@ class Settings:
         return Path(self.smtp.maildir) if self.smtp.maildir else self.data_dir / "outbox"
 
 
+# Section name -> its dataclass; a field ``bounces_imap`` is the sub-table [bounces.imap]
+# (environment: NEWSLETTER_BOUNCES__IMAP__HOST).
 _SECTIONS: dict[str, type[Any]] = {
-    f.name: typing.get_type_hints(Settings)[f.name]
+    f.name.replace("_", "."): typing.get_type_hints(Settings)[f.name]
     for f in dataclasses.fields(Settings)
     if dataclasses.is_dataclass(typing.get_type_hints(Settings)[f.name])
 }
@@ -219,7 +245,8 @@ def load_settings(
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
-        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        section, _, key = name[len(ENV_PREFIX) :].lower().rpartition("__")
+        section = section.replace("__", ".")
         where = f"environment variable {name}"
         _check_known(section, key, where)
         raw.setdefault(section, {})[key] = _from_env_string(section, key, value, where)
@@ -229,10 +256,11 @@ def load_settings(
         name: _build_section(cls, raw.get(name, {}), origin) for name, cls in _SECTIONS.items()
     }
     settings = Settings(
-        **sections,
+        **{name.replace(".", "_"): section for name, section in sections.items()},
         secret_key=_secret(env, SECRET_KEY_ENV, sections["newsletter"].secret_key_file),
         smtp_password=_secret(env, SMTP_PASSWORD_ENV, sections["smtp"].password_file),
         dkim_private_key=_secret(env, DKIM_KEY_ENV, sections["dkim"].private_key_file),
+        imap_password=_secret(env, IMAP_PASSWORD_ENV, sections["bounces.imap"].password_file),
         source=source,
     )
     _check_consistency(settings, origin)
@@ -248,14 +276,21 @@ def _read_toml(path: Path) -> dict[str, dict[str, object]]:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    flat: dict[str, dict[str, object]] = {}
     for section, values in document.items():
         if section not in _SECTIONS:
             raise ConfigError(f"{path}: unknown section [{section}]")
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [{section}] must be a table")
-        for key in values:
+        for key, value in values.items():
+            if isinstance(value, dict) and f"{section}.{key}" in _SECTIONS:
+                flat[f"{section}.{key}"] = value  # a sub-table such as [bounces.imap]
+                for sub_key in value:
+                    _check_known(f"{section}.{key}", sub_key, str(path))
+                continue
             _check_known(section, key, str(path))
-    return document
+            flat.setdefault(section, {})[key] = value
+    return flat
 
 
 def _check_known(section: str, key: str, where: str) -> None:
@@ -395,6 +430,26 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
     for key in ("hard_alert_percent", "complaint_alert_percent"):
         if not 0 < getattr(bounces, key) <= 100:
             fail("bounces", key, "must be more than 0 and at most 100")
+    imap = settings.bounces_imap
+    if imap.host:
+        if not imap.user:
+            fail("bounces.imap", "user", "is required when bounces.imap.host is set")
+        if settings.imap_password is None:
+            fail(
+                "bounces.imap",
+                "password_file",
+                f"or {IMAP_PASSWORD_ENV} is required when bounces.imap.host is set",
+            )
+        if not 0 < imap.port <= 65535:
+            fail("bounces.imap", "port", "must be between 1 and 65535")
+        if imap.ca_file and not Path(imap.ca_file).is_file():
+            fail("bounces.imap", "ca_file", f"is not an existing file: {imap.ca_file!r}")
+        if imap.poll_minutes <= 0:
+            fail("bounces.imap", "poll_minutes", "must be more than 0 minutes")
+        if imap.timeout <= 0:
+            fail("bounces.imap", "timeout", "must be more than 0 seconds")
+        if imap.folder == imap.processed_folder:
+            fail("bounces.imap", "processed_folder", "must differ from bounces.imap.folder")
     if bounces.soft_window < 1:
         fail("bounces", "soft_window", "must be at least 1")
     if not 1 <= bounces.soft_limit <= bounces.soft_window:

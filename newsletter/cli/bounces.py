@@ -13,6 +13,7 @@ import click
 from newsletter.cli.context import AppContext, pass_app, print_json_stream, print_table
 from newsletter.delivery.bounces import Processed, process_message, recent_reports
 from newsletter.errors import InputError
+from newsletter.inbound.imap import fetch_mailbox
 from newsletter.mail.bounce import NotAMailError
 
 # A bounce carries the returned headers at most; a 30 MB "message" is not one.
@@ -99,6 +100,29 @@ def _print_error(name: str, problem: str, as_json: bool) -> None:
         click.echo(json.dumps({"message": name, "result": "error", "reason": problem}))
     else:
         click.echo(f"{name}: error: {problem}", err=True)
+
+
+@bounces.command("fetch")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+@pass_app
+def fetch(app: AppContext, as_json: bool) -> None:
+    """Process the bounce mailbox ([bounces.imap]) once, as the daemon does every few minutes.
+
+    Bounces and complaints are moved to bounces.imap.processed_folder; other mail stays.
+    """
+    for fetched in fetch_mailbox(app.database, app.settings):
+        name = f"uid {fetched.uid}"
+        if fetched.outcome is None:
+            _print_error(name, fetched.problem or "not processed", as_json)
+        elif as_json:
+            click.echo(
+                json.dumps(
+                    {"message": name, **fetched.outcome.to_json(), "moved": fetched.moved},
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            _print(name, fetched.outcome, False)
 
 
 @bounces.command("list")

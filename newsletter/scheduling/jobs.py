@@ -232,9 +232,15 @@ Job = Callable[[], Any]
 
 
 def build_scheduler(
-    settings: Settings, weekly: Job, due_work: Job, *, due_work_seconds: int = 60
+    settings: Settings,
+    weekly: Job,
+    due_work: Job,
+    *,
+    due_work_seconds: int = 60,
+    bounce_mailbox: Job | None = None,
 ) -> AsyncIOScheduler:
-    """APScheduler's timetable: the weekly slot and a periodic look for due work.
+    """APScheduler's timetable: the weekly slot, a periodic look for due work and, when
+    a bounce mailbox is configured, its poll every ``bounces.imap.poll_minutes``.
 
     The jobs themselves are given by the daemon (they run the blocking work in a thread);
     APScheduler keeps no state of its own: after a restart the database says what was done.
@@ -256,6 +262,15 @@ def build_scheduler(
         coalesce=True,
         max_instances=1,
     )
+    if bounce_mailbox is not None:
+        scheduler.add_job(
+            bounce_mailbox,
+            "interval",
+            minutes=settings.bounces_imap.poll_minutes,
+            id="bounce-mailbox",
+            coalesce=True,
+            max_instances=1,
+        )
     return scheduler
 
 
