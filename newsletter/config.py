@@ -30,6 +30,8 @@ SECRET_KEY_ENV = "NEWSLETTER_SECRET_KEY"  # noqa: S105 (a variable name)
 SMTP_PASSWORD_ENV = "NEWSLETTER_SMTP_PASSWORD"  # noqa: S105 (a variable name)
 DKIM_KEY_ENV = "NEWSLETTER_DKIM_PRIVATE_KEY"
 IMAP_PASSWORD_ENV = "NEWSLETTER_BOUNCES_IMAP_PASSWORD"  # noqa: S105 (a variable name)
+POSTMARK_PASSWORD_ENV = "NEWSLETTER_POSTMARK_WEBHOOK_PASSWORD"  # noqa: S105 (a variable name)
+MAILGUN_KEY_ENV = "NEWSLETTER_MAILGUN_SIGNING_KEY"
 
 # Keys that would hold a secret inline; each names where the secret must come from instead.
 _INLINE_SECRETS = {
@@ -37,6 +39,12 @@ _INLINE_SECRETS = {
     ("smtp", "password"): f"set {SMTP_PASSWORD_ENV} or smtp.password_file",
     ("dkim", "private_key"): f"set {DKIM_KEY_ENV} or dkim.private_key_file",
     ("bounces.imap", "password"): f"set {IMAP_PASSWORD_ENV} or bounces.imap.password_file",
+    ("bounces", "postmark_password"): f"set {POSTMARK_PASSWORD_ENV} or "
+    "bounces.postmark_password_file",
+    (
+        "bounces",
+        "mailgun_signing_key",
+    ): f"set {MAILGUN_KEY_ENV} or bounces.mailgun_signing_key_file",
 }
 
 
@@ -140,6 +148,11 @@ class BouncesSection:
     complaint_alert_percent: float = 0.3
     soft_limit: int = 3
     soft_window: int = 5
+    # Relay webhooks; each is off (404) until configured.
+    ses_topic_arn: str = ""
+    postmark_user: str = ""
+    postmark_password_file: str = ""
+    mailgun_signing_key_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,6 +197,8 @@ class Settings:
     smtp_password: Secret | None = None
     dkim_private_key: Secret | None = None
     imap_password: Secret | None = None
+    postmark_password: Secret | None = None
+    mailgun_signing_key: Secret | None = None
     source: str = "built-in defaults"
 
     def signing_key(self) -> str:
@@ -261,6 +276,12 @@ def load_settings(
         smtp_password=_secret(env, SMTP_PASSWORD_ENV, sections["smtp"].password_file),
         dkim_private_key=_secret(env, DKIM_KEY_ENV, sections["dkim"].private_key_file),
         imap_password=_secret(env, IMAP_PASSWORD_ENV, sections["bounces.imap"].password_file),
+        postmark_password=_secret(
+            env, POSTMARK_PASSWORD_ENV, sections["bounces"].postmark_password_file
+        ),
+        mailgun_signing_key=_secret(
+            env, MAILGUN_KEY_ENV, sections["bounces"].mailgun_signing_key_file
+        ),
         source=source,
     )
     _check_consistency(settings, origin)
@@ -430,6 +451,14 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
     for key in ("hard_alert_percent", "complaint_alert_percent"):
         if not 0 < getattr(bounces, key) <= 100:
             fail("bounces", key, "must be more than 0 and at most 100")
+    if bounces.postmark_user and settings.postmark_password is None:
+        fail(
+            "bounces",
+            "postmark_password_file",
+            f"or {POSTMARK_PASSWORD_ENV} is required when bounces.postmark_user is set",
+        )
+    if bounces.ses_topic_arn and not bounces.ses_topic_arn.startswith("arn:"):
+        fail("bounces", "ses_topic_arn", f"is not an SNS topic ARN: {bounces.ses_topic_arn!r}")
     imap = settings.bounces_imap
     if imap.host:
         if not imap.user:

@@ -110,6 +110,39 @@ def process_message(
     return processed
 
 
+@dataclass(frozen=True)
+class RelayEvent:
+    """A bounce or complaint as a relay's webhook reports it (SES, Postmark, Mailgun).
+
+    Relays send with their own return path, so there is no VERP token: the delivery is
+    found by our Message-ID when the relay echoes it, else as the last message sent to
+    ``email``. ``event_id`` is the relay's own id of the event (for idempotency).
+    """
+
+    kind: Kind
+    email: str | None
+    reason: str
+    event_id: str
+    message_id: str | None = None
+
+
+def process_event(
+    database: Database, settings: Settings, event: RelayEvent, *, source: str
+) -> Processed:
+    verdict = Verdict(
+        event.kind,
+        event.reason[:300],
+        (event.email.lower(),) if event.email else (),
+        (event.message_id,) if event.message_id else (),
+    )
+    print_ = hashlib.sha256(f"{source}\n{event.event_id}".encode()).hexdigest()
+    with database.session() as session:
+        processed, alert = _apply(session, settings, verdict, None, print_, source, by_address=True)
+    if alert is not None:
+        _mail_owner(settings, alert)
+    return processed
+
+
 def _pick_recipient(settings: Settings, message: Message) -> str | None:
     """``Delivered-To``, ``X-Original-To``, ``To``: the first that is one of ours."""
     candidates = envelope_candidates(message)
@@ -128,11 +161,13 @@ def _apply(
     recipient: str | None,
     print_: str,
     source: str,
+    *,
+    by_address: bool = False,
 ) -> tuple[Processed, _Alert | None]:
     known = session.scalar(select(BounceReport).where(BounceReport.fingerprint == print_))
     if known is not None:
         return _from_row(session, known, duplicate=True), None
-    delivery, why_not = _find_delivery(session, settings, verdict, recipient)
+    delivery, why_not = _find_delivery(session, settings, verdict, recipient, by_address)
     result = verdict.kind
     reason = verdict.reason
     if result != Kind.IGNORED and delivery is None:
@@ -165,8 +200,15 @@ def _apply(
 
 
 def _find_delivery(
-    session: Session, settings: Settings, verdict: Verdict, recipient: str | None
+    session: Session,
+    settings: Settings,
+    verdict: Verdict,
+    recipient: str | None,
+    by_address: bool,
 ) -> tuple[Delivery | None, str]:
+    """The delivery a report is about, or None and why not. ``by_address`` (webhooks
+    only, whose requests are verified) allows the last delivery to the one address named:
+    a mail naming an address proves nothing, anyone can write one."""
     paths = return_paths(settings)
     token = paths.token_of(recipient) if paths is not None and recipient else None
     if token:
@@ -187,6 +229,19 @@ def _find_delivery(
                 Delivery.subscriber_id == int(match[2]),
                 Delivery.message_id == message_id,
             )
+        )
+        if delivery is not None:
+            return delivery, ""
+    if by_address and len(verdict.recipients) == 1:
+        delivery = session.scalar(
+            select(Delivery)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(
+                Subscriber.email == verdict.recipients[0],
+                Delivery.status == DeliveryStatus.SENT,
+            )
+            .order_by(Delivery.id.desc())
+            .limit(1)
         )
         if delivery is not None:
             return delivery, ""
