@@ -9,6 +9,7 @@ naming the key and where it came from, never a failure in the middle of a send.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import tomllib
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from newsletter.errors import ConfigError
 
@@ -89,6 +91,14 @@ class NewsletterSection:
 
 
 @dataclass(frozen=True)
+class PostsSection:
+    """Limits on what a post source may hand us (a file, a directory, a feed)."""
+
+    # A blog post is tens of kilobytes; a 50 MB file took 400 MB of memory to import.
+    max_post_bytes: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class DatabaseSection:
     url: str = ""
 
@@ -124,6 +134,13 @@ class ScheduleSection:
 class WebSection:
     host: str = "127.0.0.1"
     port: int = 8080
+    # Host headers the app answers; empty: the host of newsletter.base_url plus loopback.
+    trusted_hosts: tuple[str, ...] = ()
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+# A host name or IPv4 address, "*.domain" for its subdomains, "*" for any, or an IPv6 address.
+_HOST_PATTERN = re.compile(r"\*|(?:\*\.)?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|[0-9a-f.]*:[0-9a-f:.]*")
 
 
 @dataclass(frozen=True)
@@ -186,6 +203,7 @@ class DkimSection:
 class Settings:
     newsletter: NewsletterSection = field(default_factory=NewsletterSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
+    posts: PostsSection = field(default_factory=PostsSection)
     smtp: SmtpSection = field(default_factory=SmtpSection)
     schedule: ScheduleSection = field(default_factory=ScheduleSection)
     web: WebSection = field(default_factory=WebSection)
@@ -224,6 +242,18 @@ class Settings:
         if self.smtp.transport == "auto":
             return "smtp" if self.smtp.host else "maildir"
         return self.smtp.transport
+
+    @property
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """The Host headers the web app answers (web.trusted_hosts, else base_url's host).
+
+        Computed on use, not at load time, so a base_url changed later (the demo picks its
+        own port) still brings its host along.
+        """
+        if self.web.trusted_hosts:
+            return self.web.trusted_hosts
+        base_host = urlsplit(self.newsletter.base_url).hostname or ""
+        return tuple(dict.fromkeys((base_host, *LOOPBACK_HOSTS)))
 
     @property
     def maildir_path(self) -> Path:
@@ -342,6 +372,8 @@ def _from_env_string(section: str, key: str, value: str, where: str) -> object:
             return int(value)
         if kind is float:
             return float(value)
+        if typing.get_origin(kind) is tuple:
+            return _env_list(value)
     except ValueError:
         raise ConfigError(
             f"{where}: {section}.{key} must be {_type_name(kind)}, got {value!r}"
@@ -349,7 +381,19 @@ def _from_env_string(section: str, key: str, value: str, where: str) -> object:
     return value
 
 
+def _env_list(value: str) -> list[object]:
+    """A list from one environment string: a JSON array, or items separated by commas."""
+    if value.lstrip().startswith("["):
+        parsed = json.loads(value)  # a JSONDecodeError is a ValueError: reported as one line
+        if not isinstance(parsed, list):
+            raise ValueError(value)
+        return parsed
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def _type_name(kind: Any) -> str:
+    if typing.get_origin(kind) is tuple:
+        return "a list of strings (an environment value: a JSON array or a comma list)"
     if typing.get_origin(kind) is Literal:
         return "one of " + ", ".join(repr(choice) for choice in typing.get_args(kind))
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
@@ -358,6 +402,8 @@ def _type_name(kind: Any) -> str:
 
 
 def _valid(kind: Any, value: object) -> bool:
+    if typing.get_origin(kind) is tuple:
+        return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
     if typing.get_origin(kind) is Literal:
         return value in typing.get_args(kind)
     if kind is float:
@@ -381,7 +427,11 @@ def _build_section(
                 f"{origin[(section, key)]}: {section}.{key} must be {_type_name(kind)}, "
                 f"got {value!r}"
             )
-        converted[key] = float(value) if kind is float else value  # type: ignore[arg-type]
+        if kind is float:
+            value = float(value)  # type: ignore[arg-type]
+        elif isinstance(value, list):  # TOML arrays and environment lists: frozen like the rest
+            value = tuple(value)
+        converted[key] = value
     return cls(**converted)
 
 
@@ -423,8 +473,18 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         fail("smtp", "retry_max_hours", "must be at least retry_first_minutes")
     if settings.smtp.lease_minutes <= 0:
         fail("smtp", "lease_minutes", "must be more than 0 minutes")
+    if settings.posts.max_post_bytes < 1:
+        fail("posts", "max_post_bytes", "must be at least 1")
     if not 0 < settings.web.port <= 65535:
         fail("web", "port", "must be between 1 and 65535")
+    for host in settings.web.trusted_hosts:
+        if host != host.lower() or not _HOST_PATTERN.fullmatch(host):
+            fail(
+                "web",
+                "trusted_hosts",
+                f"holds {host!r}: each entry is a lower-case host name or IP address without "
+                "scheme or port, '*.example.org' for its subdomains, or '*' for any",
+            )
     if settings.schedule.catch_up_hours < 0:
         fail("schedule", "catch_up_hours", "must be 0 or more")
     if settings.schedule.review_minutes < 0:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from newsletter.config import Settings, load_settings
 from newsletter.db.database import Database, open_database
@@ -58,7 +59,26 @@ def print_json_stream(objects: Iterable[dict[str, Any]]) -> None:
 def print_table(
     columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None
 ) -> None:
-    table = Table(*columns, title=title)
+    """A Rich table of data; every cell is shown literally, whoever wrote it.
+
+    Names come from a public form and titles from posts: as Rich markup a ``[/bold]`` would
+    crash the command and a ``[link=...]`` hide a hyperlink in the admin's terminal, and a
+    raw escape sequence could do the same. So cells are :class:`Text`, never markup, and
+    control characters show as escapes.
+    """
+    table = Table(title=None if title is None else literal(title))
+    for column in columns:
+        table.add_column(literal(column))
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        table.add_row(*(literal("" if cell is None else str(cell)) for cell in row))
     Console().print(table)
+
+
+def literal(value: str) -> Text:
+    """``value`` as plain text for Rich: no markup, no emoji codes, no terminal escapes."""
+    return Text(
+        "".join(
+            c if c.isprintable() or c == "\n" else c.encode("unicode_escape").decode("ascii")
+            for c in value
+        )
+    )

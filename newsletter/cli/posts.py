@@ -17,9 +17,10 @@ def posts() -> None:
 @posts.command("parse")
 @click.argument("location")
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed post as JSON.")
-def parse(location: str, as_json: bool) -> None:
+@pass_app
+def parse(app: AppContext, location: str, as_json: bool) -> None:
     """Parse LOCATION (a file or feed URL) and print the result; the database is not touched."""
-    parsed = load_posts(location)
+    parsed = load_posts(location, max_post_bytes=app.settings.posts.max_post_bytes)
     if as_json:
         print_json(parsed[0].to_json() if len(parsed) == 1 else [p.to_json() for p in parsed])
         return
@@ -47,7 +48,8 @@ def import_(app: AppContext, locations: tuple[str, ...]) -> None:
     Every location is parsed before anything is written: one bad post writes nothing.
     A post that was already sent is never changed.
     """
-    parsed = [post for location in locations for post in load_posts(location)]
+    limit = app.settings.posts.max_post_bytes
+    parsed = [post for location in locations for post in load_posts(location, max_post_bytes=limit)]
     with app.database.session() as session:
         results = post_queue.import_posts(session, parsed)
     for slug, action in results:

@@ -11,7 +11,7 @@ import click
 from newsletter.cli.context import AppContext, pass_app, print_json, print_json_stream, print_table
 from newsletter.db import subscribers as subscriber_list
 from newsletter.db.models import SubscriberStatus
-from newsletter.db.subscriber_import import RowProblem, import_csv
+from newsletter.db.subscriber_import import RowProblem, import_csv, spreadsheet_safe
 
 EXPORT_COLUMNS = (
     "email",
@@ -132,7 +132,11 @@ def import_(app: AppContext, file: TextIO, dry_run: bool, as_json: bool) -> None
 )
 @pass_app
 def export(app: AppContext, fmt: str) -> None:
-    """Write every subscriber (with an address) to stdout; re-importable with `import`."""
+    """Write every subscriber (with an address) to stdout; re-importable with `import`.
+
+    In the CSV a value that a spreadsheet would run as a formula (it starts with = + - @)
+    starts with an apostrophe; `import` takes it off again. The JSON is exact.
+    """
     with app.database.session() as session:
         records = (record.to_json() for record in subscriber_list.iterate(session))
         if fmt == "json":
@@ -142,4 +146,10 @@ def export(app: AppContext, fmt: str) -> None:
             sys.stdout, EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n"
         )
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows(
+            {
+                key: spreadsheet_safe(value) if isinstance(value, str) else value
+                for key, value in record.items()
+            }
+            for record in records
+        )

@@ -26,12 +26,14 @@ _TRUNCATED_RE = re.compile(r"(?:\[(?:…|\.\.\.|&hellip;)\]|…|\.\.\.)$")
 _FEED_FOOTER_RE = re.compile(r"appeared first on|verscheen eerst op", re.IGNORECASE)
 
 
-def parse_feed(data: bytes | str, *, source: str) -> list[Post]:
+def parse_feed(data: bytes | str, *, source: str, max_entry_bytes: int | None = None) -> list[Post]:
     """Every entry of the feed as a post, in feed order (a valid empty feed gives none).
 
-    Raises :class:`ContentError` for a document that is not a readable feed, or for an
-    entry without a title or without article text. A feed with small flaws (feedparser's
-    "bozo" flag) is still read when its entries could be recovered.
+    Raises :class:`ContentError` for a document that is not a readable feed, for an entry
+    without a title or without article text, or one whose HTML is larger than
+    ``max_entry_bytes`` (``posts.max_post_bytes``: one limit per post, whatever its
+    source). A feed with small flaws (feedparser's "bozo" flag) is still read when its
+    entries could be recovered.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     # A stream, never a str: feedparser would treat a str as a URL or a file name to open.
@@ -44,14 +46,24 @@ def parse_feed(data: bytes | str, *, source: str) -> list[Post]:
             source=source,
             line=line_of() if callable(line_of) else None,
         )
-    return [_entry_post(entry, number, source) for number, entry in enumerate(parsed.entries, 1)]
+    return [
+        _entry_post(entry, number, source, max_entry_bytes)
+        for number, entry in enumerate(parsed.entries, 1)
+    ]
 
 
-def _entry_post(entry: Any, number: int, source: str) -> Post:
+def _entry_post(entry: Any, number: int, source: str, max_bytes: int | None) -> Post:
     title = clean_text(entry.get("title", ""))
     if not title:
         raise ContentError(f"feed entry {number} has no title", source=source)
     content = _content_html(entry)
+    size = len((content or entry.get("summary", "")).encode("utf-8"))
+    if max_bytes is not None and size > max_bytes:
+        raise ContentError(
+            f"feed entry {number} ({title!r}) is larger than {max_bytes:,} bytes "
+            "(the limit posts.max_post_bytes)",
+            source=source,
+        )
     body = html_to_blocks(content or entry.get("summary", ""))
     if not body.blocks:
         raise ContentError(f"feed entry {number} ({title!r}) has no article text", source=source)

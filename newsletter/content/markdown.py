@@ -18,7 +18,7 @@ import yaml
 
 from newsletter.content.assemble import Unit, UnitKind, assemble
 from newsletter.content.classify import clean_text
-from newsletter.content.post import Post
+from newsletter.content.post import Post, check_post_url
 from newsletter.content.slug import slugify
 from newsletter.errors import ContentError
 
@@ -54,6 +54,8 @@ def parse_markdown(text: str, *, source: str) -> Post:
             source=source,
             line=1,
         )
+    url = _text_value(meta, "url", lines, source)
+    check_post_url(url, source=source, line=_key_line(lines, "url"))
     body = assemble(units)
     if not body.blocks:
         raise ContentError(
@@ -70,7 +72,7 @@ def parse_markdown(text: str, *, source: str) -> Post:
         faq=body.faq,
         related=body.related,
         published_at=_date_value(meta, lines, source),
-        url=_text_value(meta, "url", lines, source),
+        url=url,
     )
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
+from urllib.parse import urlsplit
+
+from newsletter.errors import ContentError
 
 BlockType = Literal[
     "heading", "subheading", "paragraph", "list", "prompt", "quote", "read_more", "related"
@@ -24,6 +27,33 @@ BLOCK_TYPES: tuple[BlockType, ...] = (
     "read_more",
     "related",
 )
+
+
+WEB_SCHEMES = frozenset({"http", "https"})
+
+
+def is_web_url(url: str) -> bool:
+    """An absolute http(s) URL with a host, and nothing a browser would read differently.
+
+    A post's URL becomes the href of "Lees verder op de blog" in every email and on the
+    archive page: ``javascript:`` or ``data:`` there would run in a reader's browser.
+    Whitespace and control characters are refused outright, since browsers drop them
+    (``java\\nscript:``) before they look at the scheme.
+    """
+    if not url or any(c.isspace() or not c.isprintable() for c in url):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme.lower() in WEB_SCHEMES and bool(parts.hostname)
+
+
+def check_post_url(url: str | None, *, source: str, line: int | None = None) -> None:
+    """Raise :class:`ContentError` (naming the post's source) for a URL that is not http(s)."""
+    if url is not None and not is_web_url(url):
+        raise ContentError(
+            f"the post's url must be an http:// or https:// address, got {url!r}",
+            source=source,
+            line=line,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +99,9 @@ class Post:
     related: tuple[str, ...] = field(default=())
     published_at: datetime | None = None
     url: str | None = None
+
+    def __post_init__(self) -> None:
+        check_post_url(self.url, source=self.source)
 
     def to_json(self) -> dict[str, Any]:
         return {

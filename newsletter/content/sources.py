@@ -12,9 +12,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from newsletter import __version__
+from newsletter.config import PostsSection
 from newsletter.content.feed import parse_feed
 from newsletter.content.markdown import parse_markdown
 from newsletter.content.post import Post
@@ -30,34 +32,75 @@ _FEED_START_RE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<(?:\?xml|rss|feed)\b")
 _SNIFF_BYTES = 512
 
 
-def load_posts(location: str) -> list[Post]:
+def load_posts(location: str, *, max_post_bytes: int = PostsSection.max_post_bytes) -> list[Post]:
     """The posts at ``location``: a file, a directory (its files, sorted) or an http(s) URL.
 
+    ``max_post_bytes`` (``posts.max_post_bytes``) bounds every post whatever its source: a
+    post file larger than that is refused before it is read whole, and so is a feed entry.
+    A feed holds many posts, so a feed document may be up to :data:`MAX_FEED_BYTES`.
+
     Raises :class:`ContentError` for a location that does not exist, cannot be fetched or
-    read, or holds a file type no parser reads.
+    read, is too large, or holds a file type no parser reads.
     """
     if urlsplit(location).scheme.lower() in ("http", "https"):
-        return parse_feed(_fetch(location), source=location)
+        return parse_feed(_fetch(location), source=location, max_entry_bytes=max_post_bytes)
     path = Path(location)
     if path.is_dir():
         posts: list[Post] = []
         for child in sorted(path.iterdir()):
             if child.is_file() and not child.name.startswith("."):
-                data = _read(child)
-                parser = _parser_for(child, data)
-                if parser is not None:
-                    posts.extend(parser(data, str(child)))
+                posts.extend(_load_file(child, max_post_bytes, skip_unknown=True))
         return posts
     if path.is_file():
-        data = _read(path)
-        parser = _parser_for(path, data)
-        if parser is None:
-            raise ContentError(
-                "unsupported file type: expected .txt, .md, .markdown, .xml, .rss or .atom",
-                source=location,
-            )
-        return parser(data, location)
+        return _load_file(path, max_post_bytes, skip_unknown=False)
     raise ContentError("no such file or directory", source=location)
+
+
+def _load_file(path: Path, max_post_bytes: int, *, skip_unknown: bool) -> list[Post]:
+    """Sniff the file's type first, then read no more than its type's limit allows."""
+    source = str(path)
+    try:
+        with path.open("rb") as stream:
+            parser = _parser_for(path, stream.read(_SNIFF_BYTES))
+            if parser is None:
+                if skip_unknown:
+                    return []
+                raise ContentError(
+                    "unsupported file type: expected .txt, .md, .markdown, .xml, .rss or .atom",
+                    source=source,
+                )
+            stream.seek(0)
+            is_feed = parser is _parse_feed_file
+            data = read_limited(
+                stream,
+                MAX_FEED_BYTES if is_feed else max_post_bytes,
+                "the feed" if is_feed else "the post",
+                source,
+                setting=None if is_feed else "posts.max_post_bytes",
+            )
+    except OSError as exc:
+        raise ContentError(f"cannot read: {exc.strerror or exc}", source=source) from exc
+    if is_feed:
+        return parse_feed(data, source=source, max_entry_bytes=max_post_bytes)
+    return parser(data, source)
+
+
+def read_limited(
+    stream: BinaryIO, limit: int, what: str, source: str, *, setting: str | None = None
+) -> bytes:
+    """At most ``limit`` bytes of ``stream``; more is refused with one line, unread.
+
+    The one size check of every source, so memory stays bounded by the limit and not by
+    what someone put in a file or behind a URL.
+    """
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ContentError(
+            f"{what} is larger than {limit:,} bytes"
+            + (f" (the limit {setting}); refused unread" if setting else "; refused unread"),
+            source=source,
+        )
+    return data
 
 
 _Parser = Callable[[bytes, str], list[Post]]
@@ -87,13 +130,6 @@ def _parse_markdown_file(data: bytes, source: str) -> list[Post]:
     return [parse_markdown(_decode(data, source), source=source)]
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ContentError(f"cannot read: {exc.strerror or exc}", source=str(path)) from exc
-
-
 def _decode(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8-sig")
@@ -108,7 +144,7 @@ def _fetch(url: str) -> bytes:
     )
     try:
         with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
-            data: bytes = response.read(MAX_FEED_BYTES + 1)
+            return read_limited(response, MAX_FEED_BYTES, "the feed", url)
     except urllib.error.HTTPError as exc:
         exc.close()  # an HTTPError holds the open response
         raise ContentError(f"cannot fetch the feed: {exc}", source=url) from exc
@@ -116,6 +152,3 @@ def _fetch(url: str) -> bytes:
         raise ContentError(f"cannot fetch the feed: {exc.reason}", source=url) from exc
     except OSError as exc:  # timeouts and dropped connections while reading
         raise ContentError(f"cannot fetch the feed: {exc}", source=url) from exc
-    if len(data) > MAX_FEED_BYTES:
-        raise ContentError(f"the feed is larger than {MAX_FEED_BYTES} bytes", source=url)
-    return data

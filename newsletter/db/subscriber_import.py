@@ -30,6 +30,10 @@ from newsletter.db.subscribers import (
 from newsletter.errors import InputError
 
 BATCH_SIZE = 1000
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection");
+# the apostrophe is the spreadsheet's own "this is text" mark, so it prefixes them on export.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_MARK = "'"
 EMAIL_HEADERS = {"email", "emailaddress", "mail", "emailadres", "mailadres", "address"}
 NAME_HEADERS = {"name", "naam", "fullname", "volledigenaam"}
 STATUS_HEADERS = {"status"}
@@ -78,6 +82,23 @@ class _Columns:
     email: int
     name: int | None
     status: int | None
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` as a spreadsheet shows it but never runs it; :func:`from_spreadsheet` undoes it.
+
+    Anyone can sign up with a name like ``=HYPERLINK(...)``, and the owner opens the export
+    in a spreadsheet. A cell that already starts with the mark gets one more, so that
+    importing an export gives back every value exactly.
+    """
+    return TEXT_MARK + cell if cell.startswith((*FORMULA_TRIGGERS, TEXT_MARK)) else cell
+
+
+def from_spreadsheet(cell: str) -> str:
+    """The value behind a cell written by :func:`spreadsheet_safe` (other cells as they are)."""
+    if cell.startswith(TEXT_MARK) and cell[1:].startswith((*FORMULA_TRIGGERS, TEXT_MARK)):
+        return cell[1:]
+    return cell
 
 
 def _header_key(cell: str) -> str:
@@ -147,7 +168,9 @@ def _parse_row(
     cells: list[str], columns: _Columns, line: int, problems: Callable[[RowProblem], None]
 ) -> _Row | None:
     def cell(index: int | None) -> str:
-        return cells[index].strip() if index is not None and index < len(cells) else ""
+        if index is None or index >= len(cells):
+            return ""
+        return from_spreadsheet(cells[index].strip())
 
     try:
         email = normalise_address(cell(columns.email))

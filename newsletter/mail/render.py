@@ -32,7 +32,7 @@ from markupsafe import Markup
 from premailer import Premailer
 
 from newsletter.config import Settings
-from newsletter.content.post import Block, Post, QuestionAnswer
+from newsletter.content.post import Block, Post, QuestionAnswer, is_web_url
 from newsletter.content.slug import slugify
 from newsletter.errors import RenderError
 from newsletter.mail.text import install_text_helpers, render_text
@@ -236,8 +236,15 @@ def recipient_for(
 
 
 def post_url(post: Post, settings: Settings) -> str:
-    """Where the post lives on the blog: its own URL, else the configured search/slug URL."""
-    return post.url or _blog_url(settings.newsletter.post_url_template, post.title, post.slug)
+    """Where the post lives on the blog: its own URL, else the configured search/slug URL.
+
+    Only http(s): the import refuses other schemes already, but this link goes to every
+    reader, so the renderer holds the line too (a row stored before the check, a template).
+    """
+    url = post.url or _blog_url(settings.newsletter.post_url_template, post.title, post.slug)
+    if not is_web_url(url):
+        raise RenderError(f"post {post.slug!r}: its link is not an http(s) URL: {url!r}")
+    return url
 
 
 def _blog_url(template: str, title: str, slug: str) -> str:

@@ -76,7 +76,13 @@ def run_demo_edition(database: Database, settings: Settings, now: datetime) -> D
     """Seed posts and the demo reader if needed, then send this week's edition now."""
     with database.session() as session:
         if not session.scalar(select(func.count()).select_from(PostRow)):
-            post_queue.import_posts(session, load_posts(str(resource_dir("examples/posts"))))
+            post_queue.import_posts(
+                session,
+                load_posts(
+                    str(resource_dir("examples/posts")),
+                    max_post_bytes=settings.posts.max_post_bytes,
+                ),
+            )
         address, name = SAMPLE_READER
         if subscribers.find(session, address) is None:
             subscribers.add(session, address, name, actor="demo")

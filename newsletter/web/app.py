@@ -18,15 +18,18 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.mail.tokens import ExpiredTokenError, InvalidTokenError
 from newsletter.web.archive import ArchivePages
-from newsletter.web.context import PRIVATE, WebContext, route
+from newsletter.web.context import PRIVATE, WebContext, json_refusal, route, wants_json
 from newsletter.web.security import (
     SECURITY_HEADERS,
     BodySizeLimitMiddleware,
@@ -86,7 +89,17 @@ def create_app(
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         kind = _ERROR_KINDS.get(exc.status_code, "bad_request")
+        if wants_json(request):
+            return json_refusal(kind, exc.status_code, headers=exc.headers)
         return pages.error(kind, exc.status_code, headers=exc.headers)
+
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        """Someone closed the connection mid-request: nothing broke here, one line is enough."""
+        client = request.client.host if request.client else "unknown"
+        logger.warning(
+            "client %s disconnected before %s %s was read", client, request.method, request.url.path
+        )
+        return Response(status_code=400)  # nobody is left to read it
 
     async def invalid_link(request: Request, exc: Exception) -> Response:
         return pages.error("invalid_link", 400, headers=PRIVATE)
@@ -98,7 +111,7 @@ def create_app(
         # This answer comes from the outermost middleware, past the security headers one.
         return pages.error("server_error", 500, headers=SECURITY_HEADERS)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             route("/", get=home),
             route("/healthz", get=health),
@@ -107,14 +120,52 @@ def create_app(
             *ArchivePages(context).routes(),
             *Webhooks(settings, database, sns).routes(),
         ],
-        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(BodySizeLimitMiddleware)],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            # A Host header is only answered for our own names, so nothing built from it
+            # (a redirect, a link) can point at someone else's site.
+            Middleware(
+                TrustedHostMiddleware,
+                allowed_hosts=list(settings.trusted_hosts),
+                www_redirect=False,
+            ),
+            Middleware(BodySizeLimitMiddleware),
+        ],
         exception_handlers={
             HTTPException: http_error,
+            ClientDisconnect: client_gone,
             ExpiredTokenError: expired_link,
             InvalidTokenError: invalid_link,
             Exception: server_error,
         },
     )
+    app.router.redirect_slashes = False
+    app.router.default = _TrailingSlashRedirect(app, pages.url)
+    return app
+
+
+class _TrailingSlashRedirect:
+    """``/archive/`` to ``/archive``, relative and under base_url's path, else a 404.
+
+    Starlette's own slash redirect is absolute, built from the Host header of the request:
+    ``Host: evil.example`` would send a visitor to evil.example.
+    """
+
+    def __init__(self, app: Starlette, url: Callable[[str], str]) -> None:
+        self._routes = app.router.routes
+        self._url = url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        # Never "//host": a browser reads a path that starts so as another site.
+        if scope["type"] == "http" and path.endswith("/") and not path.startswith(("//", "/\\")):
+            trimmed = {**scope, "path": path.rstrip("/") or "/"}
+            if any(route.matches(trimmed)[0] is not Match.NONE for route in self._routes):
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = self._url(trimmed["path"]) + (f"?{query}" if query else "")
+                await RedirectResponse(target)(scope, receive, send)
+                return
+        raise HTTPException(status_code=404)
 
 
 def _ping(database: Database) -> None:

@@ -83,6 +83,8 @@ class ArchivePages:
 
     async def edition(self, request: Request) -> Response:
         slug = request.path_params["slug"]
+        if "\x00" in slug:  # no slug holds one, and PostgreSQL refuses it in a query (a 500)
+            raise HTTPException(status_code=404)
         post = await self.context.run(lambda session: published_post(session, slug))
         if post is None:
             raise HTTPException(status_code=404)

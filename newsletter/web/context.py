@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from newsletter.config import Settings
@@ -23,6 +23,36 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 # Pages reached through a personal token are nobody's to keep: not in a shared cache, not
 # in the browser's back-forward history of a library computer.
 PRIVATE = {"Cache-Control": "no-store"}
+# The blog's sign-up box lives on another origin; no cookies are involved, so any origin
+# may read a JSON answer (a refusal included, or its script could not show why).
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+# JSON answers carry a code for the blog's script and a Dutch sentence it can show as is.
+JSON_MESSAGES = {
+    "ok": "Bijna klaar: check je inbox en bevestig je aanmelding.",
+    "invalid_email": "Dit e-mailadres lijkt niet te kloppen. Kijk je het nog even na?",
+    "invalid_name": "Deze naam is te lang. Een voornaam is genoeg.",
+    "bad_request": "Dit verzoek kon niet worden gelezen.",
+    "rate_limited": "Even rustig aan: probeer het over een minuut opnieuw.",
+    "too_large": "Dit verzoek is te groot. Stuur alleen je e-mailadres en voornaam.",
+    "not_found": "Deze pagina bestaat niet.",
+    "method_not_allowed": "Dit verzoek kan hier niet.",
+}
+
+
+def wants_json(request: Request) -> bool:
+    """A request that sent JSON, or asked for it, gets its answer (and refusal) as JSON."""
+    headers = request.headers
+    return headers.get("content-type", "").startswith("application/json") or (
+        "application/json" in headers.get("accept", "")
+    )
+
+
+def json_refusal(
+    code: str, status_code: int, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    body = {"ok": False, "code": code, "message": JSON_MESSAGES[code]}
+    return JSONResponse(body, status_code=status_code, headers={**CORS, **(headers or {})})
 
 
 def signing_secret(settings: Settings) -> str:

@@ -32,7 +32,15 @@ from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import InputError
 from newsletter.mail.confirmation import CONFIRM_MAX_AGE_DAYS, build_confirmation_message
-from newsletter.web.context import PRIVATE, WebContext, route
+from newsletter.web.context import (
+    CORS,
+    JSON_MESSAGES,
+    PRIVATE,
+    WebContext,
+    json_refusal,
+    route,
+    wants_json,
+)
 from newsletter.web.ratelimit import SlidingWindowLimiter
 
 logger = logging.getLogger("newsletter.web")
@@ -41,18 +49,6 @@ CONFIRM_MAX_AGE = CONFIRM_MAX_AGE_DAYS * 24 * 60 * 60
 HONEYPOT_FIELD = "website"
 SIGNUPS_PER_IP_PER_MINUTE = 5
 CONFIRMATIONS_PER_ADDRESS_PER_HOUR = 3
-# The blog's sign-up box lives on another origin; no cookies are involved, so any origin
-# may read the JSON answer.
-CORS = {"Access-Control-Allow-Origin": "*"}
-
-# JSON answers carry a code for the blog's script and a Dutch sentence it can show as is.
-_JSON_MESSAGES = {
-    "ok": "Bijna klaar: check je inbox en bevestig je aanmelding.",
-    "invalid_email": "Dit e-mailadres lijkt niet te kloppen. Kijk je het nog even na?",
-    "invalid_name": "Deze naam is te lang. Een voornaam is genoeg.",
-    "bad_request": "Dit verzoek kon niet worden gelezen.",
-    "rate_limited": "Even rustig aan: probeer het over een minuut opnieuw.",
-}
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ class SignupPages:
 
     async def subscribe(self, request: Request) -> Response:
         is_json = request.headers.get("content-type", "").startswith("application/json")
-        answer_json = is_json or "application/json" in request.headers.get("accept", "")
+        answer_json = wants_json(request)
         client = request.client.host if request.client else "unknown"
         if not self.per_ip.allow(client):
             return self._refuse("rate_limited", 429, answer_json, headers={"Retry-After": "60"})
@@ -178,7 +174,7 @@ class SignupPages:
 
     def _accepted(self, answer_json: bool, background: BackgroundTask | None) -> Response:
         if answer_json:
-            body = {"ok": True, "code": "ok", "message": _JSON_MESSAGES["ok"]}
+            body = {"ok": True, "code": "ok", "message": JSON_MESSAGES["ok"]}
             return JSONResponse(body, headers=CORS, background=background)
         return self.context.pages.render("check_inbox.html", background=background)
 
@@ -190,10 +186,9 @@ class SignupPages:
         submitted: _SignupForm | None = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        headers = {**CORS, **(headers or {})}
         if answer_json:
-            body = {"ok": False, "code": code, "message": _JSON_MESSAGES[code]}
-            return JSONResponse(body, status_code=status_code, headers=headers)
+            return json_refusal(code, status_code, headers)
+        headers = {**CORS, **(headers or {})}
         if code in ("invalid_email", "invalid_name"):
             return self.context.pages.render(
                 "subscribe.html",
@@ -212,7 +207,8 @@ async def _read_form(request: Request) -> _SignupForm | None:
 async def _read_json(request: Request) -> _SignupForm | None:
     try:
         document = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: "[" * 15000 nests deeper than the parser recurses; still bad input.
         return None
     return _signup_form(document) if isinstance(document, dict) else None
 

@@ -89,7 +89,8 @@ async def test_the_confirmation_mail_is_dkim_signed(
     private, record = dkim_key
     app = create_app(signed(settings, private), database)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    base_url = settings.newsletter.base_url
+    async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
         response = await client.post("/subscribe", data={"email": "nieuw@voorbeeld.nl"})
     assert response.status_code == 200
     [(address, message)] = smtp_server.handler.messages
