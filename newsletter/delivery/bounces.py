@@ -46,7 +46,14 @@ from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import NewsletterError
-from newsletter.mail.bounce import Kind, Verdict, classify_message, envelope_candidates, parse
+from newsletter.mail.bounce import (
+    Kind,
+    Verdict,
+    classify_message,
+    clean_reason,
+    envelope_candidates,
+    parse,
+)
 from newsletter.mail.returns_alert import build_returns_alert
 from newsletter.mail.verp import return_paths
 
@@ -131,7 +138,7 @@ def process_event(
 ) -> Processed:
     verdict = Verdict(
         event.kind,
-        event.reason[:300],
+        clean_reason(event.reason),
         (event.email.lower(),) if event.email else (),
         (event.message_id,) if event.message_id else (),
     )

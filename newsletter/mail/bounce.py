@@ -152,7 +152,7 @@ def _delivery_status(part: Message, message_ids: tuple[str, ...]) -> Verdict | N
         address = _typed_address(block.get("Final-Recipient")) or _typed_address(
             block.get("Original-Recipient")
         )
-        diagnostic = _one_line(str(block.get("Diagnostic-Code", "")).partition(";")[2])
+        diagnostic = clean_reason(str(block.get("Diagnostic-Code", "")).partition(";")[2])
         entry = (status, address, diagnostic)
         if action == "failed":
             failed.append(entry)
@@ -202,7 +202,7 @@ def _complaint(message: Message, part: Message, message_ids: tuple[str, ...]) ->
                 for _, address in getaddresses([str(v) for v in returned.get_all("To", [])])
                 if address
             ]
-    agent = _one_line(str(report.get("User-Agent", "")))
+    agent = clean_reason(str(report.get("User-Agent", "")))
     reason = f"complaint ({feedback_type})" + (f" reported by {agent}" if agent else "")
     return Verdict(Kind.COMPLAINT, reason, tuple(r.lower() for r in recipients), message_ids)
 
@@ -299,9 +299,11 @@ def _addresses(found: frozenset[bytes] | set[bytes]) -> tuple[str, ...]:
 def _reason(status: str, diagnostic: str, fallback: str) -> str:
     if status and status in diagnostic:
         status = ""
-    text = " ".join(piece for piece in (status, diagnostic) if piece) or fallback
-    return text[:_MAX_REASON]
+    return clean_reason(" ".join(piece for piece in (status, diagnostic) if piece) or fallback)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:_MAX_REASON]
+def clean_reason(text: str) -> str:
+    """Reasons are printed in terminals and tables: one line, no control characters
+    (a report is written by whoever sent it, escape sequences included)."""
+    printable = "".join(char if char.isprintable() else " " for char in text)
+    return " ".join(printable.split())[:_MAX_REASON]

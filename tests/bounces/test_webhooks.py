@@ -157,7 +157,9 @@ async def world(database: Database, sent: tuple[Settings, int], sns: Sns) -> Asy
     settings, edition_id = sent
     app = create_app(settings, database, sns=sns.verifier)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="https://nieuwsbrief.test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url=settings.newsletter.base_url
+    ) as http:
         yield World(database, settings, edition_id, http)
 
 
@@ -305,6 +307,8 @@ async def test_webhooks_that_are_not_configured_do_not_exist(world: World) -> No
         world.settings, bounces=BouncesSection(), postmark_password=None, mailgun_signing_key=None
     )
     transport = httpx.ASGITransport(app=create_app(settings, world.database))
-    async with httpx.AsyncClient(transport=transport, base_url="https://n.test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url=settings.newsletter.base_url
+    ) as http:
         for path in ("/webhooks/ses", "/webhooks/postmark", "/webhooks/mailgun"):
             assert (await http.post(path, json={})).status_code == 404
