@@ -58,6 +58,7 @@ _MAIL_HEADERS = (
     "content-type",
 )
 _MAX_REASON = 300
+_QUOTED_ADDRESS = re.compile(r"<?[^\s<>@;:,\"']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}>?")
 
 
 class NotAMailError(InputError):
@@ -304,6 +305,9 @@ def _reason(status: str, diagnostic: str, fallback: str) -> str:
 
 def clean_reason(text: str) -> str:
     """Reasons are printed in terminals and tables: one line, no control characters
-    (a report is written by whoever sent it, escape sequences included)."""
+    (a report is written by whoever sent it, escape sequences included). Addresses are
+    taken out: the report is linked to the reader, and erasing a reader (GDPR) must not
+    leave their address behind in a reason."""
     printable = "".join(char if char.isprintable() else " " for char in text)
-    return " ".join(printable.split())[:_MAX_REASON]
+    anonymous = _QUOTED_ADDRESS.sub("<address>", printable)
+    return " ".join(anonymous.split())[:_MAX_REASON]

@@ -8,6 +8,7 @@ nothing when it comes back a second time.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections.abc import Iterator
@@ -224,3 +225,36 @@ def test_the_next_edition_skips_bounced_and_complaining_readers(world: World) ->
     send_next(world.database, world.settings, "kleine-stappen")
 
     assert world.relay.recipients() == {"lezer0@voorbeeld.nl"}
+
+
+async def test_without_a_bounce_address_bounces_come_to_from_and_match_by_message_id(
+    database: Database, database_url: str
+) -> None:
+    controller, relay = start_relay()
+    try:
+        settings = make_settings(database_url, relay_port(controller), bounce_address="")
+        add_readers(database)
+        edition_id = await asyncio.to_thread(send_next, database, settings, "rust-vinden")
+    finally:
+        controller.stop()
+    assert {entry.mail_from for entry in relay.log} == {FROM}
+
+    listening = dataclasses.replace(
+        settings, inbound=InboundSection(enabled=True, host="127.0.0.1", port=0)
+    )
+    listener = build_inbound_controller(listening, database)
+    listener.start()
+    try:
+        delivery = delivery_of(database, edition_id, READER)
+        raw = fill(
+            "hosting_provider_hard.eml", delivery=delivery, return_path=FROM, recipient=READER
+        )
+        assert await deliver_bounce(listener.port, raw, FROM) == 250
+        # A person writing to the list address is still refused, as before.
+        with pytest.raises(aiosmtplib.SMTPDataError):
+            await deliver_bounce(
+                listener.port, b"From: a@b.nl\r\nSubject: hoi\r\n\r\nhoi\r\n", FROM
+            )
+    finally:
+        listener.stop()
+    assert status_of(database, READER) == "bounced"
