@@ -9,6 +9,7 @@ same size and the same number of connections, and the peak RSS of the sending pr
     python bench/send.py --postgres postgresql://postgres@127.0.0.1:5432/test
     python bench/send.py --subscribers 5000 --post examples/posts/002_6fe483f1ccaa819c.txt
     python bench/send.py --max-per-second 100 300 --subscribers 3000   # the rate limit
+    python bench/send.py --subscribers 20000 20000 --verp   # alternately with VERP return paths
 
 With ``--max-per-second`` it measures the rate limit instead: one send per limit with
 ``smtp.max_per_second`` set, in this process, printing the achieved rate and its

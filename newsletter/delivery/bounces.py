@@ -92,12 +92,6 @@ def fingerprint(raw: bytes) -> str:
     return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
 
 
-def accepts(settings: Settings, address: str) -> bool:
-    """Whether mail to ``address`` is for us as bounces (the bounce address or +TOKEN)."""
-    paths = return_paths(settings)
-    return paths is not None and paths.is_ours(address)
-
-
 def process_message(
     database: Database,
     settings: Settings,

@@ -43,7 +43,6 @@ class ReturnPaths:
         if not secret:
             raise ValueError("the secret key is empty; return paths cannot be signed")
         local, _, domain = bounce_address.lower().rpartition("@")
-        self.address = bounce_address.lower()
         self._local = local
         self._domain = domain
         self._mac = hmac.new(secret.encode("utf-8"), _SALT, hashlib.sha256)
