@@ -18,6 +18,10 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from newsletter.db.database import Database, open_database
+from tests.support.system import SCREENSHOTS as SCREENSHOTS  # for older imports
+
+# The toolkit's fixtures (test relay, TLS test CA) for every folder; see tests/support.
+pytest_plugins = ["tests.support.fixtures"]
 
 POSTGRES_URL = os.environ.get(
     "NEWSLETTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -70,7 +74,6 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 # Offline and quiet: no background services, and no name resolution (pages use IP literals).
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -18,8 +18,10 @@ from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery import editions
 from newsletter.delivery.engine import message_ids, retry_policy
 from newsletter.delivery.ledger import Ledger
-
-from .conftest import SECRET, SENDER, SmtpServer, add_post, add_subscribers, make_settings
+from tests.support.db import add_subscribers
+from tests.support.posts import add_post
+from tests.support.settings import SECRET, SENDER, make_settings
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture

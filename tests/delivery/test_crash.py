@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from newsletter.db.database import open_database
 from newsletter.delivery import SendOptions, editions
-
-from .conftest import SECRET, SENDER, SmtpServer, add_post, add_subscribers
+from tests.support.db import add_subscribers
+from tests.support.posts import add_post
+from tests.support.settings import SECRET, SENDER
+from tests.support.smtp import SmtpServer
+from tests.support.system import NEWSLETTER_SCRIPT
 
 RECIPIENTS = 5000
 IN_FLIGHT_BOUND = 2 * SendOptions().batch_size
@@ -24,11 +26,13 @@ IN_FLIGHT_BOUND = 2 * SendOptions().batch_size
 
 def _newsletter(config: Path, *args: str) -> subprocess.Popen[bytes]:
     """Run the real command; its output goes to files next to the config."""
-    script = Path(sys.executable).with_name("newsletter")
     env = {**os.environ, "NEWSLETTER_SECRET_KEY": SECRET}
     with (config.parent / "out.log").open("ab") as out:
         return subprocess.Popen(
-            [str(script), "--config", str(config), *args], env=env, stdout=out, stderr=out
+            [str(NEWSLETTER_SCRIPT), "--config", str(config), *args],
+            env=env,
+            stdout=out,
+            stderr=out,
         )
 
 

@@ -9,35 +9,18 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from newsletter.db import post_queue
-from newsletter.db.database import Database
 from newsletter.db.models import Event, Subscriber
-from newsletter.delivery import editions, send_edition
-
-from .conftest import Faults, SmtpServer, add_post, add_subscribers, make_settings
+from newsletter.delivery import send_edition
+from tests.support.db import delivery_states, new_edition
+from tests.support.settings import make_settings, relay
+from tests.support.smtp import Faults, SmtpServer
 
 USER_UNKNOWN = "550 5.1.1 <{}>: Recipient address rejected: User unknown"
 
 
-def _edition(database: Database, subscribers: int) -> tuple[int, list[str]]:
-    addresses = add_subscribers(database, subscribers)
-    slug = add_post(database)
-    with database.session() as session:
-        return editions.create_edition(session, post_queue.get(session, slug), "Rust"), addresses
-
-
-def _statuses(database: Database, edition_id: int) -> dict[str, tuple[str, int, str | None]]:
-    with database.session() as session:
-        return {
-            row.email: (row.status, row.attempts, row.last_reply)
-            for row in editions.iterate_deliveries(session, edition_id)
-            if row.email
-        }
-
-
 @pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelining"])
 def test_refusals_stalls_and_hang_ups_end_in_the_right_state(database, pipelining):
-    edition_id, addresses = _edition(database, 40)
+    edition_id, addresses = new_edition(database, 40)
     unknown, busy, stalled, hung_up = addresses[1], addresses[2], addresses[3], addresses[4]
     faults = Faults(
         rcpt_replies={
@@ -52,12 +35,12 @@ def test_refusals_stalls_and_hang_ups_end_in_the_right_state(database, pipelinin
     )
     server = SmtpServer(faults).start()
     try:
-        settings = make_settings(server.port, timeout=1.5, connections=2)
+        settings = make_settings(smtp=relay(server.port, timeout=1.5, connections=2))
         summary = send_edition(database, settings, edition_id)
     finally:
         server.stop()
 
-    states = _statuses(database, edition_id)
+    states = delivery_states(database, edition_id)
     assert states[unknown][0] == "failed" and "5.1.1" in (states[unknown][2] or "")
     assert states[addresses[5]][0] == "failed"
     assert states[busy][:2] == ("deferred", 1) and "451" in (states[busy][2] or "")
@@ -117,17 +100,19 @@ def refuser() -> Iterator[_Refuser]:
 def test_421_on_connect_pauses_the_edition_and_a_resume_sends_everything_once(
     database, refuser: _Refuser, smtp_server: SmtpServer
 ):
-    edition_id, addresses = _edition(database, 30)
-    summary = send_edition(database, make_settings(refuser.port, connections=2), edition_id)
+    edition_id, addresses = new_edition(database, 30)
+    summary = send_edition(
+        database, make_settings(smtp=relay(refuser.port, connections=2)), edition_id
+    )
 
     assert summary.relay_unavailable and summary.sent == 0
-    states = _statuses(database, edition_id)
+    states = delivery_states(database, edition_id)
     deferred = [a for a, (status, _, _) in states.items() if status == "deferred"]
     assert deferred and all("421" in (states[a][2] or "") for a in deferred)
     assert {status for status, _, _ in states.values()} <= {"deferred", "queued"}
 
     # The relay is back: the queued rows go now; deferred ones wait for their retry time.
-    resumed = send_edition(database, make_settings(smtp_server.port), edition_id)
+    resumed = send_edition(database, make_settings(smtp=relay(smtp_server.port)), edition_id)
     assert resumed.sent == len(addresses) - len(deferred)
     received = smtp_server.handler.per_address()
     assert set(received.values()) == {1} and not set(received) & set(deferred)

@@ -15,20 +15,21 @@ from pathlib import Path
 import dkim
 import httpx
 import pytest
-from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
-from newsletter.cli import cli
 from newsletter.config import DkimSection, Secret, Settings
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Edition, Event
 from newsletter.mail.render import render_edition
 from newsletter.publish import send_test_copy
 from newsletter.web import create_app
-
-from .conftest import SECRET, SENDER, SmtpServer, add_post, add_subscribers, small_post
+from tests.support.cli import NewsletterCli
+from tests.support.db import add_subscribers
+from tests.support.posts import add_post, make_post
+from tests.support.settings import SENDER
+from tests.support.smtp import SmtpServer
 
 DKIM_DOMAIN = "gerritvanderheide.com"
 DKIM_SELECTOR = "nb2026"
@@ -70,7 +71,7 @@ def test_the_review_copy_is_dkim_signed(
 ) -> None:
     private, record = dkim_key
     attempt = send_test_copy(
-        signed(settings, private), render_edition(small_post(), settings), "gerrit@voorbeeld.nl"
+        signed(settings, private), render_edition(make_post(), settings), "gerrit@voorbeeld.nl"
     )
     assert attempt.outcome == "sent", attempt.reply
     [(address, message)] = smtp_server.handler.messages
@@ -100,45 +101,42 @@ async def test_the_confirmation_mail_is_dkim_signed(
 
 
 @pytest.fixture
-def send_cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """``newsletter`` with a plain-http base URL: the check fails on List-Unsubscribe."""
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", SECRET)
-    config = tmp_path / "newsletter.toml"
-
-    def invoke(*args: str, smtp_port: int):
-        config.write_text(
-            f'[newsletter]\nfrom_address = "{SENDER}"\n'
-            'base_url = "http://nieuwsbrief.gerritvanderheide.com"\n'
-            f'[database]\nurl = "{database_url}"\n'
-            f'[smtp]\ntransport = "smtp"\nhost = "127.0.0.1"\nport = {smtp_port}\n'
-            'security = "none"\n',
-            encoding="utf-8",
-        )
-        return CliRunner().invoke(cli, ["--config", str(config), *args])
-
-    return invoke
+def newsletter(database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> NewsletterCli:
+    """``newsletter`` with a plain-http base URL (the check fails on List-Unsubscribe),
+    sending through the test relay."""
+    cli = NewsletterCli(database_url, tmp_path)
+    cli.env.update(
+        {
+            "NEWSLETTER_NEWSLETTER__BASE_URL": "http://nieuwsbrief.gerritvanderheide.com",
+            "NEWSLETTER_NEWSLETTER__FROM_ADDRESS": SENDER,
+            "NEWSLETTER_SMTP__TRANSPORT": "smtp",
+            "NEWSLETTER_SMTP__HOST": "127.0.0.1",
+            "NEWSLETTER_SMTP__PORT": str(smtp_server.port),
+            "NEWSLETTER_SMTP__SECURITY": "none",
+        }
+    )
+    return cli
 
 
 def test_send_refuses_a_post_that_fails_the_check_unless_told_to_skip_it(
-    database: Database, send_cli, smtp_server: SmtpServer
+    database: Database, newsletter: NewsletterCli, smtp_server: SmtpServer
 ) -> None:
     add_subscribers(database, 3)
     slug = add_post(database)
 
-    refused = send_cli("send", slug, "--yes", smtp_port=smtp_server.port)
+    refused = newsletter("send", slug, "--yes")
 
     assert refused.exit_code == 1, refused.output
-    assert "FAIL  List-Unsubscribe: no https URL" in refused.output
-    assert "error: the deliverability check failed" in refused.output
-    assert "Traceback" not in refused.output
+    assert "FAIL  List-Unsubscribe: no https URL" in refused.stdout
+    assert refused.stderr.startswith("error: the deliverability check failed")
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.output
     assert smtp_server.handler.count() == 0
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Edition)) == 0
         assert session.scalar(select(func.count()).select_from(Delivery)) == 0
 
-    forced = send_cli("send", slug, "--yes", "--skip-check", smtp_port=smtp_server.port)
+    newsletter.ok("send", slug, "--yes", "--skip-check")
 
-    assert forced.exit_code == 0, forced.output
     assert smtp_server.handler.count() == 3
     with database.session() as session:
         skipped = session.scalars(select(Event).where(Event.kind == "check_skipped")).all()

@@ -12,8 +12,10 @@ from newsletter.db.models import Delivery, Subscriber, SubscriberStatus, utcnow
 from newsletter.db.subscribers import unsubscribe
 from newsletter.delivery import SendOptions, editions, send_edition
 from newsletter.mail.tokens import read_token
-
-from .conftest import SECRET, SmtpServer, add_post, add_subscribers
+from tests.support.db import add_subscribers
+from tests.support.posts import add_post
+from tests.support.settings import SECRET
+from tests.support.smtp import SmtpServer
 
 
 def _new_edition(database: Database) -> int:

@@ -10,168 +10,34 @@ the pipelined transactions run over the TLS transport that aiosmtplib hands over
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import dataclasses
 import logging
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
-import trustme
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from newsletter.config import Secret, Settings, load_settings
-from newsletter.db import post_queue
 from newsletter.db.database import Database
-from newsletter.delivery import editions, send_edition
+from newsletter.delivery import send_edition
 from newsletter.errors import ConfigError, DeliveryError
+from tests.support.db import delivery_states, new_edition
+from tests.support.settings import make_settings, relay
+from tests.support.smtp import (
+    RELAY_PASSWORD,
+    RELAY_USER,
+    AuthMode,
+    Faults,
+    RelayAuth,
+    SmtpServer,
+)
 
-from .conftest import Faults, FaultySMTP, RecordingHandler, SmtpServer, add_post, add_subscribers
-from .conftest import make_settings as base_settings
-
-USER = "nieuwsbrief@gerritvanderheide.com"
-PASSWORD = "k3ep-Th1s-s3cret!"
+USER = RELAY_USER
+PASSWORD = RELAY_PASSWORD
 SUBSCRIBERS = 50
-
-Mode = Literal["starttls", "tls", "plain"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Login:
-    mechanism: str
-    user: str
-    password: str
-    encrypted: bool
-
-
-class AuthHandler(RecordingHandler):
-    """Records every AUTH and every MAIL; refuses MAIL before a successful AUTH."""
-
-    def __init__(self, faults: Faults) -> None:
-        super().__init__(faults)
-        self.logins: list[Login] = []
-        self.auth_commands = 0
-        self.mail_commands = 0
-        self.delivered: list[tuple[str, str | None, Any]] = []  # address, TLS version, login
-
-    def authenticate(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        mechanism: str,
-        auth_data: Any,
-    ) -> AuthResult:
-        assert isinstance(auth_data, LoginPassword)
-        login = Login(
-            mechanism,
-            auth_data.login.decode(),
-            auth_data.password.decode(),
-            _tls_version(server) is not None,
-        )
-        with self.lock:
-            self.logins.append(login)
-        ok = (login.user, login.password) == (USER, PASSWORD)
-        return AuthResult(success=ok, handled=False, auth_data=auth_data)
-
-    async def handle_MAIL(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
-    ) -> str:
-        with self.lock:
-            self.mail_commands += 1
-        if not session.authenticated:
-            return "530 5.7.0 Authentication required"
-        envelope.mail_from = address
-        envelope.mail_options.extend(options)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        with self.lock:
-            for address in envelope.rcpt_tos:
-                login = session.auth_data.login if session.auth_data else None
-                self.delivered.append((address, _tls_version(server), login))
-        return await super().handle_DATA(server, session, envelope)
-
-
-def _tls_version(server: SMTP) -> str | None:
-    """The TLS version of the server's transport right now; None when in plain text."""
-    transport = server.transport
-    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-    return ssl_object.version() if ssl_object is not None else None
-
-
-class CountingSMTP(FaultySMTP):
-    """Counts AUTH commands of any mechanism, including those refused before checking."""
-
-    async def smtp_AUTH(self, arg: str) -> None:
-        with self.event_handler.lock:
-            self.event_handler.auth_commands += 1
-        await super().smtp_AUTH(arg)
-
-
-class AuthServer(SmtpServer):
-    """``starttls``: STARTTLS and AUTH required (AUTH only after TLS); ``tls``: implicit
-    TLS from the first byte; ``plain``: no TLS at all, yet AUTH offered in plain text."""
-
-    def __init__(
-        self,
-        mode: Mode,
-        server_tls: ssl.SSLContext | None,
-        *,
-        mechanisms: tuple[str, ...] = ("LOGIN", "PLAIN"),
-        faults: Faults | None = None,
-    ) -> None:
-        super().__init__(faults)
-        self.handler: AuthHandler = AuthHandler(self.handler.faults)
-        self.mode = mode
-        self.server_tls = server_tls
-        self.excluded = [m for m in ("LOGIN", "PLAIN") if m not in mechanisms]
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        handler = self.handler
-        options: dict[str, Any] = {
-            "starttls": {
-                "tls_context": self.server_tls,
-                "require_starttls": True,
-                "auth_required": True,
-                "auth_require_tls": True,
-            },
-            # aiosmtpd sees STARTTLS only as "TLS"; on an implicit TLS socket the handler's
-            # handle_MAIL does the requiring of AUTH.
-            "tls": {"auth_require_tls": False},
-            "plain": {"auth_require_tls": False},
-        }[self.mode]
-
-        def factory() -> SMTP:
-            handler.connections += 1
-            return CountingSMTP(
-                handler,
-                hostname="relay.test",
-                ident="test relay",
-                authenticator=handler.authenticate,
-                auth_exclude_mechanism=self.excluded,
-                **options,
-            )
-
-        server = self._loop.run_until_complete(
-            self._loop.create_server(
-                factory,
-                "127.0.0.1",
-                0,
-                ssl=self.server_tls if self.mode == "tls" else None,
-            )
-        )
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-        server.close()
-        self._loop.run_until_complete(server.wait_closed())
-        self._loop.close()
 
 
 @pytest.fixture
@@ -180,65 +46,42 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/newsletter.db"
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def server_tls(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    return context
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "relay-ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
 @contextmanager
-def running(mode: Mode, server_tls: ssl.SSLContext, **kwargs: Any) -> Iterator[AuthServer]:
-    server = AuthServer(mode, server_tls, **kwargs).start()
-    try:
+def running(
+    mode: AuthMode,
+    server_tls: ssl.SSLContext,
+    *,
+    mechanisms: tuple[str, ...] = ("LOGIN", "PLAIN"),
+    faults: Faults | None = None,
+) -> Iterator[SmtpServer]:
+    with SmtpServer(faults, auth=RelayAuth(mode, server_tls, mechanisms)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
-def starttls_server(server_tls: ssl.SSLContext) -> Iterator[AuthServer]:
+def starttls_server(server_tls: ssl.SSLContext) -> Iterator[SmtpServer]:
     with running("starttls", server_tls) as server:
         yield server
 
 
-def make_settings(
+def relay_settings(
     port: int, security: str, ca_file: str, password: str = PASSWORD, **smtp: Any
 ) -> Settings:
-    settings = base_settings(port, security=security, username=USER, ca_file=ca_file, **smtp)
-    return dataclasses.replace(settings, smtp_password=Secret(password))
-
-
-def new_edition(database: Database, subscribers: int = SUBSCRIBERS) -> tuple[int, list[str]]:
-    addresses = add_subscribers(database, subscribers)
-    slug = add_post(database)
-    with database.session() as session:
-        return editions.create_edition(session, post_queue.get(session, slug), "Rust"), addresses
+    return make_settings(
+        smtp=relay(port, security=security, username=USER, ca_file=ca_file, **smtp),
+        smtp_password=Secret(password),
+    )
 
 
 def states(database: Database, edition_id: int) -> dict[str, tuple[str, str | None]]:
-    with database.session() as session:
-        return {
-            row.email: (row.status, row.last_reply)
-            for row in editions.iterate_deliveries(session, edition_id)
-            if row.email
-        }
+    return {
+        address: (status, reply)
+        for address, (status, _, reply) in delivery_states(database, edition_id).items()
+    }
 
 
 def assert_everyone_got_one_encrypted_authenticated_message(
-    server: AuthServer, addresses: list[str], mechanism: str | None = None
+    server: SmtpServer, addresses: list[str], mechanism: str | None = None
 ) -> None:
     received = server.handler.per_address()
     assert set(received) == set(addresses)
@@ -260,11 +103,11 @@ def assert_everyone_got_one_encrypted_authenticated_message(
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "plain"])
 @pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
 def test_starttls_and_auth(database, server_tls, ca_file, mechanism, pipelining):
-    edition_id, addresses = new_edition(database)
+    edition_id, addresses = new_edition(database, SUBSCRIBERS)
     faults = Faults(pipelining=pipelining)
     with running("starttls", server_tls, mechanisms=(mechanism,), faults=faults) as server:
         # A small per-connection cap: reconnecting means a new STARTTLS and a new AUTH.
-        settings = make_settings(server.port, "starttls", ca_file, messages_per_connection=7)
+        settings = relay_settings(server.port, "starttls", ca_file, messages_per_connection=7)
         summary = send_edition(database, settings, edition_id)
         assert (summary.sent, summary.deferred, summary.failed) == (SUBSCRIBERS, 0, 0)
         assert summary.status == "sent"
@@ -273,9 +116,9 @@ def test_starttls_and_auth(database, server_tls, ca_file, mechanism, pipelining)
 
 
 def test_implicit_tls_and_auth(database, server_tls, ca_file):
-    edition_id, addresses = new_edition(database)
+    edition_id, addresses = new_edition(database, SUBSCRIBERS)
     with running("tls", server_tls, faults=Faults(pipelining=True)) as server:
-        settings = make_settings(server.port, "tls", ca_file)
+        settings = relay_settings(server.port, "tls", ca_file)
         summary = send_edition(database, settings, edition_id)
         assert (summary.sent, summary.deferred, summary.failed) == (SUBSCRIBERS, 0, 0)
         assert summary.status == "sent"
@@ -294,12 +137,12 @@ def _secret_forms(password: str) -> list[str]:
 
 
 def test_a_wrong_password_defers_everything_and_is_never_shown(
-    database, starttls_server: AuthServer, ca_file, caplog
+    database, starttls_server: SmtpServer, ca_file, caplog
 ):
     caplog.set_level(logging.DEBUG)
     wrong = "Wr0ng-pa55word#"
-    edition_id, addresses = new_edition(database)
-    settings = make_settings(starttls_server.port, "starttls", ca_file, password=wrong)
+    edition_id, addresses = new_edition(database, SUBSCRIBERS)
+    settings = relay_settings(starttls_server.port, "starttls", ca_file, password=wrong)
 
     summary = send_edition(database, settings, edition_id)
 
@@ -326,9 +169,9 @@ def test_a_wrong_password_defers_everything_and_is_never_shown(
 
 
 def test_starttls_not_offered_stops_before_auth(database, server_tls, ca_file):
-    edition_id, addresses = new_edition(database)
+    edition_id, addresses = new_edition(database, SUBSCRIBERS)
     with running("plain", server_tls) as server:  # offers AUTH PLAIN/LOGIN in plain text
-        settings = make_settings(server.port, "starttls", ca_file)
+        settings = relay_settings(server.port, "starttls", ca_file)
         summary = send_edition(database, settings, edition_id)
         handler = server.handler
         assert handler.connections > 0
@@ -349,7 +192,7 @@ def test_an_untrusted_certificate_is_refused_before_auth(database, server_tls, m
     """Without ``smtp.ca_file`` the system store does not know the test CA: no send."""
     edition_id, _ = new_edition(database, 10)
     with running(mode, server_tls) as server:
-        summary = send_edition(database, make_settings(server.port, mode, ca_file=""), edition_id)
+        summary = send_edition(database, relay_settings(server.port, mode, ca_file=""), edition_id)
         assert (server.handler.auth_commands, server.handler.mail_commands) == (0, 0)
     assert summary.sent == 0 and summary.relay_unavailable
     replies = {reply for status, reply in states(database, edition_id).values() if reply}
@@ -368,12 +211,12 @@ def test_ca_file_must_exist(tmp_path: Path, ca_file: str):
 
 
 def test_a_ca_file_that_is_not_pem_stops_the_send_with_a_clear_error(
-    database, starttls_server: AuthServer, tmp_path: Path
+    database, starttls_server: SmtpServer, tmp_path: Path
 ):
     edition_id, _ = new_edition(database, 3)
     not_pem = tmp_path / "ca.pem"
     not_pem.write_text("not a certificate\n")
-    settings = make_settings(starttls_server.port, "starttls", str(not_pem))
+    settings = relay_settings(starttls_server.port, "starttls", str(not_pem))
     with pytest.raises(DeliveryError, match=r"cannot load smtp\.ca_file"):
         send_edition(database, settings, edition_id)
     assert starttls_server.handler.connections == 0

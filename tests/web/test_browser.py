@@ -27,16 +27,13 @@ from newsletter.db.database import Database
 from newsletter.db.models import SubscriberStatus
 from newsletter.mail.message import build_message
 from newsletter.mail.render import recipient_for, render_edition
+from tests.support.db import add_edition, add_subscriber
+from tests.support.db import subscriber_row as row_of
+from tests.support.posts import make_post
+from tests.support.smtp import ReceivedMail
+from tests.support.system import SCREENSHOTS
 
-from ..conftest import SCREENSHOTS
-from .conftest import (
-    ReceivedMail,
-    add_edition,
-    add_subscriber,
-    make_settings,
-    sample_post,
-)
-from .conftest import subscriber_row as row_of
+from .conftest import web_settings
 
 WIDTHS = (375, 1280)
 
@@ -55,7 +52,7 @@ def live_server(database: Database, smtp_port: int) -> Iterator[LiveServer]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = make_settings(base_url=url, smtp_port=smtp_port)
+    settings = web_settings(smtp_port, base_url=url)
     app = create_app(settings, database)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -80,7 +77,9 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def unsubscribe_link_from_email(settings: Settings, subscriber_id: int, address: str) -> str:
-    edition = render_edition(sample_post(), settings)
+    edition = render_edition(
+        make_post("innerlijke-rust", "Innerlijke rust", every_block=True), settings
+    )
     recipient = recipient_for(
         settings, subscriber_id, address, "Marieke", post_slug="innerlijke-rust"
     )
@@ -162,7 +161,7 @@ def test_sign_up_in_a_real_browser(
 def test_archive_in_a_real_browser(
     browser: Browser, live_server: LiveServer, database: Database
 ) -> None:
-    add_edition(database, sample_post(), "sent")
+    add_edition(database, make_post("innerlijke-rust", "Innerlijke rust", every_block=True), "sent")
     page = browser.new_page()
     page.goto(f"{live_server.url}/archive")
     screenshot(page, "archive")

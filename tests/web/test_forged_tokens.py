@@ -15,8 +15,8 @@ import httpx
 from newsletter.db.database import Database
 from newsletter.db.models import SubscriberStatus
 from newsletter.mail.tokens import TokenPurpose, make_token
-
-from .conftest import SECRET, add_subscriber, subscriber_row
+from tests.support.db import add_subscriber, subscriber_row
+from tests.support.settings import SECRET
 
 ADDRESS = "geheim.adres@example.nl"
 TOKEN_ALPHABET = string.ascii_letters + string.digits + "-_."

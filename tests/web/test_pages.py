@@ -14,8 +14,11 @@ from newsletter.mail.render import PLACEHOLDERS
 from newsletter.mail.tokens import make_token
 from newsletter.web import create_app
 from newsletter.web.security import SECURITY_HEADERS
+from tests.support.db import add_edition, add_subscriber
+from tests.support.posts import make_post
+from tests.support.settings import SECRET
 
-from .conftest import SECRET, add_edition, add_subscriber, http_client, sample_post
+from .conftest import http_client
 
 ADDRESS = "lezer@example.nl"
 
@@ -29,7 +32,7 @@ async def test_security_headers_on_every_response(
     client: httpx.AsyncClient, database: Database
 ) -> None:
     subscriber_id = add_subscriber(database, ADDRESS)
-    add_edition(database, sample_post(), "sent")
+    add_edition(database, make_post("innerlijke-rust", "Innerlijke rust", every_block=True), "sent")
     unsubscribe = f"/unsubscribe/{make_token(SECRET, 'unsubscribe', subscriber_id)}"
     confirm = f"/confirm/{make_token(SECRET, 'confirm', subscriber_id)}"
     requests = [
@@ -114,10 +117,10 @@ async def test_healthz(
 async def test_archive_lists_only_editions_that_went_out(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    add_edition(database, sample_post("verzonden", "Verzonden stuk"), "sent")
-    add_edition(database, sample_post("onderweg", "Stuk dat nu verzonden wordt"), "sending")
-    add_edition(database, sample_post("concept", "Nog een concept"), "draft")
-    add_edition(database, sample_post("geannuleerd", "Geannuleerd stuk"), "cancelled")
+    add_edition(database, make_post("verzonden", "Verzonden stuk"), "sent")
+    add_edition(database, make_post("onderweg", "Stuk dat nu verzonden wordt"), "sending")
+    add_edition(database, make_post("concept", "Nog een concept"), "draft")
+    add_edition(database, make_post("geannuleerd", "Geannuleerd stuk"), "cancelled")
 
     index = await client.get("/archive")
     unsent = [await client.get(f"/archive/{slug}") for slug in ("concept", "geannuleerd")]
@@ -134,7 +137,7 @@ async def test_archive_edition_shows_the_email_without_personal_data(
 ) -> None:
     add_subscriber(database, ADDRESS, name="Lieke")
     add_subscriber(database, "weg@example.nl", SubscriberStatus.UNSUBSCRIBED)
-    add_edition(database, sample_post(), "sent")
+    add_edition(database, make_post("innerlijke-rust", "Innerlijke rust", every_block=True), "sent")
 
     response = await client.get("/archive/innerlijke-rust")
     cached = await client.get("/archive/innerlijke-rust")

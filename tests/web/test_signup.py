@@ -15,16 +15,12 @@ from newsletter.db.models import Subscriber, SubscriberStatus
 from newsletter.db.subscribers import remove
 from newsletter.mail.tokens import make_token
 from newsletter.web import create_app
+from tests.support.db import add_subscriber, events_of, subscriber_row
+from tests.support.settings import SECRET
+from tests.support.settings import SENDER as FROM_ADDRESS
+from tests.support.smtp import ReceivedMail
 
-from .conftest import (
-    FROM_ADDRESS,
-    SECRET,
-    ReceivedMail,
-    add_subscriber,
-    events_of,
-    http_client,
-    subscriber_row,
-)
+from .conftest import http_client
 
 ADDRESS = "sanne@example.nl"
 
@@ -51,7 +47,7 @@ async def test_confirm_flow_end_to_end(
     assert mail.recipients == [ADDRESS]
     message = mail.message
     assert message["Subject"] == "Bevestig je aanmelding voor Nieuwsbrief van Gerrit"
-    assert message["Message-ID"].endswith("@gerritvanderheide.nl>")
+    assert message["Message-ID"].endswith("@gerritvanderheide.com>")
     assert message["Date"] is not None
     assert message["To"] == f"Sanne <{ADDRESS}>"
     assert message["From"] == f"Gerrit <{FROM_ADDRESS}>"

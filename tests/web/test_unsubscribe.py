@@ -16,8 +16,9 @@ from newsletter.db.subscribers import remove
 from newsletter.db.subscriptions import mask_address
 from newsletter.delivery.editions import create_edition
 from newsletter.mail.tokens import make_token
-
-from .conftest import SECRET, add_subscriber, events_of, sample_post, subscriber_row
+from tests.support.db import add_subscriber, events_of, subscriber_row
+from tests.support.posts import make_post
+from tests.support.settings import SECRET
 
 ADDRESS = "anna.de.vries@example.nl"
 
@@ -216,7 +217,9 @@ async def test_unsubscribed_person_is_left_out_of_the_next_edition(
     await client.post(unsubscribe_path(leaving), data={"List-Unsubscribe": "One-Click"})
 
     with database.session() as session:
-        post_queue.import_posts(session, [sample_post()])
+        post_queue.import_posts(
+            session, [make_post("innerlijke-rust", "Innerlijke rust", every_block=True)]
+        )
         post = session.scalars(select(PostRow)).one()
         edition_id = create_edition(session, post, post.title)
         snapshot = set(

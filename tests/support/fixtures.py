@@ -1,0 +1,49 @@
+"""The toolkit's fixtures, registered for the whole suite by ``tests/conftest.py``.
+
+A plugin rather than a conftest of one folder: the delivery, runtime, scheduling and web
+tests all need a test relay, and no folder's conftest imports another's.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from .smtp import Faults, SmtpServer
+
+
+@pytest.fixture
+def faults() -> Faults:
+    """The faults of ``smtp_server``; none unless the test (or a fixture) sets some."""
+    return Faults()
+
+
+@pytest.fixture
+def smtp_server(faults: Faults) -> Iterator[SmtpServer]:
+    with SmtpServer(faults) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def test_ca() -> trustme.CA:
+    """A certificate authority made for the test, trusted only through ``smtp.ca_file``."""
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def server_tls(test_ca: trustme.CA) -> ssl.SSLContext:
+    """The relay's TLS context: a certificate for 127.0.0.1 issued by ``test_ca``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    test_ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    return context
+
+
+@pytest.fixture
+def ca_file(test_ca: trustme.CA, tmp_path: Path) -> str:
+    path = tmp_path / "relay-ca.pem"
+    test_ca.cert_pem.write_to_path(str(path))
+    return str(path)

@@ -1,0 +1,287 @@
+"""One SMTP test server: aiosmtpd on 127.0.0.1 port 0, in a thread with its own event loop.
+
+Nothing is mocked: the code under test talks real SMTP over a real socket. The handler
+records every message it accepts and injects the faults a test asks for, per recipient
+address (a reply for RCPT, a stall, a hang-up in the middle of DATA) or for the whole
+server (PIPELINING offered or not, a slow DATA). With ``auth`` the same server speaks
+STARTTLS, implicit TLS or plain text with AUTH, using a certificate from a test CA, and
+records every login and whether the transport was encrypted at that moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import re
+import ssl
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from email.message import EmailMessage, Message
+from typing import Any, Literal
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+AuthMode = Literal["starttls", "tls", "plain"]
+RELAY_USER = "nieuwsbrief@gerritvanderheide.com"
+RELAY_PASSWORD = "k3ep-Th1s-s3cret!"
+
+
+@dataclass
+class Faults:
+    """What the server does wrong, to particular recipients (by address) or to every one."""
+
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
+    stall_rcpt: set[str] = field(default_factory=set)
+    stall_seconds: float = 3.0
+    hang_up_in_data: set[str] = field(default_factory=set)
+    pipelining: bool = False
+    data_seconds: float = 0.0  # per message, so that a send lasts long enough to interrupt
+
+
+@dataclass(frozen=True)
+class RelayAuth:
+    """A relay that wants TLS and AUTH: ``starttls`` (STARTTLS, then AUTH, both required),
+    ``tls`` (implicit TLS from the first byte) or ``plain`` (AUTH offered in plain text)."""
+
+    mode: AuthMode
+    tls: ssl.SSLContext
+    mechanisms: tuple[str, ...] = ("LOGIN", "PLAIN")
+    user: str = RELAY_USER
+    password: str = RELAY_PASSWORD
+
+
+@dataclass(frozen=True)
+class Login:
+    mechanism: str
+    user: str
+    password: str
+    encrypted: bool
+
+
+@dataclass
+class ReceivedMail:
+    """One message as it arrived: the envelope and the bytes of DATA."""
+
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.data, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+    def text(self) -> str:
+        body = self.message.get_body(preferencelist=("plain",))
+        assert body is not None
+        return str(body.get_content())
+
+    def link(self, path: str) -> str:
+        """The first URL in the text part whose path starts with ``path``."""
+        match = re.search(rf"https?://\S+?{re.escape(path)}\S+", self.text())
+        assert match, f"no {path} link in:\n{self.text()}"
+        return match[0]
+
+
+def tls_version(server: SMTP) -> str | None:
+    """The TLS version of the server's transport right now; None when in plain text."""
+    transport = server.transport
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    return ssl_object.version() if ssl_object is not None else None
+
+
+class RecordingHandler:
+    """Keeps every accepted message and every login; injects the :class:`Faults`."""
+
+    def __init__(self, faults: Faults, auth: RelayAuth | None = None) -> None:
+        self.faults = faults
+        self.auth = auth
+        self.lock = threading.Lock()
+        self.received: list[ReceivedMail] = []
+        self.connections = 0
+        self.in_data = 0  # messages the server is taking its time over right now
+        self.logins: list[Login] = []
+        self.auth_commands = 0
+        self.mail_commands = 0
+        self.delivered: list[tuple[str, str | None, Any]] = []  # address, TLS version, login
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.faults.pipelining:
+            responses.insert(1, "250-PIPELINING")
+        return responses
+
+    def authenticate(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        mechanism: str,
+        auth_data: Any,
+    ) -> AuthResult:
+        assert isinstance(auth_data, LoginPassword) and self.auth is not None
+        login = Login(
+            mechanism,
+            auth_data.login.decode(),
+            auth_data.password.decode(),
+            tls_version(server) is not None,
+        )
+        with self.lock:
+            self.logins.append(login)
+        ok = (login.user, login.password) == (self.auth.user, self.auth.password)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        with self.lock:
+            self.mail_commands += 1
+        # aiosmtpd enforces AUTH only with STARTTLS; on an implicit TLS socket (or in plain
+        # text) this is where a relay that wants a login refuses mail without one.
+        if self.auth is not None and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address in self.faults.stall_rcpt:
+            await asyncio.sleep(self.faults.stall_seconds)
+        reply = self.faults.rcpt_replies.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self.lock:
+            self.in_data += 1
+        try:
+            if self.faults.data_seconds:
+                await asyncio.sleep(self.faults.data_seconds)
+            with self.lock:
+                login = session.auth_data.login if session.auth_data else None
+                for address in envelope.rcpt_tos:
+                    self.delivered.append((address, tls_version(server), login))
+                self.received.append(
+                    ReceivedMail(
+                        str(envelope.mail_from),
+                        list(envelope.rcpt_tos),
+                        bytes(envelope.original_content or b""),
+                    )
+                )
+            return "250 2.0.0 OK: queued"
+        finally:  # also when the client hangs up: aiosmtpd cancels the handler then
+            with self.lock:
+                self.in_data -= 1
+
+    @property
+    def messages(self) -> list[tuple[str, bytes]]:
+        """(recipient, message bytes), one per recipient of every accepted message."""
+        with self.lock:
+            return [(rcpt, mail.data) for mail in self.received for rcpt in mail.recipients]
+
+    def count(self) -> int:
+        return len(self.messages)
+
+    def per_address(self) -> Counter[str]:
+        return Counter(address for address, _ in self.messages)
+
+    def parsed(self) -> dict[str, Message]:
+        return {address: email.message_from_bytes(raw) for address, raw in self.messages}
+
+
+class FaultySMTP(SMTP):
+    """aiosmtpd's server, able to hang up halfway through the message text; counts AUTH
+    commands of any mechanism, including those refused before the password is checked."""
+
+    async def smtp_AUTH(self, arg: str) -> None:
+        with self.event_handler.lock:
+            self.event_handler.auth_commands += 1
+        await super().smtp_AUTH(arg)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        if set(self.envelope.rcpt_tos) & self.event_handler.faults.hang_up_in_data:
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            await self._reader.readline()
+            self.transport.close()
+            return
+        await super().smtp_DATA(arg)
+
+
+def _auth_options(handler: RecordingHandler, auth: RelayAuth | None) -> dict[str, Any]:
+    if auth is None:
+        return {}
+    excluded = [m for m in ("LOGIN", "PLAIN") if m not in auth.mechanisms]
+    common = {"authenticator": handler.authenticate, "auth_exclude_mechanism": excluded}
+    if auth.mode == "starttls":
+        return {
+            **common,
+            "tls_context": auth.tls,
+            "require_starttls": True,
+            "auth_required": True,
+            "auth_require_tls": True,
+        }
+    # aiosmtpd sees STARTTLS only as "TLS"; on an implicit TLS socket handle_MAIL does the
+    # requiring of AUTH.
+    return {**common, "auth_require_tls": False}
+
+
+class SmtpServer:
+    """A server thread; ``port`` is known once started. ``stop`` closes every connection."""
+
+    def __init__(self, faults: Faults | None = None, *, auth: RelayAuth | None = None) -> None:
+        self.handler = RecordingHandler(faults or Faults(), auth)
+        self.auth = auth
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        handler, auth = self.handler, self.auth
+        options = _auth_options(handler, auth)
+
+        def factory() -> SMTP:
+            handler.connections += 1
+            return FaultySMTP(handler, hostname="relay.test", ident="test relay", **options)
+
+        implicit_tls = auth.tls if auth is not None and auth.mode == "tls" else None
+        server = self._loop.run_until_complete(
+            self._loop.create_server(factory, "127.0.0.1", 0, ssl=implicit_tls)
+        )
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+        server.close()
+        self._loop.run_until_complete(server.wait_closed())
+        self._loop.close()
+
+    def start(self) -> SmtpServer:
+        self._thread.start()
+        if not self._ready.wait(5):
+            raise RuntimeError("the test SMTP server did not start within 5 s")
+        return self
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    def __enter__(self) -> SmtpServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,41 @@
+"""The machine the tests run on: free ports, polling, the installed console script, paths."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+EXAMPLE_POSTS = REPOSITORY / "examples" / "posts"
+SCREENSHOTS = REPOSITORY / "test-artifacts" / "screenshots"
+# The venv's console script: tests that start processes run what a user would run.
+NEWSLETTER_SCRIPT = Path(sys.executable).with_name("newsletter")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    For processes that take their port as an argument; servers inside the test process
+    bind port 0 instead, which cannot race.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], object], *, timeout: float, what: str) -> None:
+    """Poll ``condition`` every 50 ms until it is true; fail naming ``what`` after ``timeout``.
+
+    A poll with a generous deadline instead of a fixed sleep: fast on an idle machine,
+    still green on a busy one.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
