@@ -33,17 +33,9 @@ from newsletter.db.database import Database
 from newsletter.db.models import Event
 from newsletter.web.app import create_app
 from newsletter.web.webhooks import SnsVerifier
-
-from .helpers import (
-    BOUNCES,
-    add_readers,
-    delivery_of,
-    make_settings,
-    relay_port,
-    send_next,
-    start_relay,
-    status_of,
-)
+from tests.support.db import add_subscribers
+from tests.support.returned import bounce_settings, delivery_of, send_next, status_of
+from tests.support.smtp import SmtpServer
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:nieuwsbrief-bounces"
 POSTMARK_USER = "postmark"
@@ -133,22 +125,22 @@ class World:
 
 
 @pytest.fixture
-def sent(database: Database, database_url: str) -> tuple[Settings, int]:
+def sent(database: Database, database_url: str, smtp_server: SmtpServer) -> tuple[Settings, int]:
     """An edition sent to the readers (synchronously: the engine runs its own loop)."""
-    controller, _ = start_relay()
-    try:
-        settings = dataclasses.replace(
-            make_settings(database_url, relay_port(controller)),
-            bounces=BouncesSection(
-                address=BOUNCES, ses_topic_arn=TOPIC, postmark_user=POSTMARK_USER
-            ),
-            postmark_password=Secret(POSTMARK_PASSWORD),
-            mailgun_signing_key=Secret(MAILGUN_KEY),
-        )
-        add_readers(database)
-        edition_id = send_next(database, settings, "rust-vinden")
-    finally:
-        controller.stop()
+    settings = bounce_settings(
+        database_url,
+        smtp_server.port,
+        postmark_password=Secret(POSTMARK_PASSWORD),
+        mailgun_signing_key=Secret(MAILGUN_KEY),
+    )
+    settings = dataclasses.replace(
+        settings,
+        bounces=dataclasses.replace(
+            settings.bounces, ses_topic_arn=TOPIC, postmark_user=POSTMARK_USER
+        ),
+    )
+    add_subscribers(database, 3)
+    edition_id = send_next(database, settings, "rust-vinden")
     return settings, edition_id
 
 

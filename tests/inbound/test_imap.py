@@ -5,7 +5,6 @@ mail stays in the inbox unread; a second poll changes nothing."""
 
 from __future__ import annotations
 
-import dataclasses
 import imaplib
 import json
 import ssl
@@ -15,28 +14,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from newsletter.cli import cli
 from newsletter.config import ImapSection, Secret
 from newsletter.db.database import Database
 from newsletter.runtime.daemon import Daemon
-
-from .dovecot import PASSWORD, USER, Dovecot, running_dovecot
-from .helpers import (
+from tests.support.cli import NewsletterCli
+from tests.support.db import add_subscribers
+from tests.support.dovecot import PASSWORD, USER, Dovecot, running_dovecot
+from tests.support.returned import (
     CORPUS,
-    SECRET,
-    add_readers,
-    delivery_of,
-    fill,
-    make_settings,
-    relay_port,
+    EXPECTED,
+    bounce_env,
+    bounce_settings,
+    returned,
     send_next,
-    start_relay,
     status_of,
-    write_config,
 )
-from .test_corpus import EXPECTED
+from tests.support.smtp import SmtpServer
 
 NAMES = sorted(EXPECTED)
 READERS = tuple(f"lezer{n}@voorbeeld.nl" for n in range(len(NAMES)))
@@ -89,36 +84,33 @@ def _subjects_and_flags(server: Dovecot, folder: str) -> list[tuple[bytes, bytes
 
 
 def test_the_daemon_reads_the_bounce_mailbox(
-    dovecot: Dovecot, database: Database, database_url: str, tmp_path: Path
+    dovecot: Dovecot,
+    database: Database,
+    database_url: str,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
 ) -> None:
     _empty(dovecot)
-    controller, relay = start_relay()
-    try:
-        port = relay_port(controller)
-        settings = make_settings(database_url, port)
-        settings = dataclasses.replace(
-            settings,
-            bounces_imap=ImapSection(
-                host="127.0.0.1",
-                port=dovecot.port,
-                security="tls",
-                ca_file=str(dovecot.ca_file),
-                user=USER,
-                folder="INBOX",
-                processed_folder="Verwerkt",
-            ),
-            imap_password=Secret(PASSWORD),
-        )
-        add_readers(database, READERS)
-        edition_id = send_next(database, settings, "rust-vinden")
-    finally:
-        controller.stop()
+    settings = bounce_settings(
+        database_url,
+        smtp_server.port,
+        bounces_imap=ImapSection(
+            host="127.0.0.1",
+            port=dovecot.port,
+            security="tls",
+            ca_file=str(dovecot.ca_file),
+            user=USER,
+            folder="INBOX",
+            processed_folder="Verwerkt",
+        ),
+        imap_password=Secret(PASSWORD),
+    )
+    add_subscribers(database, len(READERS))
+    edition_id = send_next(database, settings, "rust-vinden")
 
     client = _client(dovecot)
     for reader, name in zip(READERS, NAMES, strict=True):
-        delivery = delivery_of(database, edition_id, reader)
-        (envelope,) = [e for e in relay.log if reader in e.recipients]
-        raw = fill(name, delivery=delivery, return_path=envelope.mail_from, recipient=reader)
+        raw = returned(smtp_server, database, edition_id, reader, name)
         raw = f"X-Corpus: {name}\n".encode() + raw
         client.append("INBOX", None, imaplib.Time2Internaldate(time.time()), raw)
     client.append(
@@ -140,7 +132,7 @@ def test_the_daemon_reads_the_bounce_mailbox(
     assert all(b"\\Seen" not in flags for _, flags in inbox)
 
     # The CLI's fetch: the messages left are read again and change nothing.
-    result = _fetch_cli(_imap_config(tmp_path, database_url, dovecot), PASSWORD, "--json")
+    result = _fetch_cli(database_url, tmp_path, dovecot, PASSWORD, smtp_server.port, "--json")
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert len(lines) == len(LEFT)
@@ -150,38 +142,26 @@ def test_the_daemon_reads_the_bounce_mailbox(
         assert status_of(database, reader) == EXPECTED[name][1], name
 
 
-def _imap_config(tmp_path: Path, database_url: str, dovecot: Dovecot) -> Path:
-    config = write_config(tmp_path / "newsletter.toml", database_url, 25)
-    config.write_text(
-        config.read_text()
-        + f"""
-[bounces.imap]
-host = "127.0.0.1"
-port = {dovecot.port}
-ca_file = "{dovecot.ca_file}"
-user = "{USER}"
-""",
-        encoding="utf-8",
-    )
-    return config
-
-
-def _fetch_cli(config: Path, password: str, *args: str) -> Result:
-    return CliRunner().invoke(
-        cli,
-        ["--config", str(config), "bounces", "fetch", *args],
-        env={
-            "NEWSLETTER_SECRET_KEY": SECRET,
-            "NEWSLETTER_BOUNCES_IMAP_PASSWORD": password,
-            "NEWSLETTER_CONFIG": None,
-        },
+def _fetch_cli(
+    database_url: str, workdir: Path, dovecot: Dovecot, password: str, port: int, *args: str
+) -> Result:
+    return NewsletterCli(database_url, workdir)(
+        "bounces",
+        "fetch",
+        *args,
+        **bounce_env(port),
+        NEWSLETTER_BOUNCES__IMAP__HOST="127.0.0.1",
+        NEWSLETTER_BOUNCES__IMAP__PORT=str(dovecot.port),
+        NEWSLETTER_BOUNCES__IMAP__CA_FILE=str(dovecot.ca_file),
+        NEWSLETTER_BOUNCES__IMAP__USER=USER,
+        NEWSLETTER_BOUNCES_IMAP_PASSWORD=password,
     )
 
 
 def test_a_wrong_password_is_one_line_and_exit_1(
     dovecot: Dovecot, database_url: str, tmp_path: Path
 ) -> None:
-    result = _fetch_cli(_imap_config(tmp_path, database_url, dovecot), "fout")
+    result = _fetch_cli(database_url, tmp_path, dovecot, "fout", 25)
     assert result.exit_code == 1
-    assert result.output.startswith("error: the bounce mailbox 127.0.0.1:")
+    assert result.stderr.startswith("error: the bounce mailbox 127.0.0.1:")
     assert "Traceback" not in result.output
