@@ -476,6 +476,15 @@ def _alert_if_over_limit(session: Session, settings: Settings, edition_id: int) 
     return _Alert(edition_id, edition.subject, edition.recipients, returns)
 
 
+def check_limits(database: Database, settings: Settings, edition_id: int) -> None:
+    """After a send: the relay may have refused enough addresses (the ledger's bounces)
+    to pass a limit already, before any late report arrives."""
+    with database.session() as session:
+        alert = _alert_if_over_limit(session, settings, edition_id)
+    if alert is not None:
+        _mail_owner(settings, alert)
+
+
 def _mail_owner(settings: Settings, alert: _Alert) -> None:
     owner = settings.newsletter.owner_address
     if not owner:

@@ -28,7 +28,7 @@ from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.models import Post as PostRow
 from newsletter.db.post_queue import document
-from newsletter.delivery import editions
+from newsletter.delivery import bounces, editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.compose import Composer
 from newsletter.delivery.ledger import Claim, Ledger, MessageIds, RecordTally, Result, RetryPolicy
@@ -186,6 +186,8 @@ def _send(
     with database.session() as session:
         status = editions.finish_if_done(session, edition_id)
     tally = sender.tally
+    if tally.bounced:
+        bounces.check_limits(database, settings, edition_id)
     return SendSummary(
         edition_id=edition_id,
         status=status,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from newsletter.config import ScheduleSection
 from newsletter.db.database import Database
-from newsletter.delivery.bounces import process_message
+from newsletter.delivery.bounces import edition_returns, process_message
 from newsletter.mail.verp import ReturnPaths
 from newsletter.scheduling.jobs import make_edition_for_week
 from tests.support.cli import NewsletterCli
@@ -30,7 +30,7 @@ from tests.support.returned import (
     status_of,
 )
 from tests.support.settings import OWNER, SECRET, SENDER
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import Faults, SmtpServer
 
 
 def test_every_message_has_its_own_signed_return_path_and_an_unchanged_from(
@@ -117,3 +117,19 @@ def test_counts_list_alert_and_the_held_next_edition(
     cli.ok("send", "--resume", str(outcome.edition_id), "--json", **env)
     gone = {f"lezer{n}@voorbeeld.nl" for n in (1, 2, 4, 5, 9)}
     assert recipients_of(smtp_server) == set(readers) - gone
+
+
+def test_addresses_the_relay_refuses_during_the_send_count_towards_the_limit_too(
+    database: Database, database_url: str, smtp_server: SmtpServer, faults: Faults
+) -> None:
+    add_subscribers(database, 20)
+    for reader in ("lezer3@voorbeeld.nl", "lezer7@voorbeeld.nl"):  # 2 of 20: 10 % > 5 %
+        faults.rcpt_replies[reader] = "550 5.1.1 <unknown>: Recipient address rejected"
+    edition_id = send_next(database, bounce_settings(database_url, smtp_server.port), "rust")
+
+    owner_mails = [mail for mail in smtp_server.handler.received if OWNER in mail.recipients]
+    assert len(owner_mails) == 1
+    assert "Harde bounces: 2 (10.0%; grens 5%)" in owner_mails[0].text()
+    assert status_of(database, "lezer3@voorbeeld.nl") == "bounced"
+    with database.session() as session:
+        assert edition_returns(session, edition_id).hard == 2
