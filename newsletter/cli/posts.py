@@ -111,9 +111,7 @@ def next_(app: AppContext, as_json: bool) -> None:
 @pass_app
 def skip(app: AppContext, slug: str) -> None:
     """Leave SLUG out of the queue (until `unskip`)."""
-    with app.database.session() as session:
-        entry = post_queue.set_skipped(session, slug, True)
-    click.echo(f"{entry.slug}: {entry.status}")
+    _set_skipped(app, slug, skipped=True)
 
 
 @posts.command("unskip")
@@ -121,8 +119,12 @@ def skip(app: AppContext, slug: str) -> None:
 @pass_app
 def unskip(app: AppContext, slug: str) -> None:
     """Put a skipped post back in the queue, in its old place."""
+    _set_skipped(app, slug, skipped=False)
+
+
+def _set_skipped(app: AppContext, slug: str, *, skipped: bool) -> None:
     with app.database.session() as session:
-        entry = post_queue.set_skipped(session, slug, False)
+        entry = post_queue.set_skipped(session, slug, skipped)
     click.echo(f"{entry.slug}: {entry.status}")
 
 
