@@ -138,9 +138,13 @@ class WebSection:
     trusted_hosts: tuple[str, ...] = ()
 
 
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
-# A host name or IPv4 address, "*.domain" for its subdomains, "*" for any, or an IPv6 address.
-_HOST_PATTERN = re.compile(r"\*|(?:\*\.)?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|[0-9a-f.]*:[0-9a-f:.]*")
+# As a Host header names them: an IPv6 address keeps its brackets ("[::1]:8080").
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+# A host name or IPv4 address, "*.domain" for its subdomains, "*" for any, or an IPv6
+# address (bracketed or bare).
+_HOST_PATTERN = re.compile(
+    r"\*|(?:\*\.)?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[?[0-9a-f.]*:[0-9a-f:.]*\]?"
+)
 
 
 @dataclass(frozen=True)
@@ -251,13 +255,18 @@ class Settings:
         own port) still brings its host along.
         """
         if self.web.trusted_hosts:
-            return self.web.trusted_hosts
-        base_host = urlsplit(self.newsletter.base_url).hostname or ""
+            return tuple(_as_host_header(host) for host in self.web.trusted_hosts)
+        base_host = _as_host_header(urlsplit(self.newsletter.base_url).hostname or "")
         return tuple(dict.fromkeys((base_host, *LOOPBACK_HOSTS)))
 
     @property
     def maildir_path(self) -> Path:
         return Path(self.smtp.maildir) if self.smtp.maildir else self.data_dir / "outbox"
+
+
+def _as_host_header(host: str) -> str:
+    """An IPv6 address as a Host header carries it: in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 # Section name -> its dataclass; a field ``bounces_imap`` is the sub-table [bounces.imap]

@@ -13,6 +13,7 @@ whose links lead nowhere (subscriber id 0 never exists).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -21,11 +22,10 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db import post_queue, subscribers
-from newsletter.db.models import Edition, EditionStatus
 from newsletter.db.models import Post as PostRow
 from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Attempt
-from newsletter.delivery.editions import create_edition
+from newsletter.delivery.editions import create_edition, hold
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.delivery.transport import check_transport
 from newsletter.errors import NewsletterError, NotFoundError
@@ -55,7 +55,7 @@ class CheckFailedError(NewsletterError):
         failed = sum(1 for finding in report.findings if finding.status == "fail")
         super().__init__(
             f"the deliverability check failed ({failed} problem(s)); nothing was sent "
-            "(fix the post, or send anyway with --skip-check)"
+            "(fix what the report says, or send anyway with --skip-check)"
         )
         self.report = report
 
@@ -68,10 +68,6 @@ class PreparedEdition:
     rendered: RenderedEdition
     report: Report | None
     hold_reason: str | None = None
-
-    @property
-    def held(self) -> bool:
-        return self.hold_reason is not None
 
 
 def preview_of(
@@ -134,17 +130,22 @@ def prepare_edition(
     week_key: str | None = None,
     force: bool = False,
     skip_check: bool = False,
+    confirm: Callable[[], object] | None = None,
 ) -> PreparedEdition:
     """Render ``post`` once, check it, and create its edition (see the module docstring).
 
     ``skip_check`` is the admin's explicit override; it is written to the events log.
     The transport is tried first, so a send that could not start makes no edition.
+    ``confirm`` (the CLI's question) is asked once the check has passed and before the
+    edition exists; it raises to stop.
     """
     rendered = render_edition(post_queue.document(post), settings)
     check_transport(settings)
     report = None if skip_check else deliverability_report(preview_of(settings, rendered), settings)
     if report is not None and not report.ok and on_failure == "refuse":
         raise CheckFailedError(report)
+    if confirm is not None:
+        confirm()
     edition_id = create_edition(
         session, post, rendered.subject, force=force, actor=actor, week_key=week_key
     )
@@ -153,19 +154,12 @@ def prepare_edition(
         return PreparedEdition(edition_id, rendered, None)
     if report.ok:
         return PreparedEdition(edition_id, rendered, report)
-    edition = session.get(Edition, edition_id)
-    assert edition is not None
-    edition.status = EditionStatus.HELD
-    edition.hold_reason = "; ".join(f.line() for f in report.findings if f.status == "fail")
-    return PreparedEdition(edition_id, rendered, report, edition.hold_reason)
+    reason = "; ".join(f.line() for f in report.findings if f.status == "fail")
+    hold(session, edition_id, reason)
+    return PreparedEdition(edition_id, rendered, report, reason)
 
 
-def send_test_copy(
-    settings: Settings,
-    rendered: RenderedEdition,
-    address: str,
-    sender: SingleMessageSender | None = None,
-) -> Attempt:
+def send_test_copy(settings: Settings, rendered: RenderedEdition, address: str) -> Attempt:
     """Mail one "[TEST] " copy of an edition to ``address``; the ledger is not touched.
 
     The copy's unsubscribe link is made for subscriber 0, which does not exist, so a
@@ -175,4 +169,4 @@ def send_test_copy(
     message = build_message(
         rendered, recipient, settings, now=datetime.now(UTC), subject_prefix=TEST_SUBJECT_PREFIX
     )
-    return (sender or SingleMessageSender(settings)).send_blocking(message, address)
+    return SingleMessageSender(settings).send_blocking(message, address)

@@ -8,6 +8,8 @@ as a traceback.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from typing import Any
 
 import click
@@ -35,6 +37,11 @@ class _FriendlyErrors(click.Group):
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             _fail(f"database error: {reason}", 1)
+        except BrokenPipeError:
+            # The reader went away (`... | head`): stop quietly, as Unix tools do on SIGPIPE.
+            # stdout is pointed at /dev/null so the interpreter's final flush cannot fail too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(141) from None
         except OSError as exc:  # a file or folder the user named (or the data dir) unusable
             _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), 1)
         except KeyboardInterrupt:

@@ -27,7 +27,13 @@ from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.errors import DeliveryError, InputError
 from newsletter.mail.render import RenderedEdition, render_edition
-from newsletter.publish import CheckFailedError, prepare_edition, preview_of, send_test_copy
+from newsletter.publish import (
+    CheckFailedError,
+    deliverability_report,
+    prepare_edition,
+    preview_of,
+    send_test_copy,
+)
 
 
 @click.command("send")
@@ -75,6 +81,8 @@ def send(
             )
         _report(_send_with_progress(app, resume), as_json)
         return
+    if skip_check and (dry_run or test_address):
+        raise InputError("--skip-check goes with a real send, not with --dry-run or --to")
     settings = app.settings
     with app.database.session() as session:
         post_row = post_queue.get(session, slug) if slug else post_queue.next_unsent(session)
@@ -91,26 +99,30 @@ def send(
         return
     if dry_run:
         sample = preview_of(settings, render_edition(post, settings))
+        report = deliverability_report(sample, settings)
         click.echo(f"post:       {post.slug}: {post.title}")
         click.echo(
             f"subject:    {sample.edition.subject}{' (excerpt)' if sample.edition.excerpt else ''}"
         )
         click.echo(f"recipients: {recipients}")
         click.echo(f"message:    {len(sample.message):,} bytes; transport {settings.transport}")
+        failed = [finding.line() for finding in report.findings if finding.status == "fail"]
+        click.echo(f"check:      {'passed' if report.ok else 'FAILED; send would refuse'}")
+        for line in failed:
+            click.echo(f"  {line}")
         if earlier is not None:
             click.echo(f"note:       already sent in edition {earlier}; needs --force")
         click.echo("dry run: nothing sent, nothing written")
         return
     if earlier is not None and not force:
-        raise InputError(
-            f"post {post.slug!r} was already sent in edition {earlier}; "
-            "use --force to send it again"
-        )
-    if not yes:
+        raise editions.already_sent(post.slug, earlier)
+
+    def confirm() -> None:
         click.confirm(
             f"Send {post.title!r} to {recipients} subscribers via {settings.transport}?",
             abort=True,
         )
+
     try:
         with app.database.session() as session:
             prepared = prepare_edition(
@@ -121,6 +133,7 @@ def send(
                 on_failure="refuse",
                 force=force,
                 skip_check=skip_check,
+                confirm=None if yes else confirm,
             )
     except CheckFailedError as failed:
         for line in failed.report.lines():

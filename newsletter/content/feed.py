@@ -17,7 +17,7 @@ import feedparser
 
 from newsletter.content.classify import clean_text
 from newsletter.content.html_blocks import html_to_blocks, html_units
-from newsletter.content.post import Post
+from newsletter.content.post import Post, is_web_url
 from newsletter.content.slug import slugify
 from newsletter.errors import ContentError
 
@@ -67,6 +67,13 @@ def _entry_post(entry: Any, number: int, source: str, max_bytes: int | None) -> 
     body = html_to_blocks(content or entry.get("summary", ""))
     if not body.blocks:
         raise ContentError(f"feed entry {number} ({title!r}) has no article text", source=source)
+    link = entry.get("link") or None
+    if link is not None and not is_web_url(link):
+        raise ContentError(
+            f"feed entry {number} ({title!r}): its link must be an http:// or https:// "
+            f"address, got {link!r}",
+            source=source,
+        )
     tags = entry.get("tags") or []
     category = clean_text(tags[0].get("term") or "") if tags else ""
     return Post(
@@ -80,7 +87,7 @@ def _entry_post(entry: Any, number: int, source: str, max_bytes: int | None) -> 
         faq=body.faq,
         related=body.related,
         published_at=_published(entry),
-        url=entry.get("link") or None,
+        url=link,
     )
 
 

@@ -100,9 +100,6 @@ class Post:
     published_at: datetime | None = None
     url: str | None = None
 
-    def __post_init__(self) -> None:
-        check_post_url(self.url, source=self.source)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "slug": self.slug,

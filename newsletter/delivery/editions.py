@@ -126,10 +126,7 @@ def create_edition(
     """
     earlier = previous_edition(session, post.id)
     if earlier is not None and not force:
-        raise InputError(
-            f"post {post.slug!r} was already sent in edition {earlier}; "
-            "use --force to send it again"
-        )
+        raise already_sent(post.slug, earlier)
     edition = Edition(
         post_id=post.id,
         status=EditionStatus.DRAFT,
@@ -168,6 +165,20 @@ def create_edition(
         forced=earlier is not None,
     )
     return edition.id
+
+
+def already_sent(slug: str, edition_id: int) -> InputError:
+    """The refusal to send a post twice without ``--force``."""
+    return InputError(
+        f"post {slug!r} was already sent in edition {edition_id}; use --force to send it again"
+    )
+
+
+def hold(session: Session, edition_id: int, reason: str) -> None:
+    """Keep an edition from going out on its own; ``editions show`` says why."""
+    edition = get_edition(session, edition_id)
+    edition.status = EditionStatus.HELD
+    edition.hold_reason = reason
 
 
 def get_edition(session: Session, edition_id: int) -> Edition:

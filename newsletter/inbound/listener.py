@@ -38,7 +38,6 @@ from newsletter.mail.bounce import Kind, NotAMailError, classify_message
 from newsletter.mail.bounce import parse as parse_returned
 from newsletter.mail.tokens import TOKEN_PATTERN, InvalidTokenError, read_token
 from newsletter.mail.verp import return_paths
-from newsletter.web.context import signing_secret
 
 logger = logging.getLogger("newsletter.inbound.listener")
 
@@ -142,7 +141,7 @@ def build_inbound_controller(settings: Settings, database: Database) -> InboundC
     """The listener for ``[inbound]``; call ``start()`` and ``stop()`` on it."""
     if not 0 <= settings.inbound.port <= 65535:
         raise ConfigError("inbound.port must be between 0 and 65535")
-    handler = UnsubscribeByMail(settings, database, signing_secret(settings))
+    handler = UnsubscribeByMail(settings, database, settings.signing_key())
     return InboundController(
         handler,
         hostname=settings.inbound.host,

@@ -27,6 +27,7 @@ from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
 from newsletter.delivery import bounces
 from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.editions import hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.errors import InputError, NewsletterError
 from newsletter.mail.render import RenderedEdition
@@ -131,10 +132,7 @@ def make_edition_for_week(
             # Nobody reviewed it, so it must not go out on its own when the wait is over.
             reason = f"the [TEST] copy to {owner} was not delivered: {problem}"
             with database.session() as session:
-                held = session.get(Edition, edition_id)
-                assert held is not None
-                held.status = EditionStatus.HELD
-                held.hold_reason = reason
+                hold(session, edition_id, reason)
             log.error("week %s: edition %d held: %s", key, edition_id, reason)
             return WeeklyOutcome("held", key, edition_id, reason)
         log.info(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from urllib.parse import quote
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -162,7 +163,7 @@ class _TrailingSlashRedirect:
             trimmed = {**scope, "path": path.rstrip("/") or "/"}
             if any(route.matches(trimmed)[0] is not Match.NONE for route in self._routes):
                 query = scope.get("query_string", b"").decode("latin-1")
-                target = self._url(trimmed["path"]) + (f"?{query}" if query else "")
+                target = self._url(quote(trimmed["path"])) + (f"?{query}" if query else "")
                 await RedirectResponse(target)(scope, receive, send)
                 return
         raise HTTPException(status_code=404)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -27,8 +28,11 @@ from starlette.routing import Route
 from newsletter.db.models import Edition, EditionStatus
 from newsletter.db.models import Post as PostRow
 from newsletter.db.post_queue import document
+from newsletter.errors import NewsletterError
 from newsletter.mail.render import UNSUBSCRIBE_PLACEHOLDER, Recipient, personalise, render_edition
 from newsletter.web.context import WebContext, route
+
+logger = logging.getLogger(__name__)
 
 PUBLISHED = (EditionStatus.SENT, EditionStatus.SENDING)
 _CACHE_SIZE = 16
@@ -88,7 +92,14 @@ class ArchivePages:
         post = await self.context.run(lambda session: published_post(session, slug))
         if post is None:
             raise HTTPException(status_code=404)
-        return HTMLResponse(await run_in_threadpool(self._page, post))
+        try:
+            page = await run_in_threadpool(self._page, post)
+        except NewsletterError as exc:
+            # A post stored before a rule it breaks (a javascript: link, say): not shown,
+            # and the log says why in one line.
+            logger.warning("archive: post %r is not shown: %s", slug, exc)
+            raise HTTPException(status_code=404) from None
+        return HTMLResponse(page)
 
     def _page(self, post: PostRow) -> str:
         key = (post.slug, post.content_hash)

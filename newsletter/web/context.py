@@ -55,11 +55,6 @@ def json_refusal(
     return JSONResponse(body, status_code=status_code, headers={**CORS, **(headers or {})})
 
 
-def signing_secret(settings: Settings) -> str:
-    """The key that checks every token; without it no link could be trusted, so stop early."""
-    return settings.signing_key()
-
-
 @dataclass(frozen=True)
 class WebContext:
     settings: Settings
@@ -69,7 +64,7 @@ class WebContext:
 
     @classmethod
     def create(cls, settings: Settings, database: Database) -> WebContext:
-        return cls(settings, database, Pages(settings), signing_secret(settings))
+        return cls(settings, database, Pages(settings), settings.signing_key())
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """One unit of work in a worker thread: SQLAlchemy sessions here are synchronous."""

@@ -8,7 +8,7 @@ no session a cross-site request could ride on.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -69,9 +69,14 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         received = 0
+        declared = Headers(scope=scope).get("content-length", "")
+        # Refused before waiting for a body that a client only claims to send.
+        too_large = declared.isdigit() and int(declared) > self.limit
 
         async def limited_receive() -> Message:
             nonlocal received
+            if too_large:
+                raise RequestTooLarge
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))

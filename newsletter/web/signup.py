@@ -12,6 +12,7 @@ and people never see (filled in: pretend success, do nothing).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -151,7 +152,9 @@ class SignupPages:
     async def _send_confirmation(self, signup: SignupRequest) -> None:
         """Runs after the response went out; a failure is logged, the person can try again."""
         token = self.context.token("confirm", signup.subscriber_id)
-        message = build_confirmation_message(
+        # Templates and MIME take milliseconds: not on the loop that serves the pages.
+        message = await asyncio.to_thread(
+            build_confirmation_message,
             self.context.settings,
             address=signup.address,
             name=signup.name,

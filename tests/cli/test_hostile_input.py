@@ -10,19 +10,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from newsletter.config import NewsletterSection, Secret, Settings
-from newsletter.content.post import Block, Post
 from newsletter.db.database import open_database
 from newsletter.db.models import Edition
-from newsletter.errors import ContentError, RenderError
+from newsletter.errors import RenderError
 from newsletter.mail.render import render_edition
 from tests.support.cli import NewsletterCli
+from tests.support.posts import make_post
+from tests.support.settings import make_settings
+from tests.support.system import NEWSLETTER_SCRIPT
 
 FORMULA_NAMES = (
     '=HYPERLINK("http://evil.example","Klik")',
@@ -165,24 +169,14 @@ def test_a_feed_link_that_is_not_http_is_refused(newsletter: NewsletterCli) -> N
 
 
 def test_the_renderer_refuses_a_post_url_that_is_not_http() -> None:
-    settings = Settings(newsletter=NewsletterSection(content="excerpt"), secret_key=Secret("x"))
-    safe = Post(
-        slug="rust",
-        title="Rust",
-        source="test",
-        blocks=(Block("paragraph", "Een alinea."),),
-        url="https://example.org/rust",
-    )
+    """Import refuses such a URL; a post that got past it (a row stored before the rule)
+    still cannot put it in front of a reader."""
+    settings = make_settings(newsletter={"content": "excerpt"})
+    safe = make_post(url="https://example.org/rust")
     assert 'href="https://example.org/rust"' in render_edition(safe, settings).html
-    with pytest.raises(ContentError):
-        Post(slug="rust", title="Rust", source="test", url="javascript:alert(1)")
-    # A post that got past the model (an old stored row, say) still cannot reach a reader.
-    hostile = object.__new__(Post)
-    for name in Post.__slots__:
-        object.__setattr__(hostile, name, getattr(safe, name))
-    object.__setattr__(hostile, "url", "javascript:alert(1)")
-    with pytest.raises(RenderError):
-        render_edition(hostile, settings)
+    for url in ("javascript:alert(1)", "data:text/html,x", "java\nscript:alert(1)"):
+        with pytest.raises(RenderError, match="not an http"):
+            render_edition(replace(safe, url=url), settings)
 
 
 # 6. A post file of 50 MB
@@ -261,3 +255,25 @@ def test_a_transport_that_cannot_start_makes_no_edition(
     finally:
         database.dispose()
     assert json.loads(newsletter.ok("posts", "list", "--json"))[0]["status"] == "queued"
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(
+    newsletter: NewsletterCli, tmp_path: Path
+) -> None:
+    """``newsletter subscribers export | head``: no "Broken pipe" error, exit as on SIGPIPE."""
+    rows = "".join(f"lezer{n}@example.org,Lezer {n}\n" for n in range(3000))
+    newsletter.ok(
+        "subscribers", "import", str(newsletter.post_file("many.csv", "email,name\n" + rows))
+    )
+    export = subprocess.Popen(
+        [str(NEWSLETTER_SCRIPT), "subscribers", "export", "--format", "json"],
+        env={**os.environ, **newsletter.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert export.stdout is not None and export.stderr is not None
+    assert export.stdout.read(100).startswith(b"[")
+    export.stdout.close()
+    assert export.wait(timeout=60) == 141
+    assert export.stderr.read() == b""
+    export.stderr.close()

@@ -143,3 +143,28 @@ def test_send_refuses_a_post_that_fails_the_check_unless_told_to_skip_it(
         assert [(event.actor, (event.detail or {}).get("post")) for event in skipped] == [
             ("admin", slug)
         ]
+
+
+def test_dry_run_shows_the_check_and_the_question_comes_only_after_it_passed(
+    database: Database, newsletter: NewsletterCli, smtp_server: SmtpServer
+) -> None:
+    add_subscribers(database, 2)
+    slug = add_post(database)
+
+    dry = newsletter.ok("send", slug, "--dry-run")
+    assert "check:      FAILED; send would refuse" in dry
+    assert "FAIL  List-Unsubscribe: no https URL" in dry
+    # A failing check refuses before asking: the admin is never asked "send?" for nothing.
+    refused = newsletter("send", slug, input="y\n")
+    assert refused.exit_code == 1 and "Send " not in refused.stdout
+    assert "--skip-check goes with a real send" in newsletter.fails(
+        "send", slug, "--dry-run", "--skip-check"
+    )
+    # A passing post is asked about; "no" leaves nothing behind.
+    https = {"NEWSLETTER_NEWSLETTER__BASE_URL": "https://nieuwsbrief.gerritvanderheide.com"}
+    assert "check:      passed" in newsletter.ok("send", slug, "--dry-run", **https)
+    declined = newsletter("send", slug, input="n\n", **https)
+    assert declined.exit_code == 1 and "Send 'Rust vinden" in declined.stdout
+    assert smtp_server.handler.count() == 0
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Edition)) == 0

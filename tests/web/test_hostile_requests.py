@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,6 +28,8 @@ from newsletter.config import (
 from newsletter.db.database import Database
 from newsletter.errors import ConfigError
 from newsletter.web import create_app
+from tests.support.db import add_edition
+from tests.support.posts import make_post
 from tests.support.settings import BASE_URL, make_settings
 
 BASE_HOST = str(urlsplit(BASE_URL).hostname)
@@ -130,6 +133,13 @@ async def test_redirects_are_relative_for_every_trusted_host(app: Starlette, hos
     assert signup.headers["location"] == "/subscribe"
 
 
+async def test_an_encoded_question_mark_stays_in_the_path(app: Starlette) -> None:
+    async with client(app) as http:
+        answer = await http.get("/archive/%3Fx/")
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "/archive/%3Fx"
+
+
 async def test_redirects_keep_the_path_of_base_url(database: Database, tmp_path: Path) -> None:
     settings = hostile_settings(tmp_path)
     prefixed = Settings(
@@ -151,11 +161,28 @@ async def test_trusted_hosts_setting_replaces_the_default(
         assert (await http.get("/healthz", headers={"Host": "localhost"})).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("base_url", "host"),
+    [(BASE_URL, "[::1]:8080"), ("http://[::1]:18081", "[::1]:18081"), (BASE_URL, "[::1]")],
+)
+async def test_ipv6_hosts_are_answered(
+    database: Database, tmp_path: Path, base_url: str, host: str
+) -> None:
+    """A Host header names an IPv6 address in brackets; loopback and base_url's own pass."""
+    settings = hostile_settings(tmp_path)
+    settings = replace(settings, newsletter=replace(settings.newsletter, base_url=base_url))
+    async with client(create_app(settings, database)) as http:
+        answer = await http.get("/healthz", headers={"Host": host})
+        foreign = await http.get("/healthz", headers={"Host": "[2001:db8::1]"})
+    assert answer.status_code == 200, answer.text
+    assert foreign.status_code == 400
+
+
 def test_trusted_hosts_from_the_environment_and_toml(tmp_path: Path) -> None:
     def hosts(value: str) -> tuple[str, ...]:
         return load_settings(environ={"NEWSLETTER_WEB__TRUSTED_HOSTS": value}).trusted_hosts
 
-    loopback = {"127.0.0.1", "localhost", "::1"}
+    loopback = {"127.0.0.1", "localhost", "[::1]"}
     assert set(load_settings(environ={}).trusted_hosts) == loopback
     public = load_settings(environ={"NEWSLETTER_NEWSLETTER__BASE_URL": BASE_URL})
     assert set(public.trusted_hosts) == {BASE_HOST, *loopback}
@@ -277,3 +304,31 @@ async def test_a_413_answers_json_to_a_json_client(app: Starlette) -> None:
     assert as_json.headers["access-control-allow-origin"] == "*"
     assert as_form.status_code == 413 and as_form.headers["content-type"].startswith("text/html")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+async def test_an_archived_post_stored_with_a_javascript_link_is_not_served(
+    app: Starlette, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A row stored before import refused such links: a 404 and one log line, never a 500."""
+    add_edition(database, make_post("oud", url="javascript:alert(1)"), "sent")
+    add_edition(database, make_post("goed", url="https://example.org/goed"), "sent")
+    async with client(app) as http:
+        hostile = await http.get("/archive/oud")
+        fine = await http.get("/archive/goed")
+    assert hostile.status_code == 404
+    assert "javascript:" not in hostile.text
+    assert fine.status_code == 200
+    assert not [r for r in caplog.records if r.exc_info]
+    assert any("'oud' is not shown" in r.getMessage() for r in caplog.records)
+
+
+def test_a_body_only_claimed_to_be_huge_is_refused_at_once(served: int) -> None:
+    """Content-Length over the cap: 413 without waiting for 99 MB that never come."""
+    with socket.create_connection(("127.0.0.1", served), timeout=10) as connection:
+        connection.sendall(
+            b"POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 99999999\r\n\r\nemail=a"
+        )
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413 ")
