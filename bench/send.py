@@ -10,6 +10,15 @@ same size and the same number of connections, and the peak RSS of the sending pr
     python bench/send.py --subscribers 5000 --post examples/posts/002_6fe483f1ccaa819c.txt
     python bench/send.py --max-per-second 100 300 --subscribers 3000   # the rate limit
     python bench/send.py --subscribers 20000 20000 --verp   # alternately with VERP return paths
+    python bench/send.py --fault-mix --subscribers 5000                # faults vs clean
+    python bench/send.py --senders 3 --no-sqlite --postgres URL       # three processes
+
+With ``--fault-mix`` it compares, in one run, a clean relay with one that fails like a
+real one (451 4.3.0 to every 37th RCPT, 550 5.1.1 to every 50th, a hang-up in every 97th
+DATA): both are the same aiosmtpd relay in a process of its own (``bench/fault_relay.py``),
+so only the faults differ; target: the faulty run at ≥ 70 % of the clean rate. With
+``--senders 3`` it compares one ``send --resume`` with three at once on one edition
+(PostgreSQL, no limit), through smtp-sink.
 
 With ``--max-per-second`` it measures the rate limit instead: one send per limit with
 ``smtp.max_per_second`` set, in this process, printing the achieved rate and its
@@ -116,13 +125,8 @@ def prepare(url: str, post_path: Path, subscribers: int) -> int:
     return edition_id
 
 
-def run_send(
-    url: str, edition_id: int, port: int, connections: int, bounce_address: str = ""
-) -> tuple[dict, float, int]:
-    """`newsletter send --resume N --json` in a child; (summary, wall seconds, peak RSS MiB).
-
-    ``bounce_address`` switches VERP on: every message gets its own signed MAIL FROM.
-    """
+def sender_env(url: str, port: int, connections: int, bounce_address: str = "") -> dict[str, str]:
+    """The child's environment; ``bounce_address`` switches VERP on (a signed MAIL FROM each)."""
     env = {
         "NEWSLETTER_BOUNCES__ADDRESS": bounce_address,
         **os.environ,
@@ -136,14 +140,27 @@ def run_send(
         "NEWSLETTER_SMTP__CONNECTIONS": str(connections),
     }
     env.pop("NEWSLETTER_CONFIG", None)
+    return env
+
+
+def start_send(
+    url: str, edition_id: int, port: int, connections: int, bounce_address: str = ""
+) -> subprocess.Popen:
     script = Path(sys.executable).with_name("newsletter")
-    start = time.perf_counter()
-    child = subprocess.Popen(
+    return subprocess.Popen(
         [str(script), "send", "--resume", str(edition_id), "--json"],
-        env=env,
+        env=sender_env(url, port, connections, bounce_address),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
+
+
+def run_send(
+    url: str, edition_id: int, port: int, connections: int, bounce_address: str = ""
+) -> tuple[dict, float, int]:
+    """`newsletter send --resume N --json` in a child; (summary, wall seconds, peak RSS MiB)."""
+    start = time.perf_counter()
+    child = start_send(url, edition_id, port, connections, bounce_address)
     assert child.stdout is not None
     output = child.stdout.read()
     # wait4, not wait: it returns the resource usage of exactly this child.
@@ -180,7 +197,19 @@ def main() -> None:
         metavar="RATE",
         help="measure the rate limit: one send per RATE with smtp.max_per_second=RATE",
     )
+    parser.add_argument(
+        "--fault-mix", action="store_true", help="a faulty relay next to a clean one"
+    )
+    parser.add_argument(
+        "--senders", type=int, metavar="N", help="N send processes on one edition vs one"
+    )
     args = parser.parse_args()
+    if args.fault_mix:
+        args.subscribers = args.subscribers or [5_000]
+        return fault_mix(args)
+    if args.senders:
+        args.subscribers = args.subscribers or [20_000]
+        return senders(args)
     if args.max_per_second:
         args.subscribers = args.subscribers or [3_000]
         return rate_limit(args)
@@ -217,6 +246,75 @@ def main() -> None:
                             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
         after = ceiling(port, size, args.connections, args.ceiling_messages)
         print(f"ceiling again after the runs: {after:,.0f} msgs/s")
+    finally:
+        sink.terminate()
+        sink.wait()
+
+
+def fault_mix(args: argparse.Namespace) -> None:
+    """Clean and faulty relay, same relay program, same list size, in one run."""
+    slug, size = message_size(args.post)
+    print(f"post {slug}: {size:,} bytes per message, {args.connections} connections, sqlite")
+    print(f"{'relay':<7}{'subscribers':>12}{'sent':>8}{'deferred':>10}{'failed':>8}"
+          f"{'msgs/s':>9}{'tried/s':>9}{'of clean':>10}{'slowdowns':>11}")  # fmt: skip
+    clean_rates: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("clean", "mix"):
+            relay = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "fault_relay.py"), kind],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,  # aiosmtpd logs every hang-up
+                text=True,
+            )
+            assert relay.stdout is not None
+            port = int(relay.stdout.readline())
+            try:
+                for count in args.subscribers:
+                    url, _ = fresh_database(None, Path(tmp), f"{kind}{count}")
+                    edition_id = prepare(url, args.post, count)
+                    summary, _, _ = run_send(url, edition_id, port, args.connections)
+                    tried = summary["sent"] + summary["deferred"] + summary["failed"]
+                    rate = tried / summary["seconds"]
+                    clean_rate = clean_rates.setdefault(count, rate)
+                    print(f"{kind:<7}{count:>12,}{summary['sent']:>8,}{summary['deferred']:>10,}"
+                          f"{summary['failed']:>8,}{summary['messages_per_second']:>9,.0f}"
+                          f"{rate:>9,.0f}{rate / clean_rate:>9.0%}"
+                          f"{summary['slowdowns']:>11}")  # fmt: skip
+            finally:
+                relay.terminate()
+                relay.wait()
+
+
+def senders(args: argparse.Namespace) -> None:
+    """One sender, then ``args.senders`` at once, each on a fresh edition of its own size."""
+    if not args.postgres:
+        raise SystemExit("--senders needs --postgres (SQLite has one writer)")
+    slug, size = message_size(args.post)
+    port = free_port()
+    sink = subprocess.Popen(["/usr/sbin/smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1000"])
+    time.sleep(0.5)
+    print(f"post {slug}: {size:,} bytes per message, {args.connections} connections each, "
+          "postgresql, no limit")  # fmt: skip
+    print(f"{'senders':>8}{'subscribers':>13}{'wall msgs/s':>13}{'vs one':>8}  per sender")
+    single = 0.0
+    try:
+        for count in args.subscribers:
+            for number in (1, args.senders):
+                url, schema = fresh_database(args.postgres, Path("."), "senders")
+                edition_id = prepare(url, args.post, count)
+                start = time.perf_counter()
+                children = [
+                    start_send(url, edition_id, port, args.connections) for _ in range(number)
+                ]
+                summaries = [json.loads(child.communicate()[0]) for child in children]
+                wall = time.perf_counter() - start
+                assert sum(summary["sent"] for summary in summaries) == count, summaries
+                rate = count / wall
+                single = single if number > 1 else rate
+                shares = " ".join(str(summary["sent"]) for summary in summaries)
+                print(f"{number:>8}{count:>13,}{rate:>13,.0f}{rate / single:>7.0%}  {shares}")
+                with psycopg.connect(args.postgres, autocommit=True) as connection:
+                    connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
     finally:
         sink.terminate()
         sink.wait()

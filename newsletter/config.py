@@ -114,6 +114,8 @@ class SmtpSection:
     password_file: str = ""
     connections: int = 4
     max_per_second: float = 0.0
+    max_per_hour: int = 0
+    max_per_day: int = 0
     messages_per_connection: int = 1000
     timeout: float = 30.0
     maildir: str = ""
@@ -158,10 +160,12 @@ class InboundSection:
 
 @dataclass(frozen=True)
 class BouncesSection:
-    """The return path of edition messages and what late bounces and complaints may do.
+    """The return path of edition messages and what bounces and complaints may do.
 
     ``address`` empty means off: the envelope sender stays ``from_address`` and nothing
-    can tell which message a late bounce belongs to except its quoted Message-ID.
+    can tell which message a late bounce belongs to except its quoted Message-ID. A soft
+    bounce (a 4xx during the send, or reported later) in ``soft_limit`` of a reader's last
+    ``soft_window`` editions makes them ``bounced``.
     """
 
     address: str = ""
@@ -470,8 +474,9 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         fail("smtp", "ca_file", f"is not an existing file: {settings.smtp.ca_file!r}")
     if settings.smtp.connections < 1:
         fail("smtp", "connections", "must be at least 1")
-    if settings.smtp.max_per_second < 0:
-        fail("smtp", "max_per_second", "must be 0 (unlimited) or more")
+    for key in ("max_per_second", "max_per_hour", "max_per_day"):
+        if getattr(settings.smtp, key) < 0:
+            fail("smtp", key, "must be 0 (unlimited) or more")
     if settings.smtp.timeout <= 0:
         fail("smtp", "timeout", "must be more than 0 seconds")
     if settings.smtp.messages_per_connection < 1:

@@ -82,5 +82,7 @@ def status(app: AppContext, as_json: bool) -> None:
         click.echo(
             f"last edition: {edition['id']} {edition['post']} {edition['status']} ({counts})"
         )
+        if edition["waiting"]:
+            click.echo(f"last edition is {edition['waiting']['text']}")
     click.echo(f"deferred backlog: {info['deferred_backlog']}")
     click.echo(f"daemons running: {info['daemons_running']}")

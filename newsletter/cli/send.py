@@ -201,7 +201,12 @@ def _report(summary: SendSummary, as_json: bool) -> None:
             f"{f' ({summary.bounced} bounced)' if summary.bounced else ''} "
             f"in {summary.seconds:.1f} s, {summary.rate:.0f} msgs/s"
         )
-        if summary.status == "sending" and not summary.relay_unavailable:
+        if summary.waiting is not None:
+            click.echo(
+                f"edition {summary.edition_id} is {summary.waiting.describe()}: the rest goes "
+                f"out then, by the daemon or `newsletter send --resume {summary.edition_id}`"
+            )
+        elif summary.status == "sending" and not summary.relay_unavailable:
             click.echo(
                 f"deferred messages are retried by `newsletter send --resume {summary.edition_id}`"
             )
@@ -255,12 +260,21 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
     with app.database.session() as session:
         info = editions.describe_edition(session, edition_id)
         returns = edition_returns(session, edition_id)
+    waiting = editions.waiting_for_limits(app.database.engine, app.settings.smtp, info)
     if as_json:
-        print_json({**info.to_json(), **returns.to_json()})
+        print_json(
+            {
+                **info.to_json(),
+                "waiting": waiting.to_json() if waiting else None,
+                **returns.to_json(),
+            }
+        )
         return
     for label, value in info.to_json().items():
-        if label != "counts":
+        if label not in ("counts", "tally"):
             click.echo(f"{label:<12}{'' if value is None else value}")
+    if waiting is not None:
+        click.echo(f"{'waiting':<12}{info.tally()['waiting']} messages, {waiting.describe()}")
     for status, number in info.counts.items():
         click.echo(f"  {status:<10}{number:>8}")
     click.echo(

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -177,6 +178,8 @@ class Delivery(Base):
     claimed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     last_reply: Mapped[str | None] = mapped_column(Text)
+    # The reader's mailbox answered 4xx to this edition at least once (see attempt.py).
+    soft_bounce: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     message_id: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[datetime | None]
 
@@ -232,3 +235,24 @@ class InstallationSecret(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class SendPace(Base):
+    """The one row every sender locks to take from the shared budget (see delivery/budget):
+    ``next_slot`` is when the next message may go under ``smtp.max_per_second``, in epoch
+    seconds, on one grid for all senders."""
+
+    __tablename__ = "send_pace"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    next_slot: Mapped[float] = mapped_column(Float)
+
+
+class SendCount(Base):
+    """Messages handed to the relay per minute (epoch minutes), by every sender together:
+    what ``smtp.max_per_hour`` and ``max_per_day`` are counted against."""
+
+    __tablename__ = "send_counts"
+
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sent: Mapped[int] = mapped_column(Integer)

@@ -8,7 +8,18 @@ The rules are pure functions so they can be tested without a server:
   (bad mailbox, bad domain, bad syntax...) also marks the subscriber bounced.
 * 5xx when connecting or on MAIL FROM is our problem (relay, credentials, sender
   address), not the subscriber's, so it defers instead of failing them.
-* 421, 451 and any ``4.7.x`` mean "you are sending too fast": the sender slows down.
+
+Two questions are kept apart, because real relays answer 4xx for one mailbox all the
+time (greylisting ``451 4.7.1``, mailbox full ``452 4.2.2``, ``451 4.3.0``):
+
+* *Pushback*: is the relay asking us to send slower? Only ``421`` (the relay is closing
+  on us) at any stage, and replies when connecting, to MAIL, to DATA or after the message
+  text whose enhanced status is ``4.7.x`` or whose text speaks of a rate, too many
+  messages, slowing down, trying later, throttling or a quota (unless the status is
+  ``4.1.x``/``4.2.x``: about one address or mailbox, such as a mailbox over quota).
+  A 4xx on RCPT concerns one recipient and never slows the edition.
+* *Soft bounce*: did this reader's mailbox refuse for now? A 4xx (other than pushback)
+  on RCPT or after the message text. These add up across editions (see the ledger).
 """
 
 from __future__ import annotations
@@ -21,7 +32,13 @@ from typing import Literal
 Stage = Literal["connect", "mail", "rcpt", "data", "message"]
 
 _ENHANCED_STATUS = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
-_PUSHBACK_CODES = frozenset({421, 451})
+_PUSHBACK_TEXT = re.compile(
+    r"\brate\b|rate.?limit|too many|slow(?:ing)? down|try (?:again )?later|throttl|quota",
+    re.IGNORECASE,
+)
+_SENDING_STAGES = frozenset({"connect", "mail", "data", "message"})
+_MAILBOX_STAGES = frozenset({"rcpt", "message"})
+_MAILBOX_STATUSES = ("4.1.", "4.2.")
 
 
 class Outcome(enum.StrEnum):
@@ -34,14 +51,16 @@ class Outcome(enum.StrEnum):
 class Attempt:
     """The result of trying to hand one message to the relay (or the maildir).
 
-    ``pushback`` asks the throttle to slow down; ``connection_failed`` counts towards
-    giving up on an unreachable relay; ``bounced`` marks the address as dead.
+    ``pushback`` tells the throttle the relay wants us slower; ``soft_bounce`` that this
+    reader's mailbox refused for now; ``connection_failed`` counts towards giving up on
+    an unreachable relay; ``bounced`` marks the address as dead.
     """
 
     outcome: Outcome
     reply: str
     bounced: bool = False
     pushback: bool = False
+    soft_bounce: bool = False
     connection_failed: bool = False
 
 
@@ -55,18 +74,35 @@ def describe(code: int, text: str) -> str:
     return f"{code} {' '.join(text.split())}".strip()
 
 
+def is_pushback(code: int, text: str, stage: Stage) -> bool:
+    """Whether this reply asks us to send slower (see the module docstring)."""
+    if code == 421:
+        return True
+    if not 400 <= code < 500 or stage not in _SENDING_STAGES:
+        return False
+    status = enhanced_status(text) or ""
+    if status.startswith(_MAILBOX_STATUSES):
+        return False  # about one address or mailbox, e.g. "4.2.2 mailbox over quota"
+    return status.startswith("4.7.") or bool(_PUSHBACK_TEXT.search(text))
+
+
 def classify(code: int, text: str, stage: Stage) -> Attempt:
     """Turn one SMTP reply at ``stage`` into an :class:`Attempt`."""
     reply = describe(code, text)
-    status = enhanced_status(text)
     if 200 <= code < 300 and stage == "message":
         return Attempt(Outcome.SENT, reply)
-    pushback = code in _PUSHBACK_CODES or bool(status and status.startswith("4.7."))
-    connection_failed = stage == "connect"
     if 500 <= code < 600 and stage in ("rcpt", "data", "message"):
+        status = enhanced_status(text)
         bounced = bool(status and status.startswith("5.1."))
         return Attempt(Outcome.FAILED, reply, bounced=bounced)
-    return Attempt(Outcome.DEFERRED, reply, pushback=pushback, connection_failed=connection_failed)
+    pushback = is_pushback(code, text, stage)
+    return Attempt(
+        Outcome.DEFERRED,
+        reply,
+        pushback=pushback,
+        soft_bounce=400 <= code < 500 and not pushback and stage in _MAILBOX_STAGES,
+        connection_failed=stage == "connect",
+    )
 
 
 def transient(reason: str, *, connection_failed: bool = False) -> Attempt:

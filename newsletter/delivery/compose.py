@@ -33,6 +33,7 @@ from email.utils import format_datetime
 
 from newsletter.config import Settings
 from newsletter.delivery.ledger import MessageIds
+from newsletter.delivery.smtp import DotStuffed, dot_stuff
 from newsletter.mail.dkim import dkim_signer
 from newsletter.mail.message import SERIALISE_POLICY, build_message
 from newsletter.mail.render import (
@@ -94,10 +95,21 @@ class _Body:
         self.pieces.append(b"".join(static))
         self.encoded_template = b"".join(_qp_line(line) for line in template_lines)
 
-    def render(self, personal_lines: list[str], out: list[bytes]) -> None:
+        self.stuffed_pieces = [None if piece is None else _stuffed(piece) for piece in self.pieces]
+
+    def render(self, personal_lines: list[str], out: list[bytes], *, stuffed: bool) -> None:
         lines = iter(personal_lines)
-        for piece in self.pieces:
-            out.append(_qp_line(next(lines).encode("utf-8")) if piece is None else piece)
+        for piece in self.stuffed_pieces if stuffed else self.pieces:
+            if piece is not None:
+                out.append(piece)
+                continue
+            line = _qp_line(next(lines).encode("utf-8"))  # soft breaks make several lines
+            out.append(_stuffed(line) if stuffed else line)
+
+
+def _stuffed(lines: bytes) -> bytes:
+    """Whole lines dot-stuffed for DATA (RFC 5321 4.5.2): a leading "." is doubled."""
+    return (b"." if lines.startswith(b".") else b"") + lines.replace(b"\r\n.", b"\r\n..")
 
 
 class _Splicer:
@@ -140,11 +152,19 @@ class _Splicer:
             rest[text_at + len(self._text.encoded_template) : html_at],
             rest[html_at + len(self._html.encoded_template) :],
         )
+        self._stuffed_skeleton = tuple(_stuffed(part) for part in self._skeleton)
         self._date_second = -1
         self._date_line = b""
 
-    def splice(self, recipient: Recipient, *, now: datetime, message_id: str) -> bytes | None:
-        """The message for ``recipient``; None when this recipient needs the slow path."""
+    def splice(
+        self, recipient: Recipient, *, now: datetime, message_id: str, stuffed: bool = False
+    ) -> bytes | None:
+        """The message for ``recipient``; None when this recipient needs the slow path.
+
+        ``stuffed``: in DATA form (see ``smtp.DotStuffed``), from pieces stuffed once.
+        Header lines never start with a dot, and every piece starts a line, so stuffing
+        piece by piece is stuffing the whole (``Composer`` checks it on a probe).
+        """
         token = recipient.unsubscribe_url.rstrip("/").rsplit("/", 1)[-1]
         if recipient.unsubscribe_url != self._unsubscribe_prefix + token:
             return None
@@ -168,11 +188,14 @@ class _Splicer:
                 out.append(b"Message-ID: " + message_id.encode("ascii") + b"\r\n")
             else:
                 out.append(token.encode("ascii").join(self._unsubscribe_parts))
-        out.append(self._skeleton[0])
-        self._text.render(text_lines, out)
-        out.append(self._skeleton[1])
-        self._html.render(html_lines, out)
-        out.append(self._skeleton[2])
+        skeleton = self._stuffed_skeleton if stuffed else self._skeleton
+        out.append(skeleton[0])
+        self._text.render(text_lines, out, stuffed=stuffed)
+        out.append(skeleton[1])
+        self._html.render(html_lines, out, stuffed=stuffed)
+        out.append(skeleton[2])
+        if stuffed:
+            out.append(b".\r\n")
         return b"".join(out)
 
     def _date(self, now: datetime) -> bytes:
@@ -244,9 +267,17 @@ class Composer:
             self._settings, subscriber_id, email_address, name, post_slug=self.edition.post_slug
         )
 
-    def compose(self, recipient: Recipient, subscriber_id: int, *, now: datetime) -> bytes:
+    def compose(
+        self, recipient: Recipient, subscriber_id: int, *, now: datetime, for_smtp: bool = False
+    ) -> bytes:
+        """The subscriber's message; ``for_smtp`` may return it already in DATA form
+        (:class:`DotStuffed`) when it is spliced and not DKIM-signed here."""
         message_id = self.message_ids.for_subscriber(subscriber_id)
         message = None
+        if self._splicer is not None and for_smtp and self._signer is None:
+            wire = self._splicer.splice(recipient, now=now, message_id=message_id, stuffed=True)
+            if wire is not None:
+                return DotStuffed(wire)
         if self._splicer is not None:
             message = self._splicer.splice(recipient, now=now, message_id=message_id)
         if message is None:
@@ -265,3 +296,6 @@ class Composer:
         built = self.build(recipient, now=_TEMPLATE_NOW, message_id=message_id)
         if spliced is None or without_boundary(spliced) != without_boundary(built):
             raise _CannotSplice("the spliced message differs from build_message's")
+        stuffed = splicer.splice(recipient, now=_TEMPLATE_NOW, message_id=message_id, stuffed=True)
+        if stuffed != dot_stuff(spliced):
+            raise _CannotSplice("the spliced message is not dot-stuffed as dot_stuff does it")

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import Engine, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from newsletter.config import SmtpSection
 from newsletter.db import post_queue
 from newsletter.db.models import (
     Delivery,
@@ -28,6 +29,7 @@ from newsletter.db.models import (
 )
 from newsletter.db.models import Post as PostRow
 from newsletter.db.subscribers import record_event
+from newsletter.delivery.budget import Limits, SharedBudget, Waiting
 from newsletter.errors import InputError, NotFoundError
 
 # Rows a sender still has to do something with; an edition with none of these is done.
@@ -55,6 +57,20 @@ class EditionInfo:
     def open(self) -> int:
         return sum(self.counts.get(status, 0) for status in OPEN_STATUSES)
 
+    def tally(self) -> dict[str, int]:
+        """Where every recipient stands; the five always add up to ``recipients``.
+
+        ``waiting``: not tried yet, or in a sender's hands right now (queued, sending).
+        """
+        count = self.counts.get
+        return {
+            "sent": count(DeliveryStatus.SENT, 0),
+            "deferred": count(DeliveryStatus.DEFERRED, 0),
+            "failed": count(DeliveryStatus.FAILED, 0),
+            "skipped": count(DeliveryStatus.SKIPPED, 0),
+            "waiting": count(DeliveryStatus.QUEUED, 0) + count(DeliveryStatus.SENDING, 0),
+        }
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -67,6 +83,7 @@ class EditionInfo:
             "started_at": _when(self.started_at),
             "finished_at": _when(self.finished_at),
             "counts": self.counts,
+            "tally": self.tally(),
         }
 
 
@@ -341,3 +358,12 @@ def finish_if_done(session: Session, edition_id: int) -> str:
         edition.finished_at = utcnow()
         record_event(session, "edition_sent", "sender", edition_id=edition_id)
     return str(edition.status)
+
+
+def waiting_for_limits(engine: Engine, smtp: SmtpSection, info: EditionInfo) -> Waiting | None:
+    """Why an edition that still has messages to send is not sending them: the hour's or
+    the day's budget of every sender together is spent (None when it is not)."""
+    if info.status != EditionStatus.SENDING or not info.tally()["waiting"]:
+        return None
+    limits = Limits.of(smtp)
+    return SharedBudget(engine, limits).waiting() if limits.windows() else None

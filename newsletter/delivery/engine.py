@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,13 +28,23 @@ from typing import Any, TypeVar
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
+from newsletter.db.models import EditionStatus, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.db.post_queue import document
 from newsletter.delivery import bounces, editions
 from newsletter.delivery.attempt import Attempt, Outcome
+from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
 from newsletter.delivery.compose import Composer
-from newsletter.delivery.ledger import Claim, Ledger, MessageIds, RecordTally, Result, RetryPolicy
-from newsletter.delivery.throttle import Throttle
+from newsletter.delivery.ledger import (
+    Claim,
+    Ledger,
+    MessageIds,
+    RecordTally,
+    Result,
+    RetryPolicy,
+    SoftBouncePolicy,
+)
+from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
 from newsletter.mail.render import RenderedEdition, render_edition
@@ -48,11 +60,15 @@ _in_progress_lock = threading.Lock()
 @dataclass(frozen=True)
 class SendOptions:
     """``stop``: when set (by a scheduler shutting down), claim nothing more, finish the
-    messages in flight, record them and give the rest back to the queue."""
+    messages in flight, record them and give the rest back to the queue. ``throttle``:
+    the brake's constants (tests make it recover quicker). ``clock``: the time the shared
+    budget's windows are counted in (tests jump a day ahead)."""
 
     batch_size: int = 200
     flush_seconds: float = 0.25
     stop: threading.Event | None = None
+    throttle: Tuning | None = None
+    clock: Callable[[], datetime] = utcnow
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,9 @@ class SendSummary:
     bounced: int = 0
     seconds: float = 0.0
     relay_unavailable: bool = False
+    slowdowns: int = 0
+    recoveries: int = 0
+    waiting: Waiting | None = None
 
     @property
     def rate(self) -> float:
@@ -99,6 +118,9 @@ class SendSummary:
             "seconds": round(self.seconds, 3),
             "messages_per_second": round(self.rate, 1),
             "relay_unavailable": self.relay_unavailable,
+            "slowdowns": self.slowdowns,
+            "recoveries": self.recoveries,
+            "waiting": self.waiting.to_json() if self.waiting else None,
         }
 
 
@@ -164,10 +186,17 @@ def _send(
         lease=timedelta(minutes=settings.smtp.lease_minutes),
         retry=retry_policy(settings),
         message_ids=ids,
+        soft_bounces=SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window),
     )
     reclaimed = ledger.reclaim_abandoned()
     if reclaimed:
         log.info("edition %d: took back %d messages of a sender that died", edition_id, reclaimed)
+    limits = Limits.of(settings.smtp)
+    budget = SharedBudget(database.engine, limits, clock=options.clock) if limits.any else None
+    if budget is not None and (waiting := budget.waiting()) is not None:
+        # The hour's or day's budget is spent: claim nothing, the edition waits.
+        log.info("edition %d: %s", edition_id, waiting.describe())
+        return SendSummary(edition_id, EditionStatus.SENDING, settings.transport, waiting=waiting)
     total = ledger.count_due()
     started = time.perf_counter()
     sender = _Sender(
@@ -175,7 +204,13 @@ def _send(
         composer=composer,
         sender_address=settings.newsletter.from_address,
         return_paths=return_paths(settings),
-        throttle=Throttle(settings.smtp.max_per_second or None),
+        # With a shared per-second budget the database paces; the throttle only brakes.
+        throttle=Throttle(
+            None if budget and limits.per_second else settings.smtp.max_per_second or None,
+            tuning=options.throttle,
+        ),
+        budget=budget,
+        for_smtp=settings.transport == "smtp",
         options=options,
         progress=progress,
         total=total,
@@ -188,6 +223,8 @@ def _send(
     tally = sender.tally
     if tally.bounced:
         bounces.check_limits(database, settings, edition_id)
+    if sender.waiting is not None:
+        log.info("edition %d: %s", edition_id, sender.waiting.describe())
     return SendSummary(
         edition_id=edition_id,
         status=status,
@@ -199,6 +236,9 @@ def _send(
         bounced=tally.bounced,
         seconds=time.perf_counter() - started,
         relay_unavailable=sender.relay_unavailable,
+        slowdowns=sender.throttle.cuts,
+        recoveries=sender.throttle.recoveries,
+        waiting=sender.waiting,
     )
 
 
@@ -209,6 +249,8 @@ class _Sender:
     sender_address: str
     return_paths: ReturnPaths | None
     throttle: Throttle
+    budget: SharedBudget | None
+    for_smtp: bool
     options: SendOptions
     progress: ProgressCallback | None
     total: int
@@ -216,15 +258,19 @@ class _Sender:
     tally: RecordTally = field(default_factory=RecordTally)
     skipped: int = 0
     relay_unavailable: bool = False
+    waiting: Waiting | None = None
     _outstanding: int = 0
     _results: list[Result] = field(default_factory=list)
     _unsent: list[Claim] = field(default_factory=list)
     _connection_failures: int = 0
     _started: float = field(default_factory=time.perf_counter)
     _closing: bool = False
+    _slots: deque[float] = field(default_factory=deque)
+    _grant_minute: int = 0
 
     async def run(self, lanes: Sequence[Lane], close: Callable[[], Any]) -> None:
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+        self._budget_lock = asyncio.Lock()
         self._queue: asyncio.Queue[Claim | None] = asyncio.Queue()
         self._room = asyncio.Event()
         self._failure_limit = max(3, 2 * len(lanes))
@@ -247,6 +293,8 @@ class _Sender:
                     self._unsent.append(claim)
             await self._flush()
             await self._in_database(self.ledger.release, list(self._unsent))
+            if self.budget is not None and self._slots:
+                await self._in_database(self.budget.give_back, len(self._slots), self._grant_minute)
             self._database.shutdown()
 
     async def _in_database(self, function: Callable[..., _T], *args: Any) -> _T:
@@ -254,7 +302,7 @@ class _Sender:
 
     async def _feed(self, lane_count: int) -> None:
         """Claim batches ahead of the lanes, at most two batches unrecorded at a time."""
-        batch = self.options.batch_size
+        batch = self._batch_size()
         while not self._should_stop():
             if self._outstanding > batch:
                 self._room.clear()
@@ -278,9 +326,11 @@ class _Sender:
             delay = self.throttle.reserve()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if not await self._permit():
+                self._give_back(claim)
+                continue
             attempt = await self._attempt(lane, claim)
-            if attempt.pushback:
-                self.throttle.pushback()
+            self.throttle.record(attempt.pushback)
             if attempt.connection_failed:
                 self._connection_failures += 1
                 if self._connection_failures >= self._failure_limit:
@@ -289,12 +339,50 @@ class _Sender:
             else:
                 self._connection_failures = 0
             self._results.append(Result(claim, attempt))
-            if len(self._results) >= self.options.batch_size // 2:
+            if len(self._results) >= self._batch_size() // 2:
                 await self._flush()
+
+    def _batch_size(self) -> int:
+        """Under a per-second limit, a batch holds about two seconds of sending, so that
+        senders sharing the edition each claim their part instead of one claiming ahead."""
+        limits = self.budget.limits if self.budget is not None else None
+        if limits is None or not limits.per_second:
+            return self.options.batch_size
+        return min(self.options.batch_size, max(10, math.ceil(2 * limits.per_second)))
 
     def _should_stop(self) -> bool:
         stop = self.options.stop
-        return self.relay_unavailable or (stop is not None and stop.is_set())
+        return (
+            self.relay_unavailable
+            or self.waiting is not None
+            or (stop is not None and stop.is_set())
+        )
+
+    async def _permit(self) -> bool:
+        """Wait for this message's slot in the shared budget; False when it is spent.
+
+        Slots are taken from the database a chunk at a time, by one lane at a time.
+        """
+        budget = self.budget
+        if budget is None:
+            return True
+        async with self._budget_lock:
+            if not self._slots:
+                if self.waiting is not None:
+                    return False
+                grant = await self._in_database(budget.take, chunk_size(budget.limits))
+                if not grant.count:
+                    self.waiting = grant.waiting
+                    return False
+                self._grant_minute = grant.minute
+                self._slots.extend(
+                    grant.first_slot + n * grant.interval for n in range(grant.count)
+                )
+            slot = self._slots.popleft()
+        delay = slot - budget.clock().timestamp()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return True
 
     def _give_back(self, claim: Claim) -> None:
         """A claim we will not try in this run: released to the queue at the end."""
@@ -305,7 +393,9 @@ class _Sender:
     async def _attempt(self, lane: Lane, claim: Claim) -> Attempt:
         try:
             recipient = self.composer.recipient(claim.subscriber_id, claim.email, claim.name)
-            message = self.composer.compose(recipient, claim.subscriber_id, now=datetime.now(UTC))
+            message = self.composer.compose(
+                recipient, claim.subscriber_id, now=datetime.now(UTC), for_smtp=self.for_smtp
+            )
         except (RenderError, ValueError) as exc:
             # One subscriber's data (e.g. an address stored before validation was stricter)
             # must fail that one message, never the lane or the edition.

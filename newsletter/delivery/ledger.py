@@ -122,6 +122,15 @@ class MessageIds:
         return prefix + cast(Delivery.subscriber_id, String) + suffix
 
 
+@dataclass(frozen=True)
+class SoftBouncePolicy:
+    """A reader with a 4xx soft bounce in ``limit`` of their last ``window`` editions, none
+    delivered since, is ``bounced``; so is one whose every retry of a 4xx failed."""
+
+    limit: int = 3
+    window: int = 5
+
+
 @dataclass
 class RecordTally:
     sent: int = 0
@@ -142,6 +151,7 @@ class Ledger:
         retry: RetryPolicy,
         message_ids: MessageIds,
         owner: str | None = None,
+        soft_bounces: SoftBouncePolicy | None = None,
     ) -> None:
         self._engine = engine
         self._edition_id = edition_id
@@ -149,6 +159,7 @@ class Ledger:
         self._retry = retry
         self._message_ids = message_ids
         self.owner = owner or owner_identity()
+        self._soft_bounces = soft_bounces or SoftBouncePolicy()
         self._postgres = engine.dialect.name == "postgresql"
 
     def reclaim_abandoned(self) -> int:
@@ -321,21 +332,28 @@ class Ledger:
             return tally
         now = utcnow()
         sent: list[int] = []
-        # (status, attempts after this one, reply) -> delivery ids
-        unsent: dict[tuple[str, int, str], list[int]] = defaultdict(list)
-        bounced: list[Result] = []
+        # (status, attempts after this one, reply, soft bounce) -> delivery ids
+        unsent: dict[tuple[str, int, str, bool], list[int]] = defaultdict(list)
+        bounced: list[_Bounce] = []
+        soft: list[Result] = []
         for result in results:
-            outcome = result.attempt.outcome
-            if outcome == Outcome.SENT:
+            attempt = result.attempt
+            if attempt.outcome == Outcome.SENT:
                 sent.append(result.claim.delivery_id)
                 continue
             attempts = result.claim.attempts + 1
+            retry = attempt.outcome == Outcome.DEFERRED
             status: str = DeliveryStatus.FAILED
-            if outcome == Outcome.DEFERRED and self._retry.delay_after(attempts) is not None:
+            if retry and self._retry.delay_after(attempts) is not None:
                 status = DeliveryStatus.DEFERRED
-            unsent[(status, attempts, result.attempt.reply)].append(result.claim.delivery_id)
-            if result.attempt.bounced:
-                bounced.append(result)
+            key = (status, attempts, attempt.reply, attempt.soft_bounce)
+            unsent[key].append(result.claim.delivery_id)
+            if attempt.bounced:
+                bounced.append(_Bounce(result, "the address does not exist"))
+            elif attempt.soft_bounce and status == DeliveryStatus.FAILED:
+                bounced.append(_Bounce(result, "a temporary failure on every retry"))
+            elif attempt.soft_bounce:
+                soft.append(result)
         with self._engine.begin() as connection:
             if sent:
                 connection.execute(
@@ -353,8 +371,20 @@ class Ledger:
                     )
                 )
                 tally.sent = len(sent)
-            for (status, attempts, reply), ids in unsent.items():
+            for (status, attempts, reply, soft_bounce), ids in unsent.items():
                 delay = self._retry.delay_after(attempts)
+                values: dict[str, object] = {
+                    "status": status,
+                    "attempts": Delivery.attempts + 1,
+                    "next_attempt_at": now + delay
+                    if status == DeliveryStatus.DEFERRED and delay
+                    else None,
+                    "claimed_at": None,
+                    "claimed_by": None,
+                    "last_reply": reply[:1000],
+                }
+                if soft_bounce:
+                    values["soft_bounce"] = True
                 connection.execute(
                     update(_deliveries)
                     .where(
@@ -362,30 +392,58 @@ class Ledger:
                         Delivery.status == DeliveryStatus.SENDING,
                         Delivery.claimed_by == self.owner,
                     )
-                    .values(
-                        status=status,
-                        attempts=Delivery.attempts + 1,
-                        next_attempt_at=now + delay
-                        if status == DeliveryStatus.DEFERRED and delay
-                        else None,
-                        claimed_at=None,
-                        claimed_by=None,
-                        last_reply=reply[:1000],
-                    )
+                    .values(values)
                 )
                 if status == DeliveryStatus.DEFERRED:
                     tally.deferred += len(ids)
                 else:
                     tally.failed += len(ids)
+            if soft:
+                bounced.extend(self._soft_bounces_adding_up(connection, soft))
             if bounced:
                 tally.bounced = self._mark_bounced(connection, bounced, now)
         return tally
 
+    def _soft_bounces_adding_up(
+        self, connection: Connection, soft: Sequence[Result]
+    ) -> list[_Bounce]:
+        """Readers whose soft bounce now makes ``limit`` of their last ``window`` editions.
+
+        A reader's editions are counted newest first and the count stops at the newest
+        one that was delivered: a delivered edition resets it.
+        """
+        policy = self._soft_bounces
+        by_subscriber = {result.claim.subscriber_id: result for result in soft}
+        rows = connection.execute(
+            select(Delivery.subscriber_id, Delivery.status, Delivery.soft_bounce)
+            .where(Delivery.subscriber_id.in_(by_subscriber))
+            .order_by(Delivery.subscriber_id, Delivery.edition_id.desc())
+        )
+        seen: dict[int, int] = defaultdict(int)
+        counted: dict[int, int] = defaultdict(int)
+        stopped: set[int] = set()
+        for subscriber_id, status, soft_bounce in rows:
+            if subscriber_id in stopped or seen[subscriber_id] >= policy.window:
+                continue
+            seen[subscriber_id] += 1
+            if status == DeliveryStatus.SENT:
+                stopped.add(subscriber_id)
+            elif soft_bounce:
+                counted[subscriber_id] += 1
+        return [
+            _Bounce(
+                by_subscriber[subscriber_id],
+                f"temporary failures in {count} of the last {policy.window} editions",
+            )
+            for subscriber_id, count in counted.items()
+            if count >= policy.limit
+        ]
+
     def _mark_bounced(
-        self, connection: Connection, bounced: Sequence[Result], now: datetime
+        self, connection: Connection, bounced: Sequence[_Bounce], now: datetime
     ) -> int:
-        """The address does not exist: never mail it again, and say why in the event log."""
-        ids = [result.claim.subscriber_id for result in bounced]
+        """Never mail these readers again, and say why in the event log."""
+        ids = [bounce.result.claim.subscriber_id for bounce in bounced]
         still_active = set(
             connection.scalars(
                 select(Subscriber.id).where(
@@ -407,15 +465,21 @@ class Ledger:
                     "occurred_at": now,
                     "kind": "bounce",
                     "actor": "sender",
-                    "subscriber_id": result.claim.subscriber_id,
+                    "subscriber_id": bounce.result.claim.subscriber_id,
                     "edition_id": self._edition_id,
-                    "detail": {"reply": result.attempt.reply},
+                    "detail": {"reply": bounce.result.attempt.reply, "reason": bounce.reason},
                 }
-                for result in bounced
-                if result.claim.subscriber_id in still_active
+                for bounce in bounced
+                if bounce.result.claim.subscriber_id in still_active
             ],
         )
         return len(still_active)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bounce:
+    result: Result
+    reason: str
 
 
 def _alive(owner: str) -> bool:

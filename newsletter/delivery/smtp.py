@@ -6,7 +6,8 @@ then run over the same transport with a small protocol of our own, because aiosm
 sends every command on its own round trip and normalises line endings and dot-stuffs the
 whole ~100 KB message with regular expressions for every copy. Here, when the relay
 offers PIPELINING (RFC 2920), MAIL, RCPT and DATA go out in one write and the message is
-written as it is (it already has CRLF line endings; dot-stuffing is a ``bytes.replace``).
+written as it is (it already has CRLF line endings; a spliced message arrives dot-stuffed,
+any other is stuffed with one ``bytes.replace``).
 
 Connections are reopened after ``messages_per_connection`` messages, and when the relay
 closes one. A transaction that fails before the message text was written cannot have
@@ -98,6 +99,13 @@ class _ReplyReader(asyncio.Protocol):
         self.transport.write(data)
 
 
+class DotStuffed(bytes):
+    """A message already in the form DATA sends: dot-stuffed, ending in ``CRLF.CRLF``.
+
+    The composer makes it from pieces stuffed once per edition, so the ~70 KB text is
+    not searched and copied again for every copy."""
+
+
 def dot_stuff(message: bytes) -> bytes:
     """RFC 5321 4.5.2: a line starting with "." gets another one; then the final ".".
 
@@ -145,7 +153,7 @@ class SmtpConnection:
 
     async def deliver(self, sender: str, recipient: str, message: bytes) -> Attempt:
         """Send one message; never raises for anything the relay or the network does."""
-        data = dot_stuff(message)
+        data = message if isinstance(message, DotStuffed) else dot_stuff(message)
         reused = self._reader is not None and self._sent_on_connection > 0
         attempt = await self._try(sender, recipient, data)
         if attempt is None and not self._text_written and reused:
@@ -194,15 +202,19 @@ class SmtpConnection:
         replies: list[tuple[Reply, Stage]] = []
         if self._pipelining:
             reader.write(b"".join(command for command, _ in commands))
-            for _, stage in commands:
-                replies.append((await reader.read(timeout), stage))
-        else:
-            for command, stage in commands:
+        for command, stage in commands:
+            if not self._pipelining:
                 reader.write(command)
-                reply = await reader.read(timeout)
-                replies.append((reply, stage))
-                if reply.code >= 400:
-                    break
+            reply = await reader.read(timeout)
+            replies.append((reply, stage))
+            if reply.code == 421:
+                # The relay is closing on us: its reply, not the hang-up, is the outcome,
+                # and no goodbye is owed.
+                reader.transport.close()
+                self._reader = self._client = None
+                return classify(reply.code, reply.text, stage)
+            if reply.code >= 400 and not self._pipelining:
+                break
         refused = next(((r, s) for r, s in replies if r.code >= 400), None)
         data_accepted = replies[-1][0].code == 354
         if refused is None and data_accepted:

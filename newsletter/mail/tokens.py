@@ -6,12 +6,22 @@ itsdangerous signature over the id, salted with the link's *purpose*: an unsubsc
 cannot be replayed as a confirm token. Tokens use the URL-safe base64 alphabet without
 padding (letters, digits, ``-``, ``_`` and ``.``), so they need no escaping in a URL and never
 contain ``=``, which quoted-printable would have to encode.
+
+Making a token is on the send path (one per message, thousands a second), where
+itsdangerous's object set-up and key derivation per call cost ~45 µs. So :func:`make_token`
+writes the very same bytes itsdangerous's ``URLSafeTimedSerializer.dumps`` would (compact
+JSON payload, big-endian timestamp, HMAC-SHA256 under the "django-concat" derived key,
+URL-safe base64 without padding) with ``hmac`` directly and the keyed HMAC made once per
+key and purpose; a test compares the two byte for byte. Reading tokens stays with
+itsdangerous itself, so every link ever sent keeps verifying.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
+import hmac
 import re
 import time
 from collections.abc import Callable
@@ -76,9 +86,29 @@ def make_token(
     """Sign ``subscriber_id`` for one purpose; the result goes into a URL path as is."""
     if isinstance(subscriber_id, bool) or not isinstance(subscriber_id, int):
         raise TypeError(f"subscriber_id must be an int, got {type(subscriber_id).__name__}")
-    token = _serializer(secret, purpose, clock).dumps(subscriber_id)
-    assert isinstance(token, str)
-    return token
+    signed = _b64(str(subscriber_id).encode()) + b"." + _timestamp(int(clock()))
+    mac = _keyed_mac(secret, purpose).copy()
+    mac.update(signed)
+    return (signed + b"." + _b64(mac.digest())).decode("ascii")
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+@functools.lru_cache(maxsize=4)
+def _timestamp(seconds: int) -> bytes:
+    """itsdangerous's timestamp: the big-endian bytes of the seconds, leading zeros cut."""
+    return _b64(seconds.to_bytes(8, "big").lstrip(b"\x00"))
+
+
+@functools.lru_cache(maxsize=32)
+def _keyed_mac(secret: str, purpose: TokenPurpose) -> hmac.HMAC:
+    """HMAC-SHA256 keyed as itsdangerous's signer derives it: sha256(salt + "signer" + key)."""
+    _serializer(secret, purpose)  # the same checks (empty key, unknown purpose)
+    salt = f"newsletter.{purpose}".encode()
+    key = hashlib.sha256(salt + b"signer" + secret.encode()).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def read_token(

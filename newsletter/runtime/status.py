@@ -12,7 +12,7 @@ from newsletter.config import Settings
 from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition
-from newsletter.delivery.editions import describe_edition
+from newsletter.delivery.editions import describe_edition, waiting_for_limits
 from newsletter.runtime.presence import running_daemons
 from newsletter.scheduling.slots import next_slot
 
@@ -23,7 +23,11 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
     with database.session() as session:
         entries = post_queue.entries(session)
         latest = session.scalar(select(Edition.id).order_by(Edition.id.desc()).limit(1))
-        edition = describe_edition(session, latest).to_json() if latest else None
+        edition = None
+        if latest:
+            info = describe_edition(session, latest)
+            waiting = waiting_for_limits(database.engine, settings.smtp, info)
+            edition = {**info.to_json(), "waiting": waiting.to_json() if waiting else None}
         deferred = session.scalar(
             select(func.count())
             .select_from(Delivery)

@@ -220,9 +220,10 @@ def _send(
 
 
 def _describe(summary: SendSummary) -> str:
+    waiting = f"; {summary.waiting.describe()}" if summary.waiting else ""
     return (
         f"{summary.status}: sent {summary.sent}, deferred {summary.deferred}, "
-        f"failed {summary.failed}, skipped {summary.skipped}"
+        f"failed {summary.failed}, skipped {summary.skipped}{waiting}"
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from newsletter.delivery.attempt import Outcome, classify, enhanced_status
 from newsletter.delivery.ledger import RetryPolicy
-from newsletter.delivery.throttle import Throttle
+from newsletter.delivery.throttle import Throttle, Tuning
 
 
 class Clock:
@@ -52,31 +52,40 @@ def test_no_limit_means_no_wait():
     assert _send(throttle, clock, 1000) == 0.0
 
 
-def test_pushback_halves_the_rate_and_recovers_gradually():
+def _replies(throttle: Throttle, pushbacks: int, total: int) -> None:
+    for n in range(total):
+        throttle.record(n < pushbacks)
+
+
+def test_pushback_share_halves_the_rate_and_recovers_steadily():
     clock = Clock()
-    throttle = Throttle(100.0, clock=clock, recovery_seconds=5.0, recovery_factor=1.25)
+    tuning = Tuning(window=50, threshold=0.05, recovery_seconds=5.0, recovery_steps=4)
+    throttle = Throttle(100.0, clock=clock, tuning=tuning)
     _send(throttle, clock, 100)
-    throttle.pushback()
-    assert throttle.rate == 50.0
-    throttle.pushback()  # every connection hears "slow down" at once: one cut only
+    throttle.record(True)
+    throttle.record(True)
+    assert throttle.rate == 100.0  # one or two replies are no trend
+    throttle.record(True)
+    assert throttle.rate == 50.0 and throttle.cuts == 1
+    _replies(throttle, 3, 3)  # every connection hears "slow down" at once: one cut only
     assert throttle.rate == 50.0
     rates = []
-    for _ in range(5):
+    for _ in range(4):
         clock.now += 5.0
         throttle.reserve()
         rates.append(throttle.rate)
-    assert rates == [62.5, 78.125, 97.65625, 100.0, 100.0]
-    assert not throttle.slowed_down
+    assert rates == [75.0, 100.0, 100.0, 100.0]  # additive: a quarter of 100 per step
+    assert not throttle.slowed_down and throttle.recoveries == 1
 
 
 def test_pushback_without_a_limit_uses_the_measured_rate():
     clock = Clock()
-    throttle = Throttle(None, clock=clock, recovery_seconds=5.0)
+    throttle = Throttle(None, clock=clock, tuning=Tuning(recovery_seconds=5.0))
     _send(throttle, clock, 200, work=0.005)  # 200 msgs/s
-    throttle.pushback()
+    _replies(throttle, 3, 3)
     assert throttle.rate == pytest.approx(100.0)
     clock.now += 1.5
-    throttle.pushback()  # a second complaint after the cooldown cuts again
+    _replies(throttle, 3, 3)  # the complaints go on after the cooldown: cut again
     assert throttle.rate == pytest.approx(50.0)
     for _ in range(10):
         clock.now += 5.0
@@ -102,7 +111,7 @@ def test_backoff_doubles_from_five_minutes_and_gives_up_after_a_day():
         (550, "5.1.1 <x@y>: User unknown", "rcpt", Outcome.FAILED, True, False),
         (550, "5.7.1 Rejected by policy", "message", Outcome.FAILED, False, False),
         (552, "5.2.2 Mailbox full", "rcpt", Outcome.FAILED, False, False),
-        (451, "4.7.1 Try again later", "rcpt", Outcome.DEFERRED, False, True),
+        (451, "4.7.1 Try again later", "rcpt", Outcome.DEFERRED, False, False),
         (450, "4.2.0 Mailbox busy", "rcpt", Outcome.DEFERRED, False, False),
         (421, "4.3.2 Service not available", "connect", Outcome.DEFERRED, False, True),
         (452, "4.7.0 Too many messages", "mail", Outcome.DEFERRED, False, True),

@@ -90,6 +90,15 @@ def delivery_states(database: Database, edition_id: int) -> dict[str, tuple[str,
         }
 
 
+def assert_states_add_up(database: Database, edition_id: int) -> dict[str, int]:
+    """sent + deferred + failed + skipped + waiting = recipients; returns that tally."""
+    with database.session() as session:
+        info = editions.describe_edition(session, edition_id)
+    tally = info.tally()
+    assert sum(tally.values()) == info.recipients, (tally, info.recipients)
+    return tally
+
+
 def add_edition(database: Database, post: Post, status: str) -> int:
     """Import ``post`` and give it an edition in ``status`` (the delivery engine's rows)."""
     with database.session() as session:

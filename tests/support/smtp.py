@@ -2,8 +2,11 @@
 
 Nothing is mocked: the code under test talks real SMTP over a real socket. The handler
 records every message it accepts and injects the faults a test asks for, per recipient
-address (a reply for RCPT, a stall, a hang-up in the middle of DATA) or for the whole
-server (PIPELINING offered or not, a slow DATA). With ``auth`` the same server speaks
+address (a reply for RCPT, a stall, a hang-up in the middle of DATA), by count as real
+relays fail under load (every Nth RCPT refused, every Nth DATA dropped halfway, ``421`` at
+MAIL for a stretch of transactions, a script of replies per address) or for the whole
+server (PIPELINING offered or not, a slow DATA). The handler remembers what it did to
+whom, so a test can check each reader's end state against the fault that reader met. With ``auth`` the same server speaks
 STARTTLS, implicit TLS or plain text with AUTH, using a certificate from a test CA, and
 records every login and whether the transport was encrypted at that moment.
 """
@@ -16,7 +19,9 @@ import email.policy
 import re
 import ssl
 import threading
+import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from typing import Any, Literal
@@ -26,6 +31,10 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 AuthMode = Literal["starttls", "tls", "plain"]
 RELAY_USER = "nieuwsbrief@gerritvanderheide.com"
 RELAY_PASSWORD = "k3ep-Th1s-s3cret!"
+GREYLISTED = "451 4.7.1 Greylisted, please try again later"
+LOCAL_ERROR = "451 4.3.0 Temporary local problem, please try again"
+USER_UNKNOWN = "550 5.1.1 Recipient address rejected: User unknown"
+SLOW_DOWN = "421 4.7.0 Too many messages, slow down"
 
 
 @dataclass
@@ -38,6 +47,13 @@ class Faults:
     hang_up_in_data: set[str] = field(default_factory=set)
     pipelining: bool = False
     data_seconds: float = 0.0  # per message, so that a send lasts long enough to interrupt
+    # By count: N -> reply for every Nth RCPT (the first N that divides wins); a hang-up
+    # after the first line of every Nth message text; 421 and a hang-up for MAIL commands
+    # numbered first <= n < last; address -> the replies its next RCPTs get, one each.
+    rcpt_every: dict[int, str] = field(default_factory=dict)
+    drop_data_every: int = 0
+    mail_421: tuple[int, int] = (0, 0)
+    rcpt_script: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,6 +123,12 @@ class RecordingHandler:
         self.auth_commands = 0
         self.mail_commands = 0
         self.delivered: list[tuple[str, str | None, Any]] = []  # address, TLS version, login
+        self.rcpt_commands = 0
+        self.data_commands = 0
+        self.refused: dict[str, list[str]] = {}  # address -> the refusals it got, in order
+        self.dropped: list[str] = []  # recipients whose message text was cut off
+        self.pushed_back = 0  # 421s at MAIL
+        self.accepted_at: list[float] = []  # monotonic time of every accepted message
 
     async def handle_EHLO(
         self,
@@ -162,8 +184,22 @@ class RecordingHandler:
         reply = self.faults.rcpt_replies.get(address)
         if reply:
             return reply
+        with self.lock:
+            self.rcpt_commands += 1
+            counted = self._counted_refusal(address, self.rcpt_commands)
+        if counted:
+            return counted
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
+
+    def _counted_refusal(self, address: str, number: int) -> str | None:
+        faults = self.faults
+        reply = next((r for every, r in faults.rcpt_every.items() if number % every == 0), None)
+        if reply is None and faults.rcpt_script.get(address):
+            reply = faults.rcpt_script[address].pop(0)
+        if reply is not None:
+            self.refused.setdefault(address, []).append(reply)
+        return reply
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self.lock:
@@ -182,6 +218,7 @@ class RecordingHandler:
                         bytes(envelope.original_content or b""),
                     )
                 )
+                self.accepted_at.append(time.monotonic())
             return "250 2.0.0 OK: queued"
         finally:  # also when the client hangs up: aiosmtpd cancels the handler then
             with self.lock:
@@ -202,6 +239,12 @@ class RecordingHandler:
     def parsed(self) -> dict[str, Message]:
         return {address: email.message_from_bytes(raw) for address, raw in self.messages}
 
+    def assert_each_got_one(self, addresses: Iterable[str]) -> None:
+        """Exactly these readers got a message, and none of them twice."""
+        received = self.per_address()
+        assert set(received) == set(addresses), "a reader was lost, or mailed who should not be"
+        assert set(received.values()) <= {1}, "a reader got the message twice"
+
 
 class FaultySMTP(SMTP):
     """aiosmtpd's server, able to hang up halfway through the message text; counts AUTH
@@ -212,8 +255,29 @@ class FaultySMTP(SMTP):
             self.event_handler.auth_commands += 1
         await super().smtp_AUTH(arg)
 
+    async def smtp_MAIL(self, arg: str) -> None:
+        handler = self.event_handler
+        with handler.lock:
+            first, last = handler.faults.mail_421
+            refuse = first <= handler.mail_commands + 1 < last
+            if refuse:
+                handler.mail_commands += 1  # handle_MAIL counts the others
+                handler.pushed_back += 1
+        if refuse:
+            await self.push(SLOW_DOWN)
+            self.transport.close()
+            return
+        await super().smtp_MAIL(arg)
+
     async def smtp_DATA(self, arg: str) -> None:
-        if set(self.envelope.rcpt_tos) & self.event_handler.faults.hang_up_in_data:
+        handler = self.event_handler
+        every = handler.faults.drop_data_every
+        with handler.lock:
+            handler.data_commands += 1
+            drop = bool(every and self.envelope.rcpt_tos) and handler.data_commands % every == 0
+            if drop:
+                handler.dropped.extend(self.envelope.rcpt_tos)
+        if drop or set(self.envelope.rcpt_tos) & handler.faults.hang_up_in_data:
             await self.push("354 End data with <CR><LF>.<CR><LF>")
             await self._reader.readline()
             self.transport.close()

@@ -1,0 +1,100 @@
+"""Soft bounces add up across editions: 3 of the last 5 (config), a delivery resets it.
+
+Five editions through a real aiosmtpd relay that answers each reader's RCPTs from a
+script; after each edition the readers' statuses, the bounce events and the edition's
+states (they add up to its recipients) are checked.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from newsletter.config import BouncesSection
+from newsletter.db import post_queue
+from newsletter.db.database import Database
+from newsletter.db.models import Delivery, Event, Subscriber, utcnow
+from newsletter.delivery import editions, send_edition
+from tests.support.db import add_subscribers, assert_states_add_up
+from tests.support.posts import add_post, make_post
+from tests.support.settings import make_settings, relay
+from tests.support.smtp import Faults, SmtpServer
+
+FULL = "452 4.2.2 Mailbox full"
+FULL_FOR_GOOD = "552 5.2.2 Mailbox full for good"  # failed, but no reason to drop the reader
+LOCAL = "451 4.3.0 Temporary local problem"
+GREYLISTED = "451 4.7.1 Greylisted, please try again later"
+# Every edition: what each reader's RCPTs are answered (the rest are accepted).
+SCRIPT = {
+    1: {"a": [FULL, FULL_FOR_GOOD], "b": [FULL, FULL_FOR_GOOD], "c": [LOCAL] * 4,
+        "d": [GREYLISTED], "e": [FULL, FULL_FOR_GOOD]},
+    2: {"a": [FULL, FULL_FOR_GOOD], "b": [FULL, FULL_FOR_GOOD], "d": [GREYLISTED],
+        "e": [FULL_FOR_GOOD]},
+    3: {"a": [FULL, FULL_FOR_GOOD], "d": [GREYLISTED], "e": [FULL, FULL_FOR_GOOD]},
+    4: {"b": [FULL, FULL_FOR_GOOD], "d": [GREYLISTED], "e": [FULL_FOR_GOOD]},
+    5: {"b": [FULL, FULL_FOR_GOOD], "d": [GREYLISTED], "e": [FULL, FULL_FOR_GOOD]},
+}  # fmt: skip
+# Who is bounced after each edition, and why.
+BOUNCED_AFTER = {
+    1: {"c": "a temporary failure on every retry"},
+    3: {"a": "temporary failures in 3 of the last 5 editions"},
+    5: {"e": "temporary failures in 3 of the last 5 editions"},
+}
+
+
+def _send_to_the_end(database: Database, edition_id: int, port: int) -> None:
+    """Send, then retry the deferred messages at once, until the edition is done."""
+    settings = make_settings(
+        smtp=relay(port, retry_first_minutes=0.001, retry_max_hours=0.0001),
+        bounces=BouncesSection(soft_limit=3, soft_window=5),
+    )
+    for _ in range(8):
+        if send_edition(database, settings, edition_id).status == "sent":
+            return
+        assert_states_add_up(database, edition_id)
+        with database.session() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.edition_id == edition_id, Delivery.status == "deferred")
+                .values(next_attempt_at=utcnow())
+            )
+    raise AssertionError(f"edition {edition_id} did not finish")
+
+
+def test_soft_bounces_over_five_editions(database: Database):
+    readers = dict(zip("abcde", add_subscribers(database, 5), strict=True))
+    others = add_subscribers(database, 10, start=100)
+    faults = Faults(pipelining=True)
+    server = SmtpServer(faults).start()
+    expected: dict[str, str] = {}
+    try:
+        for number in range(1, 6):
+            faults.rcpt_script = {
+                readers[name]: list(replies) for name, replies in SCRIPT[number].items()
+            }
+            slug = add_post(database, make_post(f"rust-vinden-{number}"))
+            with database.session() as session:
+                post = post_queue.get(session, slug)
+                edition_id = editions.create_edition(session, post, f"Editie {number}")
+            _send_to_the_end(database, edition_id, server.port)
+            assert_states_add_up(database, edition_id)
+
+            expected.update(BOUNCED_AFTER.get(number, {}))
+            with database.session() as session:
+                rows = session.execute(select(Subscriber.email, Subscriber.status)).all()
+                statuses = {email: status for email, status in rows}
+                events = session.execute(
+                    select(Subscriber.email, Event.detail, Event.edition_id)
+                    .join(Subscriber, Subscriber.id == Event.subscriber_id)
+                    .where(Event.kind == "bounce")
+                ).all()
+            bounced = {email for email, status in statuses.items() if status == "bounced"}
+            assert bounced == {readers[name] for name in expected}, f"after edition {number}"
+            reasons = {email: detail["reason"] for email, detail, _ in events}
+            assert reasons == {readers[name]: reason for name, reason in expected.items()}
+            assert all(detail["reply"] for _, detail, _ in events)
+    finally:
+        server.stop()
+    received = server.handler.per_address()
+    assert received[readers["d"]] == 5, "greylisting, then delivered: every edition arrives"
+    assert received[readers["b"]] == 1  # edition 3; its delivery reset the count
+    assert all(received[address] == 5 for address in others)

@@ -1,0 +1,105 @@
+"""Limits shared by every sender: real ``newsletter send --resume`` processes on one
+database, a real aiosmtpd relay that notes when each message arrived."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import timedelta
+
+from newsletter.config import load_settings
+from newsletter.db.database import open_database
+from newsletter.db.models import utcnow
+from newsletter.delivery import SendOptions, send_edition
+from tests.support.db import assert_states_add_up, new_edition
+from tests.support.smtp import Faults, SmtpServer
+from tests.support.system import NEWSLETTER_SCRIPT
+
+from .conftest import RunnerFactory
+
+
+def _edition(database_url: str, readers: int) -> tuple[int, list[str]]:
+    database = open_database(database_url)
+    try:
+        return new_edition(database, readers)
+    finally:
+        database.dispose()
+
+
+def test_three_senders_together_keep_one_per_second_limit(
+    postgres_url: str, runner_factory: RunnerFactory
+) -> None:
+    edition_id, addresses = _edition(postgres_url, 600)
+    server = SmtpServer(Faults(pipelining=True)).start()
+    try:
+        runner = runner_factory(
+            postgres_url, server.port, extra_env={"NEWSLETTER_SMTP__MAX_PER_SECOND": "20"}
+        )
+        senders = [
+            subprocess.Popen(
+                [str(NEWSLETTER_SCRIPT), "send", "--resume", str(edition_id), "--json"],
+                env=runner.env(),
+                cwd=runner.workdir,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outputs = [sender.communicate(timeout=120) for sender in senders]
+    finally:
+        server.stop()
+    assert [sender.returncode for sender in senders] == [0, 0, 0], outputs
+    summaries = [json.loads(out) for out, _ in outputs]
+    assert sum(summary["sent"] for summary in summaries) == 600
+    assert all(summary["sent"] > 0 for summary in summaries), "a sender sat idle"
+    server.handler.assert_each_got_one(addresses)
+    times = sorted(server.handler.accepted_at)
+    combined = (len(times) - 1) / (times[-1] - times[0])
+    assert combined <= 20.4, f"{combined:.2f} msgs/s together, limit 20"
+    database = open_database(postgres_url)
+    try:
+        assert assert_states_add_up(database, edition_id)["sent"] == 600
+    finally:
+        database.dispose()
+
+
+def test_a_spent_daily_limit_makes_the_rest_wait_for_the_next_day(
+    database_url: str, runner_factory: RunnerFactory
+) -> None:
+    edition_id, addresses = _edition(database_url, 500)
+    server = SmtpServer(Faults(pipelining=True)).start()
+    try:
+        runner = runner_factory(
+            database_url, server.port, extra_env={"NEWSLETTER_SMTP__MAX_PER_DAY": "300"}
+        )
+        sent = runner.command("send", "--resume", str(edition_id))
+        assert sent.returncode == 0, sent.stderr
+        assert "sent 300," in sent.stdout
+        assert "waiting for the daily limit until" in sent.stdout
+        assert server.handler.count() == 300
+        database = open_database(database_url)
+        try:
+            tally = assert_states_add_up(database, edition_id)
+            assert (tally["sent"], tally["waiting"]) == (300, 200)
+
+            shown = runner.command("editions", "show", str(edition_id))
+            assert shown.returncode == 0, shown.stderr
+            assert "200 messages, waiting for the daily limit until" in shown.stdout
+            status = runner.status()
+            assert status["edition"]["waiting"]["limit"] == "daily"
+            again = runner.command("send", "--resume", str(edition_id), "--json")
+            assert again.returncode == 0 and json.loads(again.stdout)["sent"] == 0
+            assert json.loads(again.stdout)["waiting"]["limit"] == "daily"
+
+            # The next day (an injected clock): the window has room again.
+            settings = load_settings(environ=runner.env())
+            tomorrow = SendOptions(clock=lambda: utcnow() + timedelta(days=1, minutes=2))
+            summary = send_edition(database, settings, edition_id, options=tomorrow)
+            assert (summary.sent, summary.status, summary.waiting) == (200, "sent", None)
+            assert assert_states_add_up(database, edition_id)["sent"] == 500
+        finally:
+            database.dispose()
+    finally:
+        server.stop()
+    server.handler.assert_each_got_one(addresses)
