@@ -1,7 +1,7 @@
 """Bounce reports: bounces and complaints that came back after the relay accepted a message.
 
 Revision ID: 0004_bounces
-Revises: 0001
+Revises: 0002_relay
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_bounces"
-down_revision = "0001"
+down_revision = "0002_relay"
 branch_labels = None
 depends_on = None
 
