@@ -24,6 +24,7 @@ system-packages:
 	command -v chromium >/dev/null || missing="$$missing chromium fonts-liberation fonts-dejavu-core"; \
 	command -v spamassassin >/dev/null || missing="$$missing spamassassin"; \
 	command -v smtp-sink >/dev/null || missing="$$missing postfix"; \
+	command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

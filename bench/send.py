@@ -9,6 +9,7 @@ same size and the same number of connections, and the peak RSS of the sending pr
     python bench/send.py --postgres postgresql://postgres@127.0.0.1:5432/test
     python bench/send.py --subscribers 5000 --post examples/posts/002_6fe483f1ccaa819c.txt
     python bench/send.py --max-per-second 100 300 --subscribers 3000   # the rate limit
+    python bench/send.py --subscribers 20000 20000 --verp   # alternately with VERP return paths
     python bench/send.py --fault-mix --subscribers 5000                # faults vs clean
     python bench/send.py --senders 3 --no-sqlite --postgres URL       # three processes
 
@@ -124,8 +125,10 @@ def prepare(url: str, post_path: Path, subscribers: int) -> int:
     return edition_id
 
 
-def sender_env(url: str, port: int, connections: int) -> dict[str, str]:
+def sender_env(url: str, port: int, connections: int, bounce_address: str = "") -> dict[str, str]:
+    """The child's environment; ``bounce_address`` switches VERP on (a signed MAIL FROM each)."""
     env = {
+        "NEWSLETTER_BOUNCES__ADDRESS": bounce_address,
         **os.environ,
         "NEWSLETTER_DATABASE__URL": url,
         "NEWSLETTER_SECRET_KEY": SECRET,
@@ -140,20 +143,24 @@ def sender_env(url: str, port: int, connections: int) -> dict[str, str]:
     return env
 
 
-def start_send(url: str, edition_id: int, port: int, connections: int) -> subprocess.Popen:
+def start_send(
+    url: str, edition_id: int, port: int, connections: int, bounce_address: str = ""
+) -> subprocess.Popen:
     script = Path(sys.executable).with_name("newsletter")
     return subprocess.Popen(
         [str(script), "send", "--resume", str(edition_id), "--json"],
-        env=sender_env(url, port, connections),
+        env=sender_env(url, port, connections, bounce_address),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
 
 
-def run_send(url: str, edition_id: int, port: int, connections: int) -> tuple[dict, float, int]:
+def run_send(
+    url: str, edition_id: int, port: int, connections: int, bounce_address: str = ""
+) -> tuple[dict, float, int]:
     """`newsletter send --resume N --json` in a child; (summary, wall seconds, peak RSS MiB)."""
     start = time.perf_counter()
-    child = start_send(url, edition_id, port, connections)
+    child = start_send(url, edition_id, port, connections, bounce_address)
     assert child.stdout is not None
     output = child.stdout.read()
     # wait4, not wait: it returns the resource usage of exactly this child.
@@ -178,6 +185,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--post", type=Path, default=DEFAULT_POST)
     parser.add_argument("--ceiling-messages", type=int, default=20_000)
+    parser.add_argument(
+        "--verp",
+        action="store_true",
+        help="send each list twice, without and with [bounces] address (VERP return paths)",
+    )
     parser.add_argument(
         "--max-per-second",
         type=float,
@@ -208,24 +220,26 @@ def main() -> None:
     sink = subprocess.Popen(["/usr/sbin/smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1000"])
     time.sleep(0.5)
     backends: list[str | None] = [] if args.no_sqlite else [None]
+    verps = ["", "bounces@gerritvanderheide.com"] if args.verp else [""]
     if args.postgres:
         backends.append(args.postgres)
     try:
         limit = ceiling(port, size, args.connections, args.ceiling_messages)
         print(f"post {slug}: {size:,} bytes per message, {args.connections} connections")
         print(f"ceiling (smtp-source -s {args.connections} -l {size}): {limit:,.0f} msgs/s")
-        print(f"{'database':<11}{'subscribers':>12}{'msgs/s':>9}{'of ceiling':>12}"
+        print(f"{'database':<13}{'subscribers':>12}{'msgs/s':>9}{'of ceiling':>12}"
               f"{'wall msgs/s':>13}{'peak RSS':>10}")  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp:
             for backend in backends:
-                for count in args.subscribers:
-                    label = "postgresql" if backend else "sqlite"
-                    url, schema = fresh_database(backend, Path(tmp), f"{label}{count}")
+                pairs = [(count, verp) for count in args.subscribers for verp in verps]
+                for run, (count, verp) in enumerate(pairs):
+                    label = ("postgresql" if backend else "sqlite") + ("+verp" if verp else "")
+                    url, schema = fresh_database(backend, Path(tmp), f"{label}{count}-{run}")
                     edition_id = prepare(url, args.post, count)
-                    summary, wall, rss = run_send(url, edition_id, port, args.connections)
+                    summary, wall, rss = run_send(url, edition_id, port, args.connections, verp)
                     assert summary["sent"] == count, summary
                     rate = summary["messages_per_second"]
-                    print(f"{label:<11}{count:>12,}{rate:>9,.0f}{rate / limit:>11.0%} "
+                    print(f"{label:<13}{count:>12,}{rate:>9,.0f}{rate / limit:>11.0%} "
                           f"{count / wall:>12,.0f}{rss:>7} MiB")  # fmt: skip
                     if schema and backend:
                         with psycopg.connect(backend, autocommit=True) as connection:

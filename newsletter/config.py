@@ -26,16 +26,28 @@ from urllib.parse import urlsplit
 from newsletter.errors import ConfigError
 
 ENV_PREFIX = "NEWSLETTER_"
+# VERP adds "+TOKEN" to the local part, so the configured one must be plain.
+_PLAIN_BOUNCE_ADDRESS = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 CONFIG_ENV = "NEWSLETTER_CONFIG"
 SECRET_KEY_ENV = "NEWSLETTER_SECRET_KEY"  # noqa: S105 (a variable name)
 SMTP_PASSWORD_ENV = "NEWSLETTER_SMTP_PASSWORD"  # noqa: S105 (a variable name)
 DKIM_KEY_ENV = "NEWSLETTER_DKIM_PRIVATE_KEY"
+IMAP_PASSWORD_ENV = "NEWSLETTER_BOUNCES_IMAP_PASSWORD"  # noqa: S105 (a variable name)
+POSTMARK_PASSWORD_ENV = "NEWSLETTER_POSTMARK_WEBHOOK_PASSWORD"  # noqa: S105 (a variable name)
+MAILGUN_KEY_ENV = "NEWSLETTER_MAILGUN_SIGNING_KEY"
 
 # Keys that would hold a secret inline; each names where the secret must come from instead.
 _INLINE_SECRETS = {
     ("newsletter", "secret_key"): f"set {SECRET_KEY_ENV} or newsletter.secret_key_file",
     ("smtp", "password"): f"set {SMTP_PASSWORD_ENV} or smtp.password_file",
     ("dkim", "private_key"): f"set {DKIM_KEY_ENV} or dkim.private_key_file",
+    ("bounces.imap", "password"): f"set {IMAP_PASSWORD_ENV} or bounces.imap.password_file",
+    ("bounces", "postmark_password"): f"set {POSTMARK_PASSWORD_ENV} or "
+    "bounces.postmark_password_file",
+    (
+        "bounces",
+        "mailgun_signing_key",
+    ): f"set {MAILGUN_KEY_ENV} or bounces.mailgun_signing_key_file",
 }
 
 
@@ -155,11 +167,44 @@ class InboundSection:
 
 @dataclass(frozen=True)
 class BouncesSection:
-    """When temporary refusals make a reader ``bounced``: a 4xx soft bounce in
-    ``soft_limit`` of their last ``soft_window`` editions (a delivered edition resets it)."""
+    """The return path of edition messages and what bounces and complaints may do.
 
+    ``address`` empty means off: the envelope sender stays ``from_address`` and nothing
+    can tell which message a late bounce belongs to except its quoted Message-ID. A soft
+    bounce (a 4xx during the send, or reported later) in ``soft_limit`` of a reader's last
+    ``soft_window`` editions makes them ``bounced``.
+    """
+
+    address: str = ""
+    hard_alert_percent: float = 5.0
+    complaint_alert_percent: float = 0.3
     soft_limit: int = 3
     soft_window: int = 5
+    # Relay webhooks; each is off (404) until configured.
+    ses_topic_arn: str = ""
+    postmark_user: str = ""
+    postmark_password_file: str = ""
+    mailgun_signing_key_file: str = ""
+
+
+@dataclass(frozen=True)
+class ImapSection:
+    """A mailbox the bounces arrive in, polled by the daemon (``host`` empty = off).
+
+    Processed bounces and complaints are moved to ``processed_folder``; anything else is
+    left where it is, unread.
+    """
+
+    host: str = ""
+    port: int = 993
+    security: Literal["tls", "starttls", "none"] = "tls"
+    ca_file: str = ""
+    user: str = ""
+    password_file: str = ""
+    folder: str = "INBOX"
+    processed_folder: str = "Verwerkt"
+    poll_minutes: float = 5.0
+    timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -212,11 +257,15 @@ class Settings:
     web: WebSection = field(default_factory=WebSection)
     inbound: InboundSection = field(default_factory=InboundSection)
     bounces: BouncesSection = field(default_factory=BouncesSection)
+    bounces_imap: ImapSection = field(default_factory=ImapSection)
     dkim: DkimSection = field(default_factory=DkimSection)
     doctor: DoctorSection = field(default_factory=DoctorSection)
     secret_key: Secret | None = None
     smtp_password: Secret | None = None
     dkim_private_key: Secret | None = None
+    imap_password: Secret | None = None
+    postmark_password: Secret | None = None
+    mailgun_signing_key: Secret | None = None
     source: str = "built-in defaults"
 
     def signing_key(self) -> str:
@@ -265,8 +314,10 @@ def _as_host_header(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
+# Section name -> its dataclass; a field ``bounces_imap`` is the sub-table [bounces.imap]
+# (environment: NEWSLETTER_BOUNCES__IMAP__HOST).
 _SECTIONS: dict[str, type[Any]] = {
-    f.name: typing.get_type_hints(Settings)[f.name]
+    f.name.replace("_", "."): typing.get_type_hints(Settings)[f.name]
     for f in dataclasses.fields(Settings)
     if dataclasses.is_dataclass(typing.get_type_hints(Settings)[f.name])
 }
@@ -293,7 +344,8 @@ def load_settings(
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
-        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        section, _, key = name[len(ENV_PREFIX) :].lower().rpartition("__")
+        section = section.replace("__", ".")
         where = f"environment variable {name}"
         _check_known(section, key, where)
         raw.setdefault(section, {})[key] = _from_env_string(section, key, value, where)
@@ -303,10 +355,17 @@ def load_settings(
         name: _build_section(cls, raw.get(name, {}), origin) for name, cls in _SECTIONS.items()
     }
     settings = Settings(
-        **sections,
+        **{name.replace(".", "_"): section for name, section in sections.items()},
         secret_key=_secret(env, SECRET_KEY_ENV, sections["newsletter"].secret_key_file),
         smtp_password=_secret(env, SMTP_PASSWORD_ENV, sections["smtp"].password_file),
         dkim_private_key=_secret(env, DKIM_KEY_ENV, sections["dkim"].private_key_file),
+        imap_password=_secret(env, IMAP_PASSWORD_ENV, sections["bounces.imap"].password_file),
+        postmark_password=_secret(
+            env, POSTMARK_PASSWORD_ENV, sections["bounces"].postmark_password_file
+        ),
+        mailgun_signing_key=_secret(
+            env, MAILGUN_KEY_ENV, sections["bounces"].mailgun_signing_key_file
+        ),
         source=source,
     )
     _check_consistency(settings, origin)
@@ -322,14 +381,21 @@ def _read_toml(path: Path) -> dict[str, dict[str, object]]:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    flat: dict[str, dict[str, object]] = {}
     for section, values in document.items():
         if section not in _SECTIONS:
             raise ConfigError(f"{path}: unknown section [{section}]")
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: [{section}] must be a table")
-        for key in values:
+        for key, value in values.items():
+            if isinstance(value, dict) and f"{section}.{key}" in _SECTIONS:
+                flat[f"{section}.{key}"] = value  # a sub-table such as [bounces.imap]
+                for sub_key in value:
+                    _check_known(f"{section}.{key}", sub_key, str(path))
+                continue
             _check_known(section, key, str(path))
-    return document
+            flat.setdefault(section, {})[key] = value
+    return flat
 
 
 def _check_known(section: str, key: str, where: str) -> None:
@@ -500,6 +566,43 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         if value and ("@" not in value or any(c in value for c in " <>\r\n")):
             fail("newsletter", key, f"is not a plain e-mail address: {value!r}")
     bounces = settings.bounces
+    if bounces.address and not _PLAIN_BOUNCE_ADDRESS.fullmatch(bounces.address):
+        fail(
+            "bounces",
+            "address",
+            f"must be a plain address without '+' such as bounces@example.org: {bounces.address!r}",
+        )
+    for key in ("hard_alert_percent", "complaint_alert_percent"):
+        if not 0 < getattr(bounces, key) <= 100:
+            fail("bounces", key, "must be more than 0 and at most 100")
+    if bounces.postmark_user and settings.postmark_password is None:
+        fail(
+            "bounces",
+            "postmark_password_file",
+            f"or {POSTMARK_PASSWORD_ENV} is required when bounces.postmark_user is set",
+        )
+    if bounces.ses_topic_arn and not bounces.ses_topic_arn.startswith("arn:"):
+        fail("bounces", "ses_topic_arn", f"is not an SNS topic ARN: {bounces.ses_topic_arn!r}")
+    imap = settings.bounces_imap
+    if imap.host:
+        if not imap.user:
+            fail("bounces.imap", "user", "is required when bounces.imap.host is set")
+        if settings.imap_password is None:
+            fail(
+                "bounces.imap",
+                "password_file",
+                f"or {IMAP_PASSWORD_ENV} is required when bounces.imap.host is set",
+            )
+        if not 0 < imap.port <= 65535:
+            fail("bounces.imap", "port", "must be between 1 and 65535")
+        if imap.ca_file and not Path(imap.ca_file).is_file():
+            fail("bounces.imap", "ca_file", f"is not an existing file: {imap.ca_file!r}")
+        if imap.poll_minutes <= 0:
+            fail("bounces.imap", "poll_minutes", "must be more than 0 minutes")
+        if imap.timeout <= 0:
+            fail("bounces.imap", "timeout", "must be more than 0 seconds")
+        if imap.folder == imap.processed_folder:
+            fail("bounces.imap", "processed_folder", "must differ from bounces.imap.folder")
     if bounces.soft_window < 1:
         fail("bounces", "soft_window", "must be at least 1")
     if not 1 <= bounces.soft_limit <= bounces.soft_window:

@@ -16,6 +16,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter import __version__
+from newsletter.cli.bounces import bounces
 from newsletter.cli.context import AppContext
 from newsletter.cli.db import db
 from newsletter.cli.posts import posts
@@ -82,6 +83,7 @@ cli.add_command(send)
 cli.add_command(editions_group)
 cli.add_command(deliveries)
 cli.add_command(web)
+cli.add_command(bounces)
 cli.add_command(run)
 cli.add_command(status)
 cli.add_command(init)

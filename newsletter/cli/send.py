@@ -22,6 +22,7 @@ from newsletter.db import post_queue
 from newsletter.db.models import DeliveryStatus
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.bounces import edition_returns
 from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.errors import DeliveryError, InputError
@@ -258,9 +259,16 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
     """One edition with its counts per delivery status."""
     with app.database.session() as session:
         info = editions.describe_edition(session, edition_id)
+        returns = edition_returns(session, edition_id)
     waiting = editions.waiting_for_limits(app.database.engine, app.settings.smtp, info)
     if as_json:
-        print_json({**info.to_json(), "waiting": waiting.to_json() if waiting else None})
+        print_json(
+            {
+                **info.to_json(),
+                "waiting": waiting.to_json() if waiting else None,
+                **returns.to_json(),
+            }
+        )
         return
     for label, value in info.to_json().items():
         if label not in ("counts", "tally"):
@@ -269,6 +277,23 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
         click.echo(f"{'waiting':<12}{info.tally()['waiting']} messages, {waiting.describe()}")
     for status, number in info.counts.items():
         click.echo(f"  {status:<10}{number:>8}")
+    click.echo(
+        f"returns     {returns.hard} hard and {returns.soft} soft bounces, "
+        f"{returns.complaints} complaints, {returns.unsubscribes} unsubscribes"
+    )
+
+
+@editions_group.command("release")
+@click.argument("edition_id", metavar="N", type=int)
+@pass_app
+def release_edition(app: AppContext, edition_id: int) -> None:
+    """Let held edition N go: the daemon sends it on its next run (or `send --resume N`)."""
+    with app.database.session() as session:
+        editions.release_edition(session, edition_id)
+    click.echo(
+        f"edition {edition_id} released; the daemon sends it on its next run, "
+        f"or send it now with `newsletter send --resume {edition_id}`"
+    )
 
 
 @editions_group.command("cancel")

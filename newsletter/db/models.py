@@ -237,6 +237,36 @@ class Event(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class ReportResult(enum.StrEnum):
+    HARD = "hard"
+    SOFT = "soft"
+    COMPLAINT = "complaint"
+    IGNORED = "ignored"
+
+
+class BounceReport(Base):
+    """One bounce, complaint or other message that came back after the relay said yes.
+
+    ``fingerprint`` (SHA-256 of the message, or of the webhook event) is unique, so the
+    same report fed in twice (a re-run pipe, a mailbox polled again, a webhook retried)
+    is recognised and changes nothing. No address is stored here: the subscriber row has
+    it, and erasing a subscriber (GDPR) erases it everywhere.
+    """
+
+    __tablename__ = "bounce_reports"
+    __table_args__ = (_one_of("result", ReportResult),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(32))
+    result: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id"), index=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+
+
 class InstallationSecret(Base):
     """Values generated once per database, such as the salt of forgotten-address hashes."""
 

@@ -315,6 +315,20 @@ def cancel_edition(session: Session, edition_id: int, *, actor: str = "admin") -
     return skipped
 
 
+def release_edition(session: Session, edition_id: int, *, actor: str = "admin") -> None:
+    """Let a held edition go: it becomes a draft again, which the daemon sends on its next
+    run (a weekly edition) or ``send --resume N`` sends now. The owner's decision is logged."""
+    edition = get_edition(session, edition_id)
+    if edition.status != EditionStatus.HELD:
+        raise InputError(f"edition {edition_id} is not held (it is {edition.status})")
+    record_event(
+        session, "edition_released", actor, edition_id=edition_id, reason=edition.hold_reason
+    )
+    edition.status = EditionStatus.DRAFT
+    edition.hold_reason = None
+    edition.send_after = None
+
+
 def start_sending(session: Session, edition_id: int) -> Edition:
     """Move a draft edition to ``sending``; refuse editions that cannot be sent."""
     edition = get_edition(session, edition_id)

@@ -31,7 +31,7 @@ from newsletter.db.database import Database
 from newsletter.db.models import EditionStatus, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.db.post_queue import document
-from newsletter.delivery import editions
+from newsletter.delivery import bounces, editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
 from newsletter.delivery.compose import Composer
@@ -48,6 +48,7 @@ from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
 from newsletter.mail.render import RenderedEdition, render_edition
+from newsletter.mail.verp import ReturnPaths, return_paths
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,7 @@ def _send(
         ledger=ledger,
         composer=composer,
         sender_address=settings.newsletter.from_address,
+        return_paths=return_paths(settings),
         # With a shared per-second budget the database paces; the throttle only brakes.
         throttle=Throttle(
             None if budget and limits.per_second else settings.smtp.max_per_second or None,
@@ -219,6 +221,8 @@ def _send(
     with database.session() as session:
         status = editions.finish_if_done(session, edition_id)
     tally = sender.tally
+    if tally.bounced:
+        bounces.check_limits(database, settings, edition_id)
     if sender.waiting is not None:
         log.info("edition %d: %s", edition_id, sender.waiting.describe())
     return SendSummary(
@@ -243,6 +247,7 @@ class _Sender:
     ledger: Ledger
     composer: Composer
     sender_address: str
+    return_paths: ReturnPaths | None
     throttle: Throttle
     budget: SharedBudget | None
     for_smtp: bool
@@ -395,7 +400,12 @@ class _Sender:
             # One subscriber's data (e.g. an address stored before validation was stricter)
             # must fail that one message, never the lane or the edition.
             return Attempt(Outcome.FAILED, f"cannot build the message: {exc}")
-        return await lane.deliver(self.sender_address, claim.email, message)
+        sender = (
+            self.return_paths.for_delivery(claim.delivery_id)
+            if self.return_paths is not None
+            else self.sender_address
+        )
+        return await lane.deliver(sender, claim.email, message)
 
     async def _flush_periodically(self) -> None:
         """Record results, and renew the lease for as long as claims are held: also after

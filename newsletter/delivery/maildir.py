@@ -19,9 +19,11 @@ class MaildirLane:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        # Like the SQLite default, the outbox is made where it is configured, parents too.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._box = mailbox.Maildir(path, create=True)
+        # Like the SQLite default, the outbox is made where it is configured, parents too;
+        # made here, not by mailbox.Maildir, which fails when another sender makes it first.
+        for folder in ("tmp", "new", "cur"):
+            (path / folder).mkdir(parents=True, exist_ok=True)
+        self._box = mailbox.Maildir(path, create=False)
 
     async def deliver(self, sender: str, recipient: str, message: bytes) -> Attempt:
         try:

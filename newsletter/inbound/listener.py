@@ -9,6 +9,12 @@ that subscriber (source ``mailto``).
 Replies: a message with a genuine or a forged token is accepted (250) either way, so the
 listener tells a prober nothing and causes no bounce. A message without any token is
 refused (550): it is a person writing, and the bounce tells them this address reads no mail.
+
+It also takes the mail that comes back: for ``[bounces] address`` and its ``+TOKEN``
+forms (VERP), and bounces or complaints that reach ``from_address`` (when VERP is off the
+relay returns them there). Those go to ``delivery.bounces``, the same as
+``newsletter bounces process``, and are always accepted (250): refusing a bounce would
+only make the reporting server bounce the bounce.
 """
 
 from __future__ import annotations
@@ -26,8 +32,12 @@ from aiosmtpd.controller import Controller
 from newsletter.config import Settings
 from newsletter.db import subscriptions
 from newsletter.db.database import Database
+from newsletter.delivery.bounces import process_message
 from newsletter.errors import ConfigError
+from newsletter.mail.bounce import Kind, NotAMailError, classify_message
+from newsletter.mail.bounce import parse as parse_returned
 from newsletter.mail.tokens import TOKEN_PATTERN, InvalidTokenError, read_token
+from newsletter.mail.verp import return_paths
 
 logger = logging.getLogger("newsletter.inbound.listener")
 
@@ -50,20 +60,34 @@ class UnsubscribeByMail:
     """aiosmtpd handler: accepts mail for the list address only and acts on its token."""
 
     def __init__(self, settings: Settings, database: Database, secret: str) -> None:
+        self.settings = settings
         self.address = settings.newsletter.from_address.lower()
+        self.return_paths = return_paths(settings)
         self.database = database
         self.secret = secret
+
+    def _is_bounce_address(self, address: str) -> bool:
+        return self.return_paths is not None and self.return_paths.is_ours(address)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
-        if address.lower() != self.address:
+        if address.lower() != self.address and not self._is_bounce_address(address):
             return "550 5.1.1 Dit adres neemt alleen afmeldingen voor de nieuwsbrief aan"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        raw = bytes(envelope.original_content)
+        returned = [address for address in envelope.rcpt_tos if self._is_bounce_address(address)]
+        if returned:
+            for address in returned:
+                await asyncio.to_thread(self._returned, raw, address)
+            return "250 OK"
+        if self._is_report(raw):
+            await asyncio.to_thread(self._returned, raw, envelope.rcpt_tos[0])
+            return "250 OK"
+        message = message_from_bytes(raw, policy=policy.default)
         assert isinstance(message, EmailMessage)
         token = find_token(message)
         if token is None:
@@ -75,6 +99,24 @@ class UnsubscribeByMail:
             return "250 OK"
         await asyncio.to_thread(self._unsubscribe, subscriber_id)
         return "250 OK"
+
+    @staticmethod
+    def _is_report(raw: bytes) -> bool:
+        """A bounce or complaint that reached ``from_address`` (VERP off)."""
+        try:
+            return classify_message(parse_returned(raw)).kind != Kind.IGNORED
+        except NotAMailError:
+            return False
+
+    def _returned(self, raw: bytes, recipient: str) -> None:
+        try:
+            outcome = process_message(
+                self.database, self.settings, raw, envelope_recipient=recipient, source="inbound"
+            )
+        except NotAMailError as exc:
+            logger.warning("returned mail for %s is no e-mail: %s", recipient, exc)
+            return
+        logger.info("returned mail for %s: %s (%s)", recipient, outcome.result, outcome.reason)
 
     def _unsubscribe(self, subscriber_id: int) -> None:
         with self.database.session() as session:

@@ -27,6 +27,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
+from newsletter.errors import NewsletterError
+from newsletter.inbound.imap import fetch_mailbox
 from newsletter.runtime.servers import inbound_listener, web_server
 from newsletter.scheduling.jobs import (
     build_scheduler,
@@ -116,6 +118,18 @@ class Daemon:
         """Feeds every ``poll_minutes``, and the owner's warnings that depend on the clock."""
         watch(self.database, self.settings, self.clock())
 
+    def bounce_mailbox_job(self) -> None:
+        """Read the bounce mailbox ([bounces.imap]); an unreachable one is tried next time."""
+        try:
+            fetched = fetch_mailbox(self.database, self.settings)
+        except NewsletterError as exc:
+            minutes = self.settings.bounces_imap.poll_minutes
+            log.warning("bounce mailbox: %s; trying again in %g minutes", exc, minutes)
+            return
+        moved = sum(1 for item in fetched if item.moved)
+        if fetched:
+            log.info("bounce mailbox: %d messages, %d bounces or complaints", len(fetched), moved)
+
     def resume_job(self) -> None:
         """The start-up due work: also takes back what a previous run died holding."""
         send_due_work(
@@ -155,6 +169,9 @@ class Daemon:
             self._threaded(self.weekly_job),
             self._threaded(self.due_work_job),
             self._threaded(self.watch_job),
+            bounce_mailbox=self._threaded(self.bounce_mailbox_job)
+            if self.settings.bounces_imap.host
+            else None,
         )
         web = web_server(
             self.settings,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ from newsletter.db.models import (
     utcnow,
 )
 from newsletter.db.subscribers import record_event
+from newsletter.delivery import bounces
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.editions import hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
@@ -116,6 +117,12 @@ def make_edition_for_week(
                 prepared = prepare_edition(
                     session, settings, post, actor="scheduler", on_failure="hold", week_key=key
                 )
+                if prepared.hold_reason is None and (
+                    too_many := bounces.hold_reason(session, prepared.edition_id)
+                ):
+                    # Too many bounces or complaints last time: the owner decides first.
+                    hold(session, prepared.edition_id, too_many)
+                    prepared = replace(prepared, hold_reason=too_many)
                 if review and settings.newsletter.owner_address and prepared.hold_reason is None:
                     edition = session.get(Edition, prepared.edition_id)
                     assert edition is not None
@@ -290,9 +297,11 @@ def build_scheduler(
     watch: Job,
     *,
     due_work_seconds: int = 60,
+    bounce_mailbox: Job | None = None,
 ) -> AsyncIOScheduler:
-    """APScheduler's timetable: the weekly slot, a periodic look for due work, and the
-    periodic watch (feeds, owner warnings).
+    """APScheduler's timetable: the weekly slot, a periodic look for due work, the
+    periodic watch (feeds, owner warnings) and, when a bounce mailbox is configured, its
+    poll every ``bounces.imap.poll_minutes``.
 
     The jobs themselves are given by the daemon (they run the blocking work in a thread);
     APScheduler keeps no state of its own: after a restart the database says what was done.
@@ -322,6 +331,15 @@ def build_scheduler(
         coalesce=True,
         max_instances=1,
     )
+    if bounce_mailbox is not None:
+        scheduler.add_job(
+            bounce_mailbox,
+            "interval",
+            minutes=settings.bounces_imap.poll_minutes,
+            id="bounce-mailbox",
+            coalesce=True,
+            max_instances=1,
+        )
     return scheduler
 
 

@@ -38,6 +38,7 @@ from newsletter.web.security import (
 )
 from newsletter.web.signup import SignupPages
 from newsletter.web.unsubscribe import UnsubscribePages
+from newsletter.web.webhooks import SnsVerifier, Webhooks
 
 logger = logging.getLogger("newsletter.web")
 
@@ -51,9 +52,11 @@ def create_app(
     *,
     sender: SingleMessageSender | None = None,
     scheduler_alive: Callable[[], bool] | None = None,
+    sns: SnsVerifier | None = None,
 ) -> Starlette:
     """The app; ``sender`` sends confirmation mails (by default through the configured
-    transport), ``scheduler_alive`` feeds ``/healthz``.
+    transport), ``scheduler_alive`` feeds ``/healthz``, ``sns`` says where SNS signing
+    certificates may come from (Amazon's hosts unless a test says otherwise).
 
     Without ``scheduler_alive`` (the web app on its own) the health answer has no
     ``scheduler`` key at all, rather than claiming a scheduler that is not there.
@@ -116,6 +119,7 @@ def create_app(
             *UnsubscribePages(context).routes(),
             *SignupPages(context, sender or SingleMessageSender(settings)).routes(),
             *ArchivePages(context).routes(),
+            *Webhooks(settings, database, sns).routes(),
         ],
         middleware=[
             Middleware(SecurityHeadersMiddleware),

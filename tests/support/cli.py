@@ -27,7 +27,7 @@ class NewsletterCli:
             "COLUMNS": "400",
         }
 
-    def __call__(self, *args: str, input: str | None = None, **env: str) -> Result:
+    def __call__(self, *args: str, input: str | bytes | None = None, **env: str) -> Result:
         return CliRunner().invoke(cli, list(args), input=input, env={**self.env, **env})
 
     def ok(self, *args: str, **env: str) -> str:

@@ -1,0 +1,406 @@
+"""Relay webhooks: bounces and complaints as Amazon SES (through SNS), Postmark and Mailgun
+report them. Each is off (404) until configured, and each request is verified its
+relay's way before anything is read from it; a request that fails gets 401/403 and
+changes nothing. What a verified event says goes to ``delivery.bounces``, the same place
+returned mail goes, so a webhook retried by the relay changes nothing the second time.
+
+* SES via SNS (``POST /webhooks/ses``): the SNS message signature (SignatureVersion 1:
+  SHA1, 2: SHA256, RSA PKCS#1 v1.5) is checked against the signing certificate, which is
+  fetched over https only from an SNS host (``sns.<region>.amazonaws.com``) and cached;
+  the topic must be ``bounces.ses_topic_arn``; messages older than an hour are refused
+  (a replay). A subscription confirmation is confirmed by fetching its SubscribeURL
+  (an SNS host too).
+* Postmark (``POST /webhooks/postmark``): HTTP basic auth, user ``bounces.postmark_user``,
+  password from ``NEWSLETTER_POSTMARK_WEBHOOK_PASSWORD``.
+* Mailgun (``POST /webhooks/mailgun``): HMAC-SHA256 of timestamp and token with the
+  signing key (``NEWSLETTER_MAILGUN_SIGNING_KEY``); older than 5 minutes or a token seen
+  before is a replay and refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+import ssl
+import threading
+import time
+import urllib.request
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from newsletter.config import Settings
+from newsletter.db.database import Database
+from newsletter.delivery.bounces import RelayEvent, process_event
+from newsletter.mail.bounce import Kind
+from newsletter.web.context import route
+
+log = logging.getLogger(__name__)
+
+SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
+SNS_MAX_AGE = timedelta(hours=1)
+MAILGUN_MAX_AGE_SECONDS = 300
+_SNS_FIELDS = {
+    "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
+    "SubscriptionConfirmation": (
+        "Message",
+        "MessageId",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
+    ),
+}
+_POSTMARK_KINDS = {
+    "HardBounce": Kind.HARD,
+    "BadEmailAddress": Kind.HARD,
+    "SoftBounce": Kind.SOFT,
+    "Transient": Kind.SOFT,
+    "DnsError": Kind.SOFT,
+    "Blocked": Kind.SOFT,
+    "DMARCPolicy": Kind.SOFT,
+    "SpamComplaint": Kind.COMPLAINT,
+}
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def _answer(status: int, **body: Any) -> Response:
+    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+@dataclass
+class SnsVerifier:
+    """Where SNS certificates and confirmations may come from, and how they are fetched.
+
+    The defaults are Amazon's: https to an SNS host, the system's trust store. Tests pass
+    a pattern admitting their own local https server and a context trusting its CA.
+    """
+
+    host_pattern: re.Pattern[str] = SNS_HOST
+    tls: ssl.SSLContext | None = None
+    _certificates: dict[str, rsa.RSAPublicKey] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme == "https" and bool(self.host_pattern.fullmatch(parts.netloc.lower()))
+
+    def fetch(self, url: str) -> bytes:
+        if not self.allowed(url):
+            raise _Refused(403, "the URL is not an SNS host")
+        context = self.tls or ssl.create_default_context()
+        with urllib.request.urlopen(url, timeout=10, context=context) as answer:  # noqa: S310
+            data: bytes = answer.read(64 * 1024)
+            return data
+
+    def public_key(self, url: str) -> rsa.RSAPublicKey:
+        with self._lock:
+            known = self._certificates.get(url)
+        if known is not None:
+            return known
+        try:
+            certificate = x509.load_pem_x509_certificate(self.fetch(url))
+        except (OSError, ValueError) as exc:
+            raise _Refused(403, f"the signing certificate cannot be used: {exc}") from None
+        key = certificate.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise _Refused(403, "the signing certificate has no RSA key")
+        with self._lock:
+            self._certificates[url] = key
+        return key
+
+    def verify(self, message: dict[str, Any], now: datetime) -> None:
+        kind = message.get("Type")
+        fields = _SNS_FIELDS.get(str(kind))
+        if fields is None:
+            raise _Refused(403, f"unexpected SNS message type {kind!r}")
+        version = str(message.get("SignatureVersion"))
+        digest: hashes.HashAlgorithm
+        if version == "1":
+            digest = hashes.SHA1()  # noqa: S303 (SNS's signature version 1 is SHA1)
+        elif version == "2":
+            digest = hashes.SHA256()
+        else:
+            raise _Refused(403, "unknown SNS signature version")
+        text = "".join(
+            f"{name}\n{message[name]}\n"
+            for name in fields
+            if name in message and message[name] is not None
+        )
+        try:
+            signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
+        except (binascii.Error, ValueError):
+            raise _Refused(403, "the SNS signature is not base64") from None
+        key = self.public_key(str(message.get("SigningCertURL", "")))
+        try:
+            key.verify(signature, text.encode("utf-8"), padding.PKCS1v15(), digest)
+        except InvalidSignature:
+            raise _Refused(403, "the SNS signature does not verify") from None
+        try:
+            sent = datetime.fromisoformat(str(message.get("Timestamp", "")).replace("Z", "+00:00"))
+        except ValueError:
+            raise _Refused(403, "the SNS timestamp is unreadable") from None
+        if abs(now - sent) > SNS_MAX_AGE:
+            raise _Refused(403, "the SNS message is too old (a replay?)")
+
+
+@dataclass
+class _SeenTokens:
+    """Mailgun tokens of the last minutes: a token seen twice is a replayed request."""
+
+    limit: int = 10_000
+    _seen: OrderedDict[str, float] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def first_time(self, token: str, now: float) -> bool:
+        with self._lock:
+            while self._seen and (
+                len(self._seen) > self.limit
+                or next(iter(self._seen.values())) < now - MAILGUN_MAX_AGE_SECONDS
+            ):
+                self._seen.popitem(last=False)
+            if token in self._seen:
+                return False
+            self._seen[token] = now
+            return True
+
+
+class Webhooks:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        sns: SnsVerifier | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.sns = sns or SnsVerifier()
+        self.clock = clock
+        self.mailgun_tokens = _SeenTokens()
+
+    def routes(self) -> list[Route]:
+        return [
+            route("/webhooks/ses", post=self.ses),
+            route("/webhooks/postmark", post=self.postmark),
+            route("/webhooks/mailgun", post=self.mailgun),
+        ]
+
+    async def _json(self, request: Request) -> dict[str, Any]:
+        body = await request.body()  # capped by the app's BodySizeLimitMiddleware
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise _Refused(400, "the body is not JSON") from None
+        if not isinstance(data, dict):
+            raise _Refused(400, "the body is not a JSON object")
+        return data
+
+    async def _handle(self, request: Request, work: Callable[[Request], Any]) -> Response:
+        try:
+            result = await work(request)
+        except _Refused as exc:
+            log.warning("webhook %s refused (%d): %s", request.url.path, exc.status, exc)
+            return _answer(exc.status, ok=False, reason=str(exc))
+        return _answer(200, ok=True, **result)
+
+    async def _record(self, events: list[RelayEvent], source: str) -> dict[str, Any]:
+        outcomes = []
+        for event in events:
+            processed = await run_in_threadpool(
+                process_event, self.database, self.settings, event, source=source
+            )
+            outcomes.append(processed.result)
+        return {"results": outcomes}
+
+    # -- Amazon SES through SNS ------------------------------------------------------
+
+    async def ses(self, request: Request) -> Response:
+        if not self.settings.bounces.ses_topic_arn:
+            return _answer(404, ok=False, reason="not configured")
+        return await self._handle(request, self._ses)
+
+    async def _ses(self, request: Request) -> dict[str, Any]:
+        message = await self._json(request)
+        if message.get("TopicArn") != self.settings.bounces.ses_topic_arn:
+            raise _Refused(403, "unknown SNS topic")
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        await run_in_threadpool(self.sns.verify, message, now)
+        if message["Type"] == "SubscriptionConfirmation":
+            await run_in_threadpool(self.sns.fetch, str(message.get("SubscribeURL", "")))
+            log.info("confirmed the SNS subscription to %s", message["TopicArn"])
+            return {"confirmed": True}
+        try:
+            notification = json.loads(str(message.get("Message", "")))
+        except ValueError:
+            raise _Refused(400, "the SNS message holds no JSON") from None
+        return await self._record(_ses_events(notification, str(message["MessageId"])), "ses")
+
+    # -- Postmark --------------------------------------------------------------------
+
+    async def postmark(self, request: Request) -> Response:
+        if not self.settings.bounces.postmark_user:
+            return _answer(404, ok=False, reason="not configured")
+        return await self._handle(request, self._postmark)
+
+    async def _postmark(self, request: Request) -> dict[str, Any]:
+        self._basic_auth(request)
+        record = await self._json(request)
+        kind = _POSTMARK_KINDS.get(
+            "SpamComplaint"
+            if record.get("RecordType") == "SpamComplaint"
+            else str(record.get("Type"))
+        )
+        if kind is None or record.get("RecordType") not in ("Bounce", "SpamComplaint"):
+            return {"results": ["ignored"]}
+        event = RelayEvent(
+            kind=kind,
+            email=_string(record.get("Email")),
+            reason=f"Postmark {record.get('Type')}: {record.get('Description') or ''}".strip(),
+            event_id=f"{record.get('RecordType')}:{record.get('ID')}",
+        )
+        return await self._record([event], "postmark")
+
+    def _basic_auth(self, request: Request) -> None:
+        expected_user = self.settings.bounces.postmark_user
+        password = self.settings.postmark_password
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        try:
+            user, _, given = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            user, given = "", ""
+        good = (
+            scheme.lower() == "basic"
+            and password is not None
+            and secrets.compare_digest(user.encode(), expected_user.encode())
+            and secrets.compare_digest(given.encode(), password.reveal().encode())
+        )
+        if not good:
+            raise _Refused(401, "wrong or missing credentials")
+
+    # -- Mailgun ---------------------------------------------------------------------
+
+    async def mailgun(self, request: Request) -> Response:
+        if self.settings.mailgun_signing_key is None:
+            return _answer(404, ok=False, reason="not configured")
+        return await self._handle(request, self._mailgun)
+
+    async def _mailgun(self, request: Request) -> dict[str, Any]:
+        body = await self._json(request)
+        signature = body.get("signature")
+        if not isinstance(signature, dict):
+            raise _Refused(403, "no signature")
+        timestamp = str(signature.get("timestamp", ""))
+        token = str(signature.get("token", ""))
+        assert self.settings.mailgun_signing_key is not None
+        expected = hmac.new(
+            self.settings.mailgun_signing_key.reveal().encode(),
+            (timestamp + token).encode(),
+            hashlib.sha256,
+        ).hexdigest()
+        if not hmac.compare_digest(expected, str(signature.get("signature", ""))):
+            raise _Refused(403, "the signature does not verify")
+        now = self.clock()
+        if not timestamp.isdigit() or abs(now - int(timestamp)) > MAILGUN_MAX_AGE_SECONDS:
+            raise _Refused(403, "the request is too old (a replay?)")
+        if not self.mailgun_tokens.first_time(token, now):
+            raise _Refused(403, "this request was seen before (a replay)")
+        data = body.get("event-data")
+        if not isinstance(data, dict):
+            raise _Refused(400, "no event-data")
+        return await self._record(_mailgun_events(data, token), "mailgun")
+
+
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _ses_events(notification: dict[str, Any], sns_id: str) -> list[RelayEvent]:
+    kind_name = notification.get("notificationType") or notification.get("eventType")
+    mail = notification.get("mail") or {}
+    headers = mail.get("commonHeaders") or {}
+    message_id = _string(headers.get("messageId"))
+    if kind_name == "Bounce":
+        bounce = notification.get("bounce") or {}
+        kind = Kind.HARD if bounce.get("bounceType") == "Permanent" else Kind.SOFT
+        return [
+            RelayEvent(
+                kind,
+                _string(item.get("emailAddress")),
+                f"SES {bounce.get('bounceType')}/{bounce.get('bounceSubType')}: "
+                f"{item.get('status') or ''} {item.get('diagnosticCode') or ''}".strip(),
+                f"{sns_id}:{number}",
+                message_id,
+            )
+            for number, item in enumerate(bounce.get("bouncedRecipients") or [])
+            if isinstance(item, dict)
+        ]
+    if kind_name == "Complaint":
+        complaint = notification.get("complaint") or {}
+        feedback = complaint.get("complaintFeedbackType") or "abuse"
+        if feedback == "not-spam":
+            return []
+        return [
+            RelayEvent(
+                Kind.COMPLAINT,
+                _string(item.get("emailAddress")),
+                f"SES complaint ({feedback})",
+                f"{sns_id}:{number}",
+                message_id,
+            )
+            for number, item in enumerate(complaint.get("complainedRecipients") or [])
+            if isinstance(item, dict)
+        ]
+    return []
+
+
+def _mailgun_events(data: dict[str, Any], token: str) -> list[RelayEvent]:
+    event = data.get("event")
+    message = data.get("message") or {}
+    headers = message.get("headers") or {}
+    message_id = _string(headers.get("message-id"))
+    if message_id and not message_id.startswith("<"):
+        message_id = f"<{message_id}>"
+    status = data.get("delivery-status") or {}
+    if event == "failed":
+        kind = Kind.HARD if data.get("severity") == "permanent" else Kind.SOFT
+        reason = f"Mailgun {data.get('severity')} failure: {status.get('code') or ''} " + str(
+            status.get("description") or status.get("message") or data.get("reason") or ""
+        )
+    elif event == "complained":
+        kind, reason = Kind.COMPLAINT, "Mailgun complaint"
+    else:
+        return []
+    return [
+        RelayEvent(
+            kind,
+            _string(data.get("recipient")),
+            reason.strip(),
+            str(data.get("id") or token),
+            message_id,
+        )
+    ]

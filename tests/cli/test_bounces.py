@@ -1,0 +1,132 @@
+"""``newsletter bounces process`` with the corpus of returned mail, end to end: a real
+edition goes out through the test relay, then each message comes back the way it would
+(filled in for a real delivery, its VERP return path taken from the relay's MAIL FROM)
+and is fed to the CLI as a file, from stdin, or in a Maildir folder. Each must leave the
+reader in the right state, write the right events, and change nothing a second time."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from newsletter.db.database import Database
+from newsletter.db.models import BounceReport, Event
+from tests.support.cli import NewsletterCli
+from tests.support.db import add_subscribers
+from tests.support.returned import (
+    CORPUS,
+    EXPECTED,
+    STRANGERS,
+    bounce_env,
+    bounce_settings,
+    events_about,
+    forget_received,
+    recipients_of,
+    returned,
+    send_next,
+    status_of,
+)
+from tests.support.smtp import SmtpServer
+
+READER = "lezer1@voorbeeld.nl"
+
+
+@dataclass
+class Sent:
+    database: Database
+    server: SmtpServer
+    edition_id: int
+    cli: NewsletterCli
+
+    def returned(self, name: str, reader: str = READER) -> bytes:
+        return returned(self.server, self.database, self.edition_id, reader, name)
+
+    def process(self, *args: str, input: bytes | None = None) -> str:
+        return self.cli.ok("bounces", "process", *args, input=input, **bounce_env(self.server.port))
+
+    def counts(self) -> tuple[int, int]:
+        with self.database.session() as session:
+            reports = session.scalar(select(func.count()).select_from(BounceReport))
+            events = session.scalar(select(func.count()).select_from(Event))
+            return int(reports or 0), int(events or 0)
+
+
+@pytest.fixture
+def sent(database: Database, database_url: str, smtp_server: SmtpServer, tmp_path: Path) -> Sent:
+    settings = bounce_settings(database_url, smtp_server.port)
+    add_subscribers(database, 3)
+    edition_id = send_next(database, settings, "rust-vinden")
+    return Sent(database, smtp_server, edition_id, NewsletterCli(database_url, tmp_path))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_corpus_through_the_cli(sent: Sent, name: str, tmp_path: Path) -> None:
+    result, status = EXPECTED[name]
+    message = tmp_path / name
+    message.write_bytes(sent.returned(name))
+
+    answer = json.loads(sent.process("--json", str(message)))
+    assert answer["result"] == result, answer
+    # Whose message it was is known whenever the return path verifies, also for a reply.
+    assert answer["email"] == (None if name in STRANGERS else READER)
+    assert answer["reason"] and "@" not in answer["reason"]
+    assert status_of(sent.database, READER) == status
+    for other in ("lezer0@voorbeeld.nl", "lezer2@voorbeeld.nl"):
+        assert status_of(sent.database, other) == "active"
+    events = [e for e in events_about(sent.database, READER) if e[1] == "cli"]
+    if result == "ignored":
+        assert events == []
+    else:
+        ((kind, _, detail),) = events
+        assert kind == ("complaint" if result == "complaint" else "bounce")
+        assert (detail["type"], detail["status_after"]) == (result, status)
+
+    counts = sent.counts()
+    again = json.loads(sent.process("--json", str(message)))
+    assert again["duplicate"] is True
+    assert sent.counts() == counts
+
+
+def test_a_file_that_is_not_a_mail_exits_1_and_changes_nothing(sent: Sent) -> None:
+    result = sent.cli(
+        "bounces", "process", str(CORPUS / "not_a_mail.pdf"), **bounce_env(sent.server.port)
+    )
+    assert result.exit_code == 1
+    assert "not an e-mail message" in result.stderr
+    assert "Traceback" not in result.output
+    assert sent.counts()[0] == 0
+    sent.cli.fails(
+        "bounces", "process", str(CORPUS / "no-such-file.eml"), **bounce_env(sent.server.port)
+    )
+
+
+def test_a_maildir_and_stdin(sent: Sent, tmp_path: Path) -> None:
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    for name in ("postfix_hard.eml", "out_of_office.eml", "vacation.eml"):
+        box.add(sent.returned(name))
+    output = sent.process("--json", str(tmp_path / "Maildir"))
+    answers = [json.loads(line) for line in output.splitlines()]
+    assert sorted(a["result"] for a in answers) == ["hard", "ignored", "ignored"]
+    assert status_of(sent.database, READER) == "bounced"
+
+    piped = sent.process("-", input=sent.returned("yahoo_arf.eml"))
+    assert piped.startswith(f"-: complaint {READER}: complaint (abuse)")
+    assert status_of(sent.database, READER) == "complained"
+
+
+def test_the_next_edition_skips_bounced_and_complaining_readers(
+    sent: Sent, database_url: str
+) -> None:
+    complaint = sent.returned("yahoo_arf.eml", "lezer2@voorbeeld.nl")
+    for raw in (sent.returned("gmail_hard.eml"), complaint):
+        sent.process("-", input=raw)
+    forget_received(sent.server)
+
+    send_next(sent.database, bounce_settings(database_url, sent.server.port), "kleine-stappen")
+
+    assert recipients_of(sent.server) == {"lezer0@voorbeeld.nl"}

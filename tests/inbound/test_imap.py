@@ -1,0 +1,167 @@
+"""The bounce mailbox: the corpus delivered into a real IMAP server (dovecot, TLS with a
+trustme certificate, password login), read by the daemon's poll job and by
+``newsletter bounces fetch``. Bounces and complaints end in the processed folder, other
+mail stays in the inbox unread; a second poll changes nothing."""
+
+from __future__ import annotations
+
+import imaplib
+import json
+import ssl
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from newsletter.config import ImapSection, Secret
+from newsletter.db.database import Database
+from newsletter.runtime.daemon import Daemon
+from tests.support.cli import NewsletterCli
+from tests.support.db import add_subscribers
+from tests.support.dovecot import PASSWORD, USER, Dovecot, running_dovecot
+from tests.support.returned import (
+    CORPUS,
+    EXPECTED,
+    bounce_env,
+    bounce_settings,
+    returned,
+    send_next,
+    status_of,
+)
+from tests.support.smtp import SmtpServer
+
+NAMES = sorted(EXPECTED)
+READERS = tuple(f"lezer{n}@voorbeeld.nl" for n in range(len(NAMES)))
+# Messages that are no bounce or complaint (as classified) stay in the inbox.
+LEFT = {"out_of_office.eml", "vacation.eml", "malformed_mime.eml", "not_a_mail.pdf"}
+
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[Dovecot]:
+    # Not under pytest's tmp_path: dovecot runs as nobody when the tests run as root, and
+    # pytest's folders are private to their owner.
+    with (
+        tempfile.TemporaryDirectory(prefix="newsletter-dovecot-") as folder,
+        running_dovecot(Path(folder)) as server,
+    ):
+        yield server
+
+
+def _client(server: Dovecot) -> imaplib.IMAP4_SSL:
+    context = ssl.create_default_context(cafile=str(server.ca_file))
+    client = imaplib.IMAP4_SSL("127.0.0.1", server.port, ssl_context=context, timeout=10)
+    client.login(USER, PASSWORD)
+    return client
+
+
+def _empty(server: Dovecot) -> None:
+    client = _client(server)
+    for folder in ("INBOX", "Verwerkt"):
+        status, count = client.select(folder)
+        if status == "OK" and count[0] != b"0":
+            client.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+            client.expunge()
+    client.logout()
+
+
+def _subjects_and_flags(server: Dovecot, folder: str) -> list[tuple[bytes, bytes]]:
+    client = _client(server)
+    try:
+        status, count = client.select(folder, readonly=True)
+        if status != "OK" or count[0] == b"0":
+            return []
+        _, data = client.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (X-Corpus)])")
+        found = []
+        for item in data:
+            if isinstance(item, tuple):
+                found.append((item[1].strip(), item[0]))
+        return sorted(found)
+    finally:
+        client.logout()
+
+
+def test_the_daemon_reads_the_bounce_mailbox(
+    dovecot: Dovecot,
+    database: Database,
+    database_url: str,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    _empty(dovecot)
+    settings = bounce_settings(
+        database_url,
+        smtp_server.port,
+        bounces_imap=ImapSection(
+            host="127.0.0.1",
+            port=dovecot.port,
+            security="tls",
+            ca_file=str(dovecot.ca_file),
+            user=USER,
+            folder="INBOX",
+            processed_folder="Verwerkt",
+        ),
+        imap_password=Secret(PASSWORD),
+    )
+    add_subscribers(database, len(READERS))
+    edition_id = send_next(database, settings, "rust-vinden")
+
+    client = _client(dovecot)
+    for reader, name in zip(READERS, NAMES, strict=True):
+        raw = returned(smtp_server, database, edition_id, reader, name)
+        raw = f"X-Corpus: {name}\n".encode() + raw
+        client.append("INBOX", None, imaplib.Time2Internaldate(time.time()), raw)
+    client.append(
+        "INBOX",
+        None,
+        None,
+        b"X-Corpus: not_a_mail.pdf\r\n" + (CORPUS / "not_a_mail.pdf").read_bytes(),
+    )
+    client.logout()
+
+    Daemon(settings, database).bounce_mailbox_job()
+
+    for reader, name in zip(READERS, NAMES, strict=False):
+        assert status_of(database, reader) == EXPECTED[name][1], name
+    inbox = _subjects_and_flags(dovecot, "INBOX")
+    processed = _subjects_and_flags(dovecot, "Verwerkt")
+    assert {subject.split(b": ")[1].decode() for subject, _ in inbox} == LEFT
+    assert {subject.split(b": ")[1].decode() for subject, _ in processed} == set(NAMES) - LEFT
+    assert all(b"\\Seen" not in flags for _, flags in inbox)
+
+    # The CLI's fetch: the messages left are read again and change nothing.
+    result = _fetch_cli(database_url, tmp_path, dovecot, PASSWORD, smtp_server.port, "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert len(lines) == len(LEFT)
+    assert not any(line.get("moved") for line in lines)
+    assert _subjects_and_flags(dovecot, "INBOX") == inbox
+    for reader, name in zip(READERS, NAMES, strict=False):
+        assert status_of(database, reader) == EXPECTED[name][1], name
+
+
+def _fetch_cli(
+    database_url: str, workdir: Path, dovecot: Dovecot, password: str, port: int, *args: str
+) -> Result:
+    return NewsletterCli(database_url, workdir)(
+        "bounces",
+        "fetch",
+        *args,
+        **bounce_env(port),
+        NEWSLETTER_BOUNCES__IMAP__HOST="127.0.0.1",
+        NEWSLETTER_BOUNCES__IMAP__PORT=str(dovecot.port),
+        NEWSLETTER_BOUNCES__IMAP__CA_FILE=str(dovecot.ca_file),
+        NEWSLETTER_BOUNCES__IMAP__USER=USER,
+        NEWSLETTER_BOUNCES_IMAP_PASSWORD=password,
+    )
+
+
+def test_a_wrong_password_is_one_line_and_exit_1(
+    dovecot: Dovecot, database_url: str, tmp_path: Path
+) -> None:
+    result = _fetch_cli(database_url, tmp_path, dovecot, "fout", 25)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the bounce mailbox 127.0.0.1:")
+    assert "Traceback" not in result.output

@@ -1,0 +1,75 @@
+"""The pure classifier: each corpus message gets its kind from its structure, without a
+database; reasons are one printable line without addresses; files that are no mail are
+told apart from mail that is no bounce."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsletter.mail.bounce import Kind, NotAMailError, classify, clean_reason
+from tests.support.returned import CORPUS, EXPECTED
+
+MESSAGE_ID = "<3.2.20261207060000@gerritvanderheide.com>"
+PLACEHOLDERS = {
+    b"%%RETURN_PATH%%": b"bounces+2-abcdefghijklm@gerritvanderheide.com",
+    b"%%FORGED_RETURN_PATH%%": b"bounces+2-aaaaaaaaaaaaa@gerritvanderheide.com",
+    b"%%RECIPIENT%%": b"lezer1@voorbeeld.nl",
+    b"%%MESSAGE_ID%%": MESSAGE_ID.encode(),
+    b"%%FROM%%": b"nieuwsbrief@gerritvanderheide.com",
+    b"%%BOUNCES%%": b"bounces@gerritvanderheide.com",
+}
+# Without a delivery to tie them to, these are what they look like: bounces.
+KINDS = {**{name: result for name, (result, _) in EXPECTED.items()}}
+KINDS.update({"forged_token.eml": "hard", "unknown_address.eml": "hard"})
+
+
+def corpus(name: str) -> bytes:
+    raw = (CORPUS / name).read_bytes()
+    for placeholder, value in PLACEHOLDERS.items():
+        raw = raw.replace(placeholder, value)
+    return raw
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_each_corpus_message_is_classified_by_its_structure(name: str) -> None:
+    verdict = classify(corpus(name))
+    assert verdict.kind == KINDS[name]
+    if verdict.kind != Kind.IGNORED and name != "unknown_address.eml":
+        assert verdict.recipients == ("lezer1@voorbeeld.nl",)
+        assert MESSAGE_ID in verdict.message_ids
+    assert "\n" not in verdict.reason and "@" not in verdict.reason
+
+
+def test_the_report_own_message_id_is_never_taken_for_ours() -> None:
+    verdict = classify(corpus("gmail_hard.eml"))
+    assert all("mx.google.com" not in found for found in verdict.message_ids)
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [("5.1.1", "hard"), ("5.0.0", "hard"), ("5.2.2", "soft"), ("5.7.1", "soft"), ("4.2.2", "soft")],
+)
+def test_which_failures_are_hard(status: str, kind: str) -> None:
+    raw = corpus("postfix_hard.eml").replace(b"Status: 5.1.1", f"Status: {status}".encode())
+    assert classify(raw).kind == kind
+
+
+def test_a_delivery_report_that_says_delivered_is_no_bounce() -> None:
+    raw = corpus("postfix_hard.eml").replace(b"Action: failed", b"Action: delivered")
+    assert classify(raw).kind == Kind.IGNORED
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"   \n", b"\x00\x01\x02binary", b"email,name\nanna@voorbeeld.nl,Anna\n", b'{"a": 1}'],
+)
+def test_what_is_no_mail_at_all(raw: bytes) -> None:
+    with pytest.raises(NotAMailError):
+        classify(raw)
+    with pytest.raises(NotAMailError):
+        classify((CORPUS / "not_a_mail.pdf").read_bytes())
+
+
+def test_reasons_are_one_printable_line_without_addresses() -> None:
+    dirty = "550 5.1.1 <joost@voorbeeld.nl>:\r\n user \x1b[31munknown\x07 joost@voorbeeld.nl"
+    assert clean_reason(dirty) == "550 5.1.1 <address>: user [31munknown <address>"

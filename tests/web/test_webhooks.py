@@ -1,0 +1,306 @@
+"""Relay webhooks against the real ASGI app (httpx): SES through SNS with a signing
+certificate made with trustme and served over https by a local server (which the
+allow-list admits in this test only), Postmark with basic auth, Mailgun with HMAC.
+Verified events act like returned mail; forged, tampered and replayed requests are
+refused and change nothing."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import re
+import ssl
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+import trustme
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from sqlalchemy import func, select
+
+from newsletter.config import BouncesSection, Secret, Settings
+from newsletter.db.database import Database
+from newsletter.db.models import Event
+from newsletter.web.app import create_app
+from newsletter.web.webhooks import SnsVerifier
+from tests.support.db import add_subscribers
+from tests.support.returned import bounce_settings, delivery_of, send_next, status_of
+from tests.support.smtp import SmtpServer
+
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:nieuwsbrief-bounces"
+POSTMARK_USER = "postmark"
+POSTMARK_PASSWORD = "postmark-wachtwoord"
+MAILGUN_KEY = "key-mailgun-test"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        server: Any = self.server
+        server.hits.append(self.path)
+        if self.path == "/SimpleNotificationService-test.pem":
+            body = server.certificate
+        else:
+            body = b"<ConfirmSubscriptionResponse/>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class Sns:
+    """A stand-in for SNS's certificate host, and the key SNS signs with."""
+
+    base: str
+    key: rsa.RSAPrivateKey
+    hits: list[str]
+    verifier: SnsVerifier
+
+    def sign(self, message: dict[str, Any], version: str = "1") -> dict[str, Any]:
+        fields = ["Message", "MessageId", "Subject", "SubscribeURL", "Timestamp", "Token"]
+        fields += ["TopicArn", "Type"]
+        text = "".join(f"{name}\n{message[name]}\n" for name in fields if name in message)
+        digest = hashes.SHA1() if version == "1" else hashes.SHA256()
+        signature = self.key.sign(text.encode(), padding.PKCS1v15(), digest)
+        return {
+            **message,
+            "SignatureVersion": version,
+            "Signature": base64.b64encode(signature).decode(),
+            "SigningCertURL": f"{self.base}/SimpleNotificationService-test.pem",
+        }
+
+
+@pytest.fixture(scope="module")
+def sns() -> Iterator[Sns]:
+    ca = trustme.CA(key_type=trustme.KeyType.RSA)
+    server_cert = ca.issue_cert("127.0.0.1")
+    signing = ca.issue_cert("sns.eu-west-1.amazonaws.com", key_type=trustme.KeyType.RSA)
+    key = serialization.load_pem_private_key(signing.private_key_pem.bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.hits = []
+    server.certificate = signing.cert_chain_pems[0].bytes()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_cert.configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    client_tls = ssl.create_default_context()
+    ca.configure_trust(client_tls)
+    verifier = SnsVerifier(host_pattern=re.compile(rf"127\.0\.0\.1:{port}"), tls=client_tls)
+    yield Sns(f"https://127.0.0.1:{port}", key, server.hits, verifier)
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class World:
+    database: Database
+    settings: Settings
+    edition_id: int
+    http: httpx.AsyncClient
+
+    def message_id(self, reader: str) -> str:
+        message_id = delivery_of(self.database, self.edition_id, reader).message_id
+        assert message_id is not None
+        return message_id
+
+    def events(self) -> int:
+        with self.database.session() as session:
+            return int(session.scalar(select(func.count()).select_from(Event)) or 0)
+
+
+@pytest.fixture
+def sent(database: Database, database_url: str, smtp_server: SmtpServer) -> tuple[Settings, int]:
+    """An edition sent to the readers (synchronously: the engine runs its own loop)."""
+    settings = bounce_settings(
+        database_url,
+        smtp_server.port,
+        postmark_password=Secret(POSTMARK_PASSWORD),
+        mailgun_signing_key=Secret(MAILGUN_KEY),
+    )
+    settings = dataclasses.replace(
+        settings,
+        bounces=dataclasses.replace(
+            settings.bounces, ses_topic_arn=TOPIC, postmark_user=POSTMARK_USER
+        ),
+    )
+    add_subscribers(database, 3)
+    edition_id = send_next(database, settings, "rust-vinden")
+    return settings, edition_id
+
+
+@pytest.fixture
+async def world(database: Database, sent: tuple[Settings, int], sns: Sns) -> AsyncIterator[World]:
+    settings, edition_id = sent
+    app = create_app(settings, database, sns=sns.verifier)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=settings.newsletter.base_url
+    ) as http:
+        yield World(database, settings, edition_id, http)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _ses_bounce(world: World, reader: str, *, when: str | None = None) -> dict[str, Any]:
+    notification = {
+        "notificationType": "Bounce",
+        "bounce": {
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [
+                {
+                    "emailAddress": reader,
+                    "status": "5.1.1",
+                    "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+                }
+            ],
+            "timestamp": _now(),
+        },
+        "mail": {
+            "messageId": "0102018c-ses-id",
+            "commonHeaders": {"messageId": world.message_id(reader)},
+        },
+    }
+    return {
+        "Type": "Notification",
+        "MessageId": f"sns-{reader}-{when or 'now'}",
+        "TopicArn": TOPIC,
+        "Message": json.dumps(notification),
+        "Timestamp": when or _now(),
+    }
+
+
+async def test_ses_subscription_is_confirmed(world: World, sns: Sns) -> None:
+    confirmation = sns.sign(
+        {
+            "Type": "SubscriptionConfirmation",
+            "MessageId": "sub-1",
+            "Token": "2336412f37fb687f5d51e6e2425ba1f",
+            "TopicArn": TOPIC,
+            "Message": "You have chosen to subscribe to the topic.",
+            "SubscribeURL": f"{sns.base}/?Action=ConfirmSubscription&Token=2336412f",
+            "Timestamp": _now(),
+        }
+    )
+    answer = await world.http.post("/webhooks/ses", json=confirmation)
+    assert answer.status_code == 200, answer.text
+    assert "/?Action=ConfirmSubscription&Token=2336412f" in sns.hits
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+async def test_a_signed_ses_bounce_marks_the_reader_once(
+    world: World, sns: Sns, version: str
+) -> None:
+    signed = sns.sign(_ses_bounce(world, "lezer1@voorbeeld.nl"), version)
+    answer = await world.http.post("/webhooks/ses", json=signed)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"] == ["hard"]
+    assert status_of(world.database, "lezer1@voorbeeld.nl") == "bounced"
+    events = world.events()
+    again = await world.http.post("/webhooks/ses", json=signed)  # SNS retries
+    assert again.status_code == 200
+    assert world.events() == events
+
+
+async def test_forged_tampered_and_replayed_ses_requests_change_nothing(
+    world: World, sns: Sns
+) -> None:
+    events = world.events()
+    genuine = sns.sign(_ses_bounce(world, "lezer1@voorbeeld.nl"))
+    tampered = {**genuine, "Message": genuine["Message"].replace("lezer1", "lezer2")}
+    old = (datetime.now(UTC) - timedelta(hours=2)).isoformat().replace("+00:00", "Z")
+    replayed = sns.sign(_ses_bounce(world, "lezer1@voorbeeld.nl", when=old))
+    elsewhere = {**genuine, "SigningCertURL": "https://sns.evil.example/cert.pem"}
+    other_topic = sns.sign({**_ses_bounce(world, "lezer1@voorbeeld.nl"), "TopicArn": TOPIC + "x"})
+    for request in (tampered, replayed, elsewhere, other_topic, {**genuine, "Signature": "AAAA"}):
+        answer = await world.http.post("/webhooks/ses", json=request)
+        assert answer.status_code == 403, answer.text
+    assert status_of(world.database, "lezer1@voorbeeld.nl") == "active"
+    assert status_of(world.database, "lezer2@voorbeeld.nl") == "active"
+    assert world.events() == events
+
+
+async def test_postmark_with_basic_auth(world: World) -> None:
+    complaint = {
+        "RecordType": "SpamComplaint",
+        "ID": 42,
+        "Type": "SpamComplaint",
+        "TypeCode": 512,
+        "Email": "lezer2@voorbeeld.nl",
+        "Description": "The subscriber explicitly marked this message as spam.",
+    }
+    for auth in (None, (POSTMARK_USER, "fout"), ("iemand", POSTMARK_PASSWORD)):
+        answer = await world.http.post("/webhooks/postmark", json=complaint, auth=auth)
+        assert answer.status_code == 401
+    assert status_of(world.database, "lezer2@voorbeeld.nl") == "active"
+    answer = await world.http.post(
+        "/webhooks/postmark", json=complaint, auth=(POSTMARK_USER, POSTMARK_PASSWORD)
+    )
+    assert answer.status_code == 200, answer.text
+    assert status_of(world.database, "lezer2@voorbeeld.nl") == "complained"
+
+
+def _mailgun(
+    world: World, reader: str, *, timestamp: int | None = None, token: str = "t1"
+) -> dict[str, Any]:
+    stamp = str(timestamp or int(time.time()))
+    signature = hmac.new(MAILGUN_KEY.encode(), (stamp + token).encode(), hashlib.sha256)
+    return {
+        "signature": {"timestamp": stamp, "token": token, "signature": signature.hexdigest()},
+        "event-data": {
+            "id": f"mg-{token}",
+            "event": "failed",
+            "severity": "permanent",
+            "reason": "bounce",
+            "recipient": reader,
+            "delivery-status": {"code": 550, "description": "5.1.1 mailbox unavailable"},
+            "message": {"headers": {"message-id": world.message_id(reader).strip("<>")}},
+        },
+    }
+
+
+async def test_mailgun_with_hmac(world: World) -> None:
+    forged = _mailgun(world, "lezer0@voorbeeld.nl", token="t-forged")
+    forged["signature"]["signature"] = "0" * 64
+    old = _mailgun(world, "lezer0@voorbeeld.nl", timestamp=int(time.time()) - 3600, token="t-old")
+    for request in (forged, old):
+        answer = await world.http.post("/webhooks/mailgun", json=request)
+        assert answer.status_code == 403
+    assert status_of(world.database, "lezer0@voorbeeld.nl") == "active"
+
+    genuine = _mailgun(world, "lezer0@voorbeeld.nl", token="t-genuine")
+    answer = await world.http.post("/webhooks/mailgun", json=genuine)
+    assert answer.status_code == 200, answer.text
+    assert status_of(world.database, "lezer0@voorbeeld.nl") == "bounced"
+    replay = await world.http.post("/webhooks/mailgun", json=genuine)
+    assert replay.status_code == 403
+
+
+async def test_webhooks_that_are_not_configured_do_not_exist(world: World) -> None:
+    settings = dataclasses.replace(
+        world.settings, bounces=BouncesSection(), postmark_password=None, mailgun_signing_key=None
+    )
+    transport = httpx.ASGITransport(app=create_app(settings, world.database))
+    async with httpx.AsyncClient(
+        transport=transport, base_url=settings.newsletter.base_url
+    ) as http:
+        for path in ("/webhooks/ses", "/webhooks/postmark", "/webhooks/mailgun"):
+            assert (await http.post(path, json={})).status_code == 404
