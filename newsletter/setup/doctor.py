@@ -96,6 +96,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("spf", dnscheck.check_spf),
     ("dkim", dnscheck.check_dkim),
     ("dmarc", dnscheck.check_dmarc),
+    ("bounce_mx", dnscheck.check_bounce_mx),
     ("base_url", webcheck.check_base_url),
 )
 
