@@ -30,7 +30,12 @@ _STATUS_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}
 def _question_options(command: Any) -> Any:
     """One ``--flag`` per question of the set-up, so a script can answer every one."""
     for question in reversed(setup.QUESTIONS):
-        command = click.option(question.flag, question.key, help=question.prompt + ".")(command)
+        command = click.option(
+            question.flag,
+            question.key,
+            multiple=question.multiple,
+            help=question.prompt + "." + (" Repeatable." if question.multiple else ""),
+        )(command)
     return command
 
 
@@ -39,7 +44,7 @@ def _question_options(command: Any) -> Any:
 @_question_options
 @click.option("--yes", is_flag=True, help="Take the defaults for what no flag gave; ask nothing.")
 @click.option("--force", is_flag=True, help="Overwrite existing files (keys are kept).")
-def init(directory: Path, yes: bool, force: bool, **given: str | None) -> None:
+def init(directory: Path, yes: bool, force: bool, **given: str | tuple[str, ...] | None) -> None:
     """Ask a few questions and write a working set-up into DIRECTORY.
 
     It writes config.toml, the link-signing key, a DKIM key, a systemd unit, a Caddyfile
@@ -55,6 +60,8 @@ def init(directory: Path, yes: bool, force: bool, **given: str | None) -> None:
     try:
         for question in setup.QUESTIONS:
             value = given.get(question.key)
+            if isinstance(value, tuple):  # a repeatable flag: not given is ()
+                value = " ".join(value) if value else None
             if value is not None:
                 answers[question.key] = setup.answer(question, value, answers)
             elif yes:
@@ -93,7 +100,7 @@ def init(directory: Path, yes: bool, force: bool, **given: str | None) -> None:
     console.print("\n[bold]Publish these DNS records[/bold] (also in dns-records.txt):\n")
     for record in plan.records:
         console.print(f"  {record.name}  {record.type}", soft_wrap=True)
-        console.print(f'    "{record.value}"', soft_wrap=True)
+        console.print(f"    {record.shown}", soft_wrap=True)
         console.print(f"    ({record.note})", soft_wrap=True)
     config = directory / setup.CONFIG
     console.print("\n[bold]Next[/bold]:", soft_wrap=True)
@@ -147,8 +154,8 @@ def _executable() -> str:
 def doctor(app: AppContext, as_json: bool, only: tuple[str, ...]) -> None:
     """Check the set-up as mail providers will see it; exit 1 when a check fails.
 
-    Config, link key, database, relay (no mail sent), SPF, DKIM, DMARC and base_url, each
-    ok, warn or fail with the fix.
+    Config, link key, database, relay (no mail sent), SPF, DKIM, DMARC, the bounce
+    domain's MX, base_url and the feeds, each ok, warn or fail with the fix.
     """
     results = doctor_checks.run(app.config_path, only=only)
     if as_json:

@@ -78,8 +78,40 @@ def _fresh_checkdmarc() -> None:
 
 
 def return_path(settings: Settings) -> str:
-    """The envelope sender (MAIL FROM) of every message: SPF is checked against its domain."""
-    return settings.newsletter.from_address
+    """The envelope sender (MAIL FROM) of every message: SPF is checked against its domain.
+
+    With ``[bounces] address`` it is ``bounces+TOKEN@`` that address's domain (VERP, see
+    ``newsletter.mail.verp``); the token changes per message, the domain does not.
+    """
+    return settings.bounces.address or settings.newsletter.from_address
+
+
+def check_bounce_mx(checkup: Checkup) -> Finding | None:
+    """Bounces come back to the return path: its domain must take mail (an MX, not the
+    "null MX" of RFC 7505). Not a check when no bounce address is set."""
+    address = checkup.settings.bounces.address
+    if not address:
+        return None
+    domain = domain_of(address)
+    fix = (
+        f"publish the MX record your mail provider names for {domain}, with a mailbox for "
+        f"{address} (or set bounces.address to an address of a domain that takes mail)"
+    )
+    try:
+        answer = checkup.resolver.resolve(domain, "MX")
+    except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
+        return Finding("fail", f"{domain} has no MX, so bounces to {address} are lost: {fix}")
+    except dns.exception.DNSException as exc:
+        return _lookup_failed(domain, exc)
+    hosts = sorted(
+        (int(rdata.preference), rdata.exchange.to_text(omit_final_dot=True)) for rdata in answer
+    )
+    usable = [host for _, host in hosts if host not in ("", ".")]
+    if not usable:
+        return Finding(
+            "fail", f"{domain} says it takes no mail (null MX), so bounces are lost: {fix}"
+        )
+    return Finding("ok", f"{domain} takes mail for {address} (MX {', '.join(usable)})")
 
 
 def spf_senders(settings: Settings) -> list[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from newsletter.config import Settings, load_settings
 from newsletter.db.database import current_revision, head_revision, make_engine
 from newsletter.errors import ConfigError, NewsletterError
-from newsletter.setup import dnscheck, relay, webcheck
+from newsletter.setup import dnscheck, feedcheck, relay, webcheck
 from newsletter.setup.checkup import Checkup, Finding, Status
 
 MIN_SECRET_KEY_CHARS = 32
@@ -96,7 +96,9 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("spf", dnscheck.check_spf),
     ("dkim", dnscheck.check_dkim),
     ("dmarc", dnscheck.check_dmarc),
+    ("bounce_mx", dnscheck.check_bounce_mx),
     ("base_url", webcheck.check_base_url),
+    ("feeds", feedcheck.check_feeds),
 )
 
 

@@ -29,6 +29,7 @@ from newsletter.mail.render import clean_display_name
 from newsletter.scheduling.slots import make_trigger
 from newsletter.setup.records import (
     DnsRecord,
+    bounce_mx_note,
     dkim_record,
     dmarc_record,
     domain_of,
@@ -58,6 +59,8 @@ class Question:
     default: Callable[[Mapping[str, str]], str]
     check: Callable[[str, Mapping[str, str]], str]
     """Returns the answer as it is stored, or raises InputError saying what is wrong."""
+    multiple: bool = False
+    """A list (``--feed`` given once per feed); stored as one string, separated by spaces."""
 
     @property
     def flag(self) -> str:
@@ -138,6 +141,32 @@ def _selector(value: str, _answers: Mapping[str, str]) -> str:
     return selector
 
 
+def _bounce_address(value: str, _answers: Mapping[str, str]) -> str:
+    if not value.strip():
+        return ""
+    address = normalise_address(value)
+    if "+" in address.partition("@")[0]:
+        raise InputError(
+            f"{address!r} has a '+': give the plain address (bounces@example.org); each "
+            "message's return path adds +TOKEN itself"
+        )
+    return address
+
+
+def _feeds(value: str, _answers: Mapping[str, str]) -> str:
+    urls = value.split()
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InputError(f"{url!r} is not a feed address like https://www.example.org/feed/")
+    return " ".join(urls)
+
+
+def feeds_of(answers: Mapping[str, str]) -> list[str]:
+    """The feed URLs of the answers (one string, separated by spaces)."""
+    return answers.get("feed", "").split()
+
+
 def _from_domain(answers: Mapping[str, str]) -> str:
     return domain_of(answers.get("from_address", "")) or "example.org"
 
@@ -156,6 +185,14 @@ QUESTIONS: tuple[Question, ...] = (
         "The public https address of the newsletter's pages (unsubscribe, sign-up, archive)",
         lambda a: f"https://nieuwsbrief.{_from_domain(a)}",
         _base_url,
+    ),
+    Question(
+        "feed",
+        "The feed of your blog, whose new posts fill the edition (several: separate them by "
+        "spaces; empty: you add posts by hand)",
+        lambda a: "",
+        _feeds,
+        multiple=True,
     ),
     Question(
         "smtp_host",
@@ -183,6 +220,13 @@ QUESTIONS: tuple[Question, ...] = (
         "provider signs)",
         lambda a: "nieuwsbrief",
         _selector,
+    ),
+    Question(
+        "bounce_address",
+        "The address bounces come back to, of a domain with a mailbox (each message's return "
+        "path becomes bounces+TOKEN@...; empty: off)",
+        lambda a: "",
+        _bounce_address,
     ),
 )
 
@@ -241,6 +285,11 @@ def plan(
     if dkim_key:
         result.records.append(dkim_record(domain, answers["dkim_selector"], dkim_key))
     result.records.append(dmarc_record(domain, answers["from_address"]))
+    bounce_domain = domain_of(answers.get("bounce_address", ""))
+    if bounce_domain:
+        if bounce_domain != domain:
+            result.records.append(spf_record(bounce_domain, answers["smtp_host"]))
+        result.records.append(bounce_mx_note(bounce_domain, answers["bounce_address"]))
     result.files.append(PlannedFile(RECORDS, records_text(result.records)))
     return result
 
@@ -294,6 +343,10 @@ def config_text(directory: Path, answers: Mapping[str, str], password_file: bool
         f"cron = {_toml(answers['send_at'])}",
         f"timezone = {_toml(answers['timezone'])}",
         "",
+        "[posts]",
+        "# The blog's feeds, polled for new posts; empty: posts are added by hand.",
+        f"feeds = [{', '.join(_toml(url) for url in feeds_of(answers))}]",
+        "",
         "[web]",
         "# The Caddyfile next to this file forwards base_url here.",
         'host = "127.0.0.1"',
@@ -309,6 +362,12 @@ def config_text(directory: Path, answers: Mapping[str, str], password_file: bool
         ]
     else:
         lines.append("# Not signing: the relay signs (domain, selector, private_key_file)")
+    lines += ["", "[bounces]"]
+    if answers.get("bounce_address"):
+        lines.append(f"address = {_toml(answers['bounce_address'])}")
+    else:
+        lines.append('# Off: the return path is from_address. address = "bounces@DOMAIN"')
+        lines.append('address = ""')
     lines += [
         "",
         "[doctor]",
@@ -363,7 +422,7 @@ def caddy_text(base_url: str) -> str:
 def records_text(records: list[DnsRecord]) -> str:
     lines = ["# DNS records to publish; then check them with `newsletter doctor`.", ""]
     for record in records:
-        lines += [f"# {record.note}", f'{record.name}. {record.type} "{record.value}"', ""]
+        lines += [f"# {record.note}", f"{record.name}. {record.type} {record.shown}", ""]
     return "\n".join(lines)
 
 

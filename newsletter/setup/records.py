@@ -27,6 +27,11 @@ class DnsRecord:
     value: str
     note: str = ""
 
+    @property
+    def shown(self) -> str:
+        """The value as a zone file writes it: TXT text in quotes, anything else as is."""
+        return f'"{self.value}"' if self.type == "TXT" else self.value
+
 
 def generate_dkim_key() -> str:
     """A new RSA 2048 private key in PKCS#8 PEM: the size every receiver accepts and that
@@ -102,6 +107,17 @@ def dmarc_record(domain: str, report_address: str) -> DnsRecord:
         "TXT",
         f"v=DMARC1; p=none; rua=mailto:{report_address}; adkim=r; aspf=r",
         "start with p=none and read the reports for a few weeks, then p=quarantine",
+    )
+
+
+def bounce_mx_note(domain: str, bounce_address: str) -> DnsRecord:
+    """The MX a bounce domain needs: its value is the provider's, so this is a note to check."""
+    return DnsRecord(
+        domain,
+        "MX",
+        "10 MAILSERVER-OF-YOUR-PROVIDER",
+        f"bounces come back to {bounce_address}: its domain needs an MX (your mail provider "
+        "names it; keep one that is there) and a mailbox (imap.host reads it)",
     )
 
 

@@ -157,6 +157,9 @@ def test_a_bad_answer_is_one_line_naming_the_flag_and_nothing_is_written(tmp_pat
         ("--smtp-port", "70000", "error: --smtp-port: 70000 is not between 1 and 65535"),
         ("--timezone", "Mars/Olympus", "error: --timezone: 'Mars/Olympus' is not an IANA"),
         ("--smtp-host", "smtp.x.nl:587", "error: --smtp-host: 'smtp.x.nl:587' is not a host"),
+        ("--feed", "gerrit.nl/feed", "error: --feed: 'gerrit.nl/feed' is not a feed address"),
+        ("--bounce-address", "b+1@x.nl", "error: --bounce-address: 'b+1@x.nl' has a '+'"),
+        ("--bounce-address", "bounces@", "error: --bounce-address: invalid e-mail address"),
     ]:
         result = invoke("init", str(target), "--yes", flag, value)
         assert result.exit_code == 1, (flag, result.output)
@@ -217,6 +220,8 @@ def test_init_asks_in_a_terminal(tmp_path: Path) -> None:
         child.sendline(FROM)
         child.expect_exact("(https://nieuwsbrief.gerritvanderheide.nl):")
         child.sendline("")
+        child.expect_exact("The feed of your blog")
+        child.sendline("https://gerritvanderheide.nl/feed/ https://gerritvanderheide.nl/en/feed/")
         child.expect_exact("Your mail provider's SMTP server")
         child.sendline("smtp.mailrelay.nl")
         child.expect_exact("(587):")
@@ -232,6 +237,11 @@ def test_init_asks_in_a_terminal(tmp_path: Path) -> None:
         child.sendline("tue 06:15")
         child.expect_exact("(nieuwsbrief):")
         child.sendline("")
+        child.expect_exact("The address bounces come back to")
+        child.sendline("bounces+x@gerritvanderheide.nl")
+        child.expect_exact("has a '+': give the plain address")
+        child.expect_exact("The address bounces come back to")
+        child.sendline("Bounces@Gerritvanderheide.nl")
         child.expect_exact("The SMTP password")
         child.sendline("s3cret-in-a-tty")
         child.expect(pexpect.EOF)
@@ -247,6 +257,11 @@ def test_init_asks_in_a_terminal(tmp_path: Path) -> None:
     assert settings.smtp.username == FROM
     assert settings.schedule.cron == "tue 06:15"
     assert settings.dkim.selector == "nieuwsbrief"
+    assert settings.posts.feeds == (
+        "https://gerritvanderheide.nl/feed/",
+        "https://gerritvanderheide.nl/en/feed/",
+    )
+    assert settings.bounces.address == "bounces@gerritvanderheide.nl"
     assert settings.smtp_password is not None
     assert settings.smtp_password.reveal() == "s3cret-in-a-tty"
     assert mode(target / "smtp-password") == 0o600
@@ -266,3 +281,51 @@ def test_the_selector_none_means_no_dkim(tmp_path: Path, answer: str) -> None:
     result = invoke("init", str(tmp_path), "--yes", "--dkim-selector", answer)
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "dkim-private.pem").exists()
+
+
+def test_feeds_and_a_bounce_address_are_written_and_their_records_printed(tmp_path: Path) -> None:
+    target = tmp_path / "nb"
+    result = invoke(
+        "init",
+        str(target),
+        *FLAGS,
+        "--feed",
+        "https://gerritvanderheide.nl/feed/",
+        "--feed",
+        "http://oud.gerritvanderheide.nl/rss",
+        "--bounce-address",
+        "bounces@post.gerritvanderheide.nl",
+    )
+    assert result.exit_code == 0, result.output
+    settings = load_settings(target / "config.toml", environ={})
+    assert settings.posts.feeds == (
+        "https://gerritvanderheide.nl/feed/",
+        "http://oud.gerritvanderheide.nl/rss",
+    )
+    assert settings.bounces.address == "bounces@post.gerritvanderheide.nl"
+    records = (target / "dns-records.txt").read_text()
+    # The return path's domain needs an SPF record allowing the relay, and an MX.
+    assert 'post.gerritvanderheide.nl. TXT "v=spf1 mx a:smtp.mailrelay.nl ~all"' in records
+    assert "post.gerritvanderheide.nl. MX 10 " in records
+    assert "bounces come back to bounces@post.gerritvanderheide.nl" in records
+    output = result.output.replace("\n", " ")
+    assert "post.gerritvanderheide.nl  MX" in output
+    assert "post.gerritvanderheide.nl  TXT" in output
+
+
+def test_without_feeds_or_bounce_address_both_are_off(tmp_path: Path) -> None:
+    result = invoke("init", str(tmp_path / "nb"), *FLAGS)
+    assert result.exit_code == 0, result.output
+    settings = load_settings(tmp_path / "nb" / "config.toml", environ={})
+    assert settings.posts.feeds == ()
+    assert settings.bounces.address == ""
+    assert " MX" not in (tmp_path / "nb" / "dns-records.txt").read_text()
+
+
+def test_a_bounce_address_of_the_from_domain_adds_only_the_mx_note(tmp_path: Path) -> None:
+    bounce = "bounces@gerritvanderheide.nl"
+    result = invoke("init", str(tmp_path / "nb"), *FLAGS, "--bounce-address", bounce)
+    assert result.exit_code == 0, result.output
+    records = (tmp_path / "nb" / "dns-records.txt").read_text()
+    assert records.count('TXT "v=spf1') == 1
+    assert "gerritvanderheide.nl. MX 10 " in records
