@@ -217,7 +217,8 @@ class Delivery(Base):
     claimed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     last_reply: Mapped[str | None] = mapped_column(Text)
-    # The reader's mailbox answered 4xx to this edition at least once (see attempt.py).
+    # This edition soft-bounced: the reader's mailbox answered 4xx (see attempt.py) and no
+    # retry delivered it (a delivery clears it), or a late soft bounce report came for it.
     soft_bounce: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     message_id: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[datetime | None]

@@ -6,10 +6,11 @@ inbound listener, a mailbox) hands a returned message to.
   in the returned headers (``<edition.subscriber.stamp@domain>``, checked against the
   ledger row). A report we cannot tie to a delivery of ours changes nothing.
 * Hard bounce: the reader becomes ``bounced`` at once. Complaint: ``complained``, never
-  mailed again. Soft bounce: counted; soft bounces in ``bounces.soft_limit`` of the last
-  ``bounces.soft_window`` editions sent to the reader make them ``bounced``. (The SMTP
-  soft bounces of the send itself are counted by the ledger; this count covers the late
-  ones only and is kept in ``bounce_reports``.)
+  mailed again. Soft bounce: the delivery is marked ``soft_bounce``, as the ledger marks
+  a 4xx during the send, and the ledger's one rule decides
+  (:func:`~newsletter.delivery.ledger.soft_bounces_adding_up`): soft bounces, during the
+  send or later, in ``bounces.soft_limit`` of the reader's last ``bounces.soft_window``
+  editions, none delivered without one since, make them ``bounced``.
 * Every report is stored once, keyed by its fingerprint (SHA-256 of the message with
   LF line endings, so the SMTP and the Maildir copy of one message are one report), and
   every outcome tied to a reader is an event with the reason. The same report fed in
@@ -44,6 +45,7 @@ from newsletter.db.models import (
 )
 from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.ledger import SoftBouncePolicy, soft_bounces_adding_up
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import NewsletterError
 from newsletter.mail.bounce import (
@@ -258,10 +260,14 @@ def _act(session: Session, settings: Settings, report: BounceReport, delivery: D
     elif report.result == Kind.COMPLAINT and before != SubscriberStatus.COMPLAINED:
         subscriber.status = SubscriberStatus.COMPLAINED
         subscriber.unsubscribed_at = subscriber.unsubscribed_at or utcnow()
-    elif report.result == Kind.SOFT and before == SubscriberStatus.ACTIVE:
-        editions = _soft_bounce_editions(session, settings, subscriber.id)
-        if editions >= settings.bounces.soft_limit:
-            subscriber.status = SubscriberStatus.BOUNCED
+    elif report.result == Kind.SOFT:
+        delivery.soft_bounce = True  # the ledger's mark, as a 4xx during the send sets it
+        session.flush()
+        if before == SubscriberStatus.ACTIVE:
+            policy = SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window)
+            counted = soft_bounces_adding_up(session.connection(), [subscriber.id], policy)
+            if subscriber.id in counted:
+                subscriber.status = SubscriberStatus.BOUNCED
     record_event(
         session,
         "complaint" if report.result == Kind.COMPLAINT else "bounce",
@@ -273,27 +279,6 @@ def _act(session: Session, settings: Settings, report: BounceReport, delivery: D
         report=report.id,
         status_before=before,
         status_after=subscriber.status,
-    )
-
-
-def _soft_bounce_editions(session: Session, settings: Settings, subscriber_id: int) -> int:
-    """In how many of the last ``soft_window`` editions sent to the reader a soft bounce came."""
-    recent = (
-        select(Delivery.edition_id)
-        .where(Delivery.subscriber_id == subscriber_id)
-        .order_by(Delivery.edition_id.desc())
-        .limit(settings.bounces.soft_window)
-        .scalar_subquery()
-    )
-    return (
-        session.scalar(
-            select(func.count(func.distinct(BounceReport.edition_id))).where(
-                BounceReport.subscriber_id == subscriber_id,
-                BounceReport.result == Kind.SOFT,
-                BounceReport.edition_id.in_(recent),
-            )
-        )
-        or 0
     )
 
 
@@ -370,9 +355,10 @@ class EditionReturns:
 
 
 def edition_returns(session: Session, edition_id: int) -> EditionReturns:
-    """Hard bounces count both kinds: refused during the send (the ledger's ``bounce``
-    events) and reported later. Unsubscribes are the edition's readers who unsubscribed
-    after it started and before the next edition started (as Mailchimp attributes them)."""
+    """Hard bounces count both kinds: refused during the send for good (the ledger's hard
+    ``bounce`` events; not the readers its soft-bounce rule marked) and reported later.
+    Unsubscribes are the edition's readers who unsubscribed after it started and before
+    the next edition started (as Mailchimp attributes them)."""
 
     def readers(result: str) -> set[int]:
         return set(
@@ -385,13 +371,15 @@ def edition_returns(session: Session, edition_id: int) -> EditionReturns:
             )
         )
 
-    refused = set(
-        session.scalars(
-            select(Event.subscriber_id).where(
+    refused = {
+        subscriber_id
+        for subscriber_id, detail in session.execute(
+            select(Event.subscriber_id, Event.detail).where(
                 Event.kind == "bounce", Event.actor == "sender", Event.edition_id == edition_id
             )
         )
-    )
+        if _refused_for_good(detail or {})
+    }
     edition = session.get(Edition, edition_id)
     unsubscribes = 0
     if edition is not None and edition.started_at is not None:
@@ -424,6 +412,14 @@ def edition_returns(session: Session, edition_id: int) -> EditionReturns:
         complaints=len(readers(Kind.COMPLAINT)),
         unsubscribes=unsubscribes,
     )
+
+
+def _refused_for_good(detail: dict[str, Any]) -> bool:
+    """A ledger ``bounce`` event for an address that does not exist (a 5.1.x), not one for
+    temporary failures that added up. Events written before ``type`` was: by the reason."""
+    if "type" in detail:
+        return bool(detail["type"] == "hard")
+    return bool(detail.get("reason") == "the address does not exist")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import os
 import socket
 import typing
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -129,6 +129,45 @@ class SoftBouncePolicy:
 
     limit: int = 3
     window: int = 5
+
+    def reason(self, count: int) -> str:
+        return f"temporary failures in {count} of the last {self.window} editions"
+
+
+def soft_bounces_adding_up(
+    connection: Connection, subscriber_ids: Iterable[int], policy: SoftBouncePolicy
+) -> dict[int, int]:
+    """The one soft-bounce rule, for the send (SMTP replies) and for late reports alike:
+    of ``subscriber_ids``, those with a soft bounce in ``limit`` of their last ``window``
+    editions, and how many.
+
+    A reader's editions are counted newest first. An edition counts when its delivery is
+    marked ``soft_bounce`` (a 4xx during the send that no retry got past, or a late soft
+    report); the count stops at the newest edition delivered without one: a delivered
+    edition resets it.
+    """
+    ids = list(subscriber_ids)
+    if not ids:
+        return {}
+    rows = connection.execute(
+        select(Delivery.subscriber_id, Delivery.status, Delivery.soft_bounce)
+        .where(Delivery.subscriber_id.in_(ids))
+        .order_by(Delivery.subscriber_id, Delivery.edition_id.desc())
+    )
+    seen: dict[int, int] = defaultdict(int)
+    counted: dict[int, int] = defaultdict(int)
+    stopped: set[int] = set()
+    for subscriber_id, status, soft_bounce in rows:
+        if subscriber_id in stopped or seen[subscriber_id] >= policy.window:
+            continue
+        seen[subscriber_id] += 1
+        if soft_bounce:
+            counted[subscriber_id] += 1
+        elif status == DeliveryStatus.SENT:
+            stopped.add(subscriber_id)
+    return {
+        subscriber_id: count for subscriber_id, count in counted.items() if count >= policy.limit
+    }
 
 
 @dataclass
@@ -349,9 +388,9 @@ class Ledger:
             key = (status, attempts, attempt.reply, attempt.soft_bounce)
             unsent[key].append(result.claim.delivery_id)
             if attempt.bounced:
-                bounced.append(_Bounce(result, "the address does not exist"))
+                bounced.append(_Bounce(result, "the address does not exist", "hard"))
             elif attempt.soft_bounce and status == DeliveryStatus.FAILED:
-                bounced.append(_Bounce(result, "a temporary failure on every retry"))
+                bounced.append(_Bounce(result, "a temporary failure on every retry", "soft"))
             elif attempt.soft_bounce:
                 soft.append(result)
         with self._engine.begin() as connection:
@@ -367,6 +406,7 @@ class Ledger:
                         claimed_at=None,
                         claimed_by=None,
                         last_reply=None,
+                        soft_bounce=False,  # a retry delivered it: no soft bounce after all
                         message_id=self._message_ids.sql(),
                     )
                 )
@@ -407,36 +447,13 @@ class Ledger:
     def _soft_bounces_adding_up(
         self, connection: Connection, soft: Sequence[Result]
     ) -> list[_Bounce]:
-        """Readers whose soft bounce now makes ``limit`` of their last ``window`` editions.
-
-        A reader's editions are counted newest first and the count stops at the newest
-        one that was delivered: a delivered edition resets it.
-        """
+        """Readers whose soft bounce now makes ``limit`` of their last ``window`` editions."""
         policy = self._soft_bounces
         by_subscriber = {result.claim.subscriber_id: result for result in soft}
-        rows = connection.execute(
-            select(Delivery.subscriber_id, Delivery.status, Delivery.soft_bounce)
-            .where(Delivery.subscriber_id.in_(by_subscriber))
-            .order_by(Delivery.subscriber_id, Delivery.edition_id.desc())
-        )
-        seen: dict[int, int] = defaultdict(int)
-        counted: dict[int, int] = defaultdict(int)
-        stopped: set[int] = set()
-        for subscriber_id, status, soft_bounce in rows:
-            if subscriber_id in stopped or seen[subscriber_id] >= policy.window:
-                continue
-            seen[subscriber_id] += 1
-            if status == DeliveryStatus.SENT:
-                stopped.add(subscriber_id)
-            elif soft_bounce:
-                counted[subscriber_id] += 1
+        counted = soft_bounces_adding_up(connection, by_subscriber, policy)
         return [
-            _Bounce(
-                by_subscriber[subscriber_id],
-                f"temporary failures in {count} of the last {policy.window} editions",
-            )
+            _Bounce(by_subscriber[subscriber_id], policy.reason(count), "soft")
             for subscriber_id, count in counted.items()
-            if count >= policy.limit
         ]
 
     def _mark_bounced(
@@ -467,7 +484,11 @@ class Ledger:
                     "actor": "sender",
                     "subscriber_id": bounce.result.claim.subscriber_id,
                     "edition_id": self._edition_id,
-                    "detail": {"reply": bounce.result.attempt.reply, "reason": bounce.reason},
+                    "detail": {
+                        "type": bounce.type,
+                        "reply": bounce.result.attempt.reply,
+                        "reason": bounce.reason,
+                    },
                 }
                 for bounce in bounced
                 if bounce.result.claim.subscriber_id in still_active
@@ -480,6 +501,7 @@ class Ledger:
 class _Bounce:
     result: Result
     reason: str
+    type: str  # "hard" (the address does not exist) or "soft" (temporary failures)
 
 
 def _alive(owner: str) -> bool:

@@ -211,7 +211,7 @@ class Webhooks:
         ]
 
     async def _json(self, request: Request) -> dict[str, Any]:
-        body = await request.body()  # capped by the app's BodySizeLimitMiddleware
+        body = await request.body()  # capped by BodySizeLimitMiddleware (1 MiB here)
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError):

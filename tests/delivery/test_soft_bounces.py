@@ -1,4 +1,5 @@
-"""Soft bounces add up across editions: 3 of the last 5 (config), a delivery resets it.
+"""Soft bounces add up across editions: 3 of the last 5 (config), a delivery resets it;
+the late soft bounces (a DSN after the relay said yes) add up with the SMTP ones.
 
 Five editions through a real aiosmtpd relay that answers each reader's RCPTs from a
 script; after each edition the readers' statuses, the bounce events and the edition's
@@ -9,14 +10,16 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from newsletter.config import BouncesSection
+from newsletter.config import BouncesSection, Settings
 from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Event, Subscriber, utcnow
 from newsletter.delivery import editions, send_edition
+from newsletter.delivery.bounces import process_message
 from tests.support.db import add_subscribers, assert_states_add_up
 from tests.support.posts import add_post, make_post
-from tests.support.settings import make_settings, relay
+from tests.support.returned import BOUNCES, delivery_of, returned, status_of
+from tests.support.settings import OWNER, make_settings, relay
 from tests.support.smtp import Faults, SmtpServer
 
 FULL = "452 4.2.2 Mailbox full"
@@ -41,9 +44,11 @@ BOUNCED_AFTER = {
 }
 
 
-def _send_to_the_end(database: Database, edition_id: int, port: int) -> None:
+def _send_to_the_end(
+    database: Database, edition_id: int, port: int, settings: Settings | None = None
+) -> None:
     """Send, then retry the deferred messages at once, until the edition is done."""
-    settings = make_settings(
+    settings = settings or make_settings(
         smtp=relay(port, retry_first_minutes=0.001, retry_max_hours=0.0001),
         bounces=BouncesSection(soft_limit=3, soft_window=5),
     )
@@ -98,3 +103,56 @@ def test_soft_bounces_over_five_editions(database: Database):
     assert received[readers["d"]] == 5, "greylisting, then delivered: every edition arrives"
     assert received[readers["b"]] == 1  # edition 3; its delivery reset the count
     assert all(received[address] == 5 for address in others)
+
+
+SOFT = [FULL, FULL_FOR_GOOD]  # 452 during the send, then 552: a soft bounce, not delivered
+
+
+def _late_soft_bounce_counts_with_the_smtp_ones(
+    database: Database, database_url: str, plan: list[str]
+) -> str:
+    """One reader through editions by ``plan`` ("smtp": a 452 during the send, "clean":
+    delivered, "late": delivered, then a late soft DSN); the reader's status at the end."""
+    (reader,) = add_subscribers(database, 1)
+    faults = Faults(pipelining=True)
+    server = SmtpServer(faults).start()
+    settings = make_settings(
+        newsletter={"owner_address": OWNER},
+        database={"url": database_url},
+        smtp=relay(server.port, retry_first_minutes=0.001, retry_max_hours=0.0001),
+        bounces=BouncesSection(address=BOUNCES, soft_limit=3, soft_window=5),
+    )
+    try:
+        for number, step in enumerate(plan, start=1):
+            faults.rcpt_script = {reader: list(SOFT)} if step == "smtp" else {}
+            slug = add_post(database, make_post(f"week-{number}"))
+            with database.session() as session:
+                post = post_queue.get(session, slug)
+                edition_id = editions.create_edition(session, post, f"Editie {number}")
+            _send_to_the_end(database, edition_id, server.port, settings)
+            if step == "late":
+                raw = returned(server, database, edition_id, reader, "postfix_delayed.eml")
+                first = process_message(database, settings, raw, source="test")
+                assert first.result == "soft" and not first.duplicate
+                after = status_of(database, reader)
+                again = process_message(database, settings, raw, source="test")
+                assert again.duplicate and status_of(database, reader) == after
+                assert delivery_of(database, edition_id, reader).soft_bounce
+    finally:
+        server.stop()
+    return status_of(database, reader)
+
+
+def test_two_smtp_soft_bounces_and_a_late_one_make_a_reader_bounced(
+    database: Database, database_url: str
+) -> None:
+    plan = ["smtp", "smtp", "late"]
+    assert _late_soft_bounce_counts_with_the_smtp_ones(database, database_url, plan) == "bounced"
+    with database.session() as session:
+        (detail,) = session.scalars(select(Event.detail).where(Event.kind == "bounce")).all()
+    assert detail["type"] == "soft" and detail["status_after"] == "bounced"
+
+
+def test_a_clean_edition_in_between_resets_the_count(database: Database, database_url: str) -> None:
+    plan = ["smtp", "smtp", "clean", "late"]
+    assert _late_soft_bounce_counts_with_the_smtp_ones(database, database_url, plan) == "active"

@@ -304,3 +304,41 @@ async def test_webhooks_that_are_not_configured_do_not_exist(world: World) -> No
     ) as http:
         for path in ("/webhooks/ses", "/webhooks/postmark", "/webhooks/mailgun"):
             assert (await http.post(path, json={})).status_code == 404
+
+
+async def test_a_real_sized_ses_notification_passes_and_the_forms_keep_their_limit(
+    world: World, sns: Sns
+) -> None:
+    """SES sends the original message's headers along (``mail.headers``): tens of KB, over
+    the 16 KB of the public forms; the webhooks take up to 1 MiB, and no more."""
+    bounce = _ses_bounce(world, "lezer2@voorbeeld.nl")
+    notification = json.loads(bounce["Message"])
+    notification["mail"]["headersTruncated"] = False
+    notification["mail"]["headers"] = [
+        {
+            "name": "Received",
+            "value": f"from relay{n}.voorbeeld.nl by mx.voorbeeld.nl; " + "x" * 200,
+        }
+        for n in range(120)
+    ]
+    signed = sns.sign({**bounce, "Message": json.dumps(notification)})
+    body = json.dumps(signed).encode()
+    assert 16 * 1024 < len(body) < 1024 * 1024
+    answer = await world.http.post(
+        "/webhooks/ses", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"] == ["hard"]
+    assert status_of(world.database, "lezer2@voorbeeld.nl") == "bounced"
+
+    events = world.events()
+    huge = {**signed, "Padding": "x" * (1024 * 1024)}
+    too_large = await world.http.post("/webhooks/ses", json=huge)
+    assert too_large.status_code == 413
+    form = await world.http.post(
+        "/subscribe",
+        content=b"email=a%40example.org&name=" + b"x" * (len(body) - 20),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert form.status_code == 413
+    assert world.events() == events
