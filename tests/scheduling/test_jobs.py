@@ -505,11 +505,18 @@ def test_the_start_up_job_takes_back_claims_of_a_dead_run_but_not_of_a_live_one(
 
 
 def test_an_undelivered_review_copy_holds_the_edition(
-    database: Database, database_url: str, tmp_path: Path, readers: list[str]
+    database: Database,
+    database_url: str,
+    tmp_path: Path,
+    readers: list[str],
+    smtp_server: SmtpServer,
+    faults: Faults,
 ) -> None:
-    not_a_folder = tmp_path / "outbox-is-a-file"
-    not_a_folder.write_text("", encoding="utf-8")
-    settings = job_settings(database_url, not_a_folder, review_minutes=30)
+    # The relay works (an edition may be made) but refuses the owner's review copy.
+    faults.rcpt_replies[OWNER] = "550 5.1.1 <owner>: Recipient address rejected"
+    settings = job_settings(
+        database_url, tmp_path / "outbox", relay(smtp_server.port), review_minutes=30
+    )
     add_posts(database, 1)
     now = local(2026, 3, 30, 7, 0, 5)
     outcome = make_weekly_edition(database, settings, now)
