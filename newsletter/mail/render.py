@@ -131,6 +131,28 @@ def _environment(templates_dir: Path) -> Environment:
     return environment
 
 
+def render_templates(
+    name: str, context: dict[str, Any], signature: str, *, what: str
+) -> tuple[str, str]:
+    """``NAME.html`` with its CSS inlined and ``NAME.txt``, both ending in ``signature``.
+
+    Editions and the welcome mail look alike because they are made here alike.
+    """
+    environment = email_templates()
+    signature_lines = signature.strip("\n").splitlines()
+    try:
+        raw_html = environment.get_template(f"{name}.html").render(
+            context, signature_html=Markup("<br>").join(signature_lines)
+        )
+        text = render_text(
+            environment.get_template(f"{name}.txt"),
+            {**context, "signature": "\n".join(signature_lines)},
+        )
+    except TemplateError as exc:
+        raise RenderError(f"{what}: template error: {exc}") from exc
+    return inline_css(raw_html), text
+
+
 def split_example(text: str) -> tuple[str, str]:
     """Split the blog's "Voorbeeld:" label off a paragraph so the template can set it in bold."""
     label = _EXAMPLE_LABEL.match(text)
@@ -148,10 +170,9 @@ def render_edition(post: Post, settings: Settings) -> RenderedEdition:
     always sent that way: the rest of it is on the blog.
     """
     _refuse_placeholders_in(post)
-    environment = email_templates()
     blocks = _body_blocks(post)
     if settings.newsletter.content == "full" and not post.summary_only:
-        edition = _render(environment, post, settings, blocks, excerpt=False)
+        edition = _render(post, settings, blocks, excerpt=False)
         size = _html_bytes(edition)
         if size + _PERSONALISATION_HEADROOM < MAX_HTML_BYTES:
             return edition
@@ -162,7 +183,7 @@ def render_edition(post: Post, settings: Settings) -> RenderedEdition:
             size,
             MAX_HTML_BYTES,
         )
-    edition = _render(environment, post, settings, excerpt_blocks(blocks), excerpt=True)
+    edition = _render(post, settings, excerpt_blocks(blocks), excerpt=True)
     size = _html_bytes(edition)
     if size + _PERSONALISATION_HEADROOM >= MAX_HTML_BYTES:
         raise RenderError(
@@ -258,7 +279,6 @@ def _blog_url(template: str, title: str, slug: str) -> str:
 
 
 def _render(
-    environment: Environment,
     post: Post,
     settings: Settings,
     blocks: tuple[Block, ...],
@@ -268,7 +288,6 @@ def _render(
     preheader = _preheader(post)
     faq = () if excerpt else post.faq
     link_template = settings.newsletter.post_url_template
-    signature_lines = settings.newsletter.signature.strip("\n").splitlines()
     context: dict[str, Any] = {
         "subject": _one_line(post.title),
         "preheader": preheader,
@@ -285,19 +304,12 @@ def _render(
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "browser_url": BROWSER_PLACEHOLDER,
     }
-    try:
-        raw_html = environment.get_template("newsletter.html").render(
-            context, signature_html=Markup("<br>").join(signature_lines)
-        )
-        text = render_text(
-            environment.get_template("newsletter.txt"),
-            {**context, "signature": "\n".join(signature_lines)},
-        )
-    except TemplateError as exc:
-        raise RenderError(f"post {post.slug!r}: template error: {exc}") from exc
+    html, text = render_templates(
+        "newsletter", context, settings.newsletter.signature, what=f"post {post.slug!r}"
+    )
     return RenderedEdition(
         subject=_one_line(post.title),
-        html=inline_css(raw_html),
+        html=html,
         text=text,
         preheader=preheader,
         excerpt=excerpt,

@@ -10,11 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jinja2 import TemplateError
-from markupsafe import Markup
-
 from newsletter.config import Settings
-from newsletter.errors import RenderError
 from newsletter.mail.message import build_message
 from newsletter.mail.render import (
     BROWSER_PLACEHOLDER,
@@ -22,11 +18,9 @@ from newsletter.mail.render import (
     UNSUBSCRIBE_PLACEHOLDER,
     Recipient,
     RenderedEdition,
-    email_templates,
-    inline_css,
     recipient_for,
+    render_templates,
 )
-from newsletter.mail.text import render_text
 
 WELCOME_SUBJECT = "Welkom bij {name}"
 _WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
@@ -59,7 +53,6 @@ def _render(
 ) -> RenderedEdition:
     newsletter = settings.newsletter
     subject = WELCOME_SUBJECT.format(name=newsletter.name)
-    signature_lines = newsletter.signature.strip("\n").splitlines()
     when = (
         f"elke {_WEEKDAYS[next_send.weekday()]} rond {next_send:%H:%M}"
         if next_send
@@ -77,20 +70,10 @@ def _render(
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "browser_url": BROWSER_PLACEHOLDER,
     }
-    environment = email_templates()
-    try:
-        html = environment.get_template("welcome.html").render(
-            context, signature_html=Markup("<br>").join(signature_lines)
-        )
-        text = render_text(
-            environment.get_template("welcome.txt"),
-            {**context, "signature": "\n".join(signature_lines)},
-        )
-    except TemplateError as exc:
-        raise RenderError(f"welcome mail: template error: {exc}") from exc
+    html, text = render_templates("welcome", context, newsletter.signature, what="welcome mail")
     return RenderedEdition(
         subject=subject,
-        html=inline_css(html),
+        html=html,
         text=text,
         preheader=context["preheader"],
         excerpt=False,

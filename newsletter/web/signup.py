@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -161,28 +162,18 @@ class SignupPages:
     async def _send_confirmation(self, signup: SignupRequest) -> None:
         """Runs after the response went out; a failure is logged, the person can try again."""
         token = self.context.token("confirm", signup.subscriber_id)
-        # Templates and MIME take milliseconds: not on the loop that serves the pages.
-        message = await asyncio.to_thread(
-            build_confirmation_message,
-            self.context.settings,
-            address=signup.address,
-            name=signup.name,
-            confirm_url=self.context.absolute_url(f"/confirm/{token}"),
-            now=utcnow(),
+        await self._mail(
+            "confirmation",
+            signup.subscriber_id,
+            signup.address,
+            lambda: build_confirmation_message(
+                self.context.settings,
+                address=signup.address,
+                name=signup.name,
+                confirm_url=self.context.absolute_url(f"/confirm/{token}"),
+                now=utcnow(),
+            ),
         )
-        try:
-            attempt = await self.sender.send(message, signup.address)
-        except Exception:
-            logger.exception(
-                "could not send the confirmation mail to subscriber %d", signup.subscriber_id
-            )
-            return
-        if attempt.outcome != Outcome.SENT:
-            logger.warning(
-                "the confirmation mail to subscriber %d was not accepted: %s",
-                signup.subscriber_id,
-                attempt.reply,
-            )
 
     async def _send_welcome(self, newcomer: Newcomer) -> None:
         """Runs after the "you're in" page went out; a failure is logged (the weekly
@@ -191,9 +182,18 @@ class SignupPages:
         now = utcnow()
         try:
             latest = await self.context.run(published_editions)
-            upcoming = next_slot(settings.schedule, now)
-            message = await asyncio.to_thread(
-                build_welcome_message,
+        except Exception:
+            logger.exception(
+                "could not read the archive for subscriber %d's welcome mail",
+                newcomer.subscriber_id,
+            )
+            return
+        upcoming = next_slot(settings.schedule, now)
+        await self._mail(
+            "welcome",
+            newcomer.subscriber_id,
+            newcomer.address,
+            lambda: build_welcome_message(
                 settings,
                 subscriber_id=newcomer.subscriber_id,
                 address=newcomer.address,
@@ -203,17 +203,25 @@ class SignupPages:
                 if upcoming
                 else None,
                 now=now,
-            )
-            attempt = await self.sender.send(message, newcomer.address)
+            ),
+        )
+
+    async def _mail(
+        self, what: str, subscriber_id: int, address: str, build: Callable[[], bytes]
+    ) -> None:
+        """Build (templates and MIME take milliseconds: not on the loop that serves the
+        pages) and send one mail; a failure is a log line, never an error page."""
+        try:
+            message = await asyncio.to_thread(build)
+            attempt = await self.sender.send(message, address)
         except Exception:
-            logger.exception(
-                "could not send the welcome mail to subscriber %d", newcomer.subscriber_id
-            )
+            logger.exception("could not send the %s mail to subscriber %d", what, subscriber_id)
             return
         if attempt.outcome != Outcome.SENT:
             logger.warning(
-                "the welcome mail to subscriber %d was not accepted: %s",
-                newcomer.subscriber_id,
+                "the %s mail to subscriber %d was not accepted: %s",
+                what,
+                subscriber_id,
                 attempt.reply,
             )
 
