@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
 
 import aiosmtplib
 import pytest
@@ -38,17 +37,6 @@ READER = "lezer1@voorbeeld.nl"
 @pytest.fixture
 def settings(database_url: str, smtp_server: SmtpServer) -> Settings:
     return bounce_settings(database_url, smtp_server.port)
-
-
-@pytest.fixture
-def listener(settings: Settings, database: Database) -> Iterator[InboundController]:
-    listening = dataclasses.replace(
-        settings, inbound=InboundSection(enabled=True, host="127.0.0.1", port=0)
-    )
-    controller = build_inbound_controller(listening, database)
-    controller.start()
-    yield controller
-    controller.stop()
 
 
 def _reports(database: Database) -> int:

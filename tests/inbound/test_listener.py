@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
 
-from newsletter.config import InboundSection, Settings
 from newsletter.db.database import Database
 from newsletter.db.models import SubscriberStatus
-from newsletter.inbound.listener import InboundController, build_inbound_controller
+from newsletter.inbound.listener import InboundController
 from newsletter.mail.tokens import make_token
 from tests.support.db import add_subscriber, events_of, subscriber_row
 from tests.support.settings import SECRET
 from tests.support.settings import SENDER as FROM_ADDRESS
 
 ADDRESS = "joost@example.nl"
-
-
-@pytest.fixture
-def inbound(settings: Settings, database: Database) -> Iterator[InboundController]:
-    listening = dataclasses.replace(
-        settings, inbound=InboundSection(enabled=True, host="127.0.0.1", port=0)
-    )
-    controller = build_inbound_controller(listening, database)
-    controller.start()
-    yield controller
-    controller.stop()
 
 
 def request_mail(subject: str, body: str = "", to: str = FROM_ADDRESS) -> EmailMessage:
@@ -46,12 +32,12 @@ async def send(controller: InboundController, message: EmailMessage) -> None:
     await aiosmtplib.send(message, hostname="127.0.0.1", port=controller.port, timeout=10)
 
 
-async def test_subject_token_unsubscribes(inbound: InboundController, database: Database) -> None:
+async def test_subject_token_unsubscribes(listener: InboundController, database: Database) -> None:
     subscriber_id = add_subscriber(database, ADDRESS)
     token = make_token(SECRET, "unsubscribe", subscriber_id)
 
-    await send(inbound, request_mail(f"unsubscribe-{token}"))
-    await send(inbound, request_mail(f"Re: unsubscribe-{token}"))
+    await send(listener, request_mail(f"unsubscribe-{token}"))
+    await send(listener, request_mail(f"Re: unsubscribe-{token}"))
 
     row = subscriber_row(database, subscriber_id)
     assert (row.status, row.unsubscribe_source) == (SubscriberStatus.UNSUBSCRIBED, "mailto")
@@ -59,35 +45,35 @@ async def test_subject_token_unsubscribes(inbound: InboundController, database: 
 
 
 async def test_token_in_the_body_when_the_subject_was_dropped(
-    inbound: InboundController, database: Database
+    listener: InboundController, database: Database
 ) -> None:
     subscriber_id = add_subscriber(database, ADDRESS)
     token = make_token(SECRET, "unsubscribe", subscriber_id)
 
-    await send(inbound, request_mail("Afmelden", body=f"Graag afmelden.\nunsubscribe-{token}\n"))
+    await send(listener, request_mail("Afmelden", body=f"Graag afmelden.\nunsubscribe-{token}\n"))
 
     assert subscriber_row(database, subscriber_id).unsubscribe_source == "mailto"
 
 
 async def test_forged_token_is_accepted_silently_and_changes_nothing(
-    inbound: InboundController, database: Database
+    listener: InboundController, database: Database
 ) -> None:
     subscriber_id = add_subscriber(database, ADDRESS)
     forged = make_token("another-key", "unsubscribe", subscriber_id)
     confirm = make_token(SECRET, "confirm", subscriber_id)
 
-    await send(inbound, request_mail(f"unsubscribe-{forged}"))
-    await send(inbound, request_mail(f"unsubscribe-{confirm}"))
+    await send(listener, request_mail(f"unsubscribe-{forged}"))
+    await send(listener, request_mail(f"unsubscribe-{confirm}"))
 
     assert subscriber_row(database, subscriber_id).status == SubscriberStatus.ACTIVE
 
 
 async def test_mail_without_a_request_or_for_another_address_is_refused(
-    inbound: InboundController,
+    listener: InboundController,
 ) -> None:
     with pytest.raises(aiosmtplib.SMTPDataError) as no_token:
-        await send(inbound, request_mail("Vraagje over de nieuwsbrief"))
+        await send(listener, request_mail("Vraagje over de nieuwsbrief"))
     with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
-        await send(inbound, request_mail("unsubscribe-x.y.z", to="iemand@example.org"))
+        await send(listener, request_mail("unsubscribe-x.y.z", to="iemand@example.org"))
 
     assert no_token.value.code == 550
