@@ -59,6 +59,7 @@ class ArticleBody:
     questions: tuple[QuestionAnswer, ...] = ()
     blocks: tuple[Block, ...] = ()
     faq: tuple[QuestionAnswer, ...] = ()
+    faq_heading: str | None = None
     related: tuple[str, ...] = ()
 
 
@@ -150,6 +151,7 @@ class _Assembler:
         self.blocks: list[Block] = []
         self.questions: list[QuestionAnswer] = []
         self.faq: list[QuestionAnswer] = []
+        self.faq_heading: str | None = None
         self.related: list[str] = []
         # After "… om de volgende redenen:" short title lines are sub-headings of that
         # enumeration (each followed by its description), not new sections.
@@ -163,6 +165,7 @@ class _Assembler:
             questions=tuple(self.questions),
             blocks=tuple(self.blocks),
             faq=tuple(self.faq),
+            faq_heading=self.faq_heading,
             related=tuple(self.related),
         )
 
@@ -172,7 +175,7 @@ class _Assembler:
             if is_questions_marker(unit.text):
                 return self._read_questions(index + 1)
             if is_faq_marker(unit.text):
-                return self._read_faq(index + 1)
+                return self._read_faq(index + 1, unit.text)
             if is_related_marker(unit.text):
                 return self._read_related(index + 1, unit.text)
         if unit.kind == "list":
@@ -186,7 +189,9 @@ class _Assembler:
             self._add_text(unit, following)
         return index + 1
 
-    def _add(self, kind: BlockType, text: str, items: Sequence[str] = ()) -> None:
+    def _add(
+        self, kind: BlockType, text: str, items: Sequence[str] = (), *, heading: str = ""
+    ) -> None:
         text = clean_text(text)
         previous = self.blocks[-1].type if self.blocks else None
         if kind == "paragraph":
@@ -196,7 +201,7 @@ class _Assembler:
                 self.enumerating = False
         elif kind not in ("subheading", "read_more"):
             self.enumerating = False
-        self.blocks.append(Block(kind, text, tuple(items)))
+        self.blocks.append(Block(kind, text, tuple(items), heading))
 
     def _add_text(self, unit: Unit, following: Unit | None) -> None:
         """A paragraph, or a line whose shape makes it a heading. A line right above the
@@ -255,8 +260,12 @@ class _Assembler:
             index += 1
         return index
 
-    def _read_faq(self, start: int) -> int:
-        """The article's FAQ: "Vraag?" then its answer, or both glued in one paragraph."""
+    def _read_faq(self, start: int, marker: str) -> int:
+        """The article's FAQ: "Vraag?" then its answer, or both glued in one paragraph.
+
+        The section's title is the author's ("Veelgestelde vragen over innerlijke kracht"):
+        the email shows it as written. A second FAQ section keeps the first one's title.
+        """
         entries: list[tuple[str, list[str]]] = []
         separate_questions: bool | None = None
         awaiting_answer = False
@@ -288,6 +297,8 @@ class _Assembler:
             if not answers and (glued := _split_glued_question(question)):
                 question, answers = glued[0], [glued[1]]
             self.faq.append(QuestionAnswer(question, "\n\n".join(answers)))
+        if entries and self.faq_heading is None:
+            self.faq_heading = marker
         return index
 
     def _read_related(self, start: int, marker: str) -> int:
@@ -330,8 +341,7 @@ class _Assembler:
                     previous = "title"
             index += 1
         if titles:
-            heading = intro or clean_text(marker).rstrip(".…:").strip()
-            self._add("related", heading, titles)
+            self._add("related", intro or "", titles, heading=marker)
             self.related.extend(titles)
         return index
 

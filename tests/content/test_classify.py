@@ -204,7 +204,11 @@ def test_related_titles_without_descriptions() -> None:
         source="r.txt",
     )
     assert post.blocks[-1] == Block(
-        "related", "Lees ook deze artikelen:", ("Rust in je hoofd", "Spanning loslaten")
+        "related",
+        "Lees ook deze artikelen:",
+        ("Rust in je hoofd", "Spanning loslaten"),
+        heading="Ontdek meer...",
     )
     assert post.related == ("Rust in je hoofd", "Spanning loslaten")
     assert post.faq == (QuestionAnswer("Wat?", "Dit."),)
+    assert post.faq_heading == "Veelgestelde vragen"
