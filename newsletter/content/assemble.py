@@ -20,8 +20,10 @@ from newsletter.content.classify import (
     LINK_MARK,
     bullet_text,
     clean_text,
+    has_pull_quote_shape,
     is_button,
     is_description,
+    is_example,
     is_faq_marker,
     is_furniture,
     is_questions_marker,
@@ -220,12 +222,37 @@ class _Assembler:
             self._add("read_more", reference.title)
             if reference.after:
                 self._add("paragraph", reference.after)
+        elif unit.kind == "line" and has_pull_quote_shape(text) and self._stands_apart(following):
+            self._add("quote", text)
         elif (
             unit.kind == "line" and following is not None and not is_caption
         ) and looks_like_heading(text):
             self._add(self._heading_level(), text)
         else:
             self._add("paragraph", text)
+
+    def _stands_apart(self, following: Unit | None) -> bool:
+        """Whether a line sits outside the running prose, as the blog's pull quotes do.
+
+        They come after an example, a 💡 prompt, a cross reference or another quote, or just
+        before a prompt, a heading or one of the closing sections. A line right under a
+        heading opens its section, and one after "…:" answers it: those are prose.
+        """
+        previous = self.blocks[-1] if self.blocks else None
+        if previous is None or previous.type in ("heading", "subheading"):
+            return False
+        if previous.type == "paragraph" and previous.text.endswith(":"):
+            return False
+        after_aside = previous.type in ("prompt", "read_more", "quote") or (
+            previous.type == "paragraph" and is_example(previous.text)
+        )
+        before_break = following is not None and (
+            following.kind in ("heading", "subheading")
+            or bool(prompt_text(following.text))
+            or is_section_marker(following.text)
+            or (following.kind == "line" and looks_like_heading(following.text))
+        )
+        return after_aside or before_break
 
     def _heading_level(self) -> BlockType:
         previous = self.blocks[-1].type if self.blocks else None

@@ -63,6 +63,17 @@ _URL_RE = re.compile(r"^(?:https?://|www\.)\S+$")
 _BUTTON_MAX_CHARS = 80
 _ATTRIBUTION_RE = re.compile(r"^[—–]\s*[A-ZÀ-Þ][^.!?]{0,80}$")
 
+# Unmarked pull quotes (see has_pull_quote_shape).
+_PULL_QUOTE_MIN_CHARS = 30
+_PULL_QUOTE_MAX_CHARS = 140
+_CONTRAST_RE = re.compile(r"\b(?:niet|geen)\b[^.]*?(?:,\s*maar\b|\s[–—-]\s)", re.IGNORECASE)
+_HEADLESS_RELATIVE_RE = re.compile(r"^(?:Wie|Wat je) [^,]{3,60}, \w")
+_POINTING_BACK = frozenset(
+    {"die", "dat", "dit", "deze", "daar", "daarom", "daardoor", "dan", "en", "of", "ook",
+     "zo", "toch", "hier", "hierdoor", "het", "zij", "ze", "hij"}
+)  # fmt: skip
+_EXAMPLE_RE = re.compile(r"^voorbeeld\b[^:]{0,40}:")
+
 HEADING_MAX_CHARS = 120
 _SENTENCE_BREAK_RE = re.compile(r"[.!?…]\s+[\"“‘'(]?[A-ZÀ-Þ0-9]")
 _NO_HEADING_ENDINGS = (".", ",", ";", ":", "!", "…")
@@ -231,6 +242,32 @@ def quote_text(text: str) -> str | None:
     if any(char in _DOUBLE_QUOTES for char in inner):
         return None
     return clean_text(inner) or None
+
+
+def is_example(text: str) -> bool:
+    """The blog's example box ("Voorbeeld: …", "Voorbeeld uit het dagelijks leven: …")."""
+    return bool(_EXAMPLE_RE.match(marker_key(text)))
+
+
+def has_pull_quote_shape(text: str) -> bool:
+    """A line that reads as a pull quote once the scrape lost its styling and quote marks.
+
+    The blog's unmarked pull quotes are one short sentence that stands on its own: an
+    aphorism built on a contrast ("Zachtheid is geen zwakte, maar een keuze …", "… verzwakt
+    je niet – het bevrijdt je …") or on "Wie …, …" / "Wat je …, …". A sentence that opens
+    by pointing back ("Die onderstroom …", "Dat is …", "En …") continues the prose around
+    it. Shape alone is not enough: the caller also asks whether the line stands apart from
+    the running text (:mod:`.assemble`).
+    """
+    if not (_PULL_QUOTE_MIN_CHARS <= len(text) <= _PULL_QUOTE_MAX_CHARS):
+        return False
+    if not text.endswith(".") or text.endswith("..") or not text[0].isupper():
+        return False
+    if any(char in _DOUBLE_QUOTES for char in text) or not is_single_sentence(text):
+        return False
+    if text.split(maxsplit=1)[0].casefold() in _POINTING_BACK:
+        return False
+    return bool(_CONTRAST_RE.search(text) or _HEADLESS_RELATIVE_RE.match(text))
 
 
 def bullet_text(text: str) -> str | None:
