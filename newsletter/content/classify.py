@@ -99,8 +99,10 @@ _TITLE_END_RE = re.compile(r"([.!?…])\s+(?=[\"“‘'(]?[A-ZÀ-Þ])")
 # "…verminderen. - De Kracht van …" and "…dagelijks leven.Spanning loslaten: …".
 _GLUED_ITEM_RE = re.compile(r"(?<=[.!?])\s+(?=[-•]\s)|(?<=[a-zà-ÿ)][.!?])(?=[A-ZÀ-Þ])")
 
+# Zero-width characters, and the control characters that are not whitespace (ESC starts a
+# terminal escape sequence, NUL or BEL have no business in a subject line).
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 _DASH_RE = re.compile("[‐‑‒–—]")
 _SINGLE_QUOTE_RE = re.compile("[‘’]")
 _DOUBLE_QUOTE_RE = re.compile("[“”„]")
@@ -112,12 +114,12 @@ def clean_text(raw: str) -> str:
     """Collapse every run of whitespace (NBSP, tabs, thin spaces) to one space, and trim.
 
     The scraped pages pad lines with NBSP and stray spaces; none of it carries meaning, and
-    normalising here makes every comparison and every emitted text value stable. The other
-    functions of this module expect text that went through here once.
+    normalising here makes every comparison and every emitted text value stable. Invisible
+    and control characters go too: every parser's text passes here, so no title or block
+    carries an ESC into a terminal or a subject line. The other functions of this module
+    expect text that went through here once.
     """
-    if any(char in raw for char in _INVISIBLE):
-        raw = _INVISIBLE_RE.sub("", raw)
-    return " ".join(raw.split())
+    return " ".join(_INVISIBLE_RE.sub("", raw).split())
 
 
 def indent_of(raw: str) -> int:
