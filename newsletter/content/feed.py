@@ -133,6 +133,7 @@ def _entry_post(entry: Any, number: int, source: str, max_bytes: int | None) -> 
         questions=body.questions,
         blocks=body.blocks,
         faq=body.faq,
+        faq_heading=body.faq_heading,
         related=body.related,
         published_at=_published(entry),
         url=link,

@@ -87,6 +87,7 @@ def parse_markdown(text: str, *, source: str) -> Post:
         questions=body.questions,
         blocks=body.blocks,
         faq=body.faq,
+        faq_heading=body.faq_heading,
         related=body.related,
         published_at=_date_value(meta, lines, source),
         url=url,

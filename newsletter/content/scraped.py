@@ -88,6 +88,7 @@ def parse_scraped(text: str, *, source: str, slug: str | None = None) -> Post:
         questions=body.questions,
         blocks=body.blocks,
         faq=body.faq,
+        faq_heading=body.faq_heading,
         related=body.related,
     )
 
