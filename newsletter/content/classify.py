@@ -280,6 +280,18 @@ def bullet_text(text: str) -> str | None:
     return clean_text(text[match.end() :]) or None
 
 
+def join_continuation(item: str, more: str) -> str:
+    """A list item with a further line of it: a scraped continuation line, a Markdown
+    item's next paragraph.
+
+    The further line is usually the description under a bolded item title ("Innerlijke
+    rust" / "Je hoeft minder te vechten …"): it follows the title after a colon, so the
+    two read as one sentence; an item that already ends in punctuation simply goes on.
+    """
+    separator = " " if item.endswith((".", "!", "?", ":", ";", ",")) else ": "
+    return f"{item}{separator}{more}"
+
+
 def is_single_sentence(text: str) -> bool:
     return not _SENTENCE_BREAK_RE.search(text[:-1])
 
