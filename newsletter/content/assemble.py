@@ -145,11 +145,21 @@ def _is_caption(unit: Unit) -> bool:
     )
 
 
+# Two marked pull quotes make a page's style (one may be a quoted saying in a box).
+_MARKED_QUOTES_OF_A_STYLE = 2
+
+
 class _Assembler:
     """One pass over the units; the special sections are read by their own small readers."""
 
     def __init__(self, units: Sequence[Unit]) -> None:
         self.units = units
+        # A page that puts quote marks around its pull quotes does so for all of them: then
+        # an unmarked line is prose, however quotable it sounds.
+        self.marks_its_quotes = (
+            sum(unit.kind == "line" and quote_text(unit.text) is not None for unit in units)
+            >= _MARKED_QUOTES_OF_A_STYLE
+        )
         self.blocks: list[Block] = []
         self.questions: list[QuestionAnswer] = []
         self.faq: list[QuestionAnswer] = []
@@ -222,7 +232,12 @@ class _Assembler:
             self._add("read_more", reference.title)
             if reference.after:
                 self._add("paragraph", reference.after)
-        elif unit.kind == "line" and has_pull_quote_shape(text) and self._stands_apart(following):
+        elif (
+            unit.kind == "line"
+            and not self.marks_its_quotes
+            and has_pull_quote_shape(text)
+            and self._stands_apart(following)
+        ):
             self._add("quote", text)
         elif (
             unit.kind == "line" and following is not None and not is_caption
@@ -247,7 +262,7 @@ class _Assembler:
             previous.type == "paragraph" and is_example(previous.text)
         )
         before_break = following is not None and (
-            following.kind in ("heading", "subheading")
+            following.kind == "subheading"
             or bool(prompt_text(following.text))
             or is_section_marker(following.text)
             or (following.kind == "line" and looks_like_heading(following.text))

@@ -72,6 +72,13 @@ _POINTING_BACK = frozenset(
     {"die", "dat", "dit", "deze", "daar", "daarom", "daardoor", "dan", "en", "of", "ook",
      "zo", "toch", "hier", "hierdoor", "het", "zij", "ze", "hij"}
 )  # fmt: skip
+# Words that tie a sentence to its surroundings ("dit patroon", "daar", "dat") or to a story
+# ("ik", "mijn cliënt", "ze"): an aphorism needs none of them.
+_TIED_TO_CONTEXT_RE = re.compile(
+    r"\b(?:dit|deze|dat|daar\w*|hier\w*|zo'n|ik|me|mij|mijn|we|wij|ons|onze|hij|hem|haar"
+    r"|ze|zij)\b",
+    re.IGNORECASE,
+)
 _EXAMPLE_RE = re.compile(r"^voorbeeld\b[^:]{0,40}:")
 
 HEADING_MAX_CHARS = 120
@@ -256,10 +263,11 @@ def has_pull_quote_shape(text: str) -> bool:
 
     The blog's unmarked pull quotes are one short sentence that stands on its own: an
     aphorism built on a contrast ("Zachtheid is geen zwakte, maar een keuze …", "… verzwakt
-    je niet – het bevrijdt je …") or on "Wie …, …" / "Wat je …, …". A sentence that opens
-    by pointing back ("Die onderstroom …", "Dat is …", "En …") continues the prose around
-    it. Shape alone is not enough: the caller also asks whether the line stands apart from
-    the running text (:mod:`.assemble`).
+    je niet – het bevrijdt je …") or on "Wie …, …" / "Wat je …, …", speaking to "je" or to
+    nobody. A sentence that opens by pointing back ("Die onderstroom …", "En …"), points
+    at its surroundings anywhere ("… dit patroon", "daar") or tells a story ("ik", "ze")
+    belongs to the prose around it. Shape alone is not enough: the caller also asks whether
+    the line stands apart from the running text (:mod:`.assemble`).
     """
     if not (_PULL_QUOTE_MIN_CHARS <= len(text) <= _PULL_QUOTE_MAX_CHARS):
         return False
@@ -268,6 +276,8 @@ def has_pull_quote_shape(text: str) -> bool:
     if any(char in _DOUBLE_QUOTES for char in text) or not is_single_sentence(text):
         return False
     if text.split(maxsplit=1)[0].casefold() in _POINTING_BACK:
+        return False
+    if _TIED_TO_CONTEXT_RE.search(text):
         return False
     return bool(_CONTRAST_RE.search(text) or _HEADLESS_RELATIVE_RE.match(text))
 

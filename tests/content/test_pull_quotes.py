@@ -156,7 +156,7 @@ def test_an_aphorism_between_example_and_prompt_is_a_quote(line: str) -> None:
         "Zachtheid is een keuze om trouw te blijven aan jezelf en aan wat je voelt.",
         # dialogue inside
         "Ze zegt “nee” en bedoelt het niet, maar durft het niet anders te zeggen.",
-        # a question or a colon is no pull quote
+        # a question is no pull quote
         "Is zachtheid geen zwakte, maar juist een keuze om trouw te blijven aan jezelf?",
         # too long to stand as a quote
         "Zachtheid is geen teken van zwakte of van gemakzucht of van het ontlopen van je "
@@ -165,6 +165,49 @@ def test_an_aphorism_between_example_and_prompt_is_a_quote(line: str) -> None:
 )
 def test_other_lines_in_the_same_place_are_no_quotes(line: str) -> None:
     assert _block_of(_parse(SECTION.format(line=line)), line).type != "quote"
+
+
+# Prose that a reader of the blog would write in a pull quote's place: it explains, points
+# back or tells a story, so it is no quote, whatever its contrast.
+PROSE_IN_A_QUOTES_PLACE = (
+    "Wie dit herkent, is zeker niet de enige.",
+    "Wat je daar eigenlijk doet, is jezelf beschermen tegen het gevoel van falen.",
+    "Mijn cliënt zei het niet hardop, maar ik zag het aan haar schouders.",
+    "Je bent niet de enige – veel mensen herkennen dit patroon.",
+    "Soms lukt dat niet meteen – en dat is helemaal oké.",
+    "In de volgende alinea lees je hoe je dit niet alleen hoeft te doen, maar samen.",
+    "Maar precies daar begint iets nieuws – niet in je hoofd, maar in je lijf.",
+    "Ze had het niet door, maar haar lijf wist het allang.",
+)
+
+
+@pytest.mark.parametrize("line", PROSE_IN_A_QUOTES_PLACE)
+def test_prose_in_a_quotes_place_stays_prose(line: str) -> None:
+    assert _block_of(_parse(SECTION.format(line=line)), line).type == "paragraph"
+
+
+@pytest.mark.parametrize("stem", ("002", "003", "004"))
+def test_seed_pull_quotes_replaced_by_prose_become_paragraphs(stem: str) -> None:
+    """Perturbed seeds: every unmarked quote swapped for a prose line in the same place."""
+    path, text = _seed(stem)
+    for quote, prose in zip(UNMARKED[stem], PROSE_IN_A_QUOTES_PLACE, strict=False):
+        post = parse_scraped(text.replace(quote, prose, 1), source=seed_source(path))
+        assert _block_of(post, prose).type == "paragraph", prose
+
+
+def test_a_page_that_marks_its_quotes_has_no_unmarked_ones() -> None:
+    """Two quoted pull quotes elsewhere: the aphorism in a quote's place is the author's
+    prose (as in 000 and 001, whose unmarked aphorisms are all prose)."""
+    marked = SECTION.replace(
+        "De volgende stap\n",
+        "De volgende stap\n“Echte kracht is stil.”\nMeer tekst. Nog een zin.\n"
+        "“Rust is een keuze.”\n",
+    )
+    post = _parse(marked.format(line=APHORISM))
+    assert _block_of(post, APHORISM).type == "paragraph"
+    assert _quotes(post) == ["Echte kracht is stil.", "Rust is een keuze."]
+    one_marked = SECTION.replace("De volgende stap\n", "De volgende stap\n“Rust is een keuze.”\n")
+    assert _block_of(_parse(one_marked.format(line=APHORISM)), APHORISM).type == "quote"
 
 
 def test_the_same_aphorism_inside_running_prose_stays_a_paragraph() -> None:
