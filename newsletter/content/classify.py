@@ -12,6 +12,7 @@ everything else is recognised by shape, so new posts of the site parse without n
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -79,7 +80,7 @@ _TIED_TO_CONTEXT_RE = re.compile(
     r"|ze|zij)\b",
     re.IGNORECASE,
 )
-_EXAMPLE_RE = re.compile(r"^voorbeeld\b[^:]{0,40}:")
+_EXAMPLE_LABEL_RE = re.compile(r"(Voorbeeld[^:.?!]{0,40}:)\s*")
 
 HEADING_MAX_CHARS = 120
 _SENTENCE_BREAK_RE = re.compile(r"[.!?…]\s+[\"“‘'(]?[A-ZÀ-Þ0-9]")
@@ -106,10 +107,7 @@ _TITLE_END_RE = re.compile(r"([.!?…])\s+(?=[\"“‘'(]?[A-ZÀ-Þ])")
 # "…verminderen. - De Kracht van …" and "…dagelijks leven.Spanning loslaten: …".
 _GLUED_ITEM_RE = re.compile(r"(?<=[.!?])\s+(?=[-•]\s)|(?<=[a-zà-ÿ)][.!?])(?=[A-ZÀ-Þ])")
 
-# Zero-width characters, and the control characters that are not whitespace (ESC starts a
-# terminal escape sequence, NUL or BEL have no business in a subject line).
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 _DASH_RE = re.compile("[‐‑‒–—]")
 _SINGLE_QUOTE_RE = re.compile("[‘’]")
 _DOUBLE_QUOTE_RE = re.compile("[“”„]")
@@ -118,15 +116,24 @@ _KEY_CHARS = 240
 
 
 def clean_text(raw: str) -> str:
-    """Collapse every run of whitespace (NBSP, tabs, thin spaces) to one space, and trim.
+    """One line of printable text: every run of whitespace (NBSP, tabs, line breaks) is one
+    space, control characters part words like a space, format characters (soft hyphens,
+    zero-width spaces, a right-to-left override) vanish; trimmed.
 
     The scraped pages pad lines with NBSP and stray spaces; none of it carries meaning, and
-    normalising here makes every comparison and every emitted text value stable. Invisible
-    and control characters go too: every parser's text passes here, so no title or block
-    carries an ESC into a terminal or a subject line. The other functions of this module
-    expect text that went through here once.
+    normalising here makes every comparison and every emitted text value stable. Every
+    text from outside passes here (post texts, subscribers' names, bounce reasons), so
+    none carries an escape sequence into a terminal or a line break into a header. The
+    other functions of this module expect text that went through here once.
     """
-    return " ".join(_INVISIBLE_RE.sub("", raw).split())
+    if not raw.isprintable():
+        raw = "".join(char if char.isprintable() else _unprintable(char) for char in raw)
+    return " ".join(raw.split())
+
+
+@lru_cache(maxsize=256)
+def _unprintable(char: str) -> str:
+    return "" if unicodedata.category(char) == "Cf" else " "
 
 
 def indent_of(raw: str) -> int:
@@ -253,9 +260,17 @@ def quote_text(text: str) -> str | None:
     return clean_text(inner) or None
 
 
+def split_example(text: str) -> tuple[str, str]:
+    """The label of the blog's example box ("Voorbeeld: …", "Voorbeeld uit het dagelijks
+    leven: …") and the rest: the parser knows an example by it, the email sets it in bold."""
+    label = _EXAMPLE_LABEL_RE.match(text)
+    if label is None:
+        return "", text
+    return label.group(1), text[label.end() :]
+
+
 def is_example(text: str) -> bool:
-    """The blog's example box ("Voorbeeld: …", "Voorbeeld uit het dagelijks leven: …")."""
-    return bool(_EXAMPLE_RE.match(marker_key(text)))
+    return bool(split_example(text)[0])
 
 
 def has_pull_quote_shape(text: str) -> bool:

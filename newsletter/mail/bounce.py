@@ -35,6 +35,7 @@ from email.utils import getaddresses
 
 from flufl.bounce import all_failures
 
+from newsletter.content.classify import clean_text
 from newsletter.errors import InputError
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -308,6 +309,4 @@ def clean_reason(text: str) -> str:
     (a report is written by whoever sent it, escape sequences included). Addresses are
     taken out: the report is linked to the reader, and erasing a reader (GDPR) must not
     leave their address behind in a reason."""
-    printable = "".join(char if char.isprintable() else " " for char in text)
-    anonymous = _QUOTED_ADDRESS.sub("<address>", printable)
-    return " ".join(anonymous.split())[:_MAX_REASON]
+    return _QUOTED_ADDRESS.sub("<address>", clean_text(text))[:_MAX_REASON]

@@ -32,6 +32,7 @@ from markupsafe import Markup
 from premailer import Premailer
 
 from newsletter.config import Settings
+from newsletter.content.classify import clean_text, split_example
 from newsletter.content.post import Block, Post, QuestionAnswer, is_web_url
 from newsletter.content.slug import slugify
 from newsletter.errors import RenderError
@@ -57,7 +58,6 @@ PLACEHOLDERS = (GREETING_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, BROWSER_PLACEHOLD
 _PLACEHOLDER_PATTERN = re.compile("(" + "|".join(PLACEHOLDERS) + ")")
 
 # "Voorbeeld:", "Voorbeeld uit het dagelijks leven:" ...
-_EXAMPLE_LABEL = re.compile(r"(Voorbeeld[^:.?!]{0,40}:)\s*")
 _QUOTE_MARKS = "\"'“”„‘’‚«»"
 _PROMPT_MARK = "💡"
 
@@ -102,13 +102,9 @@ class Recipient:
 def clean_display_name(name: str | None) -> str | None:
     """One line of printable text, or None: a name can never add a header line or break layout.
 
-    Line breaks, control and format characters (a right-to-left override, say) become
-    spaces; the subscriber list stores names already cleaned by this same rule.
+    The subscriber list stores names already cleaned by this same rule.
     """
-    if name is None:
-        return None
-    printable = "".join(c if c.isprintable() else " " for c in name)
-    return " ".join(printable.split()) or None
+    return None if name is None else clean_text(name) or None
 
 
 def email_templates() -> Environment:
@@ -151,14 +147,6 @@ def render_templates(
     except TemplateError as exc:
         raise RenderError(f"{what}: template error: {exc}") from exc
     return inline_css(raw_html), text
-
-
-def split_example(text: str) -> tuple[str, str]:
-    """Split the blog's "Voorbeeld:" label off a paragraph so the template can set it in bold."""
-    label = _EXAMPLE_LABEL.match(text)
-    if label is None:
-        return "", text
-    return label.group(1), text[label.end() :]
 
 
 def render_edition(post: Post, settings: Settings) -> RenderedEdition:

@@ -146,8 +146,10 @@ def test_clean_text_folds_every_kind_of_space() -> None:
 
 
 def test_clean_text_drops_control_characters_from_every_format() -> None:
-    """An ESC in a title would reach the terminal of `posts parse` and the subject line."""
-    assert clean_text("Boos \x1b[31mrood\x1b[0m\x00 \x07titel\x9b") == "Boos [31mrood[0m titel"
+    """An ESC in a title would reach the terminal of `posts parse` and the subject line;
+    format characters sit inside words (a soft hyphen) or reorder them (an RLO)."""
+    assert clean_text("Boos \x1b[31mrood\x1b[0m\x00 \x07titel\x9b") == "Boos [31mrood [0m titel"
+    assert clean_text("ont\u00adspanning \u202eRust\u202c\u2066!\u2069") == "ontspanning Rust!"
     markdown = '+++\ntitle = "Boos \\u001b[2Jtitel"\n+++\n\nEen \x1balinea.\n'
     post = parse_markdown(markdown, source="boos.md")
     assert (post.title, post.blocks[0].text) == ("Boos [2Jtitel", "Een alinea.")

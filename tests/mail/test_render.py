@@ -11,6 +11,7 @@ import lxml.html
 import pytest
 
 from newsletter.config import Settings
+from newsletter.content.classify import split_example
 from newsletter.content.post import Block, Post, QuestionAnswer
 from newsletter.errors import ConfigError, NewsletterError, RenderError
 from newsletter.mail.render import (
@@ -23,7 +24,6 @@ from newsletter.mail.render import (
     post_url,
     recipient_for,
     render_edition,
-    split_example,
 )
 from newsletter.mail.text import underline
 from newsletter.mail.tokens import read_token
