@@ -75,7 +75,7 @@ class Block:
         data: dict[str, Any] = {"type": self.type, "text": self.text}
         if self.type in ("list", "related"):
             data["items"] = list(self.items)
-        if self.type == "related":
+        if self.heading:  # only when set, so the JSON of posts without one stays as it was
             data["heading"] = self.heading
         return data
 
@@ -121,13 +121,15 @@ class Post:
             "questions": [q.to_json() for q in self.questions],
             "blocks": [b.to_json() for b in self.blocks],
             "faq": [q.to_json() for q in self.faq],
-            "faq_heading": self.faq_heading,
             "related": list(self.related),
             "source": self.source,
             "published_at": self.published_at.isoformat() if self.published_at else None,
             "url": self.url,
         }
-        if self.summary_only:  # only when set, so every full post's JSON stays as it was
+        # Only when set, so the JSON (and the content hash) of older posts stays as it was.
+        if self.faq_heading:
+            data["faq_heading"] = self.faq_heading
+        if self.summary_only:
             data["summary_only"] = True
         return data
 

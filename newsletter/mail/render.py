@@ -22,7 +22,7 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -60,6 +60,9 @@ _PLACEHOLDER_PATTERN = re.compile("(" + "|".join(PLACEHOLDERS) + ")")
 # "Voorbeeld:", "Voorbeeld uit het dagelijks leven:" ...
 _QUOTE_MARKS = "\"'“”„‘’‚«»"
 _PROMPT_MARK = "💡"
+# The titles of the FAQ and further-reading sections for a post that has none of its own.
+_FAQ_TITLE = "Veelgestelde vragen"
+_RELATED_TITLE = "Meer om te lezen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +287,7 @@ def _render(
         "post": post,
         "blocks": blocks,
         "faq": faq,
+        "faq_title": post.faq_heading or _FAQ_TITLE,
         "excerpt": excerpt,
         "post_url": post_url(post, settings),
         "article_url": lambda title: _blog_url(link_template, title, slugify(title)),
@@ -334,16 +338,19 @@ def _body_blocks(post: Post) -> tuple[Block, ...]:
     """The blocks to show, with the post's related titles at the end unless a block has them."""
     blocks = [_display_block(b) for b in post.blocks if b.text.strip() or b.items]
     if post.related and not any(b.type == "related" for b in blocks):
-        blocks.append(Block("related", "", post.related))
+        blocks.append(Block("related", "", post.related, _RELATED_TITLE))
     return tuple(blocks)
 
 
 def _display_block(block: Block) -> Block:
-    """The block as the email shows it: the templates add the 💡 and the quote marks themselves."""
+    """The block as the email shows it: the templates add the 💡 and the quote marks
+    themselves, and a further-reading box without the author's title gets ours."""
     if block.type == "prompt":
         return Block("prompt", block.text.strip().removeprefix(_PROMPT_MARK).strip())
     if block.type == "quote":
         return Block("quote", block.text.strip().strip(_QUOTE_MARKS).strip())
+    if block.type == "related" and not block.heading:
+        return replace(block, heading=_RELATED_TITLE)
     return block
 
 

@@ -116,3 +116,15 @@ def test_given_slug_wins_over_the_title() -> None:
     post = parse_scraped("Titel\nLead.\nEen alinea.\n", source="x.txt", slug="eigen-slug")
     assert post.slug == "eigen-slug"
     assert parse_scraped("Één Titel — Ja!\nLead.\nAlinea.\n", source="x.txt").slug == "een-titel-ja"
+
+
+def test_a_post_stored_before_section_titles_keeps_its_json(seed_path: Path) -> None:
+    """Posts queued by an older version have no section titles: their JSON, and so their
+    content hash, must not change (a sent post would otherwise look edited)."""
+    data = json.loads((GOLDEN_DIR / f"{seed_path.stem}.json").read_text(encoding="utf-8"))
+    data.pop("faq_heading", None)
+    for block in data["blocks"]:
+        block.pop("heading", None)
+    post = Post.from_json(data)
+    assert post.faq_heading is None and all(not b.heading for b in post.blocks)
+    assert post.to_json() == data
