@@ -61,6 +61,11 @@ _MAILING_RE = re.compile(r"\b(?:blogs?|mail|mailbox|inbox|nieuwsbrief|inspiratie
 _PLUG_MAX_CHARS = 200
 
 _URL_RE = re.compile(r"^(?:https?://|www\.)\S+$")
+# A line that is nothing but template tags a site generator did not expand: Hugo shortcodes
+# ({{< youtube … >}}, {{% notice %}}), Liquid ({% include … %}), WordPress ([gallery …]).
+_TEMPLATE_TAGS_RE = re.compile(
+    r"^(?:\{\{[<%].*?[%>]\}\}|\{%.*?%\}|\[/?[a-z][a-z0-9_-]*(?:\s[^\]]*)?\])+$"
+)
 _BUTTON_MAX_CHARS = 80
 _ATTRIBUTION_RE = re.compile(r"^[—–]\s*[A-ZÀ-Þ][^.!?]{0,80}$")
 
@@ -227,6 +232,7 @@ def is_furniture(text: str) -> bool:
         or is_newsletter_plug(text)
         or is_button(text)
         or bool(_URL_RE.match(text))
+        or bool(_TEMPLATE_TAGS_RE.match(text))
         or bool(READING_TIME_RE.match(text))
     )
 

@@ -222,3 +222,28 @@ def test_related_titles_without_descriptions() -> None:
     assert post.related == ("Rust in je hoofd", "Spanning loslaten")
     assert post.faq == (QuestionAnswer("Wat?", "Dit."),)
     assert post.faq_heading == "Veelgestelde vragen"
+
+
+@pytest.mark.parametrize(
+    ("line", "furniture"),
+    [
+        ("{{< youtube abc123 >}}", True),
+        ("{{% notice info %}}", True),
+        ("{% include cta.html %}", True),
+        ('[gallery ids="1,2,3"]', True),
+        ('{{< figure src="rust.jpg" >}}{{< /figure >}}', True),
+        ("[Lees meer]", False),
+        ("[1] Een voetnoot.", False),
+        ("Kijk {{< youtube abc >}} eens.", False),
+    ],
+)
+def test_unexpanded_template_tags_are_furniture(line: str, furniture: bool) -> None:
+    assert is_furniture(line) is furniture
+
+
+def test_a_markdown_post_loses_its_shortcode_lines() -> None:
+    post = parse_markdown(
+        "# Rust\n\nEen alinea.\n\n{{< youtube abc123 >}}\n\n{% include cta.html %}\n\nNog een.\n",
+        source="rust.md",
+    )
+    assert [block.text for block in post.blocks] == ["Een alinea.", "Nog een."]
