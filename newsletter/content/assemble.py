@@ -20,8 +20,10 @@ from newsletter.content.classify import (
     LINK_MARK,
     bullet_text,
     clean_text,
+    has_pull_quote_shape,
     is_button,
     is_description,
+    is_example,
     is_faq_marker,
     is_furniture,
     is_questions_marker,
@@ -59,6 +61,7 @@ class ArticleBody:
     questions: tuple[QuestionAnswer, ...] = ()
     blocks: tuple[Block, ...] = ()
     faq: tuple[QuestionAnswer, ...] = ()
+    faq_heading: str | None = None
     related: tuple[str, ...] = ()
 
 
@@ -150,6 +153,7 @@ class _Assembler:
         self.blocks: list[Block] = []
         self.questions: list[QuestionAnswer] = []
         self.faq: list[QuestionAnswer] = []
+        self.faq_heading: str | None = None
         self.related: list[str] = []
         # After "… om de volgende redenen:" short title lines are sub-headings of that
         # enumeration (each followed by its description), not new sections.
@@ -163,6 +167,7 @@ class _Assembler:
             questions=tuple(self.questions),
             blocks=tuple(self.blocks),
             faq=tuple(self.faq),
+            faq_heading=self.faq_heading,
             related=tuple(self.related),
         )
 
@@ -172,7 +177,7 @@ class _Assembler:
             if is_questions_marker(unit.text):
                 return self._read_questions(index + 1)
             if is_faq_marker(unit.text):
-                return self._read_faq(index + 1)
+                return self._read_faq(index + 1, unit.text)
             if is_related_marker(unit.text):
                 return self._read_related(index + 1, unit.text)
         if unit.kind == "list":
@@ -186,7 +191,9 @@ class _Assembler:
             self._add_text(unit, following)
         return index + 1
 
-    def _add(self, kind: BlockType, text: str, items: Sequence[str] = ()) -> None:
+    def _add(
+        self, kind: BlockType, text: str, items: Sequence[str] = (), *, heading: str = ""
+    ) -> None:
         text = clean_text(text)
         previous = self.blocks[-1].type if self.blocks else None
         if kind == "paragraph":
@@ -196,7 +203,7 @@ class _Assembler:
                 self.enumerating = False
         elif kind not in ("subheading", "read_more"):
             self.enumerating = False
-        self.blocks.append(Block(kind, text, tuple(items)))
+        self.blocks.append(Block(kind, text, tuple(items), heading))
 
     def _add_text(self, unit: Unit, following: Unit | None) -> None:
         """A paragraph, or a line whose shape makes it a heading. A line right above the
@@ -215,12 +222,37 @@ class _Assembler:
             self._add("read_more", reference.title)
             if reference.after:
                 self._add("paragraph", reference.after)
+        elif unit.kind == "line" and has_pull_quote_shape(text) and self._stands_apart(following):
+            self._add("quote", text)
         elif (
             unit.kind == "line" and following is not None and not is_caption
         ) and looks_like_heading(text):
             self._add(self._heading_level(), text)
         else:
             self._add("paragraph", text)
+
+    def _stands_apart(self, following: Unit | None) -> bool:
+        """Whether a line sits outside the running prose, as the blog's pull quotes do.
+
+        They come after an example, a 💡 prompt, a cross reference or another quote, or just
+        before a prompt, a heading or one of the closing sections. A line right under a
+        heading opens its section, and one after "…:" answers it: those are prose.
+        """
+        previous = self.blocks[-1] if self.blocks else None
+        if previous is None or previous.type in ("heading", "subheading"):
+            return False
+        if previous.type == "paragraph" and previous.text.endswith(":"):
+            return False
+        after_aside = previous.type in ("prompt", "read_more", "quote") or (
+            previous.type == "paragraph" and is_example(previous.text)
+        )
+        before_break = following is not None and (
+            following.kind in ("heading", "subheading")
+            or bool(prompt_text(following.text))
+            or is_section_marker(following.text)
+            or (following.kind == "line" and looks_like_heading(following.text))
+        )
+        return after_aside or before_break
 
     def _heading_level(self) -> BlockType:
         previous = self.blocks[-1].type if self.blocks else None
@@ -255,8 +287,12 @@ class _Assembler:
             index += 1
         return index
 
-    def _read_faq(self, start: int) -> int:
-        """The article's FAQ: "Vraag?" then its answer, or both glued in one paragraph."""
+    def _read_faq(self, start: int, marker: str) -> int:
+        """The article's FAQ: "Vraag?" then its answer, or both glued in one paragraph.
+
+        The section's title is the author's ("Veelgestelde vragen over innerlijke kracht"):
+        the email shows it as written. A second FAQ section keeps the first one's title.
+        """
         entries: list[tuple[str, list[str]]] = []
         separate_questions: bool | None = None
         awaiting_answer = False
@@ -288,6 +324,8 @@ class _Assembler:
             if not answers and (glued := _split_glued_question(question)):
                 question, answers = glued[0], [glued[1]]
             self.faq.append(QuestionAnswer(question, "\n\n".join(answers)))
+        if entries and self.faq_heading is None:
+            self.faq_heading = marker
         return index
 
     def _read_related(self, start: int, marker: str) -> int:
@@ -330,8 +368,7 @@ class _Assembler:
                     previous = "title"
             index += 1
         if titles:
-            heading = intro or clean_text(marker).rstrip(".…:").strip()
-            self._add("related", heading, titles)
+            self._add("related", intro or "", titles, heading=marker)
             self.related.extend(titles)
         return index
 

@@ -63,6 +63,17 @@ _URL_RE = re.compile(r"^(?:https?://|www\.)\S+$")
 _BUTTON_MAX_CHARS = 80
 _ATTRIBUTION_RE = re.compile(r"^[—–]\s*[A-ZÀ-Þ][^.!?]{0,80}$")
 
+# Unmarked pull quotes (see has_pull_quote_shape).
+_PULL_QUOTE_MIN_CHARS = 30
+_PULL_QUOTE_MAX_CHARS = 140
+_CONTRAST_RE = re.compile(r"\b(?:niet|geen)\b[^.]*?(?:,\s*maar\b|\s[–—-]\s)", re.IGNORECASE)
+_HEADLESS_RELATIVE_RE = re.compile(r"^(?:Wie|Wat je) [^,]{3,60}, \w")
+_POINTING_BACK = frozenset(
+    {"die", "dat", "dit", "deze", "daar", "daarom", "daardoor", "dan", "en", "of", "ook",
+     "zo", "toch", "hier", "hierdoor", "het", "zij", "ze", "hij"}
+)  # fmt: skip
+_EXAMPLE_RE = re.compile(r"^voorbeeld\b[^:]{0,40}:")
+
 HEADING_MAX_CHARS = 120
 _SENTENCE_BREAK_RE = re.compile(r"[.!?…]\s+[\"“‘'(]?[A-ZÀ-Þ0-9]")
 _NO_HEADING_ENDINGS = (".", ",", ";", ":", "!", "…")
@@ -88,8 +99,10 @@ _TITLE_END_RE = re.compile(r"([.!?…])\s+(?=[\"“‘'(]?[A-ZÀ-Þ])")
 # "…verminderen. - De Kracht van …" and "…dagelijks leven.Spanning loslaten: …".
 _GLUED_ITEM_RE = re.compile(r"(?<=[.!?])\s+(?=[-•]\s)|(?<=[a-zà-ÿ)][.!?])(?=[A-ZÀ-Þ])")
 
+# Zero-width characters, and the control characters that are not whitespace (ESC starts a
+# terminal escape sequence, NUL or BEL have no business in a subject line).
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 _DASH_RE = re.compile("[‐‑‒–—]")
 _SINGLE_QUOTE_RE = re.compile("[‘’]")
 _DOUBLE_QUOTE_RE = re.compile("[“”„]")
@@ -101,12 +114,12 @@ def clean_text(raw: str) -> str:
     """Collapse every run of whitespace (NBSP, tabs, thin spaces) to one space, and trim.
 
     The scraped pages pad lines with NBSP and stray spaces; none of it carries meaning, and
-    normalising here makes every comparison and every emitted text value stable. The other
-    functions of this module expect text that went through here once.
+    normalising here makes every comparison and every emitted text value stable. Invisible
+    and control characters go too: every parser's text passes here, so no title or block
+    carries an ESC into a terminal or a subject line. The other functions of this module
+    expect text that went through here once.
     """
-    if any(char in raw for char in _INVISIBLE):
-        raw = _INVISIBLE_RE.sub("", raw)
-    return " ".join(raw.split())
+    return " ".join(_INVISIBLE_RE.sub("", raw).split())
 
 
 def indent_of(raw: str) -> int:
@@ -233,12 +246,50 @@ def quote_text(text: str) -> str | None:
     return clean_text(inner) or None
 
 
+def is_example(text: str) -> bool:
+    """The blog's example box ("Voorbeeld: …", "Voorbeeld uit het dagelijks leven: …")."""
+    return bool(_EXAMPLE_RE.match(marker_key(text)))
+
+
+def has_pull_quote_shape(text: str) -> bool:
+    """A line that reads as a pull quote once the scrape lost its styling and quote marks.
+
+    The blog's unmarked pull quotes are one short sentence that stands on its own: an
+    aphorism built on a contrast ("Zachtheid is geen zwakte, maar een keuze …", "… verzwakt
+    je niet – het bevrijdt je …") or on "Wie …, …" / "Wat je …, …". A sentence that opens
+    by pointing back ("Die onderstroom …", "Dat is …", "En …") continues the prose around
+    it. Shape alone is not enough: the caller also asks whether the line stands apart from
+    the running text (:mod:`.assemble`).
+    """
+    if not (_PULL_QUOTE_MIN_CHARS <= len(text) <= _PULL_QUOTE_MAX_CHARS):
+        return False
+    if not text.endswith(".") or text.endswith("..") or not text[0].isupper():
+        return False
+    if any(char in _DOUBLE_QUOTES for char in text) or not is_single_sentence(text):
+        return False
+    if text.split(maxsplit=1)[0].casefold() in _POINTING_BACK:
+        return False
+    return bool(_CONTRAST_RE.search(text) or _HEADLESS_RELATIVE_RE.match(text))
+
+
 def bullet_text(text: str) -> str | None:
     """The text of a bullet or numbered list line without its marker; None if it is no item."""
     match = BULLET_RE.match(text)
     if match is None:
         return None
     return clean_text(text[match.end() :]) or None
+
+
+def join_continuation(item: str, more: str) -> str:
+    """A list item with a further line of it: a scraped continuation line, a Markdown
+    item's next paragraph.
+
+    The further line is usually the description under a bolded item title ("Innerlijke
+    rust" / "Je hoeft minder te vechten …"): it follows the title after a colon, so the
+    two read as one sentence; an item that already ends in punctuation simply goes on.
+    """
+    separator = " " if item.endswith((".", "!", "?", ":", ";", ",")) else ": "
+    return f"{item}{separator}{more}"
 
 
 def is_single_sentence(text: str) -> bool:

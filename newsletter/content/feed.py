@@ -181,6 +181,7 @@ def _entry_post(entry: Any, source: str, max_bytes: int | None) -> Post:
         questions=body.questions,
         blocks=body.blocks,
         faq=body.faq,
+        faq_heading=body.faq_heading,
         related=body.related,
         published_at=_published(entry),
         url=link,

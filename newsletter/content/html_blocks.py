@@ -41,6 +41,16 @@ def html_units(html: str) -> list[Unit]:
     return collector.units
 
 
+def html_text(html: str) -> str:
+    """Every word of an HTML fragment on one line, for markup inside one block (the inline
+    tags of a Markdown paragraph, an element in a Markdown list item).
+
+    Read by the same collector as the blocks, so script and style contents stay out and a
+    ``<br>`` is a space here too: "Groet,<br>Gerrit" is one sign-off wherever it stands.
+    """
+    return " ".join(text for unit in html_units(html) for text in (unit.text, *unit.items) if text)
+
+
 class _UnitCollector(HTMLParser):
     """Collects text per block element; lists and blockquotes gather their inner blocks."""
 

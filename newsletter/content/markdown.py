@@ -1,38 +1,58 @@
 """Posts written as Markdown with TOML (``+++``) or YAML (``---``) front matter.
 
-Only the handful of constructs a blog post uses are read (headings, lists, quotes,
-paragraphs, emphasis and links reduced to their text), so no Markdown library is needed.
-The lines become the same units the other formats produce, which means a
-"## Drie vragen om even bij stil te staan" section or a "## Veelgestelde vragen" section
-is read exactly like on the blog's pages.
+The body is parsed by markdown-it-py (CommonMark, plus tables and strikethrough so that
+their pipes and tildes never reach a reader), and its syntax tree becomes the same units
+the other formats produce, which means a "## Drie vragen om even bij stil te staan"
+section or a "## Veelgestelde vragen" section is read exactly like on the blog's pages.
+Where Markdown leaves a choice, the post is read as its HTML would be read in a feed, so
+one post gives the same blocks whichever way it arrives:
+
+- Inline markup is rendered to HTML and read back by the feed's HTML parser: links,
+  emphasis and code keep their words (an email takes no links from the body), images
+  vanish, inline tags are dropped and script or style contents with them, entities and
+  backslash escapes give their character, and any line break is a space, so "Groet,"
+  and "Gerrit" on two lines are one sign-off.
+- HTML blocks go through :func:`.html_blocks.html_units`: a ``<blockquote>``, ``<h2>`` or
+  ``<ul>`` gives the units it gives in a feed. A blank line inside a raw element ends
+  CommonMark's HTML block; the Markdown between its halves is read as Markdown, so its
+  words survive though the element's role (a quote, say) is lost.
+- Nested lists are flattened, each nested item following its parent, as the feed's HTML
+  and the scraped pages' bullets are; the paragraphs of one item join like a scraped
+  item's continuation lines. Lists that follow each other directly are one list: in
+  CommonMark a change of bullet character starts a new list, which a writer rarely means.
+- Code blocks stay, as paragraphs: CommonMark makes a paragraph indented by four spaces a
+  code block, and a reader must not lose a paragraph its author indented by accident (a
+  feed's ``<pre>`` is a paragraph too). Table cells become paragraphs, as a feed's
+  ``<td>``; a thematic break carries no words.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from functools import reduce
+from itertools import chain, groupby
 from typing import Any
 
 import yaml
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
 
-from newsletter.content.assemble import Unit, UnitKind, assemble
-from newsletter.content.classify import clean_text
+from newsletter.content.assemble import Unit, assemble
+from newsletter.content.classify import clean_text, join_continuation
+from newsletter.content.html_blocks import html_text, html_units
 from newsletter.content.post import Post, check_post_url
 from newsletter.content.slug import slugify
 from newsletter.errors import ContentError
 
 _FENCES = {"+++": "TOML", "---": "YAML"}
-_HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
-_RULE_RE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
-_ITEM_RE = re.compile(r"^(?:[-*+]|\d{1,3}[.)])\s+")
 _TOML_LINE_RE = re.compile(r"at line (\d+)")
 
-_IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_STRONG_RE = re.compile(r"(\*\*|__)(.+?)\1")
-_EMPHASIS_RE = re.compile(r"(?<![\w*])([*_])(?!\s)(.+?)(?<!\s)\1(?![\w*])")
-_CODE_RE = re.compile(r"`([^`]*)`")
+_MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+_LISTS = frozenset({"bullet_list", "ordered_list"})
+_CODE = frozenset({"fence", "code_block"})
 
 
 def parse_markdown(text: str, *, source: str) -> Post:
@@ -43,11 +63,8 @@ def parse_markdown(text: str, *, source: str) -> Post:
     """
     lines = text.lstrip("\ufeff").splitlines()
     meta, body_start = _front_matter(lines, source)
-    reader = _BodyReader()
-    for line in lines[body_start:]:
-        reader.feed(line)
-    units = reader.finish()
-    title = _text_value(meta, "title", lines, source) or reader.title
+    units, first_title = _body_units("\n".join(lines[body_start:]))
+    title = _text_value(meta, "title", lines, source) or first_title
     if not title:
         raise ContentError(
             "no title: set `title` in the front matter or start the body with '# Title'",
@@ -70,6 +87,7 @@ def parse_markdown(text: str, *, source: str) -> Post:
         questions=body.questions,
         blocks=body.blocks,
         faq=body.faq,
+        faq_heading=body.faq_heading,
         related=body.related,
         published_at=_date_value(meta, lines, source),
         url=url,
@@ -152,82 +170,67 @@ def _date_value(meta: dict[str, Any], lines: list[str], source: str) -> datetime
     )
 
 
-def _inline(text: str) -> str:
-    """Markdown inline syntax reduced to its text: emails get no links from the body."""
-    text = _IMAGE_RE.sub("", text)
-    text = _LINK_RE.sub(r"\1", text)
-    text = _CODE_RE.sub(r"\1", text)
-    text = _STRONG_RE.sub(r"\2", text)
-    return clean_text(_EMPHASIS_RE.sub(r"\2", text))
+def _body_units(body: str) -> tuple[list[Unit], str | None]:
+    """The body's units, and the text of a ``# Title`` that opens it.
+
+    That first heading is the post's title, never a section of it, even when the front
+    matter names the title too (then the front matter wins).
+    """
+    units: list[Unit] = []
+    title: str | None = None
+    root = SyntaxTreeNode(_MARKDOWN.parse(body))
+    for is_list, group in groupby(root.children, key=_is_list):
+        if is_list:
+            if items := tuple(chain.from_iterable(map(_items, group))):
+                units.append(Unit("list", items=items))
+            continue
+        for node in group:
+            if node.type == "heading":
+                text = " ".join(_texts(node))
+                if node.tag == "h1" and title is None and not units:
+                    title = text
+                else:
+                    units.append(
+                        Unit("heading" if node.tag in ("h1", "h2") else "subheading", text)
+                    )
+            elif node.type == "blockquote":
+                if texts := list(_texts(node)):
+                    units.append(Unit("quote", " ".join(texts)))
+            elif node.type == "html_block":
+                units.extend(html_units(node.content))
+            else:  # paragraphs, code, tables (a paragraph per cell); a thematic break
+                units.extend(Unit("paragraph", text) for text in _texts(node))
+    return units, title
 
 
-class _BodyReader:
-    """Line by line: paragraphs (joined lines), lists, quotes and headings become units."""
+def _is_list(node: SyntaxTreeNode) -> bool:
+    return node.type in _LISTS
 
-    def __init__(self) -> None:
-        self.units: list[Unit] = []
-        self.title: str | None = None
-        self._paragraph: list[str] = []
-        self._items: list[str] = []
-        self._quote: list[str] = []
-        self._after_blank = False
 
-    def feed(self, line: str) -> None:
-        stripped = line.strip()
-        heading = _HEADING_RE.match(stripped)
-        item = _ITEM_RE.match(stripped)
-        if not stripped:
-            self._flush_paragraph()
-            self._flush_quote()
-        elif heading:
-            self._flush_all()
-            self._add_heading(len(heading.group(1)), _inline(heading.group(2)))
-        elif _RULE_RE.match(stripped):
-            self._flush_all()
-        elif stripped.startswith(">"):
-            self._flush_paragraph()
-            self._flush_list()
-            self._quote.append(stripped.lstrip(">").strip())
-        elif item:
-            self._flush_paragraph()
-            self._flush_quote()
-            self._items.append(stripped[item.end() :])
-        elif self._items and line[:1].isspace() and not self._after_blank:
-            self._items[-1] = f"{self._items[-1]} {stripped}"
-        else:
-            self._flush_list()
-            self._flush_quote()
-            self._paragraph.append(stripped)
-        self._after_blank = not stripped
+def _items(node: SyntaxTreeNode) -> Iterator[str]:
+    """A list's items, flat: an email list has one level, and a nested item read right
+    after its parent still says what it said under it."""
+    for item in node.children:
+        for is_list, group in groupby(item.children, key=_is_list):
+            if is_list:
+                yield from chain.from_iterable(map(_items, group))
+            elif texts := [text for child in group for text in _texts(child)]:
+                yield reduce(join_continuation, texts)
 
-    def finish(self) -> list[Unit]:
-        self._flush_all()
-        return self.units
 
-    def _add_heading(self, level: int, text: str) -> None:
-        if level == 1 and self.title is None and not self.units:
-            self.title = text
-            return
-        kind: UnitKind = "heading" if level <= 2 else "subheading"
-        self.units.append(Unit(kind, text))
-
-    def _flush_all(self) -> None:
-        self._flush_paragraph()
-        self._flush_list()
-        self._flush_quote()
-
-    def _flush_paragraph(self) -> None:
-        if self._paragraph:
-            self.units.append(Unit("paragraph", _inline(" ".join(self._paragraph))))
-            self._paragraph = []
-
-    def _flush_list(self) -> None:
-        if self._items:
-            items = tuple(text for text in map(_inline, self._items) if text)
-            self.units.append(Unit("list", items=items))
-            self._items = []
-
-    def _flush_quote(self) -> None:
-        if self._quote:
-            self.units.append(Unit("quote", _inline(" ".join(self._quote))))
-            self._quote = []
+def _texts(node: SyntaxTreeNode) -> Iterator[str]:
+    """The texts of a block and of every block inside it, in reading order: inside a list
+    item or a quote any block (a heading, code, raw HTML) gives words, never structure."""
+    if node.type == "inline":
+        html = _MARKDOWN.renderer.render(node.to_tokens(), _MARKDOWN.options, {})
+        text = html_text(html)
+    elif node.type == "html_block":
+        text = html_text(node.content)
+    elif node.type in _CODE:
+        text = clean_text(node.content)
+    else:
+        for child in node.children:
+            yield from _texts(child)
+        return
+    if text:
+        yield text

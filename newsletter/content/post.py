@@ -61,17 +61,22 @@ class Block:
     """One piece of the article body.
 
     ``items`` is used by ``list`` (the bullet texts) and ``related`` (article titles);
-    for ``read_more`` the ``text`` is the title of the article referred to.
+    for ``read_more`` the ``text`` is the title of the article referred to. A ``related``
+    block keeps the author's own title of the section ("Ontdek meer...") in ``heading``
+    and its introduction in ``text``; the email uses a generic label only without one.
     """
 
     type: BlockType
     text: str
     items: tuple[str, ...] = ()
+    heading: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type, "text": self.text}
         if self.type in ("list", "related"):
             data["items"] = list(self.items)
+        if self.type == "related":
+            data["heading"] = self.heading
         return data
 
 
@@ -96,6 +101,8 @@ class Post:
     questions: tuple[QuestionAnswer, ...] = ()
     blocks: tuple[Block, ...] = ()
     faq: tuple[QuestionAnswer, ...] = ()
+    # The author's title of the FAQ ("Veelgestelde vragen over …"); None: a generic one.
+    faq_heading: str | None = None
     related: tuple[str, ...] = field(default=())
     published_at: datetime | None = None
     url: str | None = None
@@ -114,6 +121,7 @@ class Post:
             "questions": [q.to_json() for q in self.questions],
             "blocks": [b.to_json() for b in self.blocks],
             "faq": [q.to_json() for q in self.faq],
+            "faq_heading": self.faq_heading,
             "related": list(self.related),
             "source": self.source,
             "published_at": self.published_at.isoformat() if self.published_at else None,
@@ -136,10 +144,16 @@ class Post:
             lead=data.get("lead"),
             questions=tuple(QuestionAnswer(q["question"], q["answer"]) for q in data["questions"]),
             blocks=tuple(
-                Block(cast(BlockType, b["type"]), b["text"], tuple(b.get("items", ())))
+                Block(
+                    cast(BlockType, b["type"]),
+                    b["text"],
+                    tuple(b.get("items", ())),
+                    b.get("heading", ""),
+                )
                 for b in data["blocks"]
             ),
             faq=tuple(QuestionAnswer(q["question"], q["answer"]) for q in data["faq"]),
+            faq_heading=data.get("faq_heading"),
             related=tuple(data.get("related", ())),
             published_at=datetime.fromisoformat(published) if published else None,
             url=data.get("url"),

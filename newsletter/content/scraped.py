@@ -23,6 +23,7 @@ from newsletter.content.classify import (
     is_furniture,
     is_section_marker,
     is_testimonial,
+    join_continuation,
     looks_like_heading,
     prompt_text,
     quote_text,
@@ -87,6 +88,7 @@ def parse_scraped(text: str, *, source: str, slug: str | None = None) -> Post:
         questions=body.questions,
         blocks=body.blocks,
         faq=body.faq,
+        faq_heading=body.faq_heading,
         related=body.related,
     )
 
@@ -202,7 +204,7 @@ def _read_list(lines: list[_Line], index: int) -> tuple[list[str], int]:
     """Consecutive items of one kind (bullets or numbers); deeper-indented lines continue one.
 
     A continuation is the description under a bolded item title ("• Innerlijke rust" /
-    "    Je hoeft minder te vechten …"); it joins its item after a colon.
+    "    Je hoeft minder te vechten …"), joined by :func:`.classify.join_continuation`.
     """
     numbered = bool(NUMBERED_RE.match(lines[index].text))
     items: list[str] = []
@@ -217,8 +219,7 @@ def _read_list(lines: list[_Line], index: int) -> tuple[list[str], int]:
             and lines[index].indent > line.indent
             and bullet_text(lines[index].text) is None
         ):
-            separator = " " if item.endswith((".", "!", "?", ":", ";", ",")) else ": "
-            item = f"{item}{separator}{lines[index].text}"
+            item = join_continuation(item, lines[index].text)
             index += 1
         items.append(item)
     return items, index

@@ -357,8 +357,10 @@ class EditionReturns:
 def edition_returns(session: Session, edition_id: int) -> EditionReturns:
     """Hard bounces count both kinds: refused during the send for good (the ledger's hard
     ``bounce`` events; not the readers its soft-bounce rule marked) and reported later.
-    Unsubscribes are the edition's readers who unsubscribed after it started and before
-    the next edition started (as Mailchimp attributes them)."""
+    Soft bounces too: a 4xx that no retry delivered (the delivery's ``soft_bounce``, which
+    a late soft report also sets) or a soft report. Unsubscribes are the edition's readers
+    who unsubscribed after it started and before the next edition started (as Mailchimp
+    attributes them)."""
 
     def readers(result: str) -> set[int]:
         return set(
@@ -380,6 +382,13 @@ def edition_returns(session: Session, edition_id: int) -> EditionReturns:
         )
         if _refused_for_good(detail or {})
     }
+    soft_at_send = set(
+        session.scalars(
+            select(Delivery.subscriber_id).where(
+                Delivery.edition_id == edition_id, Delivery.soft_bounce.is_(True)
+            )
+        )
+    )
     edition = session.get(Edition, edition_id)
     unsubscribes = 0
     if edition is not None and edition.started_at is not None:
@@ -408,7 +417,7 @@ def edition_returns(session: Session, edition_id: int) -> EditionReturns:
         )
     return EditionReturns(
         hard=len((readers(Kind.HARD) | refused) - {None}),
-        soft=len(readers(Kind.SOFT)),
+        soft=len((readers(Kind.SOFT) | soft_at_send) - {None}),
         complaints=len(readers(Kind.COMPLAINT)),
         unsubscribes=unsubscribes,
     )

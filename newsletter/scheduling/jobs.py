@@ -36,6 +36,7 @@ from newsletter.db.models import (
 from newsletter.db.subscribers import record_event
 from newsletter.delivery import bounces
 from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.budget import Limits, SharedBudget
 from newsletter.delivery.editions import hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.errors import InputError, NewsletterError
@@ -213,6 +214,8 @@ def send_due_work(
     go out now instead of when the lease lapses. (Only at start: later, such claims may be
     this very process's own send, running in another job.)
     """
+    if _window_spent(database, settings, now):
+        return []
     lease = timedelta(minutes=settings.smtp.lease_minutes)
     claimed = (Delivery.status == DeliveryStatus.SENDING) & (
         true() if at_start else Delivery.claimed_at <= now - lease
@@ -248,6 +251,18 @@ def send_due_work(
         summaries.append(summary)
         alerts.edition_failures(database, settings, summary, now)
     return summaries
+
+
+def _window_spent(database: Database, settings: Settings, now: datetime) -> bool:
+    """Whether an hourly or daily limit is spent: then this job, which runs every minute,
+    leaves the editions alone (and quiet: the send that hit the limit said until when)."""
+    limits = Limits.of(settings.smtp)
+    if not limits.windows():
+        return False
+    waiting = SharedBudget(database.engine, limits, clock=lambda: now).waiting()
+    if waiting is not None:
+        log.debug("due work: %s", waiting.describe())
+    return waiting is not None
 
 
 def _send(

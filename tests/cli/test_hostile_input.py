@@ -118,15 +118,18 @@ def test_hostile_names_titles_and_replies_are_shown_literally(
     assert "markup1@example.org" in newsletter.ok("deliveries", "1")
 
 
-def test_control_characters_in_a_title_are_shown_as_escapes(newsletter: NewsletterCli) -> None:
-    """A raw escape sequence would reach the terminal as a hidden hyperlink too."""
+def test_control_characters_in_a_title_never_reach_the_queue(newsletter: NewsletterCli) -> None:
+    """A raw escape sequence would reach the terminal as a hidden hyperlink, and the subject
+    line of every email: the parser drops control characters before anything is stored."""
     # TOML escapes: ESC ] 8 ;; URL ESC \\ text ESC ] 8 ;; ESC \\ (OSC 8, a terminal hyperlink)
     title = r"Rust \u001b]8;;https://evil.example\u001b\\klik\u001b]8;;\u001b\\"
     post = newsletter.post_file("esc.md", f'+++\ntitle = "{title}"\n+++\n' + POST_BODY)
     newsletter.ok("posts", "import", str(post))
     listed = newsletter.ok("posts", "list")
     assert "\x1b" not in listed
-    assert "Rust \\x1b]8;;https://evil.example" in listed
+    assert "Rust ]8;;https://evil.example" in listed
+    subject = newsletter.ok("preview", "--format", "eml").split("\nSubject: ", 1)[1]
+    assert subject.startswith("Rust ]8;;https://evil.example") and "\x1b" not in subject
 
 
 # 5. Post URLs other than http(s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.content import Block, QuestionAnswer, parse_scraped
+from newsletter.content import Block, QuestionAnswer, parse_markdown, parse_scraped
 from newsletter.content.classify import (
     ReadMoreSplit,
     clean_text,
@@ -145,6 +145,14 @@ def test_clean_text_folds_every_kind_of_space() -> None:
     assert clean_text("\u00a0 Lees\u00a0verder:\u200b  Titel \t\u00a0") == "Lees verder: Titel"
 
 
+def test_clean_text_drops_control_characters_from_every_format() -> None:
+    """An ESC in a title would reach the terminal of `posts parse` and the subject line."""
+    assert clean_text("Boos \x1b[31mrood\x1b[0m\x00 \x07titel\x9b") == "Boos [31mrood[0m titel"
+    markdown = '+++\ntitle = "Boos \\u001b[2Jtitel"\n+++\n\nEen \x1balinea.\n'
+    post = parse_markdown(markdown, source="boos.md")
+    assert (post.title, post.blocks[0].text) == ("Boos [2Jtitel", "Een alinea.")
+
+
 def test_faq_with_questions_on_their_own_lines_and_a_quote_after_it() -> None:
     post = parse_scraped(
         "Titel\nLead.\nEen alinea.\n"
@@ -204,7 +212,11 @@ def test_related_titles_without_descriptions() -> None:
         source="r.txt",
     )
     assert post.blocks[-1] == Block(
-        "related", "Lees ook deze artikelen:", ("Rust in je hoofd", "Spanning loslaten")
+        "related",
+        "Lees ook deze artikelen:",
+        ("Rust in je hoofd", "Spanning loslaten"),
+        heading="Ontdek meer...",
     )
     assert post.related == ("Rust in je hoofd", "Spanning loslaten")
     assert post.faq == (QuestionAnswer("Wat?", "Dit."),)
+    assert post.faq_heading == "Veelgestelde vragen"

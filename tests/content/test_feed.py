@@ -49,8 +49,10 @@ def test_rss_entries_become_posts_with_blocks() -> None:
             "related",
             "Hier zijn enkele andere artikelen:",
             ("De Geneeskracht van Knuffelen", "Rust in je hoofd"),
+            heading="Ontdek meer...",
         ),
     )
+    assert first.faq_heading == "Veelgestelde vragen over mededogen"
     assert first.faq == (
         QuestionAnswer("Is mededogen hetzelfde als jezelf sparen?", "Nee, het is groeien zonder oordeel."),
         QuestionAnswer("Hoe oefen ik mededogen?", "Begin klein: vervang één oordeel door begrip."),

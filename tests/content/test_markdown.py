@@ -21,7 +21,7 @@ EXPECTED_BLOCKS = (
     Block("subheading", "1. Stilstaan"),
     Block("paragraph", "Een paar keer per dag bewust ademen. Dat is al genoeg."),
     Block("read_more", "Waarom vertragen belangrijk is voor je gezondheid"),
-    Block("related", "Ontdek meer", ("De kracht van zachtheid", "Rust in je hoofd")),
+    Block("related", "", ("De kracht van zachtheid", "Rust in je hoofd"), "Ontdek meer..."),
 )
 EXPECTED_QUESTIONS = (
     QuestionAnswer("Waar voel jij spanning als eerste?", "Vaak in je schouders of je kaken."),
@@ -42,6 +42,7 @@ def test_front_matter_post_parses_to_the_expected_parts(name: str) -> None:
     assert post.blocks == EXPECTED_BLOCKS
     assert post.questions == EXPECTED_QUESTIONS
     assert post.faq == EXPECTED_FAQ
+    assert post.faq_heading == "Veelgestelde vragen over loslaten"
     assert post.related == ("De kracht van zachtheid", "Rust in je hoofd")
     assert post.title == "Loslaten begint bij voelen"
     assert post.slug == "loslaten-begint-bij-voelen"

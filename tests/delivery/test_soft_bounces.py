@@ -15,7 +15,7 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Event, Subscriber, utcnow
 from newsletter.delivery import editions, send_edition
-from newsletter.delivery.bounces import process_message
+from newsletter.delivery.bounces import edition_returns, process_message
 from tests.support.db import add_subscribers, assert_states_add_up
 from tests.support.posts import add_post, make_post
 from tests.support.returned import BOUNCES, delivery_of, returned, status_of
@@ -150,7 +150,10 @@ def test_two_smtp_soft_bounces_and_a_late_one_make_a_reader_bounced(
     assert _late_soft_bounce_counts_with_the_smtp_ones(database, database_url, plan) == "bounced"
     with database.session() as session:
         (detail,) = session.scalars(select(Event.detail).where(Event.kind == "bounce")).all()
+        # `editions show`: each edition counts its soft bounce, at SMTP time or late
+        returns = [edition_returns(session, number) for number in (1, 2, 3)]
     assert detail["type"] == "soft" and detail["status_after"] == "bounced"
+    assert [(r.soft, r.hard) for r in returns] == [(1, 0), (1, 0), (1, 0)]
 
 
 def test_a_clean_edition_in_between_resets_the_count(database: Database, database_url: str) -> None:

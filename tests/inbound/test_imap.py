@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 from click.testing import Result
 
 from newsletter.config import ImapSection, Secret
@@ -143,7 +144,14 @@ def test_the_daemon_reads_the_bounce_mailbox(
 
 
 def _fetch_cli(
-    database_url: str, workdir: Path, dovecot: Dovecot, password: str, port: int, *args: str
+    database_url: str,
+    workdir: Path,
+    dovecot: Dovecot,
+    password: str,
+    port: int,
+    *args: str,
+    security: str = "tls",
+    ca_file: Path | None = None,
 ) -> Result:
     return NewsletterCli(database_url, workdir)(
         "bounces",
@@ -151,8 +159,11 @@ def _fetch_cli(
         *args,
         **bounce_env(port),
         NEWSLETTER_BOUNCES__IMAP__HOST="127.0.0.1",
-        NEWSLETTER_BOUNCES__IMAP__PORT=str(dovecot.port),
-        NEWSLETTER_BOUNCES__IMAP__CA_FILE=str(dovecot.ca_file),
+        NEWSLETTER_BOUNCES__IMAP__PORT=str(
+            dovecot.port if security == "tls" else dovecot.starttls_port
+        ),
+        NEWSLETTER_BOUNCES__IMAP__SECURITY=security,
+        NEWSLETTER_BOUNCES__IMAP__CA_FILE=str(ca_file or dovecot.ca_file),
         NEWSLETTER_BOUNCES__IMAP__USER=USER,
         NEWSLETTER_BOUNCES_IMAP_PASSWORD=password,
     )
@@ -165,3 +176,44 @@ def test_a_wrong_password_is_one_line_and_exit_1(
     assert result.exit_code == 1
     assert result.stderr.startswith("error: the bounce mailbox 127.0.0.1:")
     assert "Traceback" not in result.output
+
+
+def test_starttls_mailbox_is_read_after_the_certificate_is_checked(
+    dovecot: Dovecot,
+    database: Database,
+    database_url: str,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    """Port 143 with STARTTLS, as many hosting providers offer it: the upgrade checks the
+    server's certificate like implicit TLS does (a certificate of another CA is refused)."""
+    _empty(dovecot)
+    settings = bounce_settings(database_url, smtp_server.port)
+    add_subscribers(database, 1)
+    edition_id = send_next(database, settings, "rust-vinden")
+    raw = returned(smtp_server, database, edition_id, READERS[0], "postfix_hard.eml")
+    client = _client(dovecot)
+    client.append("INBOX", None, None, b"X-Corpus: postfix_hard.eml\n" + raw)
+    client.logout()
+
+    stranger = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(stranger)
+    refused = _fetch_cli(
+        database_url, tmp_path, dovecot, PASSWORD, smtp_server.port,
+        security="starttls", ca_file=stranger,
+    )  # fmt: skip
+    assert refused.exit_code == 1, refused.output
+    assert refused.stderr.startswith("error: cannot reach the bounce mailbox 127.0.0.1:")
+    assert "certificate verify failed" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    assert status_of(database, READERS[0]) == "active"
+
+    result = _fetch_cli(
+        database_url, tmp_path, dovecot, PASSWORD, smtp_server.port, "--json", security="starttls"
+    )
+    assert result.exit_code == 0, result.output
+    (line,) = [json.loads(line) for line in result.output.splitlines()]
+    assert line["moved"], line
+    assert status_of(database, READERS[0]) == "bounced"
+    assert [subject for subject, _ in _subjects_and_flags(dovecot, "Verwerkt")] == [
+        b"X-Corpus: postfix_hard.eml"
+    ]

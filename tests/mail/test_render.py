@@ -25,6 +25,7 @@ from newsletter.mail.render import (
     render_edition,
     split_example,
 )
+from newsletter.mail.text import underline
 from newsletter.mail.tokens import read_token
 from newsletter.resources import resource_dir
 from tests.support.posts import rich_post
@@ -111,6 +112,37 @@ def test_every_heading_prompt_and_question_is_in_both_parts(
     for phrase in expected:
         assert phrase in html_text, phrase
         assert phrase in plain, phrase
+
+
+@by_slug
+def test_the_authors_section_titles_are_kept(
+    post: Post, editions: dict[str, RenderedEdition], settings: Settings
+) -> None:
+    """The author's "Veelgestelde vragen over …" and "Ontdek meer..." as written; generic labels
+    only for a post without its own titles (the hand-made one)."""
+    html, text = personalised(editions[post.slug], settings)
+    tree = lxml.html.document_fromstring(html)
+    titles = [one_line(h.text_content()) for h in tree.xpath("//h2 | //h3")]
+    related = [b for b in post.blocks if b.type == "related"]
+    if post.faq:
+        expected_faq = post.faq_heading or "Veelgestelde vragen"
+        assert expected_faq in titles
+        assert underline(expected_faq, "-") in text
+    for block in related:
+        expected_related = block.heading or "Meer om te lezen"
+        assert expected_related in titles
+        assert underline(expected_related, "-") in text
+    if post.faq_heading:
+        assert "Veelgestelde vragen" not in titles
+    if related and all(block.heading for block in related):
+        assert "Meer om te lezen" not in titles and "Meer om te lezen" not in text
+
+
+def test_seed_posts_bring_their_own_section_titles() -> None:
+    posts = {post.slug: post for post in golden_posts()}
+    assert all(post.faq_heading for post in posts.values())
+    related = [b for post in posts.values() for b in post.blocks if b.type == "related"]
+    assert len(related) == 2 and {b.heading for b in related} == {"Ontdek meer..."}
 
 
 @by_slug

@@ -4,13 +4,17 @@ database, a real aiosmtpd relay that notes when each message arrived."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from datetime import timedelta
+
+import pytest
 
 from newsletter.config import load_settings
 from newsletter.db.database import open_database
 from newsletter.db.models import utcnow
 from newsletter.delivery import SendOptions, send_edition
+from newsletter.scheduling.jobs import send_due_work
 from tests.support.db import assert_states_add_up, new_edition
 from tests.support.smtp import Faults, SmtpServer
 from tests.support.system import NEWSLETTER_SCRIPT
@@ -65,7 +69,7 @@ def test_three_senders_together_keep_one_per_second_limit(
 
 
 def test_a_spent_daily_limit_makes_the_rest_wait_for_the_next_day(
-    database_url: str, runner_factory: RunnerFactory
+    database_url: str, runner_factory: RunnerFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     edition_id, addresses = _edition(database_url, 500)
     server = SmtpServer(Faults(pipelining=True)).start()
@@ -92,8 +96,15 @@ def test_a_spent_daily_limit_makes_the_rest_wait_for_the_next_day(
             assert again.returncode == 0 and json.loads(again.stdout)["sent"] == 0
             assert json.loads(again.stdout)["waiting"]["limit"] == "daily"
 
-            # The next day (an injected clock): the window has room again.
+            # The daemon's due-work job (every minute) leaves the edition alone, quietly.
             settings = load_settings(environ=runner.env())
+            with caplog.at_level(logging.INFO, logger="newsletter"):
+                assert send_due_work(database, settings, utcnow()) == []
+                assert send_due_work(database, settings, utcnow() + timedelta(minutes=1)) == []
+            assert caplog.records == []
+            assert assert_states_add_up(database, edition_id)["waiting"] == 200
+
+            # The next day (an injected clock): the window has room again.
             tomorrow = SendOptions(clock=lambda: utcnow() + timedelta(days=1, minutes=2))
             summary = send_edition(database, settings, edition_id, options=tomorrow)
             assert (summary.sent, summary.status, summary.waiting) == (200, "sent", None)

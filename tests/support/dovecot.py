@@ -29,8 +29,9 @@ PASSWORD = "imap-test-wachtwoord"
 
 @dataclass(frozen=True)
 class Dovecot:
-    port: int
+    port: int  # implicit TLS (imaps)
     ca_file: Path
+    starttls_port: int  # plain IMAP that must be upgraded with STARTTLS before LOGIN
 
 
 def _free_port() -> int:
@@ -52,7 +53,7 @@ def running_dovecot(workdir: Path) -> Iterator[Dovecot]:
     certificate.private_key_pem.write_to_path(workdir / "key.pem")
     ca.cert_pem.write_to_path(workdir / "ca.pem")
     (workdir / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n", encoding="utf-8")
-    port = _free_port()
+    port, starttls_port = _free_port(), _free_port()
     group = account.pw_gid
     (workdir / "dovecot.conf").write_text(
         f"""
@@ -82,7 +83,8 @@ userdb {{
 service imap-login {{
   chroot =
   inet_listener imap {{
-    port = 0
+    address = 127.0.0.1
+    port = {starttls_port}
   }}
   inet_listener imaps {{
     address = 127.0.0.1
@@ -120,7 +122,7 @@ service anvil {{
                     text = " ".join(log.read_text() for log in logs if log.exists())
                     raise RuntimeError(f"dovecot did not start: {text}") from None
                 time.sleep(0.1)
-        yield Dovecot(port, workdir / "ca.pem")
+        yield Dovecot(port, workdir / "ca.pem", starttls_port)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
