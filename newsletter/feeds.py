@@ -3,6 +3,11 @@
 Each configured feed is fetched (conditionally), parsed and imported on its own, so one
 broken feed neither stops the others nor touches the queue: its failure is one log line,
 recorded on the feed (the owner hears when it lasts a day), and the next poll tries again.
+
+One bad entry is not a broken feed: an entry without a title or text (say) is skipped and
+reported, the feed's other posts are queued, and the feed counts as read. Two daemons
+polling the same feed at the same moment add each new post once (see
+:func:`newsletter.db.post_queue.import_feed_items`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.content.feed import parse_feed_items
+from newsletter.content.feed import SkippedEntry, parse_feed_items
 from newsletter.content.fetch import fetch_feed
 from newsletter.db import feeds, post_queue
 from newsletter.db.database import Database
@@ -24,7 +29,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FeedReport:
-    """What one poll did with one feed; ``error`` is set when it failed."""
+    """What one poll did with one feed; ``error`` is set when it failed.
+
+    ``skipped`` are the entries of a feed that was read that could not be posts; they do
+    not make the feed failed.
+    """
 
     url: str
     added: int = 0
@@ -32,6 +41,11 @@ class FeedReport:
     unchanged: int = 0
     not_modified: bool = False
     error: str | None = None
+    skipped: tuple[SkippedEntry, ...] = ()
+
+    def skip_lines(self) -> list[str]:
+        """One line per skipped entry: ``URL: entry 2 ('Titel', guid) skipped: no text``."""
+        return [f"{self.url}: {e.describe()} skipped: {e.reason}" for e in self.skipped]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +55,7 @@ class FeedReport:
             "unchanged": self.unchanged,
             "not_modified": self.not_modified,
             "error": self.error,
+            "skipped": [entry.to_json() for entry in self.skipped],
         }
 
 
@@ -65,7 +80,7 @@ def _poll(database: Database, settings: Settings, url: str, now: datetime) -> Fe
             last_modified=last_modified,
             read_timeout=settings.posts.fetch_timeout_seconds,
         )
-        items = (
+        entries = (
             None
             if fetched.body is None
             else parse_feed_items(
@@ -77,7 +92,11 @@ def _poll(database: Database, settings: Settings, url: str, now: datetime) -> Fe
         )
         with database.session() as session:
             feed = feeds.feed_for(session, url, now)
-            results = [] if items is None else post_queue.import_feed_items(session, feed.id, items)
+            results = (
+                []
+                if entries is None
+                else post_queue.import_feed_items(session, feed.id, entries.items)
+            )
             feeds.record_success(feed, now, etag=fetched.etag, last_modified=fetched.last_modified)
     except NewsletterError as exc:
         error = str(exc) if str(exc).startswith(url) else f"{url}: {exc}"
@@ -90,7 +109,8 @@ def _poll(database: Database, settings: Settings, url: str, now: datetime) -> Fe
         added=actions.count("added"),
         updated=actions.count("updated"),
         unchanged=len(actions) - actions.count("added") - actions.count("updated"),
-        not_modified=items is None,
+        not_modified=entries is None,
+        skipped=() if entries is None else entries.skipped,
     )
     if report.added or report.updated:
         log.info("feed %s: %d added, %d updated", url, report.added, report.updated)

@@ -66,7 +66,9 @@ def fetch(app: AppContext, as_json: bool) -> None:
     """Fetch the feeds of `[posts] feeds` once and bring the queue up to date.
 
     Every feed is handled, whatever happens to the others; exit 1 with one line per failed
-    feed when any failed. A post that was already sent is never changed.
+    feed when any failed. An entry that cannot be a post (no title, no text, ...) is
+    skipped with one `warning:` line; the feed's other posts are queued and the exit status
+    stays 0. A post that was already sent is never changed.
     """
     settings = app.settings
     if not settings.posts.feeds:
@@ -82,8 +84,12 @@ def fetch(app: AppContext, as_json: bool) -> None:
             if report.error is None:
                 counts = (
                     f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
+                    + (f", {len(report.skipped)} skipped" if report.skipped else "")
                 )
                 click.echo(f"{report.url}: " + ("not modified" if report.not_modified else counts))
+    for report in reports:
+        for line in report.skip_lines():
+            click.echo(f"warning: feed {line}", err=True)
     failed = [report for report in reports if report.error is not None]
     for report in failed:
         click.echo(f"error: feed {report.error}", err=True)

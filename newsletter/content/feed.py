@@ -3,6 +3,11 @@
 ``feedparser`` does the XML, encodings and date formats; each entry's HTML body
 (WordPress ``content:encoded``, Atom ``content``) goes through :mod:`.html_blocks`, so a
 post from the feed has the same blocks as the same post scraped from the page.
+
+An entry that cannot be a post (no title, no text, a link that is not a web address, too
+large) is set aside as a :class:`SkippedEntry` with its reason, never a reason to drop the
+feed's other entries: the polls queue the good ones and report the rest, and a hand import
+(:func:`parse_feed`) refuses the file, naming the entry.
 """
 
 from __future__ import annotations
@@ -39,26 +44,72 @@ class FeedItem:
     guid: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedEntry:
+    """An entry that cannot be a post: where it is in the feed, what names it, and why."""
+
+    number: int
+    title: str | None
+    guid: str | None
+    link: str | None
+    reason: str
+
+    def describe(self) -> str:
+        """``entry 2 ('Titel', https://blog/?p=102)``: its number, title and GUID (else link)."""
+        names = [repr(self.title)] if self.title else []
+        if self.guid or self.link:
+            names.append(str(self.guid or self.link))
+        return f"entry {self.number}" + (f" ({', '.join(names)})" if names else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entry": self.number,
+            "title": self.title,
+            "guid": self.guid,
+            "link": self.link,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntries:
+    """A feed's entries in feed order: the ones that are posts, and the ones set aside."""
+
+    items: tuple[FeedItem, ...]
+    skipped: tuple[SkippedEntry, ...]
+
+
+class _Unusable(Exception):
+    """An entry that cannot be a post; the message is the reason."""
+
+
 def parse_feed(data: bytes | str, *, source: str, max_entry_bytes: int | None = None) -> list[Post]:
-    """Every entry of the feed as a post, in feed order (a valid empty feed gives none)."""
-    items = parse_feed_items(data, source=source, max_entry_bytes=max_entry_bytes)
-    return [item.post for item in items]
+    """Every entry of the feed as a post, in feed order (a valid empty feed gives none).
+
+    For a hand import, which writes all or nothing: an entry that cannot be a post is a
+    :class:`ContentError` naming it (the polls skip such an entry instead).
+    """
+    entries = parse_feed_items(data, source=source, max_entry_bytes=max_entry_bytes)
+    if entries.skipped:
+        first = entries.skipped[0]
+        raise ContentError(f"feed {first.describe()}: {first.reason}", source=source)
+    return [item.post for item in entries.items]
 
 
 def parse_feed_items(
     data: bytes | str, *, source: str, max_entry_bytes: int | None = None, strict: bool = False
-) -> list[FeedItem]:
-    """Every entry of the feed with its GUID, in feed order.
+) -> FeedEntries:
+    """Every entry of the feed with its GUID, in feed order, and the entries set aside.
 
-    ``strict`` (the polls): a document that is not well-formed XML is refused rather than
-    read as far as it goes. A feed cut off in transfer would otherwise "edit" a queued post
-    down to half its text; the next poll gets the whole feed.
+    ``strict`` (the polls and the doctor): a document that is not well-formed XML is
+    refused rather than read as far as it goes. A feed cut off in transfer would otherwise
+    "edit" a queued post down to half its text; the next poll gets the whole feed.
 
-    Raises :class:`ContentError` for a document that is not a readable feed, for an entry
-    without a title or without article text, or one whose HTML is larger than
-    ``max_entry_bytes`` (``posts.max_post_bytes``: one limit per post, whatever its
-    source). A feed with small flaws (feedparser's "bozo" flag) is still read when its
-    entries could be recovered.
+    Raises :class:`ContentError` only for a document that is not a readable feed. An entry
+    without a title or without article text, with a link that is not an http(s) address,
+    or whose HTML is larger than ``max_entry_bytes`` (``posts.max_post_bytes``: one limit
+    per post, whatever its source) is a :class:`SkippedEntry`. A feed with small flaws
+    (feedparser's "bozo" flag) is still read when its entries could be recovered.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if _ENTITY_DECLARATION_RE.search(raw[: _root_start(raw)]):
@@ -86,13 +137,17 @@ def parse_feed_items(
             source=source,
             line=line_of() if callable(line_of) else None,
         )
-    return [
-        FeedItem(
-            _entry_post(entry, number, source, max_entry_bytes),
-            clean_text(entry.get("id") or "") or None,
-        )
-        for number, entry in enumerate(parsed.entries, 1)
-    ]
+    items: list[FeedItem] = []
+    skipped: list[SkippedEntry] = []
+    for number, entry in enumerate(parsed.entries, 1):
+        guid = clean_text(entry.get("id") or "") or None
+        try:
+            items.append(FeedItem(_entry_post(entry, source, max_entry_bytes), guid))
+        except _Unusable as unusable:
+            title = clean_text(entry.get("title", "")) or None
+            link = clean_text(entry.get("link") or "") or None
+            skipped.append(SkippedEntry(number, title, guid, link, str(unusable)))
+    return FeedEntries(tuple(items), tuple(skipped))
 
 
 def _root_start(raw: bytes) -> int:
@@ -100,28 +155,21 @@ def _root_start(raw: bytes) -> int:
     return found.start() if found else len(raw)
 
 
-def _entry_post(entry: Any, number: int, source: str, max_bytes: int | None) -> Post:
+def _entry_post(entry: Any, source: str, max_bytes: int | None) -> Post:
+    """The entry as a post; raises :class:`_Unusable` with the reason it cannot be one."""
     title = clean_text(entry.get("title", ""))
     if not title:
-        raise ContentError(f"feed entry {number} has no title", source=source)
+        raise _Unusable("no title")
     content = _content_html(entry)
     size = len((content or entry.get("summary", "")).encode("utf-8"))
     if max_bytes is not None and size > max_bytes:
-        raise ContentError(
-            f"feed entry {number} ({title!r}) is larger than {max_bytes:,} bytes "
-            "(the limit posts.max_post_bytes)",
-            source=source,
-        )
+        raise _Unusable(f"larger than {max_bytes:,} bytes (the limit posts.max_post_bytes)")
     body = html_to_blocks(content) if content else _summary_body(entry)
     if not body.blocks:
-        raise ContentError(f"feed entry {number} ({title!r}) has no article text", source=source)
+        raise _Unusable("no article text")
     link = entry.get("link") or None
     if link is not None and not is_web_url(link):
-        raise ContentError(
-            f"feed entry {number} ({title!r}): its link must be an http:// or https:// "
-            f"address, got {link!r}",
-            source=source,
-        )
+        raise _Unusable(f"its link must be an http:// or https:// address, got {link!r}")
     tags = entry.get("tags") or []
     category = clean_text(tags[0].get("term") or "") if tags else ""
     return Post(

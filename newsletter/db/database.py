@@ -13,13 +13,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -122,6 +123,27 @@ def _describe_failure(check: Any, engine: Engine) -> Any:
         raise DatabaseError(
             f"cannot reach the database {engine.url.render_as_string()}: {reason}"
         ) from None
+
+
+_Model = TypeVar("_Model")
+
+
+def insert_unless_taken(
+    session: Session, model: type[_Model], values: dict[str, Any]
+) -> _Model | None:
+    """``INSERT … ON CONFLICT DO NOTHING``: the new row, or None when a unique value is taken.
+
+    For a row two processes may add at the same moment (two daemons polling one feed): the
+    one that comes second gets None instead of an IntegrityError, and its transaction goes
+    on. PostgreSQL first waits for the other transaction to end, so after None the next
+    query sees the other's row; SQLite has one writer at a time anyway. The dialects' own
+    inserts, since ``ON CONFLICT`` is not in SQLAlchemy's generic one. Not a savepoint and
+    a retry: with pysqlite, a SAVEPOINT taken before the transaction's first write is no
+    nested transaction (releasing it commits the insert, whatever the transaction does next).
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(model).values(values).on_conflict_do_nothing().returning(model)
+    return session.scalars(statement).first()
 
 
 class Database:

@@ -12,17 +12,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.db.database import insert_unless_taken
 from newsletter.db.models import Feed
 
 
 def feed_for(session: Session, url: str, now: datetime) -> Feed:
-    """The feed's row, made at its first poll (which is when the feed counts as added)."""
-    row = session.scalars(select(Feed).where(Feed.url == url)).one_or_none()
+    """The feed's row, made at its first poll (which is when the feed counts as added).
+
+    Two daemons polling a new feed at the same moment make one row: the second one's
+    insert does nothing, and it reads the first one's row.
+    """
+    query = select(Feed).where(Feed.url == url)
+    row = session.scalars(query).one_or_none()
     if row is None:
-        row = Feed(url=url, added_at=now)
-        session.add(row)
-        session.flush()
-    return row
+        row = insert_unless_taken(session, Feed, {"url": url, "added_at": now})
+    return row if row is not None else session.scalars(query).one()
 
 
 def record_success(

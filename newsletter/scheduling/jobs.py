@@ -300,6 +300,8 @@ def _poll_feeds(database: Database, settings: Settings, now: datetime) -> None:
     for report in poll_feeds(database, settings, now):
         if report.error is not None:
             log.warning("feed %s; trying again at the next poll", report.error)
+        for line in report.skip_lines():
+            log.warning("feed %s; its other posts were read", line)
 
 
 Job = Callable[[], Any]

@@ -2,7 +2,8 @@
 
 It fetches and parses with the polls' own code (``newsletter.content.fetch`` and
 ``newsletter.content.feed``, strictly, with ``[posts]`` limits), so a feed the doctor passes
-is a feed ``posts fetch`` reads; it imports nothing and touches no database.
+is a feed ``posts fetch`` reads; it imports nothing and touches no database. An entry the
+polls would skip (no title, no text, ...) is a warning naming it: the rest of the feed is read.
 """
 
 from __future__ import annotations
@@ -14,28 +15,38 @@ from newsletter.setup.checkup import Checkup, Finding
 
 
 def check_feeds(checkup: Checkup) -> Finding | None:
-    """Not a check without feeds; a fail naming every feed that cannot be read, else ok."""
+    """Not a check without feeds; a fail naming every feed that cannot be read, a warning
+    naming every entry the polls would skip, else ok."""
     posts = checkup.settings.posts
     if not posts.feeds:
         return None
     read: list[str] = []
     broken: list[str] = []
+    skipped: list[str] = []
     for url in posts.feeds:
         try:
             fetched = fetch_feed(url, read_timeout=posts.fetch_timeout_seconds)
             body = fetched.body or b""
-            items = parse_feed_items(
+            entries = parse_feed_items(
                 body, source=url, max_entry_bytes=posts.max_post_bytes, strict=True
             )
         except NewsletterError as exc:
             reason = str(exc).removeprefix(f"{url}: ").splitlines()[0]
             broken.append(f"{url} ({reason})")
             continue
-        read.append(f"{url}: {len(items)} {'post' if len(items) == 1 else 'posts'}")
+        count = len(entries.items)
+        read.append(f"{url}: {count} {'post' if count == 1 else 'posts'}")
+        skipped += [f"{entry.describe()} of {url} ({entry.reason})" for entry in entries.skipped]
     if broken:
         return Finding(
             "fail",
             f"cannot read the feed {', '.join(broken)}: check the address in posts.feeds "
             "(open it in a browser) or remove it",
+        )
+    if skipped:
+        return Finding(
+            "warn",
+            f"{'; '.join(read)}; the polls skip {', '.join(skipped)}: fix that post on the "
+            "blog (or raise posts.max_post_bytes for one that is too large)",
         )
     return Finding("ok", "; ".join(read))

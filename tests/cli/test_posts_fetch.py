@@ -75,6 +75,7 @@ def test_fetch_prints_per_feed_and_exits_1_naming_each_failed_feed(
             "unchanged": 0,
             "not_modified": True,
             "error": None,
+            "skipped": [],
         }
     ]
     listed = _newsletter(tmp_path, database_url, [good], "posts", "next", "--json")

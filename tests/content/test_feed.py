@@ -104,7 +104,7 @@ def test_an_entry_without_text_is_a_content_error() -> None:
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
         b"<item><title>Leeg</title><link>https://x.nl/leeg/</link></item></channel></rss>"
     )
-    with pytest.raises(ContentError, match=r"entry 1 \('Leeg'\) has no article text"):
+    with pytest.raises(ContentError, match=r"entry 1 \('Leeg', https://x.nl/leeg/\): no article"):
         parse_feed(feed, source="feed.xml")
 
 

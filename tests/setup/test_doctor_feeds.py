@@ -4,6 +4,7 @@ fetches and parses each feed the way the daemon's polls do."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,3 +87,18 @@ def test_without_feeds_the_check_is_left_out_and_json_names_it_feeds(
     )
     assert result.exit_code == 0, result.output
     assert [entry["check"] for entry in json.loads(result.output)] == ["config", "feeds"]
+
+
+def test_an_entry_the_polls_would_skip_is_a_warning_naming_it(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    untitled = replace(ITEM, title="", guid="https://www.gerritvanderheide.com/?p=102")
+    feed_server.routes["/feed/"] = Route(wordpress_rss([ITEM, untitled]))
+    url = feed_server.url("/feed/")
+    results = run_feeds(config_with(tmp_path, url))
+    assert statuses(results)["feeds"] == "warn"
+    assert message(results, "feeds") == (
+        f"{url}: 1 post; the polls skip entry 2 (https://www.gerritvanderheide.com/?p=102) "
+        f"of {url} (no title): fix that post on the blog "
+        "(or raise posts.max_post_bytes for one that is too large)"
+    )

@@ -121,7 +121,8 @@ class Item:
     published: datetime
     html: str
     category: str = "Loslaten"
-    summary: str = ""
+    # The excerpt (``<description>``); "" is WordPress's own, the title and "[…]"; None: none.
+    summary: str | None = ""
 
 
 def wordpress_rss(items: Iterable[Item], *, title: str = "Gerrit van der Heide") -> bytes:
@@ -135,7 +136,7 @@ def wordpress_rss(items: Iterable[Item], *, title: str = "Gerrit van der Heide")
       <pubDate>{format_datetime(item.published)}</pubDate>
       <category><![CDATA[{item.category}]]></category>
       <guid isPermaLink="false">{escape(item.guid)}</guid>
-      <description><![CDATA[{item.summary or item.title + " [&#8230;]"}]]></description>
+      {_description(item)}
       {f"<content:encoded><![CDATA[{item.html}]]></content:encoded>" if item.html else ""}
     </item>"""
         for item in items
@@ -152,6 +153,12 @@ def wordpress_rss(items: Iterable[Item], *, title: str = "Gerrit van der Heide")
   </channel>
 </rss>
 """.encode()
+
+
+def _description(item: Item) -> str:
+    if item.summary is None:
+        return ""
+    return f"<description><![CDATA[{item.summary or item.title + ' [&#8230;]'}]]></description>"
 
 
 def atom(items: Iterable[Item]) -> bytes:
