@@ -10,6 +10,7 @@ log record::
     ├── NotFoundError        a named subscriber, post or edition does not exist
     ├── InputError           bad user input: an address, a CSV file, a command argument
     ├── ContentError         a post that cannot be parsed (names file and line)
+    │   └── DraftPostError   a post its author marked as a draft
     ├── RenderError          a post that cannot be turned into an email
     └── DeliveryError        the transport cannot be used (per-message outcomes are
                              ``delivery.attempt.Attempt`` values, not exceptions)
@@ -50,6 +51,10 @@ class ContentError(NewsletterError):
         super().__init__(f"{where}: {message}" if where else message)
         self.source = source
         self.line = line
+
+
+class DraftPostError(ContentError):
+    """A post its author marked as a draft: refused by name, passed over in a directory."""
 
 
 class RenderError(NewsletterError):

@@ -45,7 +45,7 @@ from newsletter.content.classify import clean_text, join_continuation
 from newsletter.content.html_blocks import html_text, html_units
 from newsletter.content.post import Post, check_post_url
 from newsletter.content.slug import slugify
-from newsletter.errors import ContentError
+from newsletter.errors import ContentError, DraftPostError
 
 _FENCES = {"+++": "TOML", "---": "YAML"}
 _TOML_LINE_RE = re.compile(r"at line (\d+)")
@@ -56,13 +56,15 @@ _CODE = frozenset({"fence", "code_block"})
 
 
 def parse_markdown(text: str, *, source: str) -> Post:
-    """Parse one Markdown post; front matter keys: title, date, slug, lead, category, url.
+    """Parse one Markdown post; front matter keys: title, date, slug, lead, category, url,
+    and draft / published (a draft raises :class:`DraftPostError`).
 
     Raises :class:`ContentError` naming ``source`` and the line for malformed front matter,
     a missing title or a body without article text.
     """
     lines = text.lstrip("\ufeff").splitlines()
     meta, body_start = _front_matter(lines, source)
+    _refuse_a_draft(meta, lines, source)
     units, first_title = _body_units("\n".join(lines[body_start:]))
     title = _text_value(meta, "title", lines, source) or first_title
     if not title:
@@ -124,6 +126,27 @@ def _front_matter(lines: list[str], source: str) -> tuple[dict[str, Any], int]:
             f"the {language} front matter must be a set of keys", source=source, line=2
         )
     return data, end + 1
+
+
+def _refuse_a_draft(meta: dict[str, Any], lines: list[str], source: str) -> None:
+    """Hugo's ``draft = true`` and Jekyll's ``published = false`` mean "not yet": a draft
+    must never reach a subscriber because it happened to sit in the posts folder."""
+    for key, ready in (("draft", False), ("published", True)):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise ContentError(
+                f"front matter key {key!r} must be true or false, not {value!r}",
+                source=source,
+                line=_key_line(lines, key),
+            )
+        if value is not ready:
+            raise DraftPostError(
+                f"a draft ({key} = {str(value).lower()}): not imported until it is ready",
+                source=source,
+                line=_key_line(lines, key),
+            )
 
 
 def _key_line(lines: list[str], key: str) -> int:

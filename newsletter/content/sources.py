@@ -19,7 +19,7 @@ from newsletter.content.fetch import MAX_FEED_BYTES, fetch_feed
 from newsletter.content.markdown import parse_markdown
 from newsletter.content.post import Post
 from newsletter.content.scraped import parse_scraped
-from newsletter.errors import ContentError
+from newsletter.errors import ContentError, DraftPostError
 
 SCRAPED_SUFFIXES = frozenset({".txt"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -36,7 +36,8 @@ def load_posts(location: str, *, max_post_bytes: int = PostsSection.max_post_byt
     A feed holds many posts, so a feed document may be up to :data:`MAX_FEED_BYTES`.
 
     Raises :class:`ContentError` for a location that does not exist, cannot be fetched or
-    read, is too large, or holds a file type no parser reads.
+    read, is too large, or holds a file type no parser reads. A directory's files of other
+    types and its drafts are passed over; named one by one, they are refused.
     """
     if urlsplit(location).scheme.lower() in ("http", "https"):
         fetched = fetch_feed(location)
@@ -46,21 +47,21 @@ def load_posts(location: str, *, max_post_bytes: int = PostsSection.max_post_byt
         posts: list[Post] = []
         for child in sorted(path.iterdir()):
             if child.is_file() and not child.name.startswith("."):
-                posts.extend(_load_file(child, max_post_bytes, skip_unknown=True))
+                posts.extend(_load_file(child, max_post_bytes, in_directory=True))
         return posts
     if path.is_file():
-        return _load_file(path, max_post_bytes, skip_unknown=False)
+        return _load_file(path, max_post_bytes, in_directory=False)
     raise ContentError("no such file or directory", source=location)
 
 
-def _load_file(path: Path, max_post_bytes: int, *, skip_unknown: bool) -> list[Post]:
+def _load_file(path: Path, max_post_bytes: int, *, in_directory: bool) -> list[Post]:
     """Sniff the file's type first, then read no more than its type's limit allows."""
     source = str(path)
     try:
         with path.open("rb") as stream:
             parser = _parser_for(path, stream.read(_SNIFF_BYTES))
             if parser is None:
-                if skip_unknown:
+                if in_directory:
                     return []
                 raise ContentError(
                     "unsupported file type: expected .txt, .md, .markdown, .xml, .rss or .atom",
@@ -79,7 +80,12 @@ def _load_file(path: Path, max_post_bytes: int, *, skip_unknown: bool) -> list[P
         raise ContentError(f"cannot read: {exc.strerror or exc}", source=source) from exc
     if is_feed:
         return parse_feed(data, source=source, max_entry_bytes=max_post_bytes)
-    return parser(data, source)
+    try:
+        return parser(data, source)
+    except DraftPostError:
+        if in_directory:
+            return []
+        raise
 
 
 def read_limited(

@@ -111,3 +111,44 @@ def test_unknown_slug_is_one_line(run) -> None:  # type: ignore[no-untyped-def]
         result.stderr == "error: no post with slug 'bestaat-niet' (see `newsletter posts list`)\n"
     )
     assert run("posts", "next").stdout.startswith("the queue is empty")
+
+
+DRAFTS = {
+    "toml.md": '+++\ntitle = "Nog niet af"\ndraft = true\n+++\n\nEen alinea.\n',
+    "yaml.md": "---\ntitle: Ook niet af\npublished: false\n---\n\nEen alinea.\n",
+}
+
+
+def test_a_draft_is_passed_over_in_a_folder_and_refused_by_name(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path
+) -> None:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    shutil.copy(next(EXAMPLES.glob("000_*.txt")), folder / "a.txt")
+    for name, text in DRAFTS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "klaar.md").write_text(
+        "---\ntitle: Wel af\ndraft: false\npublished: true\n---\n\nEen alinea.\n", "utf-8"
+    )
+    imported = run("posts", "import", str(folder))
+    assert imported.exit_code == 0, imported.output
+    assert imported.stdout.count(": added") == 2 and "niet-af" not in imported.stdout
+    assert [p["slug"] for p in json.loads(run("posts", "list", "--json").stdout)] == [
+        "innerlijke-kracht-voelen-wat-klopt-en-hoe-dat-rust-en-ruimte-in-jezelf-brengt",
+        "wel-af",
+    ]
+
+    for name, (key, line) in {
+        "toml.md": ("draft = true", 3),
+        "yaml.md": ("published = false", 3),
+    }.items():
+        refused = run("posts", "import", str(folder / name))
+        assert refused.exit_code == 1
+        assert refused.stderr == (
+            f"error: {folder / name}:{line}: a draft ({key}): not imported until it is ready\n"
+        )
+    bad = folder / "raar.md"
+    bad.write_text('+++\ntitle = "Raar"\ndraft = "ja"\n+++\n\nEen alinea.\n', "utf-8")
+    refused = run("posts", "import", str(folder))
+    assert refused.exit_code == 1
+    assert "raar.md:3: front matter key 'draft' must be true or false" in refused.stderr
