@@ -373,15 +373,7 @@ def edition_returns(session: Session, edition_id: int) -> EditionReturns:
             )
         )
 
-    refused = {
-        subscriber_id
-        for subscriber_id, detail in session.execute(
-            select(Event.subscriber_id, Event.detail).where(
-                Event.kind == "bounce", Event.actor == "sender", Event.edition_id == edition_id
-            )
-        )
-        if _refused_for_good(detail or {})
-    }
+    refused = refused_for_good(session, edition_id)
     soft_at_send = set(
         session.scalars(
             select(Delivery.subscriber_id).where(
@@ -421,6 +413,20 @@ def edition_returns(session: Session, edition_id: int) -> EditionReturns:
         complaints=len(readers(Kind.COMPLAINT)),
         unsubscribes=unsubscribes,
     )
+
+
+def refused_for_good(session: Session, edition_id: int) -> set[int]:
+    """The readers whose address the relay refused for good during the send (5.1.x): a
+    hard bounce, which the returns alert speaks of, not a failure of the send itself."""
+    return {
+        subscriber_id
+        for subscriber_id, detail in session.execute(
+            select(Event.subscriber_id, Event.detail).where(
+                Event.kind == "bounce", Event.actor == "sender", Event.edition_id == edition_id
+            )
+        )
+        if _refused_for_good(detail or {})
+    }
 
 
 def _refused_for_good(detail: dict[str, Any]) -> bool:

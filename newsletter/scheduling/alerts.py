@@ -25,6 +25,7 @@ from newsletter.db import feeds, post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Edition, OwnerAlert
 from newsletter.delivery.attempt import Outcome
+from newsletter.delivery.bounces import refused_for_good
 from newsletter.delivery.editions import counts
 from newsletter.delivery.engine import SendSummary
 from newsletter.delivery.single import SingleMessageSender
@@ -187,25 +188,38 @@ def failing_feeds(database: Database, settings: Settings, now: datetime) -> int:
 def edition_failures(
     database: Database, settings: Settings, summary: SendSummary, now: datetime
 ) -> bool:
-    """When a finished edition failed for more than ``alert_failed_percent`` of readers."""
+    """When a finished edition failed for more than ``alert_failed_percent`` of readers.
+
+    Addresses that do not exist are left out: they are hard bounces, and the returns alert
+    (one mail of its own, which also holds the next edition) tells the owner about those.
+    One bad edition so gives the owner one mail for each thing that went wrong, not two
+    for the same failures.
+    """
     if summary.status != "sent":
         return False
     with database.session() as session:
         numbers = counts(session, summary.edition_id)
+        unknown = len(refused_for_good(session, summary.edition_id))
         key = session.scalar(select(Edition.week_key).where(Edition.id == summary.edition_id))
     reached = numbers["sent"] + numbers["failed"]
-    if not reached or numbers["failed"] * 100 <= settings.newsletter.alert_failed_percent * reached:
+    failed = numbers["failed"] - unknown
+    if not reached or failed * 100 <= settings.newsletter.alert_failed_percent * reached:
         return False
     return notify_owner(
         database,
         settings,
         cause=f"edition-failures:{summary.edition_id}",
         period=key or _week(settings, now),
-        subject=f"Editie {summary.edition_id} is bij {numbers['failed']} lezers niet aangekomen",
+        subject=f"Editie {summary.edition_id} is bij {failed} lezers niet aangekomen",
         paragraphs=[
             f"Editie {summary.edition_id} is klaar: {numbers['sent']} berichten zijn "
-            f"afgeleverd en {numbers['failed']} definitief mislukt (meer dan "
-            f"{settings.newsletter.alert_failed_percent:g}%).",
+            f"afgeleverd en {failed} definitief mislukt (meer dan "
+            f"{settings.newsletter.alert_failed_percent:g}%)."
+            + (
+                f" Daarnaast bestaan {unknown} adressen niet; daarover gaat een aparte mail."
+                if unknown
+                else ""
+            ),
             "Dat wijst vaak op een probleem bij de mailserver of een blokkade. Bekijk de "
             f"antwoorden van de server met `newsletter deliveries {summary.edition_id} "
             "--status failed`.",

@@ -198,18 +198,37 @@ def test_an_edition_with_many_failures_is_told_to_the_owner(
     database: Database, feed_server: FeedServer
 ) -> None:
     readers = add_subscribers(database, 10)
-    # Two of ten addresses are refused for good: 20 % is above the default 5 %.
-    faults = Faults(rcpt_replies={r: "550 5.1.1 no such user" for r in readers[:2]})
-    with SmtpServer(faults) as server:
+    # One of ten refused by policy (10 % is above the default 5 %), two addresses unknown.
+    replies = {readers[0]: "550 5.7.1 Message rejected by policy"}
+    replies |= {r: "550 5.1.1 no such user" for r in readers[1:3]}
+    with SmtpServer(Faults(rcpt_replies=replies)) as server:
         feed_server.routes["/feed/"] = Route(wordpress_rss([_item(1, local(1, 9))]))
         settings = _settings(server, feed_server.url("/feed/"))
         daemon = Daemon(settings, database, clock=Clock(local(9, 7, 0)))
         daemon.weekly_job()
-        # One mail per cause: the failed messages, and (issue 12) the hard-bounce rate.
+        # One mail per cause: the refused message, and (issue 12) the hard-bounce rate.
         by_subject = {mail["Subject"]: mail for mail in _mails_to(server, OWNER)}
-        assert len(by_subject) == 2, list(by_subject)
-        mail = by_subject["Editie 1 is bij 2 lezers niet aangekomen"]
-        assert "8 berichten zijn afgeleverd en 2 definitief mislukt" in _body(mail)
+        assert sorted(by_subject) == [
+            "Editie 1 is bij 1 lezers niet aangekomen",
+            "Nieuwsbrief: te veel bounces of klachten bij editie 1",
+        ]
+        body = " ".join(_body(by_subject["Editie 1 is bij 1 lezers niet aangekomen"]).split())
+        assert "7 berichten zijn afgeleverd en 1 definitief mislukt" in body
+        assert "Daarnaast bestaan 2 adressen niet; daarover gaat een aparte mail." in body
+
+
+def test_unknown_addresses_alone_are_one_mail_not_two(
+    database: Database, feed_server: FeedServer
+) -> None:
+    """Hard bounces are the returns alert's: the failures alert does not repeat them."""
+    readers = add_subscribers(database, 10)
+    faults = Faults(rcpt_replies={r: "550 5.1.1 no such user" for r in readers[:2]})
+    with SmtpServer(faults) as server:
+        feed_server.routes["/feed/"] = Route(wordpress_rss([_item(1, local(1, 9))]))
+        settings = _settings(server, feed_server.url("/feed/"))
+        Daemon(settings, database, clock=Clock(local(9, 7, 0))).weekly_job()
+        subjects = [mail["Subject"] for mail in _mails_to(server, OWNER)]
+    assert subjects == ["Nieuwsbrief: te veel bounces of klachten bij editie 1"]
 
 
 def test_without_an_owner_address_nothing_is_mailed(
