@@ -11,7 +11,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from newsletter.content.assemble import ArticleBody, Unit, UnitKind, assemble
-from newsletter.content.classify import clean_text
+from newsletter.content.classify import clean_text, join_continuation
 
 _HEADINGS: dict[str, UnitKind] = {
     "h1": "heading",
@@ -62,6 +62,9 @@ class _UnitCollector(HTMLParser):
         self._skip_depth = 0
         self._list_depth = 0
         self._items: list[str] = []
+        # The next text in a list starts an item (after <li>, or after a nested list ends);
+        # otherwise it is a further paragraph of the item it stands in.
+        self._new_item = True
         self._quote_depth = 0
         self._quote_parts: list[str] = []
 
@@ -73,7 +76,10 @@ class _UnitCollector(HTMLParser):
         elif tag in _LISTS:
             self._flush()
             self._list_depth += 1
-        elif tag == "li" or tag in _PARAGRAPHS:
+        elif tag == "li":
+            self._flush()
+            self._new_item = True
+        elif tag in _PARAGRAPHS:
             self._flush()
         elif tag == "blockquote":
             self._flush()
@@ -88,6 +94,7 @@ class _UnitCollector(HTMLParser):
         elif tag in _LISTS:
             self._flush()
             self._list_depth = max(0, self._list_depth - 1)
+            self._new_item = True
             if self._list_depth == 0 and self._items:
                 self.units.append(Unit("list", items=tuple(self._items)))
                 self._items = []
@@ -119,7 +126,11 @@ class _UnitCollector(HTMLParser):
         if not text:
             return
         if self._list_depth:
-            self._items.append(text)
+            if self._new_item or not self._items:
+                self._items.append(text)
+                self._new_item = False
+            else:
+                self._items[-1] = join_continuation(self._items[-1], text)
         elif self._quote_depth:
             self._quote_parts.append(text)
         else:

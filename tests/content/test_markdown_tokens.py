@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.content import Block, parse_markdown
+from newsletter.content.html_blocks import html_to_blocks
 from tests.support.cli import NewsletterCli
 
 FRONT = "---\ntitle: Rust in december\n---\n\n"
@@ -114,6 +115,20 @@ def test_an_items_paragraphs_join_like_a_scraped_continuation() -> None:
             ),
         ),
     )
+
+
+def test_an_item_with_two_paragraphs_reads_the_same_as_the_feeds_html() -> None:
+    """The Markdown and the HTML a blog renders from it give one item, not two."""
+    markdown = "- **Innerlijke rust**\n\n  Je hoeft minder te vechten.\n- Ruimte\n  - voor jou\n"
+    html = (
+        "<ul><li><p><strong>Innerlijke rust</strong></p><p>Je hoeft minder te vechten.</p></li>"
+        "<li><p>Ruimte</p><ul><li>voor jou</li></ul></li></ul>"
+    )
+    expected = (
+        Block("list", "", ("Innerlijke rust: Je hoeft minder te vechten.", "Ruimte", "voor jou")),
+    )
+    assert blocks(markdown) == expected
+    assert html_to_blocks(html).blocks == expected
 
 
 def test_lists_right_after_each_other_are_one_list_unless_a_comment_splits_them() -> None:
