@@ -197,8 +197,7 @@ class _Assembler:
         elif unit.kind == "quote":
             self._add("quote", quote_text(unit.text) or unit.text)
         else:
-            following = self.units[index + 1] if index + 1 < len(self.units) else None
-            self._add_text(unit, following)
+            self._add_text(unit, self._unit_after(index))
         return index + 1
 
     def _add(
@@ -232,12 +231,7 @@ class _Assembler:
             self._add("read_more", reference.title)
             if reference.after:
                 self._add("paragraph", reference.after)
-        elif (
-            unit.kind == "line"
-            and not self.marks_its_quotes
-            and has_pull_quote_shape(text)
-            and self._stands_apart(following)
-        ):
+        elif self._is_unmarked_pull_quote(unit) and self._stands_apart(following):
             self._add("quote", text)
         elif (
             unit.kind == "line" and following is not None and not is_caption
@@ -246,12 +240,17 @@ class _Assembler:
         else:
             self._add("paragraph", text)
 
+    def _is_unmarked_pull_quote(self, unit: Unit) -> bool:
+        """A scraped line shaped like a pull quote, on a page that does not mark its quotes
+        (in a feed or Markdown the markup says what is a quote)."""
+        return unit.kind == "line" and not self.marks_its_quotes and has_pull_quote_shape(unit.text)
+
     def _stands_apart(self, following: Unit | None) -> bool:
         """Whether a line sits outside the running prose, as the blog's pull quotes do.
 
         They come after an example, a 💡 prompt, a cross reference or another quote, or just
-        before a prompt, a heading or one of the closing sections. A line right under a
-        heading opens its section, and one after "…:" answers it: those are prose.
+        before a break (:func:`_is_break`). A line right under a heading opens its section,
+        and one after "…:" answers it: those are prose.
         """
         previous = self.blocks[-1] if self.blocks else None
         if previous is None or previous.type in ("heading", "subheading"):
@@ -261,13 +260,10 @@ class _Assembler:
         after_aside = previous.type in ("prompt", "read_more", "quote") or (
             previous.type == "paragraph" and is_example(previous.text)
         )
-        before_break = following is not None and (
-            following.kind == "subheading"
-            or bool(prompt_text(following.text))
-            or is_section_marker(following.text)
-            or (following.kind == "line" and looks_like_heading(following.text))
-        )
-        return after_aside or before_break
+        return after_aside or _is_break(following)
+
+    def _unit_after(self, index: int) -> Unit | None:
+        return self.units[index + 1] if index + 1 < len(self.units) else None
 
     def _heading_level(self) -> BlockType:
         previous = self.blocks[-1].type if self.blocks else None
@@ -330,6 +326,8 @@ class _Assembler:
             elif glued and not separate_questions:
                 entries.append((glued[0], [glued[1]]))
                 separate_questions = False
+            elif self._is_unmarked_pull_quote(unit) and _is_break(self._unit_after(index)):
+                break  # a pull quote after the last answer, before the next section
             elif entries and not looks_like_heading(text):
                 entries[-1][1].append(text)
             else:
@@ -386,6 +384,16 @@ class _Assembler:
             self._add("related", intro or "", titles, heading=marker)
             self.related.extend(titles)
         return index
+
+
+def _is_break(unit: Unit | None) -> bool:
+    """A prompt, a heading or one of the closing sections: what a pull quote stands before."""
+    return unit is not None and (
+        unit.kind == "subheading"
+        or bool(prompt_text(unit.text))
+        or is_section_marker(unit.text)
+        or (unit.kind == "line" and looks_like_heading(unit.text))
+    )
 
 
 def _ends_faq(unit: Unit) -> bool:

@@ -278,3 +278,14 @@ def test_seed_pull_quotes_with_a_second_sentence_become_prose(stem: str) -> None
         post = parse_scraped(text.replace(quote, longer, 1), source=seed_source(path))
         assert _block_of(post, longer).type == "paragraph"
         assert quote not in _quotes(post)
+
+
+def test_an_unmarked_quote_after_the_faq_is_no_part_of_its_last_answer() -> None:
+    """Perturbed 004: its one marked quote (after the FAQ, before "Ontdek meer...") loses
+    its marks; it is still the quote, and the FAQ's last answer stays as it was."""
+    path, text = _seed("004")
+    quote = "Wat je niet loslaat, bepaalt je leven – wat je loslaat, maakt je vrij"
+    expected = parse_scraped(text, source=seed_source(path))
+    post = parse_scraped(text.replace(f'"{quote}"', f"{quote}."), source=seed_source(path))
+    assert post.faq == expected.faq
+    assert _quotes(post) == [*_quotes(expected)[:-1], f"{quote}."]
