@@ -132,13 +132,26 @@ def clean_text(raw: str) -> str:
     other functions of this module expect text that went through here once.
     """
     if not raw.isprintable():
-        raw = "".join(char if char.isprintable() else _unprintable(char) for char in raw)
+        raw = raw.translate(_PRINTABLE)
     return " ".join(raw.split())
 
 
-@lru_cache(maxsize=256)
-def _unprintable(char: str) -> str:
-    return "" if unicodedata.category(char) == "Cf" else " "
+class _PrintableTable(dict[int, str]):
+    """``str.translate``'s table for :func:`clean_text`, filled as characters are met (the
+    lookups of known characters stay in C); bounded, since a post chooses its characters."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = char
+        if not char.isprintable():
+            value = "" if unicodedata.category(char) == "Cf" else " "
+        if len(self) < _PRINTABLE_TABLE_SIZE:
+            self[code] = value
+        return value
+
+
+_PRINTABLE_TABLE_SIZE = 4096
+_PRINTABLE = _PrintableTable()
 
 
 def indent_of(raw: str) -> int:
