@@ -29,13 +29,13 @@ def test_refusals_stalls_and_hang_ups_end_in_the_right_state(database, pipelinin
             addresses[5]: "552 5.2.2 Mailbox full",
         },
         stall_rcpt={stalled},
-        stall_seconds=4.0,
+        stall_seconds=6.0,
         hang_up_in_data={hung_up},
         pipelining=pipelining,
     )
     server = SmtpServer(faults).start()
     try:
-        settings = make_settings(smtp=relay(server.port, timeout=1.5, connections=2))
+        settings = make_settings(smtp=relay(server.port, timeout=3.0, connections=2))
         summary = send_edition(database, settings, edition_id)
     finally:
         server.stop()
