@@ -57,7 +57,6 @@ BROWSER_PLACEHOLDER = "XnlSlotBrowser7q"
 PLACEHOLDERS = (GREETING_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, BROWSER_PLACEHOLDER)
 _PLACEHOLDER_PATTERN = re.compile("(" + "|".join(PLACEHOLDERS) + ")")
 
-# "Voorbeeld:", "Voorbeeld uit het dagelijks leven:" ...
 _QUOTE_MARKS = "\"'“”„‘’‚«»"
 _PROMPT_MARK = "💡"
 # The titles of the FAQ and further-reading sections for a post that has none of its own.
@@ -338,7 +337,7 @@ def _body_blocks(post: Post) -> tuple[Block, ...]:
     """The blocks to show, with the post's related titles at the end unless a block has them."""
     blocks = [_display_block(b) for b in post.blocks if b.text.strip() or b.items]
     if post.related and not any(b.type == "related" for b in blocks):
-        blocks.append(Block("related", "", post.related, _RELATED_TITLE))
+        blocks.append(_display_block(Block("related", "", post.related)))
     return tuple(blocks)
 
 

@@ -256,10 +256,8 @@ def send_due_work(
 def _window_spent(database: Database, settings: Settings, now: datetime) -> bool:
     """Whether an hourly or daily limit is spent: then this job, which runs every minute,
     leaves the editions alone (and quiet: the send that hit the limit said until when)."""
-    limits = Limits.of(settings.smtp)
-    if not limits.windows():
-        return False
-    waiting = SharedBudget(database.engine, limits, clock=lambda: now).waiting()
+    budget = SharedBudget(database.engine, Limits.of(settings.smtp), clock=lambda: now)
+    waiting = budget.waiting()  # no query without an hourly or daily limit
     if waiting is not None:
         log.debug("due work: %s", waiting.describe())
     return waiting is not None
