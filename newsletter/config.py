@@ -191,8 +191,9 @@ class BouncesSection:
 class ImapSection:
     """A mailbox the bounces arrive in, polled by the daemon (``host`` empty = off).
 
-    Processed bounces and complaints are moved to ``processed_folder``; anything else is
-    left where it is, unread.
+    Processed bounces and complaints are moved to ``processed_folder``; mail that cannot
+    be read (too big, nested too deep) to ``unreadable_folder``, for a person; anything
+    else is left where it is, unread.
     """
 
     host: str = ""
@@ -203,6 +204,7 @@ class ImapSection:
     password_file: str = ""
     folder: str = "INBOX"
     processed_folder: str = "Verwerkt"
+    unreadable_folder: str = "newsletter-unreadable"
     poll_minutes: float = 5.0
     timeout: float = 30.0
 
@@ -603,6 +605,12 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
             fail("bounces.imap", "timeout", "must be more than 0 seconds")
         if imap.folder == imap.processed_folder:
             fail("bounces.imap", "processed_folder", "must differ from bounces.imap.folder")
+        if imap.unreadable_folder in (imap.folder, imap.processed_folder):
+            fail(
+                "bounces.imap",
+                "unreadable_folder",
+                "must differ from bounces.imap.folder and bounces.imap.processed_folder",
+            )
     if bounces.soft_window < 1:
         fail("bounces", "soft_window", "must be at least 1")
     if not 1 <= bounces.soft_limit <= bounces.soft_window:
