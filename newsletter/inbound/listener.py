@@ -13,8 +13,11 @@ refused (550): it is a person writing, and the bounce tells them this address re
 It also takes the mail that comes back: for ``[bounces] address`` and its ``+TOKEN``
 forms (VERP), and bounces or complaints that reach ``from_address`` (when VERP is off the
 relay returns them there). Those go to ``delivery.bounces``, the same as
-``newsletter bounces process``, and are always accepted (250): refusing a bounce would
-only make the reporting server bounce the bounce.
+``newsletter bounces process``, and are accepted (250): refusing a bounce would only make
+the reporting server bounce the bounce.
+
+Mail nested too deep to read safely is refused (554) with one log line, whoever it is
+for: the sending server keeps it, and the session goes on.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable
-from email import message_from_bytes, policy
+from email import policy
 from email.message import EmailMessage
 from typing import Any
 
@@ -34,7 +37,13 @@ from newsletter.db import subscriptions
 from newsletter.db.database import Database
 from newsletter.delivery.bounces import process_message
 from newsletter.errors import ConfigError
-from newsletter.mail.bounce import Kind, NotAMailError, classify_message
+from newsletter.mail.bounce import (
+    Kind,
+    NotAMailError,
+    UnreadableMessageError,
+    classify_message,
+    parse_bounded,
+)
 from newsletter.mail.bounce import parse as parse_returned
 from newsletter.mail.tokens import TOKEN_PATTERN, InvalidTokenError, read_token
 from newsletter.mail.verp import return_paths
@@ -78,7 +87,13 @@ class UnsubscribeByMail:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        raw = bytes(envelope.original_content)
+        try:
+            return await self._answer(session, bytes(envelope.original_content), envelope)
+        except UnreadableMessageError as exc:
+            logger.warning("refused a message from %s: %s", session.peer, exc)
+            return "554 5.6.0 Dit bericht is geweigerd: het kan niet gelezen worden"
+
+    async def _answer(self, session: Any, raw: bytes, envelope: Any) -> str:
         returned = [address for address in envelope.rcpt_tos if self._is_bounce_address(address)]
         if returned:
             for address in returned:
@@ -87,7 +102,7 @@ class UnsubscribeByMail:
         if self._is_report(raw):
             await asyncio.to_thread(self._returned, raw, envelope.rcpt_tos[0])
             return "250 OK"
-        message = message_from_bytes(raw, policy=policy.default)
+        message = parse_bounded(raw, policy.default)
         assert isinstance(message, EmailMessage)
         token = find_token(message)
         if token is None:
