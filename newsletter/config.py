@@ -158,11 +158,17 @@ _HOST_PATTERN = re.compile(
 
 @dataclass(frozen=True)
 class InboundSection:
-    """The optional SMTP listener for ``mailto:`` unsubscribe requests (off by default)."""
+    """The optional SMTP listener for ``mailto:`` unsubscribe requests (off by default).
+
+    It shares the process's file descriptors with the web app: at most ``max_sessions``
+    clients at once (the next get a 421), each hung up on after ``timeout`` silent seconds.
+    """
 
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = 2525
+    max_sessions: int = 100
+    timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -542,6 +548,10 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
                 f"holds {host!r}: each entry is a lower-case host name or IP address without "
                 "scheme or port, '*.example.org' for its subdomains, or '*' for any",
             )
+    if settings.inbound.max_sessions < 1:
+        fail("inbound", "max_sessions", "must be at least 1")
+    if settings.inbound.timeout <= 0:
+        fail("inbound", "timeout", "must be more than 0 seconds")
     if settings.schedule.catch_up_hours < 0:
         fail("schedule", "catch_up_hours", "must be 0 or more")
     if settings.schedule.review_minutes < 0:

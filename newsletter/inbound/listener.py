@@ -18,6 +18,10 @@ the reporting server bounce the bounce.
 
 Mail nested too deep to read safely is refused (554) with one log line, whoever it is
 for: the sending server keeps it, and the session goes on.
+
+The listener shares the process's file descriptors with the web app, so it holds at most
+``inbound.max_sessions`` clients (the next get a 421 and are hung up on) and hangs up on
+a client silent for ``inbound.timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from newsletter.config import Settings
 from newsletter.db import subscriptions
@@ -139,8 +145,50 @@ class UnsubscribeByMail:
         logger.info("subscriber %d unsubscribed by mail", subscriber_id)
 
 
+@dataclass
+class _Sessions:
+    """The SMTP sessions open now; only the listener's one event-loop thread counts them."""
+
+    limit: int
+    open: int = 0
+
+
+class _Session(SMTP):
+    """One client's SMTP session, or, with ``limit`` sessions open already, a 421 and the
+    line closed before aiosmtpd starts one. Counted from ``connection_made`` (not when the
+    protocol is made: asyncio makes up to 100 at once) to ``connection_lost``."""
+
+    def __init__(self, handler: Any, sessions: _Sessions, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self._sessions = sessions
+        self._counted = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._sessions.open >= self._sessions.limit:
+            assert isinstance(transport, asyncio.WriteTransport)
+            transport.write(b"421 4.3.2 Te veel verbindingen; probeer het later opnieuw\r\n")
+            transport.close()
+            return
+        self._sessions.open += 1
+        self._counted = True
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._counted:
+            self._sessions.open -= 1
+            super().connection_lost(error)
+
+
 class InboundController(Controller):
-    """aiosmtpd's threaded controller, also on port 0: ``port`` is the bound one after start."""
+    """aiosmtpd's threaded controller, also on port 0: ``port`` is the bound one after
+    start; its sessions are :class:`_Session`, at most ``max_sessions`` at once."""
+
+    def __init__(self, handler: Any, *, max_sessions: int, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self._sessions = _Sessions(max_sessions)
+
+    def factory(self) -> SMTP:
+        return _Session(self.handler, self._sessions, **self.SMTP_kwargs)
 
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self._bind()
@@ -162,4 +210,6 @@ def build_inbound_controller(settings: Settings, database: Database) -> InboundC
         hostname=settings.inbound.host,
         port=settings.inbound.port,
         data_size_limit=MAX_MESSAGE_BYTES,
+        max_sessions=settings.inbound.max_sessions,
+        timeout=settings.inbound.timeout,
     )
