@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -46,6 +47,17 @@ def wants_json(request: Request) -> bool:
     return headers.get("content-type", "").startswith("application/json") or (
         "application/json" in headers.get("accept", "")
     )
+
+
+def json_object(document: str | bytes) -> dict[str, Any] | None:
+    """The JSON object a client sent, or None for anything else: not JSON, not UTF-8, not an
+    object, or nested deeper than the parser recurses (``"[" * 100_000`` raises
+    RecursionError, which is bad input like any other, not a server error)."""
+    try:
+        value = json.loads(document)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def json_refusal(

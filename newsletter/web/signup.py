@@ -13,7 +13,6 @@ and people never see (filled in: pretend success, do nothing).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from newsletter.web.context import (
     JSON_MESSAGES,
     PRIVATE,
     WebContext,
+    json_object,
     json_refusal,
     route,
     wants_json,
@@ -258,12 +258,8 @@ async def _read_form(request: Request) -> _SignupForm | None:
 
 
 async def _read_json(request: Request) -> _SignupForm | None:
-    try:
-        document = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        # RecursionError: "[" * 15000 nests deeper than the parser recurses; still bad input.
-        return None
-    return _signup_form(document) if isinstance(document, dict) else None
+    document = json_object(await request.body())
+    return None if document is None else _signup_form(document)
 
 
 def _signup_form(fields: FormData | dict[str, object]) -> _SignupForm | None:
