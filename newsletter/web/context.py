@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from starlette.routing import Route
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
-from newsletter.mail.tokens import TokenPurpose, make_token, read_token
+from newsletter.mail.tokens import TokenPurpose, make_token, read_stamped_token, read_token
 from newsletter.web.pages import Pages
 
 T = TypeVar("T")
@@ -90,6 +91,12 @@ class WebContext:
     def subscriber_id(self, purpose: TokenPurpose, token: str, max_age: int | None = None) -> int:
         """The subscriber a token names; raises ``InvalidTokenError`` (a Dutch 400 page)."""
         return read_token(self.secret, purpose, token, max_age=max_age)
+
+    def stamped_subscriber_id(
+        self, purpose: TokenPurpose, token: str, max_age: int | None = None
+    ) -> tuple[int, datetime]:
+        """The subscriber a token names and when the token was made."""
+        return read_stamped_token(self.secret, purpose, token, max_age=max_age)
 
     def token(self, purpose: TokenPurpose, subscriber_id: int) -> str:
         return make_token(self.secret, purpose, subscriber_id)
