@@ -26,6 +26,7 @@ from newsletter.config import ScheduleSection, load_settings
 from newsletter.db.subscribers import normalise_address
 from newsletter.errors import ConfigError, InputError
 from newsletter.mail.render import clean_display_name
+from newsletter.private_files import make_private_folder
 from newsletter.scheduling.slots import make_trigger
 from newsletter.setup.records import (
     DnsRecord,
@@ -394,6 +395,10 @@ Environment=NEWSLETTER_CONFIG={directory / CONFIG}
 ExecStart={executable} run --log-format json
 Restart=on-failure
 TimeoutStopSec=20
+# What the daemon creates (the database, the outbox) only this user can read.
+UMask=0077
+# Every SMTP session and web request holds a descriptor; 1,024 is systemd's default.
+LimitNOFILE=65536
 NoNewPrivileges=yes
 PrivateTmp=yes
 ProtectSystem=strict
@@ -443,7 +448,7 @@ def write(result: Plan, *, force: bool) -> list[tuple[Path, str]]:
         names = ", ".join(str(path) for path in present)
         raise InputError(f"{names} already exist; pass --force to overwrite (keys are kept)")
     result.directory.mkdir(parents=True, exist_ok=True)
-    (result.directory / DATA).mkdir(exist_ok=True)
+    make_private_folder(result.directory / DATA)
     done: list[tuple[Path, str]] = []
     for planned in result.files:
         path = result.directory / planned.name

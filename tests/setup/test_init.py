@@ -107,6 +107,11 @@ def test_init_with_flags_writes_a_set_up_that_loads_and_migrates(
     assert f"Environment=NEWSLETTER_CONFIG={target / 'config.toml'}" in unit
     assert f"ReadWritePaths={target / 'data'}" in unit
     assert "run --log-format json" in unit
+    # What the daemon makes is its owner's alone; idle SMTP sessions cannot use up the
+    # 1,024 descriptors of systemd's default.
+    assert "\nUMask=0077\n" in unit
+    assert "\nLimitNOFILE=65536\n" in unit
+    assert mode(target / "data") == 0o700
     caddy = (target / "Caddyfile").read_text()
     assert "nieuwsbrief.gerritvanderheide.nl {\n\treverse_proxy 127.0.0.1:8080\n}" in caddy
 
