@@ -145,6 +145,9 @@ class WebSection:
     port: int = 8080
     # Host headers the app answers; empty: the host of newsletter.base_url plus loopback.
     trusted_hosts: tuple[str, ...] = ()
+    # Proxies (IP addresses or networks) whose X-Forwarded-For names the visitor; empty: the
+    # connecting address is the visitor, whatever the headers say.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 # As a Host header names them: an IPv6 address keeps its brackets ("[::1]:8080").
@@ -553,6 +556,16 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
                 "trusted_hosts",
                 f"holds {host!r}: each entry is a lower-case host name or IP address without "
                 "scheme or port, '*.example.org' for its subdomains, or '*' for any",
+            )
+    for proxy in settings.web.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy)  # strict: "10.0.0.1/8" is a typo, not a network
+        except ValueError:
+            fail(
+                "web",
+                "trusted_proxies",
+                f"holds {proxy!r}: each entry is an IP address such as 127.0.0.1 or a network "
+                "such as 10.0.0.0/8, without port or brackets",
             )
     if settings.schedule.catch_up_hours < 0:
         fail("schedule", "catch_up_hours", "must be 0 or more")

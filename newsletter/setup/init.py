@@ -353,9 +353,11 @@ def config_text(directory: Path, answers: Mapping[str, str], password_file: bool
         f"feeds = [{', '.join(_toml(url) for url in feeds_of(answers))}]",
         "",
         "[web]",
-        "# The Caddyfile next to this file forwards base_url here.",
+        "# The Caddyfile next to this file forwards base_url here; Caddy connects from",
+        "# 127.0.0.1 and names the visitor in X-Forwarded-For.",
         'host = "127.0.0.1"',
         f"port = {WEB_PORT}",
+        'trusted_proxies = ["127.0.0.1"]',
         "",
         "[dkim]",
     ]

@@ -94,6 +94,7 @@ def test_init_with_flags_writes_a_set_up_that_loads_and_migrates(
     assert (settings.schedule.cron, settings.schedule.timezone) == ("fri 18:30", "Europe/Brussels")
     assert (settings.dkim.domain, settings.dkim.selector) == ("gerritvanderheide.nl", "nb2026")
     assert settings.signing_key() == (target / "secret-key").read_text().strip()
+    assert settings.web.trusted_proxies == ("127.0.0.1",)  # Caddy, from the Caddyfile below
 
     # The DKIM record printed and written is the public half of the key on disk.
     record = dkim_record("gerritvanderheide.nl", "nb2026", pem.decode())
