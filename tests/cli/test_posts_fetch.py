@@ -1,13 +1,16 @@
 """``newsletter posts fetch`` and the feed keys of the config, through the installed command.
 
 The console script runs as a user would run it, configured by environment variables
-(``NEWSLETTER_POSTS__FEEDS`` as a JSON array), against the loopback feed server.
+(``NEWSLETTER_POSTS__FEEDS`` as a JSON array), against the loopback feed server. A
+compression bomb is fetched by a child whose peak memory is read from ``wait4``.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import resource
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,22 +19,32 @@ import pytest
 
 from newsletter.config import load_settings
 from newsletter.errors import ConfigError
-from tests.support.feeds import FeedServer, Item, Route, post_html, wordpress_rss
+from tests.support.feeds import (
+    FeedServer,
+    Item,
+    Route,
+    gzip_bomb,
+    post_html,
+    wordpress_rss,
+)
 from tests.support.system import NEWSLETTER_SCRIPT
+
+
+def _env(database_url: str, feeds: list[str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    return env | {
+        "NEWSLETTER_DATABASE__URL": database_url,
+        "NEWSLETTER_POSTS__FEEDS": json.dumps(feeds),
+        "NEWSLETTER_POSTS__FETCH_TIMEOUT_SECONDS": "2",
+    }
 
 
 def _newsletter(
     tmp_path: Path, database_url: str, feeds: list[str], *args: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    env |= {
-        "NEWSLETTER_DATABASE__URL": database_url,
-        "NEWSLETTER_POSTS__FEEDS": json.dumps(feeds),
-        "NEWSLETTER_POSTS__FETCH_TIMEOUT_SECONDS": "2",
-    }
     return subprocess.run(
         [str(NEWSLETTER_SCRIPT), *args],
-        env=env,
+        env=_env(database_url, feeds),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -80,6 +93,67 @@ def test_fetch_prints_per_feed_and_exits_1_naming_each_failed_feed(
     ]
     listed = _newsletter(tmp_path, database_url, [good], "posts", "next", "--json")
     assert json.loads(listed.stdout)["slug"] == "rust-in-je-hoofd"
+
+
+# Only so that a fetch which does not stop (the unfixed one took 2.2 GB) cannot take the
+# machine's memory: a plain fetch needs under 200 MiB of address space. The test judges
+# the peak RSS figure, not this.
+ADDRESS_SPACE_GUARD = 1024 * 1024 * 1024
+
+
+def _fetch_measured(tmp_path: Path, database_url: str, url: str) -> tuple[int, str, int]:
+    """``posts fetch`` of one feed in a child: its exit status, stderr and peak RSS in MiB.
+
+    The peak is ``ru_maxrss`` from ``wait4``: this child's own, not that of any other.
+    """
+
+    def guard() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_GUARD, ADDRESS_SPACE_GUARD))
+
+    output = tmp_path / "fetch.out"
+    with output.open("w") as stream:
+        child = subprocess.Popen(
+            [str(NEWSLETTER_SCRIPT), "posts", "fetch"],
+            env=_env(database_url, [url]),
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=stream,
+            preexec_fn=guard,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, output.read_text(), usage.ru_maxrss // 1024
+
+
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        ("gzip", "the feed is larger than 20971520 bytes"),
+        ("gzip, gzip", "Content-Encoding 'gzip, gzip' is refused"),
+    ],
+)
+def test_a_compression_bomb_stops_at_the_limit_in_little_memory(
+    tmp_path: Path, feed_server: FeedServer, encoding: str, message: str
+) -> None:
+    """1 GiB of zeros in 1 MB (gzip) or 2.5 KB (gzip of gzip): one line, and the fetch
+    takes less than 100 MiB more than a fetch of a small feed (the unfixed code unpacked
+    a whole network chunk at a time, and gzip of gzip in full). The fetch happens before
+    any database work: one backend is enough."""
+    database_url = f"sqlite:///{tmp_path}/newsletter.db"
+    body = gzip_bomb(1024)
+    if encoding == "gzip, gzip":
+        body = gzip.compress(body)
+    feed_server.routes["/feed/"] = Route(wordpress_rss([ITEM]))
+    feed_server.routes["/bom/"] = Route(body, headers={"Content-Encoding": encoding})
+    status, _, plain_peak = _fetch_measured(tmp_path, database_url, feed_server.url("/feed/"))
+    assert status == 0
+
+    status, stderr, bomb_peak = _fetch_measured(tmp_path, database_url, feed_server.url("/bom/"))
+
+    assert status == 1
+    assert stderr.startswith(f"error: feed {feed_server.url('/bom/')}: ")
+    assert stderr.count("\n") == 1 and message in stderr
+    assert bomb_peak - plain_peak < 100, (plain_peak, bomb_peak)
 
 
 def test_fetch_without_feeds_says_how_to_configure_them(tmp_path: Path, database_url: str) -> None:
