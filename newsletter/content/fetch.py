@@ -10,6 +10,10 @@ The body is decompressed here, not by httpx, in steps that never go past the siz
 httpx inflates a whole network chunk at once, so 64 KB of gzip became 64 MB before the
 limit was counted, and it unpacked ``Content-Encoding: gzip, gzip`` twice (2 KB on the
 wire, gigabytes in memory). Only what we ask for is read: gzip or deflate, once.
+
+A private feed's password (``https://user:password@host/feed/``) travels as a Basic auth
+header, never in the URL httpx logs and quotes in its errors; the URL in our own errors
+has it hidden (:func:`newsletter.config.hide_password`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 import httpx
 
 from newsletter import __version__
+from newsletter.config import hide_password
 from newsletter.errors import ContentError
 
 USER_AGENT = f"newsletter/{__version__} (feed reader of a weekly newsletter)"
@@ -54,6 +59,7 @@ def fetch_feed(
     read_timeout: float = READ_TIMEOUT_SECONDS,
 ) -> Fetched:
     """GET ``url`` (conditionally when validators are given); raise ContentError on failure."""
+    source = hide_password(url)
     headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
     if etag:
         headers["If-None-Match"] = etag
@@ -62,11 +68,15 @@ def fetch_feed(
     timeout = httpx.Timeout(read_timeout, connect=CONNECT_TIMEOUT_SECONDS)
     deadline = time.monotonic() + total_seconds
     try:
+        address = httpx.URL(url)
+        auth = httpx.BasicAuth(address.username, address.password) if address.userinfo else None
         with (
             httpx.Client(
                 timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS
             ) as client,
-            client.stream("GET", url, headers=headers) as response,
+            client.stream(
+                "GET", address.copy_with(userinfo=b""), headers=headers, auth=auth
+            ) as response,
         ):
             if response.status_code == 304:
                 return Fetched(None, etag, last_modified)
@@ -74,23 +84,24 @@ def fetch_feed(
                 raise ContentError(
                     f"cannot fetch the feed: HTTP {response.status_code} "
                     f"{response.reason_phrase}".rstrip(),
-                    source=url,
+                    source=source,
                 )
-            body = _read_limited(response, url, max_bytes, deadline)
+            body = _read_limited(response, source, max_bytes, deadline)
             return Fetched(
                 body, response.headers.get("ETag"), response.headers.get("Last-Modified")
             )
     except httpx.TimeoutException:
         raise ContentError(
-            f"cannot fetch the feed: no answer within {read_timeout:g} seconds", source=url
+            f"cannot fetch the feed: no answer within {read_timeout:g} seconds", source=source
         ) from None
     except httpx.TooManyRedirects:
         raise ContentError(
-            f"cannot fetch the feed: more than {MAX_REDIRECTS} redirects", source=url
+            f"cannot fetch the feed: more than {MAX_REDIRECTS} redirects", source=source
         ) from None
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise ContentError(
-            f"cannot fetch the feed: {exc or type(exc).__name__}", source=url
+            f"cannot fetch the feed: {hide_password(str(exc)) or type(exc).__name__}",
+            source=source,
         ) from None
 
 

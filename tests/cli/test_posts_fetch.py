@@ -7,6 +7,7 @@ compression bomb is fetched by a child whose peak memory is read from ``wait4``.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import os
@@ -19,15 +20,18 @@ import pytest
 
 from newsletter.config import load_settings
 from newsletter.errors import ConfigError
+from tests.support.cli import NewsletterCli
 from tests.support.feeds import (
+    FEED_PASSWORD,
     FeedServer,
     Item,
     Route,
     gzip_bomb,
     post_html,
+    with_password,
     wordpress_rss,
 )
-from tests.support.system import NEWSLETTER_SCRIPT
+from tests.support.system import NEWSLETTER_SCRIPT, free_port
 
 
 def _env(database_url: str, feeds: list[str]) -> dict[str, str]:
@@ -156,6 +160,56 @@ def test_a_compression_bomb_stops_at_the_limit_in_little_memory(
     assert bomb_peak - plain_peak < 100, (plain_peak, bomb_peak)
 
 
+def test_a_feed_password_is_hidden_in_the_error_lines_json_and_verbose_log(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A private feed is read with its password (sent as Basic auth), which is printed
+    nowhere: not in the ``error:`` lines, ``--json``, ``-v``'s log or ``status``."""
+    database_url = f"sqlite:///{tmp_path}/newsletter.db"
+    feed_server.routes["/feed/"] = Route(wordpress_rss([ITEM]))
+    feed_server.routes["/storing/"] = Route(b"oeps", status=500)
+    good, failing = (with_password(feed_server.url(p)) for p in ("/feed/", "/storing/"))
+    unreachable = with_password(f"http://127.0.0.1:{free_port()}/feed/")
+    feeds = [good, failing, unreachable]
+    shown = [url.replace(FEED_PASSWORD, "***") for url in feeds]
+
+    verbose = _newsletter(tmp_path, database_url, feeds, "-v", "posts", "fetch")
+    as_json = _newsletter(tmp_path, database_url, feeds, "posts", "fetch", "--json")
+    status = _newsletter(tmp_path, database_url, feeds, "status", "--json")
+
+    for result in (verbose, as_json, status):
+        assert FEED_PASSWORD not in result.stdout + result.stderr
+    assert (
+        verbose.returncode == 1
+        and verbose.stdout == f"{shown[0]}: 1 added, 0 updated, 0 unchanged\n"
+    )
+    errors = [line for line in verbose.stderr.splitlines() if line.startswith("error:")]
+    assert errors[0].startswith(f"error: feed {shown[1]}: cannot fetch the feed: HTTP 500")
+    assert errors[1].startswith(f"error: feed {shown[2]}: cannot fetch the feed: ")
+    assert "INFO HTTP Request: GET http://127.0.0.1" in verbose.stderr
+    reports = json.loads(as_json.stdout)
+    assert [report["url"] for report in reports] == shown
+    assert reports[1]["error"].startswith(f"{shown[1]}: ")
+    assert [feed["url"] for feed in json.loads(status.stdout)["feeds"]] == shown
+    basic = "Basic " + base64.b64encode(f"gerrit:{FEED_PASSWORD}".encode()).decode()
+    assert {r.headers.get("Authorization") for r in feed_server.requests_to("/feed/")} == {basic}
+
+
+def test_posts_parse_and_import_of_a_feed_url_hide_its_password(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/feed/"] = Route(wordpress_rss([ITEM]))
+    feed_server.routes["/storing/"] = Route(b"oeps", status=500)
+    good, failing = (with_password(feed_server.url(p)) for p in ("/feed/", "/storing/"))
+    cli = NewsletterCli(f"sqlite:///{tmp_path}/newsletter.db", tmp_path)
+
+    parsed = json.loads(cli.ok("posts", "parse", good, "--json"))
+    error = cli.fails("posts", "import", failing)
+
+    assert parsed["source"] == good.replace(FEED_PASSWORD, "***")
+    assert error.startswith(f"error: {failing.replace(FEED_PASSWORD, '***')}: cannot fetch")
+
+
 def test_fetch_without_feeds_says_how_to_configure_them(tmp_path: Path, database_url: str) -> None:
     result = _newsletter(tmp_path, database_url, [], "posts", "fetch")
     assert result.returncode == 1
@@ -190,6 +244,10 @@ def test_feeds_come_from_toml_or_a_json_array_in_the_environment(tmp_path: Path)
         (
             {"NEWSLETTER_POSTS__FEEDS": '["ftp://blog.example.nl/feed"]'},
             "posts.feeds must hold http:// or https:// URLs, got 'ftp://blog.example.nl/feed'",
+        ),
+        (
+            {"NEWSLETTER_POSTS__FEEDS": f'["ftp://gerrit:{FEED_PASSWORD}@blog.example.nl/"]'},
+            "posts.feeds must hold http:// or https:// URLs, got 'ftp://gerrit:***@blog.example.nl/'",
         ),
         ({"NEWSLETTER_POSTS__POLL_MINUTES": "0"}, "posts.poll_minutes must be at least 1"),
     ],

@@ -237,6 +237,14 @@ def gzip_bomb(megabytes: int) -> bytes:
     return first + again * (megabytes - 1) + last_block + struct.pack("<II", crc, size)
 
 
+def with_password(url: str) -> str:
+    """``url`` with a user and password in it, as a private feed is configured."""
+    return url.replace("://", f"://gerrit:{FEED_PASSWORD}@", 1)
+
+
+FEED_PASSWORD = "geheim-7Xq"
+
+
 def slow(seconds: float) -> Callable[[], Iterator[bytes]]:
     def generate() -> Iterator[bytes]:
         time.sleep(seconds)
