@@ -323,6 +323,20 @@ class Settings:
     def maildir_path(self) -> Path:
         return Path(self.smtp.maildir) if self.smtp.maildir else self.data_dir / "outbox"
 
+    @property
+    def secret_files(self) -> tuple[Path, ...]:
+        """Every file the configuration names a secret in (whether or not the environment
+        overrides it: the file is on disk either way)."""
+        names = (
+            self.newsletter.secret_key_file,
+            self.smtp.password_file,
+            self.dkim.private_key_file,
+            self.bounces_imap.password_file,
+            self.bounces.postmark_password_file,
+            self.bounces.mailgun_signing_key_file,
+        )
+        return tuple(Path(name) for name in names if name)
+
 
 def _as_host_header(host: str) -> str:
     """An IPv6 address as a Host header carries it: in brackets."""
