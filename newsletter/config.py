@@ -74,6 +74,21 @@ class Secret:
         return hash(self._value)
 
 
+# A URL's password ("https://user:password@host/"): up to the last "@" before the path,
+# which is where URL parsers end the user info too.
+_URL_PASSWORD = re.compile(r"(?P<user>://[^\s/?#@:]*):[^\s/?#]*@")
+
+
+def hide_password(text: str) -> str:
+    """``text`` with the password of every URL in it shown as ``***``.
+
+    A private feed is read as ``https://user:password@host/feed/``, and the feed's address
+    names it in errors, logs, JSON, the doctor's findings and the owner's mail: the
+    password must show in none of them. It takes a URL or a message quoting one.
+    """
+    return _URL_PASSWORD.sub(r"\g<user>:***@", text)
+
+
 @dataclass(frozen=True)
 class NewsletterSection:
     name: str = "Nieuwsbrief van Gerrit"
@@ -579,7 +594,9 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         )
     for url in settings.posts.feeds:
         if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
-            fail("posts", "feeds", f"must hold http:// or https:// URLs, got {url!r}")
+            fail(
+                "posts", "feeds", f"must hold http:// or https:// URLs, got {hide_password(url)!r}"
+            )
     if settings.posts.fetch_timeout_seconds <= 0:
         fail("posts", "fetch_timeout_seconds", "must be more than 0 seconds")
     if settings.posts.poll_minutes < 1:

@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsletter.config import ScheduleSection, load_settings
+from newsletter.config import ScheduleSection, hide_password, load_settings
 from newsletter.db.subscribers import normalise_address
 from newsletter.errors import ConfigError, InputError
 from newsletter.mail.render import clean_display_name
@@ -163,7 +163,9 @@ def _feeds(value: str, _answers: Mapping[str, str]) -> str:
     for url in urls:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InputError(f"{url!r} is not a feed address like https://www.example.org/feed/")
+            raise InputError(
+                f"{hide_password(url)!r} is not a feed address like https://www.example.org/feed/"
+            )
     return " ".join(urls)
 
 
