@@ -74,6 +74,21 @@ class Secret:
         return hash(self._value)
 
 
+# A URL's password ("https://user:password@host/"): up to the last "@" before the path,
+# which is where URL parsers end the user info too.
+_URL_PASSWORD = re.compile(r"(?P<user>://[^\s/?#@:]*):[^\s/?#]*@")
+
+
+def hide_password(text: str) -> str:
+    """``text`` with the password of every URL in it shown as ``***``.
+
+    A private feed is read as ``https://user:password@host/feed/``, and the feed's address
+    names it in errors, logs, JSON, the doctor's findings and the owner's mail: the
+    password must show in none of them. It takes a URL or a message quoting one.
+    """
+    return _URL_PASSWORD.sub(r"\g<user>:***@", text)
+
+
 @dataclass(frozen=True)
 class NewsletterSection:
     name: str = "Nieuwsbrief van Gerrit"
@@ -145,6 +160,9 @@ class WebSection:
     port: int = 8080
     # Host headers the app answers; empty: the host of newsletter.base_url plus loopback.
     trusted_hosts: tuple[str, ...] = ()
+    # Proxies (IP addresses or networks) whose X-Forwarded-For names the visitor; empty: the
+    # connecting address is the visitor, whatever the headers say.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 # As a Host header names them: an IPv6 address keeps its brackets ("[::1]:8080").
@@ -315,6 +333,20 @@ class Settings:
     @property
     def maildir_path(self) -> Path:
         return Path(self.smtp.maildir) if self.smtp.maildir else self.data_dir / "outbox"
+
+    @property
+    def secret_files(self) -> tuple[Path, ...]:
+        """Every file the configuration names a secret in (whether or not the environment
+        overrides it: the file is on disk either way)."""
+        names = (
+            self.newsletter.secret_key_file,
+            self.smtp.password_file,
+            self.dkim.private_key_file,
+            self.bounces_imap.password_file,
+            self.bounces.postmark_password_file,
+            self.bounces.mailgun_signing_key_file,
+        )
+        return tuple(Path(name) for name in names if name)
 
 
 def _as_host_header(host: str) -> str:
@@ -548,6 +580,16 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
                 f"holds {host!r}: each entry is a lower-case host name or IP address without "
                 "scheme or port, '*.example.org' for its subdomains, or '*' for any",
             )
+    for proxy in settings.web.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy)  # strict: "10.0.0.1/8" is a typo, not a network
+        except ValueError:
+            fail(
+                "web",
+                "trusted_proxies",
+                f"holds {proxy!r}: each entry is an IP address such as 127.0.0.1 or a network "
+                "such as 10.0.0.0/8, without port or brackets",
+            )
     if settings.inbound.max_sessions < 1:
         fail("inbound", "max_sessions", "must be at least 1")
     if settings.inbound.timeout <= 0:
@@ -564,7 +606,9 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
         )
     for url in settings.posts.feeds:
         if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
-            fail("posts", "feeds", f"must hold http:// or https:// URLs, got {url!r}")
+            fail(
+                "posts", "feeds", f"must hold http:// or https:// URLs, got {hide_password(url)!r}"
+            )
     if settings.posts.fetch_timeout_seconds <= 0:
         fail("posts", "fetch_timeout_seconds", "must be more than 0 seconds")
     if settings.posts.poll_minutes < 1:

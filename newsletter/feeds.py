@@ -3,6 +3,7 @@
 Each configured feed is fetched (conditionally), parsed and imported on its own, so one
 broken feed neither stops the others nor touches the queue: its failure is one log line,
 recorded on the feed (the owner hears when it lasts a day), and the next poll tries again.
+A feed's password (``https://user:password@host/``) shows as ``***`` in all of that.
 
 One bad entry is not a broken feed: an entry without a title or text (say) is skipped and
 reported, the feed's other posts are queued, and the feed counts as read. Two daemons
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from newsletter.config import Settings
+from newsletter.config import Settings, hide_password
 from newsletter.content.feed import SkippedEntry, parse_feed_items
 from newsletter.content.fetch import fetch_feed
 from newsletter.db import feeds, post_queue
@@ -31,8 +32,9 @@ log = logging.getLogger(__name__)
 class FeedReport:
     """What one poll did with one feed; ``error`` is set when it failed.
 
-    ``skipped`` are the entries of a feed that was read that could not be posts; they do
-    not make the feed failed.
+    ``url`` is the feed's address as it is shown, with its password hidden. ``skipped``
+    are the entries of a feed that was read that could not be posts; they do not make the
+    feed failed.
     """
 
     url: str
@@ -69,6 +71,7 @@ def poll_feeds(database: Database, settings: Settings, now: datetime) -> list[Fe
 
 
 def _poll(database: Database, settings: Settings, url: str, now: datetime) -> FeedReport:
+    shown = hide_password(url)
     with database.session() as session:
         feed = feeds.feed_for(session, url, now)
         etag, last_modified = feed.etag, feed.last_modified
@@ -85,7 +88,7 @@ def _poll(database: Database, settings: Settings, url: str, now: datetime) -> Fe
             if fetched.body is None
             else parse_feed_items(
                 fetched.body,
-                source=url,
+                source=shown,
                 max_entry_bytes=settings.posts.max_post_bytes,
                 strict=True,
             )
@@ -99,13 +102,13 @@ def _poll(database: Database, settings: Settings, url: str, now: datetime) -> Fe
             )
             feeds.record_success(feed, now, etag=fetched.etag, last_modified=fetched.last_modified)
     except NewsletterError as exc:
-        error = str(exc) if str(exc).startswith(url) else f"{url}: {exc}"
+        error = str(exc) if str(exc).startswith(shown) else f"{shown}: {exc}"
         with database.session() as session:
             feeds.record_failure(feeds.feed_for(session, url, now), now, error)
-        return FeedReport(url, error=error)
+        return FeedReport(shown, error=error)
     actions = [action for _, action in results]
     report = FeedReport(
-        url,
+        shown,
         added=actions.count("added"),
         updated=actions.count("updated"),
         unchanged=len(actions) - actions.count("added") - actions.count("updated"),
@@ -113,5 +116,5 @@ def _poll(database: Database, settings: Settings, url: str, now: datetime) -> Fe
         skipped=() if entries is None else entries.skipped,
     )
     if report.added or report.updated:
-        log.info("feed %s: %d added, %d updated", url, report.added, report.updated)
+        log.info("feed %s: %d added, %d updated", shown, report.added, report.updated)
     return report

@@ -7,6 +7,8 @@ server saw (conditional GET, User-Agent).
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -219,6 +221,21 @@ def test_new_posts_go_before_the_back_catalogue(
         assert next_post.slug == "loslaten-deel-2"
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_feed_is_read_and_only_gzip_or_deflate_is_asked_for(
+    database: Database, feed_server: FeedServer, encoding: str
+) -> None:
+    body = wordpress_rss([_item(1, FIRST_POLL)])
+    packed = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+    feed_server.routes["/feed/"] = Route(packed, headers={"Content-Encoding": encoding})
+
+    [report] = poll_feeds(database, _settings(feed_server.url("/feed/")), FIRST_POLL)
+
+    assert (report.added, report.error) == (1, None)
+    [request] = feed_server.requests_to("/feed/")
+    assert request.headers["Accept-Encoding"] == "gzip, deflate"
+
+
 BROKEN = {
     "404": (Route(b"weg", status=404), "HTTP 404"),
     "500": (Route(b"oeps", status=500), "HTTP 500"),
@@ -228,6 +245,13 @@ BROKEN = {
     "XML bomb": (Route(XML_BOMB), "declares its own XML entities"),
     "HTML page": (Route(b"<html><body>Onderhoud</body></html>", content_type="text/html"),
                   "not an RSS or Atom feed"),
+    "gzip of gzip": (Route(gzip.compress(gzip.compress(wordpress_rss([]))),
+                           headers={"Content-Encoding": "gzip, gzip"}),
+                     "Content-Encoding 'gzip, gzip' is refused"),
+    "unasked encoding": (Route(wordpress_rss([]), headers={"Content-Encoding": "br"}),
+                         "Content-Encoding 'br' is refused"),
+    "damaged gzip": (Route(b"geen gzip", headers={"Content-Encoding": "gzip"}),
+                     "compressed body is damaged"),
 }  # fmt: skip
 
 

@@ -154,8 +154,8 @@ def _executable() -> str:
 def doctor(app: AppContext, as_json: bool, only: tuple[str, ...]) -> None:
     """Check the set-up as mail providers will see it; exit 1 when a check fails.
 
-    Config, link key, database, relay (no mail sent), SPF, DKIM, DMARC, the bounce
-    domain's MX, base_url and the feeds, each ok, warn or fail with the fix.
+    Config, link key, database, who can read its files, relay (no mail sent), SPF, DKIM,
+    DMARC, the bounce domain's MX, base_url and the feeds, each ok, warn or fail with the fix.
     """
     results = doctor_checks.run(app.config_path, only=only)
     if as_json:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from newsletter.config import PostsSection
+from newsletter.config import PostsSection, hide_password
 from newsletter.content.feed import parse_feed
 from newsletter.content.fetch import MAX_FEED_BYTES, fetch_feed
 from newsletter.content.markdown import parse_markdown
@@ -41,7 +41,9 @@ def load_posts(location: str, *, max_post_bytes: int = PostsSection.max_post_byt
     """
     if urlsplit(location).scheme.lower() in ("http", "https"):
         fetched = fetch_feed(location)
-        return parse_feed(fetched.body or b"", source=location, max_entry_bytes=max_post_bytes)
+        return parse_feed(
+            fetched.body or b"", source=hide_password(location), max_entry_bytes=max_post_bytes
+        )
     path = Path(location)
     if path.is_dir():
         posts: list[Post] = []

@@ -21,11 +21,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.errors import DatabaseError
+from newsletter.private_files import make_private_file
 from newsletter.resources import resource_dir
 
 log = logging.getLogger(__name__)
@@ -39,18 +40,29 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    url = normalise_url(url)
+def parse_url(url: str) -> URL:
     try:
-        parsed = make_url(url)
+        return make_url(normalise_url(url))
     except ArgumentError:
         # Not echoed: the URL may carry a password.
         raise DatabaseError(
             "invalid database URL (expected e.g. postgresql://user@host/db)"
         ) from None
+
+
+def database_file(url: URL) -> Path | None:
+    """The file of a SQLite database (None for PostgreSQL or an in-memory database)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def make_engine(url: str) -> Engine:
+    parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = database_file(parsed)
+        if path is not None:
+            make_private_file(path)
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

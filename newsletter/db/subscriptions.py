@@ -7,12 +7,14 @@ scanners replay them, providers retry one-click POSTs).
 
 Only a confirmed sign-up brings someone back who unsubscribed, bounced or complained: a
 sign-up request alone never changes their status (anyone can type any address into a form).
+A confirm link answers the one sign-up it was mailed for: once the reader has said yes or no
+since it was made, it changes nothing (see :func:`_confirm_outcome`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import select
@@ -35,6 +37,9 @@ SELF_SERVICE_SOURCES = frozenset({"link", "one-click", "mailto"})
 
 UnsubscribeSource = Literal["link", "one-click", "mailto"]
 ResubscribeOutcome = Literal["resubscribed", "already active", "sign up again"]
+# What a confirm link does: "to confirm" (the page's button), "confirmed" (this click),
+# "already confirmed" (the reader is active), "spent" (they said yes or no since).
+ConfirmOutcome = Literal["to confirm", "confirmed", "already confirmed", "spent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +71,13 @@ def mask_address(address: str) -> str:
     return f"{local[:1]}•••@{domain}"
 
 
-def _known(session: Session, subscriber_id: int) -> Subscriber | None:
-    """The subscriber a genuine token names, or None when they were forgotten (erased)."""
-    subscriber = session.get(Subscriber, subscriber_id)
+def _known(session: Session, subscriber_id: int, *, lock: bool = False) -> Subscriber | None:
+    """The subscriber a genuine token names, or None when they were forgotten (erased).
+
+    ``lock``: the row stays locked until the transaction ends (PostgreSQL), so two clicks
+    at once take turns and the second sees what the first did.
+    """
+    subscriber = session.get(Subscriber, subscriber_id, with_for_update=lock)
     if subscriber is None or subscriber.email is None:
         return None
     return subscriber
@@ -128,6 +137,7 @@ def resubscribe(session: Session, subscriber_id: int) -> ResubscribeOutcome:
     if not _may_undo_unsubscribe(subscriber):
         return "sign up again"
     subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.confirmed_at = utcnow()  # their yes, as the admin's --resubscribe records it
     subscriber.unsubscribed_at = None
     subscriber.unsubscribe_source = None
     record_event(session, "resubscribe", WEB_ACTOR, subscriber.id)
@@ -167,31 +177,58 @@ class Newcomer:
 
 @dataclass(frozen=True, slots=True)
 class Confirmation:
-    """What a confirm click did; ``newcomer`` is whom to welcome (only when this click
+    """What a confirm link does; ``newcomer`` is whom to welcome (only when this click
     activated them, so pressing the button twice never welcomes anyone twice)."""
 
     view: SubscriberView
+    outcome: ConfirmOutcome
     newcomer: Newcomer | None = None
 
 
-def confirm(session: Session, subscriber_id: int) -> Confirmation | None:
-    """Activate a confirmed sign-up; the one way back for someone who had opted out."""
+def _confirm_outcome(subscriber: Subscriber, made: datetime) -> ConfirmOutcome:
+    """A link made at ``made`` answers one sign-up. Once the reader has said yes or no
+    since, it is spent: a confirm (by this link or another), "Toch weer aanmelden", an
+    unsubscribe, a removal or a complaint stamps ``confirmed_at`` or ``unsubscribed_at``,
+    and a bounce only ever follows a yes. Links are stamped to the whole second, so one
+    made in the same second as such a change counts as older: in doubt, it is spent.
+
+    So a pending reader's link works once, and someone who opted out comes back only
+    through a link mailed after they did (they signed up again, and read that mail).
+    """
+    if subscriber.status == SubscriberStatus.ACTIVE:
+        return "already confirmed"
+    answers = [t for t in (subscriber.confirmed_at, subscriber.unsubscribed_at) if t is not None]
+    return "to confirm" if not answers or made > max(answers) else "spent"
+
+
+def confirm_page(session: Session, subscriber_id: int, made: datetime) -> Confirmation | None:
+    """Read-only: what the link's page shows before any click. None: forgotten."""
     subscriber = _known(session, subscriber_id)
     if subscriber is None:
         return None
-    newcomer = None
-    if subscriber.status != SubscriberStatus.ACTIVE:
-        assert subscriber.email is not None
-        newcomer = Newcomer(subscriber.id, subscriber.email, subscriber.name)
-        returning = subscriber.status in OPTED_OUT
-        subscriber.status = SubscriberStatus.ACTIVE
-        subscriber.confirmed_at = utcnow()
-        subscriber.unsubscribed_at = None
-        subscriber.unsubscribe_source = None
-        detail = {"returning": True} if returning else {}
-        record_event(session, "confirm", WEB_ACTOR, subscriber.id, **detail)
-        _release_forgotten_twin(session, subscriber)
-    return Confirmation(_view(subscriber), newcomer)
+    return Confirmation(_view(subscriber), _confirm_outcome(subscriber, made))
+
+
+def confirm(session: Session, subscriber_id: int, made: datetime) -> Confirmation | None:
+    """Activate the sign-up a link made at ``made`` answers; the one way back for someone
+    who had opted out. A spent link, or an active reader, changes nothing."""
+    subscriber = _known(session, subscriber_id, lock=True)
+    if subscriber is None:
+        return None
+    outcome = _confirm_outcome(subscriber, made)
+    if outcome != "to confirm":
+        return Confirmation(_view(subscriber), outcome)
+    assert subscriber.email is not None
+    newcomer = Newcomer(subscriber.id, subscriber.email, subscriber.name)
+    returning = subscriber.status in OPTED_OUT
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.confirmed_at = utcnow()
+    subscriber.unsubscribed_at = None
+    subscriber.unsubscribe_source = None
+    detail = {"returning": True} if returning else {}
+    record_event(session, "confirm", WEB_ACTOR, subscriber.id, **detail)
+    _release_forgotten_twin(session, subscriber)
+    return Confirmation(_view(subscriber), "confirmed", newcomer)
 
 
 def _release_forgotten_twin(session: Session, subscriber: Subscriber) -> None:

@@ -12,6 +12,7 @@ import mailbox
 from pathlib import Path
 
 from newsletter.delivery.attempt import Attempt, Outcome, transient
+from newsletter.private_files import PRIVATE_FILE, make_private_folder
 
 
 class MaildirLane:
@@ -19,15 +20,19 @@ class MaildirLane:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        # Like the SQLite default, the outbox is made where it is configured, parents too;
-        # made here, not by mailbox.Maildir, which fails when another sender makes it first.
+        # Like the SQLite default, the outbox is made where it is configured, parents too,
+        # private (its mails carry addresses and signed links); made here, not by
+        # mailbox.Maildir, which fails when another sender makes it first.
         for folder in ("tmp", "new", "cur"):
-            (path / folder).mkdir(parents=True, exist_ok=True)
+            make_private_folder(path / folder)
         self._box = mailbox.Maildir(path, create=False)
 
     async def deliver(self, sender: str, recipient: str, message: bytes) -> Attempt:
         try:
             key = self._box.add(message.replace(b"\r\n", b"\n"))
+            # mailbox makes it 0666 less the umask; an outbox folder that was there already
+            # may be open to others.
+            (self.path / "new" / key).chmod(PRIVATE_FILE)
         except OSError as exc:
             return transient(f"cannot write to the maildir {self.path}: {exc.strerror}")
         return Attempt(Outcome.SENT, f"250 written to {self.path / 'new' / key}")

@@ -25,6 +25,7 @@ import hmac
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Literal, get_args
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -125,15 +126,28 @@ def read_token(
     unsubscribe links in old emails must keep working (pass ``None``). ``clock`` gives the
     time in seconds since the epoch, for stamping and for checking age.
     """
+    return read_stamped_token(secret, purpose, token, max_age, clock=clock)[0]
+
+
+def read_stamped_token(
+    secret: str,
+    purpose: TokenPurpose,
+    token: str,
+    max_age: int | None = None,
+    *,
+    clock: Clock = time.time,
+) -> tuple[int, datetime]:
+    """:func:`read_token`, and when the token was made (UTC, to the whole second): a
+    confirm link only acts while nothing has happened to the reader since."""
     serializer = _serializer(secret, purpose, clock)
     if not _TOKEN_SHAPE.fullmatch(token):
         raise InvalidTokenError(f"the {purpose} link is not valid")
     try:
-        value = serializer.loads(token, max_age=max_age)
+        value, made = serializer.loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired:
         raise ExpiredTokenError(f"the {purpose} link has expired") from None
     except BadSignature:
         raise InvalidTokenError(f"the {purpose} link is not valid") from None
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidTokenError(f"the {purpose} link does not name a subscriber")
-    return value
+    return value, made

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -25,6 +24,7 @@ from newsletter.db import post_queue, subscribers
 from newsletter.db.database import Database
 from newsletter.db.models import Post as PostRow
 from newsletter.errors import NotFoundError
+from newsletter.private_files import make_private_folder, write_file
 from newsletter.publish import SAMPLE_READER
 from newsletter.resources import resource_dir
 from newsletter.scheduling.jobs import WeeklyOutcome, make_edition_for_week
@@ -48,10 +48,8 @@ def demo_settings(settings: Settings) -> Settings:
         return settings
     key_file = settings.data_dir / "demo-secret-key"
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
+        make_private_folder(key_file.parent)
+        write_file(key_file, secrets.token_urlsafe(32))
     return replace(settings, secret_key=Secret(key_file.read_text().strip()))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 
 from newsletter.db.database import Database
 from newsletter.errors import DatabaseError
+from newsletter.private_files import make_private_file
 
 _ADVISORY_KEY = 0x6E657773  # "news": the daemons' shared advisory lock on PostgreSQL
 # The lock is (application key, hash of the schema): pg_locks lists the advisory locks of
@@ -77,7 +78,9 @@ def _lock_path(database_file: str | None) -> Path:
 
 @contextlib.contextmanager
 def _sqlite_lock(database_file: str | None) -> Iterator[None]:
-    with _lock_path(database_file).open("a") as handle:
+    lock = _lock_path(database_file)
+    make_private_file(lock)  # beside the database, in its private folder, and as private
+    with lock.open("a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -88,14 +88,17 @@ def web_server(
 ) -> uvicorn.Server:
     """uvicorn serving the app; ``own_signals=False`` when a daemon handles SIGTERM itself.
 
-    Behind a reverse proxy on this machine, the visitor's address is taken from
-    X-Forwarded-For (uvicorn trusts 127.0.0.1 there; set FORWARDED_ALLOW_IPS otherwise).
+    X-Forwarded-For (and -Proto) are read only from the proxies of ``web.trusted_proxies``:
+    uvicorn's own default trusts loopback, where any local process, or a proxy that passes
+    the header on, could name a new visitor for every sign-up and so pass the rate limit.
     """
+    proxies = list(settings.web.trusted_proxies)
     config = uvicorn.Config(
         create_app(settings, database, scheduler_alive=scheduler_alive),
         host=host or settings.web.host,
         port=port or settings.web.port,
-        proxy_headers=True,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,  # never None: uvicorn would read FORWARDED_ALLOW_IPS
         server_header=False,
         lifespan="off",
         log_config=None,

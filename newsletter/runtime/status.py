@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from newsletter.config import Settings
+from newsletter.config import Settings, hide_password
 from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, Feed
@@ -86,9 +86,10 @@ def _feed_json(url: str, feed: Feed | None) -> dict[str, Any]:
     def moment(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
+    # The error is hidden again too: it may have been recorded before passwords were.
     return {
-        "url": url,
+        "url": hide_password(url),
         "last_success_at": moment(feed.last_success_at) if feed else None,
         "failing_since": moment(feed.failing_since) if feed else None,
-        "last_error": feed.last_error if feed else None,
+        "last_error": hide_password(feed.last_error) if feed and feed.last_error else None,
     }

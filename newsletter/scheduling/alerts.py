@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from newsletter.config import Settings
+from newsletter.config import Settings, hide_password
 from newsletter.db import feeds, post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Edition, OwnerAlert
@@ -160,8 +160,9 @@ def edition_held(
 def failing_feeds(database: Database, settings: Settings, now: datetime) -> int:
     """Tell the owner about each feed that has failed for a day; how many mails went out."""
     with database.session() as session:
+        # The error is hidden again too: it may have been recorded before passwords were.
         failing = [
-            (feed.url, feed.failing_since, feed.last_error)
+            (feed.url, feed.failing_since, hide_password(feed.last_error or ""))
             for feed in feeds.failing_for(session, settings.posts.feeds, now, FEED_FAILING_HOURS)
         ]
     sent = 0
@@ -174,9 +175,9 @@ def failing_feeds(database: Database, settings: Settings, now: datetime) -> int:
             period=_week(settings, now),
             subject="De feed van de blog is al een dag niet te lezen",
             paragraphs=[
-                f"Sinds {_local(settings, since)} lukt het niet om {url} op te halen. "
-                "Nieuwe berichten van de blog komen zo niet in de wachtrij; wat er al in "
-                "staat, gaat gewoon uit.",
+                f"Sinds {_local(settings, since)} lukt het niet om {hide_password(url)} op te "
+                "halen. Nieuwe berichten van de blog komen zo niet in de wachtrij; wat er al "
+                "in staat, gaat gewoon uit.",
                 "Er wordt elke keer opnieuw geprobeerd. De laatste foutmelding:",
             ],
             report=error,

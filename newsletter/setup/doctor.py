@@ -16,8 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.config import Settings, load_settings
-from newsletter.db.database import current_revision, head_revision, make_engine
+from newsletter.db.database import (
+    current_revision,
+    database_file,
+    head_revision,
+    make_engine,
+    parse_url,
+)
 from newsletter.errors import ConfigError, NewsletterError
+from newsletter.private_files import PRIVATE_FILE, PRIVATE_FOLDER
 from newsletter.setup import dnscheck, feedcheck, relay, webcheck
 from newsletter.setup.checkup import Checkup, Finding, Status
 
@@ -55,14 +62,6 @@ def check_secret_key(checkup: Checkup) -> Finding:
             "make one with `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'` "
             "(links in mails already sent stop working)",
         )
-    key_file = settings.newsletter.secret_key_file
-    if key_file and Path(key_file).is_file():
-        mode = stat.S_IMODE(Path(key_file).stat().st_mode)
-        if mode & 0o077:
-            return Finding(
-                "warn",
-                f"{key_file} can be read by other users (mode {mode:04o}): chmod 600 {key_file}",
-            )
     return Finding("ok", f"{length} characters")
 
 
@@ -87,11 +86,42 @@ def check_database(checkup: Checkup) -> Finding:
     return Finding("ok", f"{shown} at the latest revision ({head})")
 
 
+def check_file_modes(checkup: Checkup) -> Finding | None:
+    """Other users of the machine must not read the subscribers, the mails or the secrets:
+    the data folder, the SQLite database and every secret file the config names are the
+    owner's alone. This version makes them so; a set-up made by an older one, or a key
+    copied in by hand, may not be."""
+    settings = checkup.settings
+    database = database_file(parse_url(settings.database_url))
+    files = (*settings.secret_files, *([database] if database else []))
+    wanted = {settings.data_dir: PRIVATE_FOLDER, **dict.fromkeys(files, PRIVATE_FILE)}
+    modes = {path: mode for path in wanted if (mode := _mode(path)) is not None}
+    if not modes:
+        return None
+    readable = [path for path, mode in modes.items() if mode & 0o077]
+    if not readable:
+        return Finding("ok", f"only their owner can read {', '.join(map(str, modes))}")
+    named = ", ".join(f"{path} (mode {modes[path]:04o})" for path in readable)
+    fixes = " && ".join(
+        f"chmod {mode:o} {' '.join(str(path) for path in readable if wanted[path] == mode)}"
+        for mode in dict.fromkeys(wanted[path] for path in readable)
+    )
+    return Finding("warn", f"other users can read {named}: {fixes}")
+
+
+def _mode(path: Path) -> int | None:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return None
+
+
 # Name and check, in the order of the report. Checks of other parts of a set-up (a bounce
 # domain's MX, the feeds) are one function and one line here.
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("secret_key", check_secret_key),
     ("database", check_database),
+    ("file_modes", check_file_modes),
     ("relay", relay.check_relay),
     ("spf", dnscheck.check_spf),
     ("dkim", dnscheck.check_dkim),

@@ -8,6 +8,7 @@ polls would skip (no title, no text, ...) is a warning naming it: the rest of th
 
 from __future__ import annotations
 
+from newsletter.config import hide_password
 from newsletter.content.feed import parse_feed_items
 from newsletter.content.fetch import fetch_feed
 from newsletter.errors import NewsletterError
@@ -24,19 +25,20 @@ def check_feeds(checkup: Checkup) -> Finding | None:
     broken: list[str] = []
     skipped: list[str] = []
     for url in posts.feeds:
+        shown = hide_password(url)
         try:
             fetched = fetch_feed(url, read_timeout=posts.fetch_timeout_seconds)
             body = fetched.body or b""
             entries = parse_feed_items(
-                body, source=url, max_entry_bytes=posts.max_post_bytes, strict=True
+                body, source=shown, max_entry_bytes=posts.max_post_bytes, strict=True
             )
         except NewsletterError as exc:
-            reason = str(exc).removeprefix(f"{url}: ").splitlines()[0]
-            broken.append(f"{url} ({reason})")
+            reason = str(exc).removeprefix(f"{shown}: ").splitlines()[0]
+            broken.append(f"{shown} ({reason})")
             continue
         count = len(entries.items)
-        read.append(f"{url}: {count} {'post' if count == 1 else 'posts'}")
-        skipped += [f"{entry.describe()} of {url} ({entry.reason})" for entry in entries.skipped]
+        read.append(f"{shown}: {count} {'post' if count == 1 else 'posts'}")
+        skipped += [f"{entry.describe()} of {shown} ({entry.reason})" for entry in entries.skipped]
     if broken:
         return Finding(
             "fail",

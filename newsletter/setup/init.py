@@ -7,6 +7,9 @@ the answers (:func:`plan`); :func:`write` refuses to overwrite anything without
 ``force``, writes secrets with mode 0600, and never replaces an existing link-signing
 or DKIM key: those are kept and reused, because a new link key breaks the unsubscribe
 link of every mail already sent and a new DKIM key fails until DNS has the new record.
+Every file is a new file renamed over the old: init may run as root in a folder others
+can write to, and a link planted at a name must not carry the SMTP password elsewhere.
+For the same reason only a regular file counts as a key to keep; a link is replaced.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import os
 import re
 import secrets
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,10 +26,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsletter.config import ScheduleSection, load_settings
+from newsletter.config import ScheduleSection, hide_password, load_settings
 from newsletter.db.subscribers import normalise_address
 from newsletter.errors import ConfigError, InputError
 from newsletter.mail.render import clean_display_name
+from newsletter.private_files import make_private_folder, write_file
 from newsletter.scheduling.slots import make_trigger
 from newsletter.setup.records import (
     DnsRecord,
@@ -158,7 +163,9 @@ def _feeds(value: str, _answers: Mapping[str, str]) -> str:
     for url in urls:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InputError(f"{url!r} is not a feed address like https://www.example.org/feed/")
+            raise InputError(
+                f"{hide_password(url)!r} is not a feed address like https://www.example.org/feed/"
+            )
     return " ".join(urls)
 
 
@@ -348,9 +355,11 @@ def config_text(directory: Path, answers: Mapping[str, str], password_file: bool
         f"feeds = [{', '.join(_toml(url) for url in feeds_of(answers))}]",
         "",
         "[web]",
-        "# The Caddyfile next to this file forwards base_url here.",
+        "# The Caddyfile next to this file forwards base_url here; Caddy connects from",
+        "# 127.0.0.1 and names the visitor in X-Forwarded-For.",
         'host = "127.0.0.1"',
         f"port = {WEB_PORT}",
+        'trusted_proxies = ["127.0.0.1"]',
         "",
         "[dkim]",
     ]
@@ -394,6 +403,10 @@ Environment=NEWSLETTER_CONFIG={directory / CONFIG}
 ExecStart={executable} run --log-format json
 Restart=on-failure
 TimeoutStopSec=20
+# What the daemon creates (the database, the outbox) only this user can read.
+UMask=0077
+# Every SMTP session and web request holds a descriptor; 1,024 is systemd's default.
+LimitNOFILE=65536
 NoNewPrivileges=yes
 PrivateTmp=yes
 ProtectSystem=strict
@@ -427,12 +440,27 @@ def records_text(records: list[DnsRecord]) -> str:
 
 
 def existing(result: Plan) -> list[Path]:
-    """Files of the plan that are there already (keys that will be kept are not counted)."""
+    """Names of the plan taken already, by a file or a link (keys that will be kept are not
+    counted)."""
+    paths = [result.directory / planned.name for planned in result.files]
     return [
-        result.directory / planned.name
-        for planned in result.files
-        if not planned.keep_existing and (result.directory / planned.name).exists()
+        path
+        for planned, path in zip(result.files, paths, strict=True)
+        if os.path.lexists(path) and not _kept(planned, path)
     ]
+
+
+def _kept(planned: PlannedFile, path: Path) -> bool:
+    """A key that is there already, to be reused."""
+    return planned.keep_existing and _is_regular_file(path)
+
+
+def _is_regular_file(path: Path) -> bool:
+    """A file in its own right: not a link (see the module docstring), a folder or a pipe."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def write(result: Plan, *, force: bool) -> list[tuple[Path, str]]:
@@ -443,29 +471,21 @@ def write(result: Plan, *, force: bool) -> list[tuple[Path, str]]:
         names = ", ".join(str(path) for path in present)
         raise InputError(f"{names} already exist; pass --force to overwrite (keys are kept)")
     result.directory.mkdir(parents=True, exist_ok=True)
-    (result.directory / DATA).mkdir(exist_ok=True)
+    make_private_folder(result.directory / DATA)
     done: list[tuple[Path, str]] = []
     for planned in result.files:
         path = result.directory / planned.name
-        if planned.keep_existing and path.exists():
+        if _kept(planned, path):
             done.append((path, "kept"))
             continue
-        _write_file(path, planned.text, planned.mode)
+        write_file(path, planned.text, planned.mode)
         done.append((path, f"written ({planned.mode:04o})"))
     # The config must load as written; a failure here is a bug of init, said plainly.
     load_settings(result.directory / CONFIG, environ={})
     return done
 
 
-def _write_file(path: Path, text: str, mode: int) -> None:
-    """Created with its mode from the start (a secret is never readable by others, not even
-    for a moment), and the mode set again when the file was there before."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), mode)
-        handle.write(text)
-
-
 def read_existing_dkim_key(directory: Path) -> str | None:
+    """The DKIM key init keeps (a regular file, not a link)."""
     path = directory / DKIM_KEY
-    return path.read_text(encoding="ascii") if path.is_file() else None
+    return path.read_text(encoding="ascii") if _is_regular_file(path) else None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +16,7 @@ from starlette.routing import Route
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
-from newsletter.mail.tokens import TokenPurpose, make_token, read_token
+from newsletter.mail.tokens import TokenPurpose, make_token, read_stamped_token, read_token
 from newsletter.web.pages import Pages
 
 T = TypeVar("T")
@@ -48,6 +50,17 @@ def wants_json(request: Request) -> bool:
     )
 
 
+def json_object(document: str | bytes) -> dict[str, Any] | None:
+    """The JSON object a client sent, or None for anything else: not JSON, not UTF-8, not an
+    object, or nested deeper than the parser recurses (``"[" * 100_000`` raises
+    RecursionError, which is bad input like any other, not a server error)."""
+    try:
+        value = json.loads(document)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def json_refusal(
     code: str, status_code: int, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
@@ -78,6 +91,12 @@ class WebContext:
     def subscriber_id(self, purpose: TokenPurpose, token: str, max_age: int | None = None) -> int:
         """The subscriber a token names; raises ``InvalidTokenError`` (a Dutch 400 page)."""
         return read_token(self.secret, purpose, token, max_age=max_age)
+
+    def stamped_subscriber_id(
+        self, purpose: TokenPurpose, token: str, max_age: int | None = None
+    ) -> tuple[int, datetime]:
+        """The subscriber a token names and when the token was made."""
+        return read_stamped_token(self.secret, purpose, token, max_age=max_age)
 
     def token(self, purpose: TokenPurpose, subscriber_id: int) -> str:
         return make_token(self.secret, purpose, subscriber_id)

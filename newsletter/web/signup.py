@@ -13,7 +13,6 @@ and people never see (filled in: pretend success, do nothing).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from newsletter.web.context import (
     JSON_MESSAGES,
     PRIVATE,
     WebContext,
+    json_object,
     json_refusal,
     route,
     wants_json,
@@ -136,27 +136,53 @@ class SignupPages:
     async def show_confirm(self, request: Request) -> Response:
         """The page behind the mailed link: one button. A GET never confirms (scanners)."""
         token = request.path_params["token"]
-        subscriber_id = self.context.subscriber_id("confirm", token, max_age=CONFIRM_MAX_AGE)
-        found = await self.context.run(lambda session: subscriptions.view(session, subscriber_id))
-        if found is None:
-            return self.context.pages.error("invalid_link", 400)
-        return self.context.pages.render(
-            "confirm.html", headers=PRIVATE, subscriber=found, token=token
+        subscriber_id, made = self.context.stamped_subscriber_id(
+            "confirm", token, max_age=CONFIRM_MAX_AGE
         )
+        found = await self.context.run(
+            lambda session: subscriptions.confirm_page(session, subscriber_id, made)
+        )
+        return self._confirmation_page(found, token)
 
     async def confirm(self, request: Request) -> Response:
         token = request.path_params["token"]
-        subscriber_id = self.context.subscriber_id("confirm", token, max_age=CONFIRM_MAX_AGE)
-        confirmation = await self.context.run(
-            lambda session: subscriptions.confirm(session, subscriber_id)
+        subscriber_id, made = self.context.stamped_subscriber_id(
+            "confirm", token, max_age=CONFIRM_MAX_AGE
         )
-        if confirmation is None:
-            return self.context.pages.error("invalid_link", 400)
+        confirmation = await self.context.run(
+            lambda session: subscriptions.confirm(session, subscriber_id, made)
+        )
         welcome = None
-        if confirmation.newcomer is not None and self.context.settings.newsletter.welcome:
+        if (
+            confirmation is not None
+            and confirmation.newcomer is not None
+            and self.context.settings.newsletter.welcome
+        ):
             welcome = BackgroundTask(self._send_welcome, confirmation.newcomer)
-        return self.context.pages.render(
-            "confirmed.html", headers=PRIVATE, subscriber=confirmation.view, background=welcome
+        return self._confirmation_page(confirmation, token, welcome)
+
+    def _confirmation_page(
+        self,
+        confirmation: subscriptions.Confirmation | None,
+        token: str,
+        welcome: BackgroundTask | None = None,
+    ) -> Response:
+        """The button, "welkom", "al bevestigd", or why the link no longer works."""
+        pages = self.context.pages
+        if confirmation is None:
+            return pages.error("invalid_link", 400, headers=PRIVATE)
+        if confirmation.outcome == "spent":
+            return pages.error("spent_link", 400, headers=PRIVATE)
+        if confirmation.outcome == "to confirm":
+            return pages.render(
+                "confirm.html", headers=PRIVATE, subscriber=confirmation.view, token=token
+            )
+        return pages.render(
+            "confirmed.html",
+            headers=PRIVATE,
+            subscriber=confirmation.view,
+            already=confirmation.outcome == "already confirmed",
+            background=welcome,
         )
 
     async def _send_confirmation(self, signup: SignupRequest) -> None:
@@ -258,12 +284,8 @@ async def _read_form(request: Request) -> _SignupForm | None:
 
 
 async def _read_json(request: Request) -> _SignupForm | None:
-    try:
-        document = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        # RecursionError: "[" * 15000 nests deeper than the parser recurses; still bad input.
-        return None
-    return _signup_form(document) if isinstance(document, dict) else None
+    document = json_object(await request.body())
+    return None if document is None else _signup_form(document)
 
 
 def _signup_form(fields: FormData | dict[str, object]) -> _SignupForm | None:

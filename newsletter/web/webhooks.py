@@ -15,6 +15,10 @@ returned mail goes, so a webhook retried by the relay changes nothing the second
 * Mailgun (``POST /webhooks/mailgun``): HMAC-SHA256 of timestamp and token with the
   signing key (``NEWSLETTER_MAILGUN_SIGNING_KEY``); older than 5 minutes or a token seen
   before is a replay and refused.
+
+A payload is read through :class:`Payload`, which wants each field to have the type its
+relay documents: anything else (a string where an object belongs, a list for a reason) is a
+400 with one log line, even when validly signed, and changes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 import re
 import secrets
@@ -51,13 +54,14 @@ from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.delivery.bounces import RelayEvent, process_event
 from newsletter.mail.bounce import Kind
-from newsletter.web.context import route
+from newsletter.web.context import json_object, route
 
 log = logging.getLogger(__name__)
 
 SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
 SNS_MAX_AGE = timedelta(hours=1)
 MAILGUN_MAX_AGE_SECONDS = 300
+_SECONDS = re.compile(r"[0-9]{1,12}")  # not str.isdigit: "²" is a digit that int() refuses
 _SNS_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
     "SubscriptionConfirmation": (
@@ -92,6 +96,45 @@ def _answer(status: int, **body: Any) -> Response:
     return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
+class Payload:
+    """One JSON object of a relay's request, read field by field with the type the relay
+    documents for it. A field of another type is refused (400) right where it is read, so
+    nothing deeper down meets a list where it expects a string."""
+
+    def __init__(self, value: object, where: str) -> None:
+        if not isinstance(value, dict):
+            raise _Refused(400, f"{where} is not a JSON object")
+        self._fields: dict[str, object] = value
+        self._where = where
+
+    def has(self, key: str) -> bool:
+        return self._fields.get(key) is not None
+
+    def _field(self, key: str, kinds: tuple[type, ...], what: str) -> Any:
+        value = self._fields.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+            raise _Refused(400, f"{self._where}.{key} is not {what}")
+        return value
+
+    def text(self, key: str) -> str:
+        """A string; "" when absent or null."""
+        return self._field(key, (str,), "a string") or ""
+
+    def code(self, key: str) -> str:
+        """A number or a string (an SMTP code, a relay's record id), as text."""
+        value = self._field(key, (str, int), "a number or a string")
+        return "" if value is None else str(value)
+
+    def object(self, key: str) -> Payload:
+        """An object; an empty one when absent or null."""
+        return Payload(self._field(key, (dict,), "a JSON object") or {}, f"{self._where}.{key}")
+
+    def objects(self, key: str) -> list[Payload]:
+        """A list of objects; empty when absent or null."""
+        items = self._field(key, (list,), "a list") or []
+        return [Payload(item, f"{self._where}.{key}[{n}]") for n, item in enumerate(items)]
+
+
 @dataclass
 class SnsVerifier:
     """Where SNS certificates and confirmations may come from, and how they are fetched.
@@ -106,7 +149,10 @@ class SnsVerifier:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def allowed(self, url: str) -> bool:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "https://[x": not a URL at all
+            return False
         return parts.scheme == "https" and bool(self.host_pattern.fullmatch(parts.netloc.lower()))
 
     def fetch(self, url: str) -> bytes:
@@ -133,12 +179,12 @@ class SnsVerifier:
             self._certificates[url] = key
         return key
 
-    def verify(self, message: dict[str, Any], now: datetime) -> None:
-        kind = message.get("Type")
-        fields = _SNS_FIELDS.get(str(kind))
+    def verify(self, message: Payload, now: datetime) -> None:
+        kind = message.text("Type")
+        fields = _SNS_FIELDS.get(kind)
         if fields is None:
             raise _Refused(403, f"unexpected SNS message type {kind!r}")
-        version = str(message.get("SignatureVersion"))
+        version = message.code("SignatureVersion")
         digest: hashes.HashAlgorithm
         if version == "1":
             digest = hashes.SHA1()  # noqa: S303 (SNS's signature version 1 is SHA1)
@@ -146,24 +192,22 @@ class SnsVerifier:
             digest = hashes.SHA256()
         else:
             raise _Refused(403, "unknown SNS signature version")
-        text = "".join(
-            f"{name}\n{message[name]}\n"
-            for name in fields
-            if name in message and message[name] is not None
-        )
+        text = "".join(f"{name}\n{message.text(name)}\n" for name in fields if message.has(name))
         try:
-            signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
+            signature = base64.b64decode(message.text("Signature"), validate=True)
         except (binascii.Error, ValueError):
             raise _Refused(403, "the SNS signature is not base64") from None
-        key = self.public_key(str(message.get("SigningCertURL", "")))
+        key = self.public_key(message.text("SigningCertURL"))
         try:
             key.verify(signature, text.encode("utf-8"), padding.PKCS1v15(), digest)
         except InvalidSignature:
             raise _Refused(403, "the SNS signature does not verify") from None
         try:
-            sent = datetime.fromisoformat(str(message.get("Timestamp", "")).replace("Z", "+00:00"))
+            sent = datetime.fromisoformat(message.text("Timestamp").replace("Z", "+00:00"))
         except ValueError:
             raise _Refused(403, "the SNS timestamp is unreadable") from None
+        if sent.tzinfo is None:
+            raise _Refused(403, "the SNS timestamp has no time zone")
         if abs(now - sent) > SNS_MAX_AGE:
             raise _Refused(403, "the SNS message is too old (a replay?)")
 
@@ -210,15 +254,9 @@ class Webhooks:
             route("/webhooks/mailgun", post=self.mailgun),
         ]
 
-    async def _json(self, request: Request) -> dict[str, Any]:
+    async def _json(self, request: Request) -> Payload:
         body = await request.body()  # capped by BodySizeLimitMiddleware (1 MiB here)
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise _Refused(400, "the body is not JSON") from None
-        if not isinstance(data, dict):
-            raise _Refused(400, "the body is not a JSON object")
-        return data
+        return Payload(json_object(body), "the body")
 
     async def _handle(self, request: Request, work: Callable[[Request], Any]) -> Response:
         try:
@@ -246,19 +284,16 @@ class Webhooks:
 
     async def _ses(self, request: Request) -> dict[str, Any]:
         message = await self._json(request)
-        if message.get("TopicArn") != self.settings.bounces.ses_topic_arn:
+        if message.text("TopicArn") != self.settings.bounces.ses_topic_arn:
             raise _Refused(403, "unknown SNS topic")
         now = datetime.fromtimestamp(self.clock(), UTC)
         await run_in_threadpool(self.sns.verify, message, now)
-        if message["Type"] == "SubscriptionConfirmation":
-            await run_in_threadpool(self.sns.fetch, str(message.get("SubscribeURL", "")))
-            log.info("confirmed the SNS subscription to %s", message["TopicArn"])
+        if message.text("Type") == "SubscriptionConfirmation":
+            await run_in_threadpool(self.sns.fetch, message.text("SubscribeURL"))
+            log.info("confirmed the SNS subscription to %s", message.text("TopicArn"))
             return {"confirmed": True}
-        try:
-            notification = json.loads(str(message.get("Message", "")))
-        except ValueError:
-            raise _Refused(400, "the SNS message holds no JSON") from None
-        return await self._record(_ses_events(notification, str(message["MessageId"])), "ses")
+        notification = Payload(json_object(message.text("Message")), "the SNS message")
+        return await self._record(_ses_events(notification, message.text("MessageId")), "ses")
 
     # -- Postmark --------------------------------------------------------------------
 
@@ -270,18 +305,22 @@ class Webhooks:
     async def _postmark(self, request: Request) -> dict[str, Any]:
         self._basic_auth(request)
         record = await self._json(request)
+        record_type, bounce_type = record.text("RecordType"), record.text("Type")
         kind = _POSTMARK_KINDS.get(
-            "SpamComplaint"
-            if record.get("RecordType") == "SpamComplaint"
-            else str(record.get("Type"))
+            "SpamComplaint" if record_type == "SpamComplaint" else bounce_type
         )
-        if kind is None or record.get("RecordType") not in ("Bounce", "SpamComplaint"):
+        email, reason, record_id = (
+            record.text("Email"),
+            record.text("Description"),
+            record.code("ID"),
+        )
+        if kind is None or record_type not in ("Bounce", "SpamComplaint"):
             return {"results": ["ignored"]}
         event = RelayEvent(
             kind=kind,
-            email=_string(record.get("Email")),
-            reason=f"Postmark {record.get('Type')}: {record.get('Description') or ''}".strip(),
-            event_id=f"{record.get('RecordType')}:{record.get('ID')}",
+            email=email or None,
+            reason=f"Postmark {bounce_type}: {reason}".strip(),
+            event_id=f"{record_type}:{record_id}",
         )
         return await self._record([event], "postmark")
 
@@ -311,96 +350,76 @@ class Webhooks:
 
     async def _mailgun(self, request: Request) -> dict[str, Any]:
         body = await self._json(request)
-        signature = body.get("signature")
-        if not isinstance(signature, dict):
-            raise _Refused(403, "no signature")
-        timestamp = str(signature.get("timestamp", ""))
-        token = str(signature.get("token", ""))
+        signature = body.object("signature")
+        timestamp, token = signature.text("timestamp"), signature.text("token")
         assert self.settings.mailgun_signing_key is not None
         expected = hmac.new(
             self.settings.mailgun_signing_key.reveal().encode(),
             (timestamp + token).encode(),
             hashlib.sha256,
         ).hexdigest()
-        if not hmac.compare_digest(expected, str(signature.get("signature", ""))):
+        if not hmac.compare_digest(expected, signature.text("signature")):
             raise _Refused(403, "the signature does not verify")
         now = self.clock()
-        if not timestamp.isdigit() or abs(now - int(timestamp)) > MAILGUN_MAX_AGE_SECONDS:
+        if not _SECONDS.fullmatch(timestamp) or abs(now - int(timestamp)) > MAILGUN_MAX_AGE_SECONDS:
             raise _Refused(403, "the request is too old (a replay?)")
         if not self.mailgun_tokens.first_time(token, now):
             raise _Refused(403, "this request was seen before (a replay)")
-        data = body.get("event-data")
-        if not isinstance(data, dict):
-            raise _Refused(400, "no event-data")
-        return await self._record(_mailgun_events(data, token), "mailgun")
+        return await self._record(_mailgun_events(body.object("event-data"), token), "mailgun")
 
 
-def _string(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _ses_events(notification: dict[str, Any], sns_id: str) -> list[RelayEvent]:
-    kind_name = notification.get("notificationType") or notification.get("eventType")
-    mail = notification.get("mail") or {}
-    headers = mail.get("commonHeaders") or {}
-    message_id = _string(headers.get("messageId"))
+def _ses_events(notification: Payload, sns_id: str) -> list[RelayEvent]:
+    kind_name = notification.text("notificationType") or notification.text("eventType")
+    message_id = notification.object("mail").object("commonHeaders").text("messageId") or None
     if kind_name == "Bounce":
-        bounce = notification.get("bounce") or {}
-        kind = Kind.HARD if bounce.get("bounceType") == "Permanent" else Kind.SOFT
+        bounce = notification.object("bounce")
+        bounce_type, sub_type = bounce.text("bounceType"), bounce.text("bounceSubType")
+        kind = Kind.HARD if bounce_type == "Permanent" else Kind.SOFT
         return [
             RelayEvent(
                 kind,
-                _string(item.get("emailAddress")),
-                f"SES {bounce.get('bounceType')}/{bounce.get('bounceSubType')}: "
-                f"{item.get('status') or ''} {item.get('diagnosticCode') or ''}".strip(),
+                item.text("emailAddress") or None,
+                f"SES {bounce_type}/{sub_type}: "
+                f"{item.text('status')} {item.text('diagnosticCode')}".strip(),
                 f"{sns_id}:{number}",
                 message_id,
             )
-            for number, item in enumerate(bounce.get("bouncedRecipients") or [])
-            if isinstance(item, dict)
+            for number, item in enumerate(bounce.objects("bouncedRecipients"))
         ]
     if kind_name == "Complaint":
-        complaint = notification.get("complaint") or {}
-        feedback = complaint.get("complaintFeedbackType") or "abuse"
+        complaint = notification.object("complaint")
+        feedback = complaint.text("complaintFeedbackType") or "abuse"
+        recipients = complaint.objects("complainedRecipients")
         if feedback == "not-spam":
             return []
         return [
             RelayEvent(
                 Kind.COMPLAINT,
-                _string(item.get("emailAddress")),
+                item.text("emailAddress") or None,
                 f"SES complaint ({feedback})",
                 f"{sns_id}:{number}",
                 message_id,
             )
-            for number, item in enumerate(complaint.get("complainedRecipients") or [])
-            if isinstance(item, dict)
+            for number, item in enumerate(recipients)
         ]
     return []
 
 
-def _mailgun_events(data: dict[str, Any], token: str) -> list[RelayEvent]:
-    event = data.get("event")
-    message = data.get("message") or {}
-    headers = message.get("headers") or {}
-    message_id = _string(headers.get("message-id"))
+def _mailgun_events(data: Payload, token: str) -> list[RelayEvent]:
+    event, severity, recipient = data.text("event"), data.text("severity"), data.text("recipient")
+    message_id = data.object("message").object("headers").text("message-id") or None
     if message_id and not message_id.startswith("<"):
         message_id = f"<{message_id}>"
-    status = data.get("delivery-status") or {}
+    status = data.object("delivery-status")
+    # All three are read, so each has its type checked, even when the first one answers.
+    details = (status.text("description"), status.text("message"), data.text("reason"))
+    detail = next((text for text in details if text), "")
+    event_id = data.text("id") or token
     if event == "failed":
-        kind = Kind.HARD if data.get("severity") == "permanent" else Kind.SOFT
-        reason = f"Mailgun {data.get('severity')} failure: {status.get('code') or ''} " + str(
-            status.get("description") or status.get("message") or data.get("reason") or ""
-        )
+        kind = Kind.HARD if severity == "permanent" else Kind.SOFT
+        reason = f"Mailgun {severity} failure: {status.code('code')} {detail}"
     elif event == "complained":
         kind, reason = Kind.COMPLAINT, "Mailgun complaint"
     else:
         return []
-    return [
-        RelayEvent(
-            kind,
-            _string(data.get("recipient")),
-            reason.strip(),
-            str(data.get("id") or token),
-            message_id,
-        )
-    ]
+    return [RelayEvent(kind, recipient or None, reason.strip(), event_id, message_id)]

@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import urllib.request
@@ -80,6 +81,20 @@ def test_make_demo_command_mails_the_outbox_and_its_unsubscribe_link_works(
 
         wait_until(mailed_and_printed, timeout=30, what=f"the demo email\n{output()}")
         (mail_file,) = outbox.iterdir()
+        # Other local users can read none of it: the data folder, the database and the
+        # files SQLite makes beside it, the key, the outbox and its mail.
+        data = workdir / "data"
+        private = {path: stat.S_IMODE(path.stat().st_mode) for path in (data, *data.rglob("*"))}
+        assert {path.name for path in private} >= {
+            "newsletter.db",
+            "newsletter.db-wal",
+            "newsletter.db-shm",
+            "demo-secret-key",
+            "outbox",
+            "new",
+            mail_file.name,
+        }
+        assert {path: mode for path, mode in private.items() if mode & 0o077} == {}
         message = email.message_from_bytes(mail_file.read_bytes(), policy=policy.default)
         assert isinstance(message, EmailMessage)
         assert message.get_content_type() == "multipart/alternative"

@@ -7,6 +7,8 @@ server, mail goes over SMTP to an in-process aiosmtpd server whose log the tests
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -20,10 +22,19 @@ from newsletter.db.models import Edition, OwnerAlert
 from newsletter.runtime.daemon import Daemon
 from newsletter.runtime.status import collect_status
 from tests.support.db import add_subscribers
-from tests.support.feeds import FeedServer, Item, Route, post_html, wordpress_rss
+from tests.support.feeds import (
+    FEED_PASSWORD,
+    FeedServer,
+    Item,
+    Route,
+    post_html,
+    with_password,
+    wordpress_rss,
+)
 from tests.support.settings import OWNER, make_settings, relay
 from tests.support.settings import local as local_time
 from tests.support.smtp import Faults, SmtpServer
+from tests.support.system import free_port
 
 READERS = 3
 
@@ -170,6 +181,50 @@ def test_a_feed_failing_for_a_day_is_told_once_a_week(
     daemon.watch_job()
     status = collect_status(database, settings, clock.now)
     assert all(feed["failing_since"] is None for feed in status["feeds"])
+
+
+def test_a_feed_password_is_hidden_in_the_log_the_owner_mail_and_the_status(
+    database: Database,
+    feed_server: FeedServer,
+    smtp_server: SmtpServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    feed_server.routes["/storing/"] = Route(b"storing", status=500)
+    feed_server.routes["/ok/"] = Route(wordpress_rss([_item(1, local(1, 9))]))
+    good, failing = (with_password(feed_server.url(p)) for p in ("/ok/", "/storing/"))
+    unreachable = with_password(f"http://127.0.0.1:{free_port()}/feed/")
+    failing_shown, unreachable_shown = (
+        url.replace(FEED_PASSWORD, "***") for url in (failing, unreachable)
+    )
+    settings = _settings(smtp_server, good, failing, unreachable)
+    clock = Clock(local(10, 9))
+    daemon = Daemon(settings, database, clock=clock)
+    caplog.set_level(logging.DEBUG)  # httpx's own request lines too
+
+    daemon.watch_job()
+    clock.now = local(11, 9)  # a day of failures: the owner hears of both
+    daemon.watch_job()
+
+    assert FEED_PASSWORD not in caplog.text
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert (
+        f"feed {failing_shown}: cannot fetch the feed: HTTP 500 Internal Server Error; "
+        "trying again at the next poll" in warnings
+    )
+    mails = _mails_to(smtp_server, OWNER)
+    texts = [
+        str(part.get_content())
+        for mail in mails
+        for part in mail.walk()
+        if part.get_content_maintype() == "text"
+    ]
+    assert len(mails) == 2 and not any(FEED_PASSWORD in text for text in texts)
+    bodies = [_body(mail) for mail in mails]
+    assert any(failing_shown in body and "HTTP 500" in body for body in bodies)
+    assert any(unreachable_shown in body for body in bodies)
+    status = collect_status(database, settings, clock.now)
+    assert FEED_PASSWORD not in json.dumps(status)
+    assert [feed["url"] for feed in status["feeds"]][1:] == [failing_shown, unreachable_shown]
 
 
 def test_an_edition_held_by_the_check_is_told_with_the_report(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -47,14 +48,14 @@ def test_local_checks_in_text_and_json(tmp_path: Path) -> None:
     upgraded = CliRunner().invoke(cli, ["--config", str(config), "db", "upgrade"])
     assert upgraded.exit_code == 0, upgraded.output
     key.chmod(0o644)
-    result = doctor(config, "--json", "--check", "secret_key", "--check", "database")
+    result = doctor(
+        config, "--json", "--check", "secret_key", "--check", "database", "--check", "file_modes"
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert [item["check"] for item in report] == ["config", "secret_key", "database"]
-    assert [item["status"] for item in report] == ["ok", "warn", "ok"]
-    assert report[1]["message"] == (
-        f"{key} can be read by other users (mode 0644): chmod 600 {key}"
-    )
+    assert [item["check"] for item in report] == ["config", "secret_key", "database", "file_modes"]
+    assert [item["status"] for item in report] == ["ok", "ok", "ok", "warn"]
+    assert report[3]["message"] == f"other users can read {key} (mode 0644): chmod 600 {key}"
     assert set(report[0]) == {"check", "status", "message"}
 
 
@@ -110,3 +111,63 @@ def test_without_a_config_file_doctor_says_to_run_init() -> None:
         "warn  config      no config file (built-in defaults and environment only): run "
         "`newsletter init DIR`"
     )
+
+
+def test_files_others_can_read_are_one_warning_with_the_fix(tmp_path: Path) -> None:
+    """The first run makes the data folder and the database for the owner only; a database
+    or secret file that others can read (an older set-up, a copied key) is named with the
+    command that fixes it."""
+    secrets = {
+        "secret_key_file": tmp_path / "secret-key",
+        "password_file": tmp_path / "smtp-password",
+        "private_key_file": tmp_path / "dkim.pem",
+        "mailgun_signing_key_file": tmp_path / "mailgun-key",
+    }
+    for path in secrets.values():
+        path.write_text("k" * 40)
+        path.chmod(0o600)
+    data = tmp_path / "data"
+    config = write_config(
+        tmp_path / "config.toml",
+        {
+            "newsletter": {
+                "from_address": FROM,
+                "data_dir": str(data),
+                "secret_key_file": str(secrets["secret_key_file"]),
+            },
+            "smtp": {"password_file": str(secrets["password_file"])},
+            "dkim": {"private_key_file": str(secrets["private_key_file"])},
+            "bounces": {"mailgun_signing_key_file": str(secrets["mailgun_signing_key_file"])},
+        },
+    )
+    upgraded = CliRunner().invoke(cli, ["--config", str(config), "db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    database = data / "newsletter.db"
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    result = doctor(config, "--check", "file_modes")
+    assert result.exit_code == 0, result.output
+    checked = ", ".join(map(str, (data, *secrets.values(), database)))
+    assert result.output.splitlines()[1:] == [
+        f"ok    file_modes  only their owner can read {checked}"
+    ]
+
+    database.chmod(0o644)
+    secrets["password_file"].chmod(0o640)
+    secrets["mailgun_signing_key_file"].chmod(0o604)
+    result = doctor(config, "--check", "file_modes")
+    assert result.exit_code == 0, result.output  # a warning
+    readable = [secrets["password_file"], secrets["mailgun_signing_key_file"], database]
+    assert result.output.splitlines()[1:] == [
+        f"warn  file_modes  other users can read {readable[0]} (mode 0640), {readable[1]} "
+        f"(mode 0604), {readable[2]} (mode 0644): chmod 600 {' '.join(map(str, readable))}"
+    ]
+
+    data.chmod(0o755)
+    database.chmod(0o600)
+    for path in secrets.values():
+        path.chmod(0o600)
+    result = doctor(config, "--check", "file_modes")
+    assert result.output.splitlines()[1:] == [
+        f"warn  file_modes  other users can read {data} (mode 0755): chmod 700 {data}"
+    ]

@@ -12,9 +12,17 @@ from click.testing import CliRunner
 
 from newsletter.cli import cli
 from newsletter.setup import doctor
-from tests.support.feeds import FeedServer, Item, Route, post_html, wordpress_rss
+from tests.support.feeds import (
+    FEED_PASSWORD,
+    FeedServer,
+    Item,
+    Route,
+    post_html,
+    with_password,
+    wordpress_rss,
+)
 
-from .conftest import message, statuses, write_config
+from .conftest import closed_port, message, statuses, write_config
 
 ITEM = Item(
     title="Waarom loslaten zo moeilijk voelt",
@@ -102,3 +110,24 @@ def test_an_entry_the_polls_would_skip_is_a_warning_naming_it(
         f"of {url} (no title): fix that post on the blog "
         "(or raise posts.max_post_bytes for one that is too large)"
     )
+
+
+def test_a_feed_password_is_hidden_in_the_finding(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.routes["/feed/"] = Route(wordpress_rss([ITEM]))
+    feed_server.routes["/storing/"] = Route(b"oeps", status=500)
+    good, failing = (with_password(feed_server.url(p)) for p in ("/feed/", "/storing/"))
+    unreachable = with_password(f"http://127.0.0.1:{closed_port()}/feed/")
+    good_shown, failing_shown, unreachable_shown = (
+        url.replace(FEED_PASSWORD, "***") for url in (good, failing, unreachable)
+    )
+
+    config = config_with(tmp_path, good, failing, unreachable)
+    result = CliRunner().invoke(cli, ["--config", str(config), "doctor", "--check", "feeds"])
+    assert FEED_PASSWORD not in result.output
+    found = message(run_feeds(config), "feeds")
+    assert found.startswith(
+        f"cannot read the feed {failing_shown} (cannot fetch the feed: HTTP 500 "
+        f"Internal Server Error), {unreachable_shown} (cannot fetch the feed: "
+    )
+    ok = message(run_feeds(config_with(tmp_path, good)), "feeds")
+    assert ok == f"{good_shown}: 1 post"

@@ -98,6 +98,7 @@ def test_init_publish_upgrade_doctor(
         "config": "ok",
         "secret_key": "ok",
         "database": "ok",
+        "file_modes": "ok",  # init and db upgrade made the data folder and files private
         "relay": "ok",
         "spf": "ok",
         "dkim": "ok",

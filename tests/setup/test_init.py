@@ -94,6 +94,7 @@ def test_init_with_flags_writes_a_set_up_that_loads_and_migrates(
     assert (settings.schedule.cron, settings.schedule.timezone) == ("fri 18:30", "Europe/Brussels")
     assert (settings.dkim.domain, settings.dkim.selector) == ("gerritvanderheide.nl", "nb2026")
     assert settings.signing_key() == (target / "secret-key").read_text().strip()
+    assert settings.web.trusted_proxies == ("127.0.0.1",)  # Caddy, from the Caddyfile below
 
     # The DKIM record printed and written is the public half of the key on disk.
     record = dkim_record("gerritvanderheide.nl", "nb2026", pem.decode())
@@ -107,6 +108,11 @@ def test_init_with_flags_writes_a_set_up_that_loads_and_migrates(
     assert f"Environment=NEWSLETTER_CONFIG={target / 'config.toml'}" in unit
     assert f"ReadWritePaths={target / 'data'}" in unit
     assert "run --log-format json" in unit
+    # What the daemon makes is its owner's alone; idle SMTP sessions cannot use up the
+    # 1,024 descriptors of systemd's default.
+    assert "\nUMask=0077\n" in unit
+    assert "\nLimitNOFILE=65536\n" in unit
+    assert mode(target / "data") == 0o700
     caddy = (target / "Caddyfile").read_text()
     assert "nieuwsbrief.gerritvanderheide.nl {\n\treverse_proxy 127.0.0.1:8080\n}" in caddy
 
@@ -329,3 +335,66 @@ def test_a_bounce_address_of_the_from_domain_adds_only_the_mx_note(tmp_path: Pat
     records = (tmp_path / "nb" / "dns-records.txt").read_text()
     assert records.count('TXT "v=spf1') == 1
     assert "gerritvanderheide.nl. MX 10 " in records
+
+
+SET_UP_FILES = (
+    "config.toml",
+    "secret-key",
+    "dkim-private.pem",
+    "smtp-password",
+    "newsletter.service",
+    "Caddyfile",
+    "dns-records.txt",
+)
+
+
+def test_a_link_at_any_file_is_replaced_never_written_through(tmp_path: Path) -> None:
+    """Someone who can write into DIR plants links to files of theirs (or of the user who
+    will run init as root); init writes the SMTP password, the keys and the config into
+    DIR itself, and the files the links point at keep their content and mode."""
+    target = tmp_path / "nb"
+    target.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name in SET_UP_FILES:
+        victim = elsewhere / name
+        victim.write_text(f"not init's: {name}\n")
+        victim.chmod(0o644)
+        (target / name).symlink_to(victim)
+    # A link to a file that does not exist yet: writing through it would create that file.
+    (target / "data").mkdir()
+    dangling = elsewhere / "not-there"
+    target.joinpath("Caddyfile").unlink()
+    target.joinpath("Caddyfile").symlink_to(dangling)
+    password = {"NEWSLETTER_SMTP_PASSWORD": "geheim-wachtwoord"}
+
+    refused = invoke("init", str(target), *FLAGS, env=password)
+    assert refused.exit_code == 1
+    assert "already exist; pass --force" in refused.stderr
+    for name in SET_UP_FILES:  # a link at a key counts too: it is no key to keep
+        assert str(target / name) in refused.stderr
+
+    forced = invoke("init", str(target), "--force", *FLAGS, env=password)
+    assert forced.exit_code == 0, forced.output
+    for name in SET_UP_FILES:
+        path = target / name
+        assert stat.S_ISREG(path.lstat().st_mode), f"{name} is not a regular file in DIR"
+        if name == "Caddyfile":
+            continue
+        assert (elsewhere / name).read_text() == f"not init's: {name}\n"
+        assert mode(elsewhere / name) == 0o644
+    assert not dangling.exists()
+    for secret in ("secret-key", "dkim-private.pem", "smtp-password"):
+        assert mode(target / secret) == 0o600
+    assert (target / "smtp-password").read_text() == "geheim-wachtwoord\n"
+    # The key written is a new one, not what the link pointed at.
+    pem = (target / "dkim-private.pem").read_bytes()
+    assert isinstance(serialization.load_pem_private_key(pem, password=None), rsa.RSAPrivateKey)
+    assert sorted(p.name for p in target.iterdir()) == sorted((*SET_UP_FILES, "data"))
+
+    # The keys are regular files now, so a second --force keeps them.
+    key = (target / "secret-key").read_bytes()
+    again = invoke("init", str(target), "--force", *FLAGS, env=password)
+    assert again.exit_code == 0, again.output
+    assert (target / "secret-key").read_bytes() == key
+    assert (target / "dkim-private.pem").read_bytes() == pem

@@ -1,15 +1,18 @@
 """A real HTTP server on loopback that serves feeds, good and broken, and records requests.
 
 Each route is a :class:`Route`: a body (or a generator of chunks, sent without a length),
-a status, optional ETag/Last-Modified validators it honours with 304, and an optional
-pause before answering (a blog that does not answer). Tests change routes between polls
+a status, optional ETag/Last-Modified validators it honours with 304, more headers (a
+``Content-Encoding``, say) and an optional pause before answering (a blog that does not
+answer). Tests change routes between polls
 to play a blog whose author edits and publishes.
 """
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +29,7 @@ class Route:
     etag: str | None = None
     last_modified: str | None = None
     pause_seconds: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,6 +90,8 @@ class FeedServer:
                     self.send_header("ETag", route.etag)
                 if route is not None and route.last_modified:
                     self.send_header("Last-Modified", route.last_modified)
+                for name, value in route.headers.items() if route is not None else ():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if status != 304:
@@ -210,6 +216,33 @@ def chunks(total: int, size: int = 64 * 1024) -> Callable[[], Iterator[bytes]]:
             sent += size
 
     return generate
+
+
+def gzip_bomb(megabytes: int) -> bytes:
+    """A valid gzip stream of ``megabytes`` MiB of zeros, a thousandth of that in size.
+
+    Made in a second, not by packing a gigabyte: each megabyte ends in a full flush, so
+    after the first every compressed megabyte is the same bytes and is repeated; an empty
+    last block and the true CRC and length close it.
+    """
+    zeros = bytes(1024 * 1024)
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    first = packer.compress(zeros) + packer.flush(zlib.Z_FULL_FLUSH)
+    again = packer.compress(zeros) + packer.flush(zlib.Z_FULL_FLUSH)
+    last_block = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush()
+    crc = 0
+    for _ in range(megabytes):
+        crc = zlib.crc32(zeros, crc)
+    size = (megabytes * len(zeros)) & 0xFFFFFFFF
+    return first + again * (megabytes - 1) + last_block + struct.pack("<II", crc, size)
+
+
+def with_password(url: str) -> str:
+    """``url`` with a user and password in it, as a private feed is configured."""
+    return url.replace("://", f"://gerrit:{FEED_PASSWORD}@", 1)
+
+
+FEED_PASSWORD = "geheim-7Xq"
 
 
 def slow(seconds: float) -> Callable[[], Iterator[bytes]]:

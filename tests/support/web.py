@@ -18,6 +18,14 @@ def uvicorn_serving(app: Any, **tls: str) -> Iterator[int]:
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None, **tls)
     )
+    with running(server) as port:
+        yield port
+
+
+@contextmanager
+def running(server: uvicorn.Server) -> Iterator[int]:
+    """Run a uvicorn server (one set up to listen on port 0) in a thread until the block
+    ends; yields the port it got."""
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

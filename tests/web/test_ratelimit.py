@@ -1,8 +1,23 @@
-"""The sliding window, on a clock the test controls."""
+"""The sliding window, on a clock the test controls; the sign-up limit under uvicorn, with
+and without a trusted proxy in front."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from newsletter.config import load_settings
+from newsletter.db.database import Database
+from newsletter.errors import ConfigError
+from newsletter.runtime.servers import web_server
 from newsletter.web.ratelimit import SlidingWindowLimiter
+from tests.support.settings import make_settings
+from tests.support.web import running
 
 
 class Clock:
@@ -45,3 +60,64 @@ def test_tracked_keys_stay_bounded() -> None:
     assert len(limiter._hits) <= 100
     # Busy keys that survived the pruning are still limited.
     assert not limiter.allow("10.0.3.231")
+
+
+# Issue 20, defect 10: the per-IP limit under uvicorn as `newsletter web` and `run` start it.
+# X-Forwarded-For is believed only from web.trusted_proxies.
+
+
+@contextmanager
+def signups(database: Database, tmp_path: Path, *trusted: str) -> Iterator[Callable[..., Any]]:
+    """The app as ``newsletter web`` serves it; yields ``post(forwarded_for, n)``."""
+    settings = make_settings(
+        smtp={"transport": "maildir", "maildir": str(tmp_path / "outbox")},
+        web={"host": "127.0.0.1", "port": 0, "trusted_proxies": trusted},
+    )
+    with running(web_server(settings, database)) as port:
+
+        async def post(forwarded_for: str, n: int) -> int:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                answer = await http.post(
+                    "/subscribe",
+                    data={"email": f"lezer{n}@example.nl"},
+                    headers={"X-Forwarded-For": forwarded_for},
+                )
+            return answer.status_code
+
+        yield post
+
+
+async def test_a_rotating_forwarded_for_does_not_get_past_the_limit(
+    database: Database, tmp_path: Path
+) -> None:
+    with signups(database, tmp_path) as post:
+        answers = [await post(f"198.51.100.{n}", n) for n in range(7)]
+    assert answers == [200] * 5 + [429] * 2
+
+
+async def test_behind_a_trusted_proxy_each_visitor_has_their_own_limit(
+    database: Database, tmp_path: Path
+) -> None:
+    with signups(database, tmp_path, "127.0.0.1") as post:
+        first = [await post("198.51.100.1", n) for n in range(6)]
+        # A client's own X-Forwarded-For comes first; the proxy adds the address it saw.
+        second = [await post(f"10.9.9.{n}, 198.51.100.2", 10 + n) for n in range(6)]
+    assert first == second == [200] * 5 + [429]
+
+
+def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
+    def proxies(value: str) -> tuple[str, ...]:
+        environ = {"NEWSLETTER_WEB__TRUSTED_PROXIES": value}
+        return load_settings(environ=environ).web.trusted_proxies
+
+    assert load_settings(environ={}).web.trusted_proxies == ()
+    assert proxies("127.0.0.1, ::1, 10.0.0.0/8") == ("127.0.0.1", "::1", "10.0.0.0/8")
+    config = tmp_path / "config.toml"
+    config.write_text('[web]\ntrusted_proxies = ["fd00::/8"]\n')
+    assert load_settings(config, environ={}).web.trusted_proxies == ("fd00::/8",)
+    for bad in ("*", "localhost", "10.0.0.1/8", "[::1]", "127.0.0.1:80", '["127.0.0.1", 1]'):
+        with pytest.raises(ConfigError) as refused:
+            proxies(bad)
+        message = str(refused.value)
+        assert "web.trusted_proxies" in message and "NEWSLETTER_WEB__TRUSTED_PROXIES" in message
+        assert "\n" not in message

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
-from newsletter.db.models import Subscriber, SubscriberStatus
+from newsletter.db.models import Subscriber, SubscriberStatus, utcnow
 from newsletter.db.subscribers import remove
 from newsletter.mail.tokens import make_token
 from newsletter.web import create_app
@@ -20,7 +22,7 @@ from tests.support.settings import SECRET
 from tests.support.settings import SENDER as FROM_ADDRESS
 from tests.support.smtp import ReceivedMail
 
-from .conftest import http_client
+from .conftest import LiveServer, http_client
 
 ADDRESS = "sanne@example.nl"
 
@@ -28,6 +30,12 @@ ADDRESS = "sanne@example.nl"
 def subscriber_by_address(database: Database, address: str) -> Subscriber | None:
     with database.session() as session:
         return session.scalars(select(Subscriber).where(Subscriber.email == address)).one_or_none()
+
+
+def subscriber_id_of(database: Database, address: str) -> int:
+    found = subscriber_by_address(database, address)
+    assert found is not None
+    return found.id
 
 
 async def test_confirm_flow_end_to_end(
@@ -241,3 +249,139 @@ async def test_erased_person_can_sign_up_again_and_be_erased_again(
     with database.session() as session:
         remove(session, ADDRESS, forget=True)  # a second erasure must not collide
     assert subscriber_row(database, again.id).email is None
+
+
+# Issue 20, defect 6: a confirmation link acts once, on the sign-up it was mailed for. An
+# old link POSTed again never undoes what happened since; the app runs under uvicorn.
+
+
+async def confirm_path(outbox: list[ReceivedMail], number: int) -> str:
+    """The path of the ``number``-th confirmation mail (from 1); it leaves after the answer."""
+    deadline = time.monotonic() + 10
+    while True:
+        links = [mail.link("/confirm/") for mail in outbox if "Bevestig" in mail.message["Subject"]]
+        if len(links) >= number:
+            return urlsplit(links[number - 1]).path
+        assert time.monotonic() < deadline, "the confirmation mail did not arrive"
+        await asyncio.sleep(0.02)
+
+
+async def unsubscribe_by_link(http: httpx.AsyncClient, database: Database, reader: int) -> None:
+    answer = await http.post(f"/unsubscribe/{make_token(SECRET, 'unsubscribe', reader)}")
+    assert answer.status_code == 200
+
+
+async def remove_by_admin(http: httpx.AsyncClient, database: Database, reader: int) -> None:
+    with database.session() as session:
+        remove(session, ADDRESS)  # what `newsletter subscribers remove` does
+
+
+async def complain(http: httpx.AsyncClient, database: Database, reader: int) -> None:
+    with database.session() as session:  # as delivery.bounces records a complaint
+        row = session.get(Subscriber, reader)
+        assert row is not None
+        row.status, row.unsubscribed_at = SubscriberStatus.COMPLAINED, utcnow()
+
+
+async def bounce(http: httpx.AsyncClient, database: Database, reader: int) -> None:
+    with database.session() as session:  # as the ledger marks a hard bounce
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.id == reader)
+            .values(status=SubscriberStatus.BOUNCED)
+        )
+
+
+OPT_OUTS = {
+    "unsubscribed": unsubscribe_by_link,
+    "removed": remove_by_admin,
+    "complained": complain,
+    "bounced": bounce,
+}
+
+
+def state(database: Database, reader: int) -> tuple[str, object, object]:
+    row = subscriber_row(database, reader)
+    return row.status, row.confirmed_at, row.unsubscribed_at
+
+
+@pytest.mark.parametrize("opt_out", list(OPT_OUTS))
+async def test_an_old_confirmation_link_never_undoes_a_later_opt_out(
+    live_server: LiveServer, database: Database, outbox: list[ReceivedMail], opt_out: str
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        await http.post("/subscribe", data={"email": ADDRESS})
+        path = await confirm_path(outbox, 1)
+        assert "Je aanmelding is bevestigd" in (await http.post(path)).text
+        reader = subscriber_id_of(database, ADDRESS)
+        await OPT_OUTS[opt_out](http, database, reader)
+        before = state(database, reader)
+
+        for answer in (await http.get(path), await http.post(path)):
+            assert answer.status_code == 400
+            assert "Deze link werkt niet meer" in answer.text
+            assert answer.headers["cache-control"] == "no-store"
+    assert state(database, reader) == before
+    assert before[0] == (SubscriberStatus.UNSUBSCRIBED if opt_out == "removed" else opt_out)
+
+
+async def test_a_link_made_before_the_reader_was_removed_changes_nothing(
+    live_server: LiveServer, database: Database, outbox: list[ReceivedMail]
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        await http.post("/subscribe", data={"email": ADDRESS})
+        path = await confirm_path(outbox, 1)
+        reader = subscriber_id_of(database, ADDRESS)
+        await remove_by_admin(http, database, reader)
+        answer = await http.post(path)
+    assert "Deze link werkt niet meer" in answer.text
+    assert subscriber_row(database, reader).status == SubscriberStatus.UNSUBSCRIBED
+
+
+async def test_a_second_click_says_already_confirmed(
+    live_server: LiveServer, database: Database, outbox: list[ReceivedMail]
+) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        await http.post("/subscribe", data={"email": ADDRESS})
+        path = await confirm_path(outbox, 1)
+        first = await http.post(path)
+        reader = subscriber_id_of(database, ADDRESS)
+        confirmed = state(database, reader)
+        again = [await http.post(path), await http.get(path)]
+    assert "Je aanmelding is bevestigd" in first.text
+    for answer in again:
+        assert answer.status_code == 200
+        assert "Je aanmelding was al bevestigd" in answer.text
+        assert "Ja, ik meld me aan" not in answer.text
+    assert state(database, reader) == confirmed
+    assert events_of(database, reader) == [("signup", "web"), ("confirm", "web")]
+
+
+async def test_a_reader_who_opted_out_comes_back_with_a_new_link_only(
+    live_server: LiveServer, database: Database, outbox: list[ReceivedMail]
+) -> None:
+    """Signing up again after an opt-out mails a new link, which brings the reader back;
+    a link made before they came back by "Toch weer aanmelden" is spent by that."""
+    reader = add_subscriber(database, ADDRESS, SubscriberStatus.ACTIVE)
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        await unsubscribe_by_link(http, database, reader)
+        with database.session() as session:  # they unsubscribed a while ago
+            session.execute(
+                update(Subscriber)
+                .where(Subscriber.id == reader)
+                .values(unsubscribed_at=utcnow() - timedelta(days=1))
+            )
+        await http.post("/subscribe", data={"email": ADDRESS})
+        first = await confirm_path(outbox, 1)
+        assert "Je aanmelding is bevestigd" in (await http.post(first)).text
+        assert subscriber_row(database, reader).status == SubscriberStatus.ACTIVE
+
+        await unsubscribe_by_link(http, database, reader)
+        await http.post("/subscribe", data={"email": ADDRESS})
+        second = await confirm_path(outbox, 2)
+        token = make_token(SECRET, "resubscribe", reader)
+        assert (await http.post(f"/resubscribe/{token}")).status_code == 200
+        await bounce(http, database, reader)
+        answer = await http.post(second)
+    assert "Deze link werkt niet meer" in answer.text
+    assert subscriber_row(database, reader).status == SubscriberStatus.BOUNCED

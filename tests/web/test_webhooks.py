@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import logging
 import re
 import ssl
 import threading
@@ -36,6 +37,7 @@ from newsletter.web.webhooks import SnsVerifier
 from tests.support.db import add_subscribers
 from tests.support.returned import bounce_settings, delivery_of, send_next, status_of
 from tests.support.smtp import SmtpServer
+from tests.support.web import uvicorn_serving
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:nieuwsbrief-bounces"
 POSTMARK_USER = "postmark"
@@ -146,13 +148,12 @@ def sent(database: Database, database_url: str, smtp_server: SmtpServer) -> tupl
 
 @pytest.fixture
 async def world(database: Database, sent: tuple[Settings, int], sns: Sns) -> AsyncIterator[World]:
+    """The app under a real uvicorn, as relays reach it."""
     settings, edition_id = sent
     app = create_app(settings, database, sns=sns.verifier)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(
-        transport=transport, base_url=settings.newsletter.base_url
-    ) as http:
-        yield World(database, settings, edition_id, http)
+    with uvicorn_serving(app) as port:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            yield World(database, settings, edition_id, http)
 
 
 def _now() -> str:
@@ -342,3 +343,233 @@ async def test_a_real_sized_ses_notification_passes_and_the_forms_keep_their_lim
     )
     assert form.status_code == 413
     assert world.events() == events
+
+
+# Issue 20, defect 5: no payload gets a 500. A body that is not a JSON object, or a signed
+# payload with a field of another type than the relay documents, is a 4xx with one log
+# line, and changes no reader.
+
+READERS = [f"lezer{n}@voorbeeld.nl" for n in range(3)]
+TEXT_ODD: list[object] = [7, [1], {"x": 1}]
+OBJECT_ODD: list[object] = ["str", [1], 7]
+LIST_ODD: list[object] = ["str", {"x": 1}, 7]
+CODE_ODD: list[object] = [[1], {"x": 1}, True]
+
+
+def _with(document: Any, path: tuple[str | int, ...], value: object) -> Any:
+    """A deep copy of ``document`` with the value at ``path`` replaced."""
+    copy = json.loads(json.dumps(document))
+    target = copy
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return copy
+
+
+def _ses_complaint(world: World, reader: str) -> dict[str, Any]:
+    request = _ses_bounce(world, reader)
+    notification = json.loads(request["Message"])
+    del notification["bounce"]
+    notification["notificationType"] = "Complaint"
+    notification["complaint"] = {
+        "complaintFeedbackType": "abuse",
+        "complainedRecipients": [{"emailAddress": reader}],
+    }
+    return {**request, "Message": json.dumps(notification)}
+
+
+def _ses_with(request: dict[str, Any], path: tuple[str | int, ...], value: object) -> Any:
+    """An SES request whose notification (inside ``Message``) has ``value`` at ``path``."""
+    notification = _with(json.loads(request["Message"]), path, value)
+    return {**request, "Message": json.dumps(notification)}
+
+
+async def _refused_quietly(
+    world: World, caplog: pytest.LogCaptureFixture, path: str, **request: Any
+) -> None:
+    """The request gets a 4xx and one warning, and no reader or event changes."""
+    events = world.events()
+    caplog.clear()
+    answer = await world.http.post(path, **request)
+    assert 400 <= answer.status_code < 500, answer.text[:300]
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.name for r in warnings] == ["newsletter.web.webhooks"], warnings
+    assert not warnings[0].exc_info
+    assert [status_of(world.database, reader) for reader in READERS] == ["active"] * 3
+    assert world.events() == events
+
+
+async def test_a_json_bomb_is_a_400_not_a_500(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    bomb = {"content": "[" * 100_000, "headers": {"Content-Type": "application/json"}}
+    await _refused_quietly(world, caplog, "/webhooks/ses", **bomb)
+    await _refused_quietly(world, caplog, "/webhooks/mailgun", **bomb)
+    await _refused_quietly(
+        world, caplog, "/webhooks/postmark", auth=(POSTMARK_USER, POSTMARK_PASSWORD), **bomb
+    )
+
+
+async def test_the_odd_signed_payloads_of_the_report(
+    world: World, sns: Sns, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader = READERS[0]
+    mailgun = _mailgun(world, reader, token="t-message-str")
+    await _refused_quietly(
+        world, caplog, "/webhooks/mailgun", json=_with(mailgun, ("event-data", "message"), "str")
+    )
+    mailgun = _mailgun(world, reader, token="t-status-list")
+    await _refused_quietly(
+        world,
+        caplog,
+        "/webhooks/mailgun",
+        json=_with(mailgun, ("event-data", "delivery-status"), [1]),
+    )
+    ses = {**_ses_bounce(world, reader), "Message": "[1]"}
+    await _refused_quietly(world, caplog, "/webhooks/ses", json=sns.sign(ses))
+    no_zone = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+    ses = _ses_bounce(world, reader, when=no_zone)
+    await _refused_quietly(world, caplog, "/webhooks/ses", json=sns.sign(ses))
+    # Each of these, well formed, does change the reader: the refusals above were about shape.
+    answer = await world.http.post("/webhooks/ses", json=sns.sign(_ses_bounce(world, reader)))
+    assert answer.json()["results"] == ["hard"]
+
+
+SES_SHAPES: list[tuple[str, tuple[str | int, ...], list[object]]] = [
+    ("bounce", ("notificationType",), TEXT_ODD),
+    ("bounce", ("mail",), OBJECT_ODD),
+    ("bounce", ("mail", "commonHeaders"), OBJECT_ODD),
+    ("bounce", ("mail", "commonHeaders", "messageId"), TEXT_ODD),
+    ("bounce", ("bounce",), OBJECT_ODD),
+    ("bounce", ("bounce", "bounceType"), TEXT_ODD),
+    ("bounce", ("bounce", "bounceSubType"), TEXT_ODD),
+    ("bounce", ("bounce", "bouncedRecipients"), LIST_ODD),
+    ("bounce", ("bounce", "bouncedRecipients", 0), OBJECT_ODD),
+    ("bounce", ("bounce", "bouncedRecipients", 0, "emailAddress"), TEXT_ODD),
+    ("bounce", ("bounce", "bouncedRecipients", 0, "status"), TEXT_ODD),
+    ("bounce", ("bounce", "bouncedRecipients", 0, "diagnosticCode"), TEXT_ODD),
+    ("complaint", ("complaint",), OBJECT_ODD),
+    ("complaint", ("complaint", "complaintFeedbackType"), TEXT_ODD),
+    ("complaint", ("complaint", "complainedRecipients"), LIST_ODD),
+    ("complaint", ("complaint", "complainedRecipients", 0), OBJECT_ODD),
+    ("complaint", ("complaint", "complainedRecipients", 0, "emailAddress"), TEXT_ODD),
+]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # shapes, not storage
+@pytest.mark.parametrize(("kind", "path", "values"), SES_SHAPES)
+async def test_odd_shapes_in_a_signed_ses_notification_are_refused(
+    world: World,
+    sns: Sns,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+    path: tuple[str | int, ...],
+    values: list[object],
+) -> None:
+    build = _ses_bounce if kind == "bounce" else _ses_complaint
+    for value in values:
+        request = _ses_with(build(world, READERS[1]), path, value)
+        await _refused_quietly(world, caplog, "/webhooks/ses", json=sns.sign(request))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("field", ["Message", "MessageId", "Timestamp", "Type", "Signature"])
+async def test_odd_shapes_in_an_sns_message_are_refused(
+    world: World, sns: Sns, caplog: pytest.LogCaptureFixture, field: str
+) -> None:
+    for value in TEXT_ODD:
+        signed = sns.sign(_ses_bounce(world, READERS[1]))
+        await _refused_quietly(world, caplog, "/webhooks/ses", json={**signed, field: value})
+        if field != "Signature":  # signed as its text, as a forger with the key could
+            request = sns.sign({**_ses_bounce(world, READERS[1]), field: value})
+            await _refused_quietly(world, caplog, "/webhooks/ses", json=request)
+
+
+MAILGUN_SHAPES: list[tuple[tuple[str, ...], list[object]]] = [
+    (("signature",), OBJECT_ODD),
+    (("signature", "timestamp"), TEXT_ODD),
+    (("signature", "token"), TEXT_ODD),
+    (("signature", "signature"), TEXT_ODD),
+    (("event-data",), OBJECT_ODD),
+    (("event-data", "id"), TEXT_ODD),
+    (("event-data", "event"), TEXT_ODD),
+    (("event-data", "severity"), TEXT_ODD),
+    (("event-data", "reason"), TEXT_ODD),
+    (("event-data", "recipient"), TEXT_ODD),
+    (("event-data", "delivery-status"), OBJECT_ODD),
+    (("event-data", "delivery-status", "code"), CODE_ODD),
+    (("event-data", "delivery-status", "description"), TEXT_ODD),
+    (("event-data", "delivery-status", "message"), TEXT_ODD),
+    (("event-data", "message"), OBJECT_ODD),
+    (("event-data", "message", "headers"), OBJECT_ODD),
+    (("event-data", "message", "headers", "message-id"), TEXT_ODD),
+]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("path", "values"), MAILGUN_SHAPES)
+async def test_odd_shapes_in_a_signed_mailgun_event_are_refused(
+    world: World,
+    caplog: pytest.LogCaptureFixture,
+    path: tuple[str, ...],
+    values: list[object],
+) -> None:
+    for number, value in enumerate(values):
+        request = _mailgun(world, READERS[2], token=f"t-{'-'.join(path)}-{number}")
+        await _refused_quietly(world, caplog, "/webhooks/mailgun", json=_with(request, path, value))
+
+
+POSTMARK_SHAPES: list[tuple[str, list[object]]] = [
+    ("RecordType", TEXT_ODD),
+    ("Type", TEXT_ODD),
+    ("ID", CODE_ODD),
+    ("Email", TEXT_ODD),
+    ("Description", TEXT_ODD),
+]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("field", "values"), POSTMARK_SHAPES)
+async def test_odd_shapes_in_a_postmark_record_are_refused(
+    world: World, caplog: pytest.LogCaptureFixture, field: str, values: list[object]
+) -> None:
+    record = {
+        "RecordType": "Bounce",
+        "ID": 43,
+        "Type": "HardBounce",
+        "TypeCode": 1,
+        "Email": READERS[0],
+        "Description": "The server was unable to deliver your message.",
+    }
+    for value in values:
+        await _refused_quietly(
+            world,
+            caplog,
+            "/webhooks/postmark",
+            json={**record, field: value},
+            auth=(POSTMARK_USER, POSTMARK_PASSWORD),
+        )
+
+
+async def test_signed_oddities_before_the_payload_are_refused(
+    world: World, sns: Sns, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Mailgun timestamp that ``str.isdigit`` takes but ``int`` refuses, or longer than
+    ``int`` reads; an SNS confirmation whose URL cannot be parsed."""
+    for stamp in ("²", "9" * 5000):
+        request = _mailgun(world, READERS[2], token=f"t-stamp-{len(stamp)}")
+        mac = hmac.new(
+            MAILGUN_KEY.encode(), (stamp + request["signature"]["token"]).encode(), "sha256"
+        )
+        request["signature"].update(timestamp=stamp, signature=mac.hexdigest())
+        await _refused_quietly(world, caplog, "/webhooks/mailgun", json=request)
+    confirmation = {
+        "Type": "SubscriptionConfirmation",
+        "MessageId": "sub-broken",
+        "Token": "2336412f37fb687f5d51e6e2425ba1f",
+        "TopicArn": TOPIC,
+        "Message": "You have chosen to subscribe to the topic.",
+        "SubscribeURL": "https://[sns.eu-west-1.amazonaws.com/",
+        "Timestamp": _now(),
+    }
+    await _refused_quietly(world, caplog, "/webhooks/ses", json=sns.sign(confirmation))
