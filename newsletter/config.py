@@ -176,11 +176,17 @@ _HOST_PATTERN = re.compile(
 
 @dataclass(frozen=True)
 class InboundSection:
-    """The optional SMTP listener for ``mailto:`` unsubscribe requests (off by default)."""
+    """The optional SMTP listener for ``mailto:`` unsubscribe requests (off by default).
+
+    It shares the process's file descriptors with the web app: at most ``max_sessions``
+    clients at once (the next get a 421), each hung up on after ``timeout`` silent seconds.
+    """
 
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = 2525
+    max_sessions: int = 100
+    timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -209,8 +215,9 @@ class BouncesSection:
 class ImapSection:
     """A mailbox the bounces arrive in, polled by the daemon (``host`` empty = off).
 
-    Processed bounces and complaints are moved to ``processed_folder``; anything else is
-    left where it is, unread.
+    Processed bounces and complaints are moved to ``processed_folder``; mail that cannot
+    be read (too big, nested too deep) to ``unreadable_folder``, for a person; anything
+    else is left where it is, unread.
     """
 
     host: str = ""
@@ -221,6 +228,7 @@ class ImapSection:
     password_file: str = ""
     folder: str = "INBOX"
     processed_folder: str = "Verwerkt"
+    unreadable_folder: str = "newsletter-unreadable"
     poll_minutes: float = 5.0
     timeout: float = 30.0
 
@@ -582,6 +590,10 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
                 f"holds {proxy!r}: each entry is an IP address such as 127.0.0.1 or a network "
                 "such as 10.0.0.0/8, without port or brackets",
             )
+    if settings.inbound.max_sessions < 1:
+        fail("inbound", "max_sessions", "must be at least 1")
+    if settings.inbound.timeout <= 0:
+        fail("inbound", "timeout", "must be more than 0 seconds")
     if settings.schedule.catch_up_hours < 0:
         fail("schedule", "catch_up_hours", "must be 0 or more")
     if settings.schedule.review_minutes < 0:
@@ -647,6 +659,12 @@ def _check_consistency(settings: Settings, origin: dict[tuple[str, str], str]) -
             fail("bounces.imap", "timeout", "must be more than 0 seconds")
         if imap.folder == imap.processed_folder:
             fail("bounces.imap", "processed_folder", "must differ from bounces.imap.folder")
+        if imap.unreadable_folder in (imap.folder, imap.processed_folder):
+            fail(
+                "bounces.imap",
+                "unreadable_folder",
+                "must differ from bounces.imap.folder and bounces.imap.processed_folder",
+            )
     if bounces.soft_window < 1:
         fail("bounces", "soft_window", "must be at least 1")
     if not 1 <= bounces.soft_limit <= bounces.soft_window:

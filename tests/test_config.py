@@ -76,6 +76,8 @@ def test_environment_values_are_converted_to_the_key_type() -> None:
         ("[newsletter]\nbase_url = 'example.org'\n", "newsletter.base_url must start with http"),
         ("[newsletter]\nfrom_address = ''\n", "newsletter.from_address is required"),
         ("[dkim]\ndomain = 'example.org'\n", "dkim.selector is required"),
+        ("[inbound]\nmax_sessions = 0\n", "inbound.max_sessions must be at least 1"),
+        ("[inbound]\ntimeout = 0\n", "inbound.timeout must be more than 0 seconds"),
         ("[smtp\nport = 1\n", "invalid TOML"),
         ("newsletter = 3\n", "[newsletter] must be a table"),
     ],
@@ -151,3 +153,9 @@ def test_secrets_never_appear_in_help_or_errors(tmp_path: Path) -> None:
         )
         assert "topsecret-value" not in result.output
         assert "pw-value" not in result.output
+
+
+def test_unreadable_mail_needs_a_folder_of_its_own(tmp_path: Path) -> None:
+    path = write(tmp_path, "[bounces.imap]\nhost = 'h'\nuser = 'u'\nunreadable_folder = 'INBOX'\n")
+    with pytest.raises(ConfigError, match=r"bounces\.imap\.unreadable_folder must differ"):
+        load_settings(path, environ={"NEWSLETTER_BOUNCES_IMAP_PASSWORD": "geheim"})

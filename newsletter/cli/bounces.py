@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-import mailbox
+import os
+import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import click
@@ -14,10 +16,7 @@ from newsletter.cli.context import AppContext, pass_app, print_json_stream, prin
 from newsletter.delivery.bounces import Processed, process_message, recent_reports
 from newsletter.errors import InputError
 from newsletter.inbound.imap import fetch_mailbox
-from newsletter.mail.bounce import NotAMailError
-
-# A bounce carries the returned headers at most; a 30 MB "message" is not one.
-MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+from newsletter.mail.bounce import MAX_MESSAGE_BYTES
 
 
 @click.group("bounces")
@@ -38,52 +37,70 @@ def process(app: AppContext, source: str, recipient: str | None, as_json: bool) 
     """Read one message (a file, or stdin for an MTA pipe) or every message of a folder
     (a Maildir or plain files), and act on the bounces and complaints among them.
 
-    Exit 0 when every message could be read, 1 when something was no e-mail.
+    Exit 0 when every message could be read, 1 when something was no e-mail or could not
+    be read (too big, nested too deep, not a regular file): it is left where it is.
     """
-    not_mail = 0
-    for name, raw in _messages(source):
+    unread = 0
+    for name, read in _messages(source):
         try:
             outcome = process_message(
-                app.database, app.settings, raw, envelope_recipient=recipient, source="cli"
+                app.database, app.settings, read(), envelope_recipient=recipient, source="cli"
             )
-        except NotAMailError as exc:
-            not_mail += 1
+        except InputError as exc:
+            unread += 1
             _print_error(name, str(exc), as_json)
             continue
         _print(name, outcome, as_json)
-    if not_mail:
+    if unread:
         raise click.exceptions.Exit(1)
 
 
-def _messages(source: str) -> Iterator[tuple[str, bytes]]:
+def _messages(source: str) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    """Each message's name and how to read it: a message that cannot be read costs its
+    own line, not the run."""
     if source == "-":
-        yield "-", _limited(sys.stdin.buffer.read(MAX_MESSAGE_BYTES + 1), "stdin")
+        yield "-", lambda: sys.stdin.buffer.read(MAX_MESSAGE_BYTES + 1)
         return
     path = Path(source)
     if path.is_dir():
         if all((path / sub).is_dir() for sub in ("new", "cur", "tmp")):
-            box = mailbox.Maildir(path, factory=None, create=False)
-            for key in sorted(box.keys()):
-                with box.get_file(key) as handle:
-                    yield key, _limited(handle.read(MAX_MESSAGE_BYTES + 1), key)
+            # Maildir: the files of new/ and cur/, named by their key (the name before ':').
+            files = [file for sub in ("new", "cur") for file in (path / sub).iterdir()]
+            named = sorted((file.name.partition(":")[0], file) for file in files)
+            for key, file in named:
+                if not key.startswith("."):
+                    yield key, partial(_read_entry, file)
             return
-        for file in sorted(p for p in path.iterdir() if p.is_file()):
-            yield file.name, _read(file)
+        for file in sorted(path.iterdir()):
+            if not file.is_dir():
+                yield file.name, partial(_read_entry, file)
         return
     if not path.exists():
         raise InputError(f"no such file or folder: {source}")
-    yield path.name, _read(path)
+    yield path.name, partial(_read, path)
+
+
+def _read_entry(path: Path) -> bytes:
+    """A folder's entry, read only when it is a regular file (lstat, before it is opened):
+    opening a FIFO waits for a writer forever, a device never ends, a link leads anywhere.
+    Opened without blocking or following links, in case it is swapped after the check."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            raise InputError("not a regular file")
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror}") from None
+    with open(descriptor, "rb") as handle:
+        return handle.read(MAX_MESSAGE_BYTES + 1)
 
 
 def _read(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return _limited(handle.read(MAX_MESSAGE_BYTES + 1), str(path))
-
-
-def _limited(raw: bytes, name: str) -> bytes:
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise InputError(f"{name}: larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MB")
-    return raw
+    """The one file named on the command line, as the admin named it (a link, a pipe)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(MAX_MESSAGE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror}") from None
 
 
 def _print(name: str, outcome: Processed, as_json: bool) -> None:
@@ -95,9 +112,9 @@ def _print(name: str, outcome: Processed, as_json: bool) -> None:
     click.echo(f"{name}: {outcome.result} {who}: {outcome.reason}{again}")
 
 
-def _print_error(name: str, problem: str, as_json: bool) -> None:
+def _print_error(name: str, problem: str, as_json: bool, **extra: object) -> None:
     if as_json:
-        click.echo(json.dumps({"message": name, "result": "error", "reason": problem}))
+        click.echo(json.dumps({"message": name, "result": "error", "reason": problem, **extra}))
     else:
         click.echo(f"{name}: error: {problem}", err=True)
 
@@ -108,12 +125,13 @@ def _print_error(name: str, problem: str, as_json: bool) -> None:
 def fetch(app: AppContext, as_json: bool) -> None:
     """Process the bounce mailbox ([bounces.imap]) once, as the daemon does every few minutes.
 
-    Bounces and complaints are moved to bounces.imap.processed_folder; other mail stays.
+    Bounces and complaints are moved to bounces.imap.processed_folder, mail that cannot be
+    read to bounces.imap.unreadable_folder; other mail stays.
     """
     for fetched in fetch_mailbox(app.database, app.settings):
         name = f"uid {fetched.uid}"
         if fetched.outcome is None:
-            _print_error(name, fetched.problem or "not processed", as_json)
+            _print_error(name, fetched.problem or "not processed", as_json, moved=fetched.moved)
         elif as_json:
             click.echo(
                 json.dumps(

@@ -6,8 +6,11 @@ MTA can pipe mail into ``bounces process``. Each message is fetched with ``BODY.
 (so it stays unread) and handed to ``delivery.bounces``, like every other way in.
 Bounces and complaints are then moved to ``processed_folder``; anything else (a person
 writing, an out-of-office reply, something that is no mail) is left where it is, unread,
-never deleted. Fetching is idempotent: a message that was processed but could not be
-moved (a dropped connection) is recognised by its fingerprint on the next poll.
+never deleted. Mail that cannot be read (too big: never downloaded; nested too deep) is
+moved, unread, to ``unreadable_folder`` for the owner, so it neither stops the messages
+behind it nor comes back at every poll. Fetching is idempotent: a message that was
+processed but could not be moved (a dropped connection) is recognised by its
+fingerprint on the next poll.
 """
 
 from __future__ import annotations
@@ -23,18 +26,23 @@ from newsletter.config import ImapSection, Settings
 from newsletter.db.database import Database
 from newsletter.delivery.bounces import Processed, process_message
 from newsletter.errors import DeliveryError
-from newsletter.mail.bounce import Kind, NotAMailError, classify
+from newsletter.mail.bounce import (
+    MAX_MESSAGE_BYTES,
+    Kind,
+    NotAMailError,
+    UnreadableMessageError,
+    classify,
+)
 
 log = logging.getLogger(__name__)
 
 _UID = re.compile(rb"UID (\d+)")
-# A bounce carries the returned headers at most; bigger messages are left for a person.
-MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Fetched:
-    """One message of the mailbox: what processing said, and whether it was moved."""
+    """One message of the mailbox: what processing said, and whether it was moved
+    (without an outcome: set aside as unreadable, and ``problem`` says why and where)."""
 
     uid: str
     outcome: Processed | None
@@ -106,11 +114,25 @@ def _process_folder(
         raise DeliveryError(f"the bounce mailbox has no folder {config.folder!r}")
     _, capability = client.capability()
     capabilities = set(capability[0].decode().upper().split()) if capability[0] else set()
-    status, found = client.uid("SEARCH", "ALL")
-    uids = found[0].split() if status == "OK" and found and found[0] else []
+    too_big = set(_search(client, "LARGER", str(MAX_MESSAGE_BYTES)))
     results: list[Fetched] = []
-    folder_made = False
-    for uid in uids:
+    folders_made: set[str] = set()
+
+    def move(uid: bytes, folder: str) -> None:
+        if folder not in folders_made:
+            _make_folder(client, folder)
+            folders_made.add(folder)
+        _move(client, uid, folder, capabilities)
+
+    def set_aside(uid: bytes, problem: str) -> None:
+        move(uid, config.unreadable_folder)
+        problem = f"{problem}; moved to {config.unreadable_folder!r}"
+        results.append(Fetched(uid.decode(), None, True, problem))
+
+    for uid in _search(client, "ALL"):
+        if uid in too_big:
+            set_aside(uid, f"larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MB")
+            continue
         raw = _fetch(client, uid)
         if raw is None:
             results.append(Fetched(uid.decode(), None, False, "could not be fetched"))
@@ -121,17 +143,22 @@ def _process_folder(
         except NotAMailError as exc:
             results.append(Fetched(uid.decode(), None, False, str(exc)))
             continue
+        except UnreadableMessageError as exc:
+            set_aside(uid, str(exc))
+            continue
         if not is_report:
             results.append(Fetched(uid.decode(), outcome, False))
             continue
-        if not folder_made:
-            _make_folder(client, config.processed_folder)
-            folder_made = True
-        _move(client, uid, config.processed_folder, capabilities)
+        move(uid, config.processed_folder)
         results.append(Fetched(uid.decode(), outcome, True))
-    if folder_made and "MOVE" not in capabilities:
+    if folders_made and "MOVE" not in capabilities:
         client.expunge()
     return results
+
+
+def _search(client: imaplib.IMAP4, *criteria: str) -> list[bytes]:
+    status, found = client.uid("SEARCH", *criteria)
+    return found[0].split() if status == "OK" and found and found[0] else []
 
 
 def _fetch(client: imaplib.IMAP4, uid: bytes) -> bytes | None:
@@ -140,13 +167,12 @@ def _fetch(client: imaplib.IMAP4, uid: bytes) -> bytes | None:
         return None
     for item in data:
         if isinstance(item, tuple) and _UID.search(item[0]):
-            raw = item[1]
-            return raw if len(raw) <= MAX_MESSAGE_BYTES else None
+            return bytes(item[1])
     return None
 
 
 def _make_folder(client: imaplib.IMAP4, folder: str) -> None:
-    """Create the folder for processed mail unless it exists (CREATE then answers NO)."""
+    """Create the folder unless it exists (CREATE then answers NO)."""
     status, _ = client.create(_quoted(folder))
     if status != "OK":
         status, listed = client.list('""', _quoted(folder))
@@ -162,4 +188,4 @@ def _move(client: imaplib.IMAP4, uid: bytes, folder: str, capabilities: set[str]
         if status == "OK":
             client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")  # type: ignore[arg-type]
     if status != "OK":
-        raise DeliveryError(f"cannot move a processed bounce to {folder!r}")
+        raise DeliveryError(f"cannot move a message to {folder!r}")

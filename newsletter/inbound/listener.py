@@ -13,8 +13,15 @@ refused (550): it is a person writing, and the bounce tells them this address re
 It also takes the mail that comes back: for ``[bounces] address`` and its ``+TOKEN``
 forms (VERP), and bounces or complaints that reach ``from_address`` (when VERP is off the
 relay returns them there). Those go to ``delivery.bounces``, the same as
-``newsletter bounces process``, and are always accepted (250): refusing a bounce would
-only make the reporting server bounce the bounce.
+``newsletter bounces process``, and are accepted (250): refusing a bounce would only make
+the reporting server bounce the bounce.
+
+Mail nested too deep to read safely is refused (554) with one log line, whoever it is
+for: the sending server keeps it, and the session goes on.
+
+The listener shares the process's file descriptors with the web app, so it holds at most
+``inbound.max_sessions`` clients (the next get a 421 and are hung up on) and hangs up on
+a client silent for ``inbound.timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -23,18 +30,26 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable
-from email import message_from_bytes, policy
+from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from newsletter.config import Settings
 from newsletter.db import subscriptions
 from newsletter.db.database import Database
 from newsletter.delivery.bounces import process_message
 from newsletter.errors import ConfigError
-from newsletter.mail.bounce import Kind, NotAMailError, classify_message
+from newsletter.mail.bounce import (
+    Kind,
+    NotAMailError,
+    UnreadableMessageError,
+    classify_message,
+    parse_bounded,
+)
 from newsletter.mail.bounce import parse as parse_returned
 from newsletter.mail.tokens import TOKEN_PATTERN, InvalidTokenError, read_token
 from newsletter.mail.verp import return_paths
@@ -78,7 +93,13 @@ class UnsubscribeByMail:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        raw = bytes(envelope.original_content)
+        try:
+            return await self._answer(session, bytes(envelope.original_content), envelope)
+        except UnreadableMessageError as exc:
+            logger.warning("refused a message from %s: %s", session.peer, exc)
+            return "554 5.6.0 Dit bericht is geweigerd: het kan niet gelezen worden"
+
+    async def _answer(self, session: Any, raw: bytes, envelope: Any) -> str:
         returned = [address for address in envelope.rcpt_tos if self._is_bounce_address(address)]
         if returned:
             for address in returned:
@@ -87,7 +108,7 @@ class UnsubscribeByMail:
         if self._is_report(raw):
             await asyncio.to_thread(self._returned, raw, envelope.rcpt_tos[0])
             return "250 OK"
-        message = message_from_bytes(raw, policy=policy.default)
+        message = parse_bounded(raw, policy.default)
         assert isinstance(message, EmailMessage)
         token = find_token(message)
         if token is None:
@@ -124,8 +145,50 @@ class UnsubscribeByMail:
         logger.info("subscriber %d unsubscribed by mail", subscriber_id)
 
 
+@dataclass
+class _Sessions:
+    """The SMTP sessions open now; only the listener's one event-loop thread counts them."""
+
+    limit: int
+    open: int = 0
+
+
+class _Session(SMTP):
+    """One client's SMTP session, or, with ``limit`` sessions open already, a 421 and the
+    line closed before aiosmtpd starts one. Counted from ``connection_made`` (not when the
+    protocol is made: asyncio makes up to 100 at once) to ``connection_lost``."""
+
+    def __init__(self, handler: Any, sessions: _Sessions, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self._sessions = sessions
+        self._counted = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._sessions.open >= self._sessions.limit:
+            assert isinstance(transport, asyncio.WriteTransport)
+            transport.write(b"421 4.3.2 Te veel verbindingen; probeer het later opnieuw\r\n")
+            transport.close()
+            return
+        self._sessions.open += 1
+        self._counted = True
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._counted:
+            self._sessions.open -= 1
+            super().connection_lost(error)
+
+
 class InboundController(Controller):
-    """aiosmtpd's threaded controller, also on port 0: ``port`` is the bound one after start."""
+    """aiosmtpd's threaded controller, also on port 0: ``port`` is the bound one after
+    start; its sessions are :class:`_Session`, at most ``max_sessions`` at once."""
+
+    def __init__(self, handler: Any, *, max_sessions: int, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self._sessions = _Sessions(max_sessions)
+
+    def factory(self) -> SMTP:
+        return _Session(self.handler, self._sessions, **self.SMTP_kwargs)
 
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self._bind()
@@ -147,4 +210,6 @@ def build_inbound_controller(settings: Settings, database: Database) -> InboundC
         hostname=settings.inbound.host,
         port=settings.inbound.port,
         data_size_limit=MAX_MESSAGE_BYTES,
+        max_sessions=settings.inbound.max_sessions,
+        timeout=settings.inbound.timeout,
     )

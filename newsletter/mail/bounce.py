@@ -20,6 +20,10 @@ spam filter, DMARC; about the sender, not the address) are soft, as are ``4.x.x`
 The caller finds the delivery: by the VERP token of the envelope recipient, else by one
 of our Message-IDs, which :attr:`Verdict.message_ids` lists as found in the returned
 headers (never the report's own Message-ID).
+
+Anyone can write what comes back, so reading it is bounded (:func:`parse_bounded`): a
+message over :data:`MAX_MESSAGE_BYTES` or nested deeper than :data:`MAX_DEPTH` is
+:class:`UnreadableMessageError`, for each way in to set aside while the rest go on.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from email import message_from_bytes
+from email.feedparser import BytesFeedParser
 from email.headerregistry import Address
 from email.message import Message
-from email.policy import compat32
+from email.parser import HeaderParser
+from email.policy import Policy, compat32
 from email.utils import getaddresses
 
 from flufl.bounce import all_failures
@@ -59,11 +64,32 @@ _MAIL_HEADERS = (
     "content-type",
 )
 _MAX_REASON = 300
+# A bounce carries the returned message at most; a 30 MB "bounce" is none.
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+# A bounce is four parts deep (report, returned message, its alternative, text). The
+# parser recurses once per level and checks every line against every open boundary: 3,000
+# levels raised RecursionError, 900 levels of a 1 MB message took 73 s.
+MAX_DEPTH = 16
 _QUOTED_ADDRESS = re.compile(r"<?[^\s<>@;:,\"']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}>?")
 
 
 class NotAMailError(InputError):
     """The input is not an e-mail message at all (an empty file, a PDF, a CSV...)."""
+
+
+class UnreadableMessageError(InputError):
+    """Mail too big or nested too deep to read: set aside for a person, never retried."""
+
+
+class _BoundedParser(BytesFeedParser):
+    """The standard parser, stopping at :data:`MAX_DEPTH` levels while it parses: checked
+    afterwards, the recursion and the time would already have been spent."""
+
+    def _new_message(self) -> None:
+        # FeedParser's private step for each new part; _msgstack holds the open ones.
+        if len(self._msgstack) >= MAX_DEPTH:  # type: ignore[attr-defined]
+            raise UnreadableMessageError(f"nested more than {MAX_DEPTH} parts deep")
+        super()._new_message()  # type: ignore[misc]
 
 
 class Kind(enum.StrEnum):
@@ -86,13 +112,24 @@ class Verdict:
 
 
 def parse(raw: bytes) -> Message:
-    """The message (compat32, as ``flufl.bounce`` expects); :class:`NotAMailError` if none."""
+    """The message (compat32, as ``flufl.bounce`` expects); :class:`NotAMailError` if none,
+    :class:`UnreadableMessageError` if it is too big or too deep to read."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise UnreadableMessageError(f"larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MB")
     if not raw.strip() or b"\0" in raw[:8192]:
         raise NotAMailError("not an e-mail message (empty or binary)")
-    message = message_from_bytes(raw, policy=compat32)
+    message = parse_bounded(raw)
     if not any(message.get(name) is not None for name in _MAIL_HEADERS):
         raise NotAMailError("not an e-mail message (no mail headers)")
     return message
+
+
+def parse_bounded(raw: bytes, policy: Policy[Message] = compat32) -> Message:
+    """Mail from anyone, parsed at most :data:`MAX_DEPTH` parts deep (else
+    :class:`UnreadableMessageError`); every parse of inbound mail goes through here."""
+    parser = _BoundedParser(policy=policy)
+    parser.feed(raw)
+    return parser.close()
 
 
 def classify(raw: bytes) -> Verdict:
@@ -219,8 +256,8 @@ def _returned_headers(message: Message) -> Message | None:
                 return inner[0]
         if kind == "text/rfc822-headers":
             text = _text(part)
-            if text:
-                return message_from_bytes(text.encode("utf-8", "replace"), policy=compat32)
+            if text:  # headers only: what follows them is anyone's text, not parsed
+                return HeaderParser(policy=compat32).parsestr(text, headersonly=True)
     return None
 
 

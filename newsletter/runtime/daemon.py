@@ -126,9 +126,12 @@ class Daemon:
             minutes = self.settings.bounces_imap.poll_minutes
             log.warning("bounce mailbox: %s; trying again in %g minutes", exc, minutes)
             return
-        moved = sum(1 for item in fetched if item.moved)
+        for item in fetched:
+            if item.outcome is None and item.moved:
+                log.warning("bounce mailbox: message uid %s %s", item.uid, item.problem)
+        reports = sum(1 for item in fetched if item.outcome is not None and item.moved)
         if fetched:
-            log.info("bounce mailbox: %d messages, %d bounces or complaints", len(fetched), moved)
+            log.info("bounce mailbox: %d messages, %d bounces or complaints", len(fetched), reports)
 
     def resume_job(self) -> None:
         """The start-up due work: also takes back what a previous run died holding."""

@@ -6,9 +6,14 @@ start them here, so the two processes serve the same thing the same way.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import errno
+import logging
 import socket
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import uvicorn
 
@@ -18,13 +23,58 @@ from newsletter.errors import ConfigError
 from newsletter.inbound.listener import InboundController, build_inbound_controller
 from newsletter.web import create_app
 
+log = logging.getLogger(__name__)
+
+# What accept() fails with when the process (or the machine) is out of descriptors or memory.
+_OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+class _AcceptErrorLog:
+    """A server's event-loop exception handler: a failed accept() is logged once a minute
+    at most, in one line. asyncio logs each with a traceback and tries again every second,
+    up to 100 times a try: out of descriptors, that was 108 MB of log in a minute. Other
+    reports go to asyncio's own handler."""
+
+    interval = 60.0
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self._logged_at: float | None = None
+        self._since = 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if not (isinstance(error, OSError) and error.errno in _OUT_OF_RESOURCES):
+            loop.default_exception_handler(context)
+            return
+        now = time.monotonic()
+        if self._logged_at is not None and now - self._logged_at < self.interval:
+            self._since += 1
+            return
+        more = f" ({self._since} more since the last report)" if self._since else ""
+        log.error("%s cannot accept connections: %s%s", self.server, error, more)
+        self._logged_at, self._since = now, 0
+
 
 class _WebServer(uvicorn.Server):
-    """Signals belong to the daemon, which stops the web server itself."""
+    """uvicorn with :class:`_AcceptErrorLog`; without its own signal handlers when a daemon
+    handles SIGTERM and stops the web server itself."""
+
+    def __init__(self, config: uvicorn.Config, *, own_signals: bool) -> None:
+        super().__init__(config)
+        self.own_signals = own_signals
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        yield
+        if self.own_signals:
+            with super().capture_signals():
+                yield
+        else:
+            yield
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(_AcceptErrorLog("the web server"))
+        await super().serve(sockets)
 
 
 def web_server(
@@ -53,7 +103,7 @@ def web_server(
         lifespan="off",
         log_config=None,
     )
-    return uvicorn.Server(config) if own_signals else _WebServer(config)
+    return _WebServer(config, own_signals=own_signals)
 
 
 @contextlib.contextmanager
@@ -63,6 +113,7 @@ def inbound_listener(settings: Settings, database: Database) -> Iterator[Inbound
         yield None
         return
     listener = build_inbound_controller(settings, database)
+    listener.loop.set_exception_handler(_AcceptErrorLog("the inbound listener"))
     listener.start()
     try:
         yield listener

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import mailbox
+import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from sqlalchemy import func, select
 
 from newsletter.db.database import Database
 from newsletter.db.models import BounceReport, Event
+from newsletter.mail.bounce import MAX_DEPTH, MAX_MESSAGE_BYTES
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
 from tests.support.returned import (
@@ -26,12 +29,15 @@ from tests.support.returned import (
     bounce_settings,
     events_about,
     forget_received,
+    nested_message,
+    oversized_message,
     recipients_of,
     returned,
     send_next,
     status_of,
 )
 from tests.support.smtp import SmtpServer
+from tests.support.system import NEWSLETTER_SCRIPT
 
 READER = "lezer1@voorbeeld.nl"
 
@@ -130,3 +136,37 @@ def test_the_next_edition_skips_bounced_and_complaining_readers(
     send_next(sent.database, bounce_settings(database_url, sent.server.port), "kleine-stappen")
 
     assert recipients_of(sent.server) == {"lezer0@voorbeeld.nl"}
+
+
+def test_a_maildir_run_sets_hostile_messages_aside_and_goes_on(sent: Sent, tmp_path: Path) -> None:
+    """Issue 20: a message nested 3,000 deep, one over the size cap and a FIFO in ``new/``
+    cost one line each on stderr, and the bounce after them is still processed (exit 1, no
+    traceback). In a process of its own: on the FIFO the old code waited in open() forever."""
+    box = tmp_path / "Maildir"
+    for folder in ("new", "cur", "tmp"):
+        (box / folder).mkdir(parents=True)
+    (box / "new" / "1-nested").write_bytes(nested_message(3000))
+    (box / "new" / "2-big").write_bytes(oversized_message(MAX_MESSAGE_BYTES + 1))
+    os.mkfifo(box / "new" / "3-fifo")
+    (box / "cur" / "4-bounce:2,").write_bytes(sent.returned("postfix_hard.eml"))
+
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    result = subprocess.run(
+        [str(NEWSLETTER_SCRIPT), "bounces", "process", str(box)],
+        env={**inherited, **sent.cli.env, **bounce_env(sent.server.port)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert errors == [
+        f"1-nested: error: nested more than {MAX_DEPTH} parts deep",
+        "2-big: error: larger than 10 MB",
+        "3-fifo: error: not a regular file",
+    ]
+    assert result.stdout.startswith(f"4-bounce: hard {READER}: 550 5.1.1"), result.stdout
+    assert status_of(sent.database, READER) == "bounced"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 
 import aiosmtplib
 import pytest
@@ -24,6 +25,7 @@ from tests.support.returned import (
     delivery_of,
     events_about,
     fill,
+    nested_message,
     returned,
     send_next,
     status_of,
@@ -91,3 +93,32 @@ async def test_without_a_bounce_address_bounces_come_to_from_and_match_by_messag
     finally:
         listener.stop()
     assert status_of(database, READER) == "bounced"
+
+
+async def test_an_unreadable_message_is_refused_and_the_session_goes_on(
+    settings: Settings,
+    database: Database,
+    smtp_server: SmtpServer,
+    listener: InboundController,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 20: a message nested 3,000 deep got a 500 from aiosmtpd's exception path. To
+    the bounce address and to the list address alike it is refused with a 554 and one log
+    line, and in the same session the bounce that follows is read."""
+    add_subscribers(database, 3)
+    edition_id = await asyncio.to_thread(send_next, database, settings, "rust-vinden")
+    raw = returned(smtp_server, database, edition_id, READER, "postfix_hard.eml")
+    caplog.set_level(logging.INFO)
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=listener.port, timeout=10) as client:
+        for recipient in (delivered_to(raw), SENDER):
+            await client.mail("")
+            await client.rcpt(recipient)
+            with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+                await client.data(nested_message(3000, recipient))
+            assert refused.value.code == 554, refused.value
+        await client.mail("")
+        await client.rcpt(delivered_to(raw))
+        assert (await client.data(raw)).code == 250
+    assert status_of(database, READER) == "bounced"
+    refusals = [r for r in caplog.records if r.name == "newsletter.inbound.listener"]
+    assert [r.levelname for r in refusals if "refused" in r.getMessage()] == ["WARNING"] * 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import imaplib
 import json
+import logging
 import ssl
 import tempfile
 import time
@@ -17,8 +18,9 @@ import pytest
 import trustme
 from click.testing import Result
 
-from newsletter.config import ImapSection, Secret
+from newsletter.config import ImapSection, Secret, Settings
 from newsletter.db.database import Database
+from newsletter.mail.bounce import MAX_MESSAGE_BYTES
 from newsletter.runtime.daemon import Daemon
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
@@ -28,6 +30,8 @@ from tests.support.returned import (
     EXPECTED,
     bounce_env,
     bounce_settings,
+    nested_message,
+    oversized_message,
     returned,
     send_next,
     status_of,
@@ -38,6 +42,8 @@ NAMES = sorted(EXPECTED)
 READERS = tuple(f"lezer{n}@voorbeeld.nl" for n in range(len(NAMES)))
 # Messages that are no bounce or complaint (as classified) stay in the inbox.
 LEFT = {"out_of_office.eml", "vacation.eml", "malformed_mime.eml", "not_a_mail.pdf"}
+# Where messages that cannot be read are set aside (bounces.imap.unreadable_folder).
+UNREADABLE = "newsletter-unreadable"
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +66,7 @@ def _client(server: Dovecot) -> imaplib.IMAP4_SSL:
 
 def _empty(server: Dovecot) -> None:
     client = _client(server)
-    for folder in ("INBOX", "Verwerkt"):
+    for folder in ("INBOX", "Verwerkt", UNREADABLE):
         status, count = client.select(folder)
         if status == "OK" and count[0] != b"0":
             client.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
@@ -84,17 +90,11 @@ def _subjects_and_flags(server: Dovecot, folder: str) -> list[tuple[bytes, bytes
         client.logout()
 
 
-def test_the_daemon_reads_the_bounce_mailbox(
-    dovecot: Dovecot,
-    database: Database,
-    database_url: str,
-    smtp_server: SmtpServer,
-    tmp_path: Path,
-) -> None:
-    _empty(dovecot)
-    settings = bounce_settings(
+def _mailbox_settings(database_url: str, smtp_port: int, dovecot: Dovecot) -> Settings:
+    """The daemon's settings: the test relay, and dovecot as the bounce mailbox."""
+    return bounce_settings(
         database_url,
-        smtp_server.port,
+        smtp_port,
         bounces_imap=ImapSection(
             host="127.0.0.1",
             port=dovecot.port,
@@ -106,6 +106,17 @@ def test_the_daemon_reads_the_bounce_mailbox(
         ),
         imap_password=Secret(PASSWORD),
     )
+
+
+def test_the_daemon_reads_the_bounce_mailbox(
+    dovecot: Dovecot,
+    database: Database,
+    database_url: str,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    _empty(dovecot)
+    settings = _mailbox_settings(database_url, smtp_server.port, dovecot)
     add_subscribers(database, len(READERS))
     edition_id = send_next(database, settings, "rust-vinden")
 
@@ -217,3 +228,53 @@ def test_starttls_mailbox_is_read_after_the_certificate_is_checked(
     assert [subject for subject, _ in _subjects_and_flags(dovecot, "Verwerkt")] == [
         b"X-Corpus: postfix_hard.eml"
     ]
+
+
+def test_unreadable_and_oversized_mail_is_set_aside_and_the_rest_is_read(
+    dovecot: Dovecot,
+    database: Database,
+    database_url: str,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 20: a message nested 3,000 deep made every `bounces fetch` end in a traceback
+    before the bounce behind it. It is moved, unread, to a folder for the owner (made when
+    missing), as is a message over the size cap (never downloaded); the bounce is read.
+    The daemon's poll logs one line for each message it sets aside."""
+    _empty(dovecot)
+    settings = _mailbox_settings(database_url, smtp_server.port, dovecot)
+    add_subscribers(database, 2)
+    edition_id = send_next(database, settings, "rust-vinden")
+    client = _client(dovecot)
+    client.append("INBOX", None, None, b"X-Corpus: nested\r\n" + nested_message(3000))
+    big = oversized_message(MAX_MESSAGE_BYTES + 1)
+    client.append("INBOX", None, None, b"X-Corpus: big\r\n" + big)
+    bounce = returned(smtp_server, database, edition_id, READERS[0], "postfix_hard.eml")
+    client.append("INBOX", None, None, b"X-Corpus: postfix_hard.eml\n" + bounce)
+    client.logout()
+
+    result = _fetch_cli(database_url, tmp_path, dovecot, PASSWORD, smtp_server.port, "--json")
+
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(line["result"], line["moved"]) for line in lines] == [
+        ("error", True),
+        ("error", True),
+        ("hard", True),
+    ]
+    assert "deep" in lines[0]["reason"] and "10 MB" in lines[1]["reason"], lines
+    assert status_of(database, READERS[0]) == "bounced"
+    assert _subjects_and_flags(dovecot, "INBOX") == []
+    unreadable = _subjects_and_flags(dovecot, UNREADABLE)
+    assert [subject for subject, _ in unreadable] == [b"X-Corpus: big", b"X-Corpus: nested"]
+    assert all(b"\\Seen" not in flags for _, flags in unreadable)
+
+    client = _client(dovecot)
+    client.append("INBOX", None, None, b"X-Corpus: nested again\r\n" + nested_message(3000))
+    client.logout()
+    with caplog.at_level(logging.INFO):
+        Daemon(settings, database).bounce_mailbox_job()
+    set_aside = [r.getMessage() for r in caplog.records if UNREADABLE in r.getMessage()]
+    assert len(set_aside) == 1 and "deep" in set_aside[0], caplog.text
+    assert len(_subjects_and_flags(dovecot, UNREADABLE)) == 3

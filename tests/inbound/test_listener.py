@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import socket
 from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
 
+from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.models import SubscriberStatus
-from newsletter.inbound.listener import InboundController
+from newsletter.inbound.listener import InboundController, build_inbound_controller
 from newsletter.mail.tokens import make_token
 from tests.support.db import add_subscriber, events_of, subscriber_row
 from tests.support.settings import SECRET
@@ -77,3 +80,21 @@ async def test_mail_without_a_request_or_for_another_address_is_refused(
         await send(listener, request_mail("unsubscribe-x.y.z", to="iemand@example.org"))
 
     assert no_token.value.code == 550
+
+
+def test_a_silent_client_is_hung_up_on(settings: Settings, database: Database) -> None:
+    """Issue 20: silent clients were kept for aiosmtpd's default 300 s, so a thousand of
+    them used up the process's file descriptors. After ``inbound.timeout`` seconds (30 by
+    default, 1 here) the listener hangs up."""
+    inbound = dataclasses.replace(settings.inbound, enabled=True, host="127.0.0.1", port=0)
+    controller = build_inbound_controller(
+        dataclasses.replace(settings, inbound=dataclasses.replace(inbound, timeout=1.0)),
+        database,
+    )
+    controller.start()
+    try:
+        with socket.create_connection(("127.0.0.1", controller.port), timeout=20) as client:
+            assert client.recv(1024).startswith(b"220 ")
+            assert client.recv(1024) == b""  # closed by the listener, well before 20 s
+    finally:
+        controller.stop()

@@ -6,8 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.mail.bounce import Kind, NotAMailError, classify, clean_reason
-from tests.support.returned import CORPUS, EXPECTED
+from newsletter.mail.bounce import (
+    MAX_DEPTH,
+    MAX_MESSAGE_BYTES,
+    Kind,
+    NotAMailError,
+    UnreadableMessageError,
+    classify,
+    clean_reason,
+)
+from tests.support.returned import CORPUS, EXPECTED, nested_message, oversized_message
 
 MESSAGE_ID = "<3.2.20261207060000@gerritvanderheide.com>"
 PLACEHOLDERS = {
@@ -73,3 +81,34 @@ def test_what_is_no_mail_at_all(raw: bytes) -> None:
 def test_reasons_are_one_printable_line_without_addresses() -> None:
     dirty = "550 5.1.1 <joost@voorbeeld.nl>:\r\n user \x1b[31munknown\x07 joost@voorbeeld.nl"
     assert clean_reason(dirty) == "550 5.1.1 <address>: user [31munknown <address>"
+
+
+def test_headers_quoted_in_a_complaint_are_read_as_headers_only() -> None:
+    """Issue 20: a complaint whose text/rfc822-headers part holds a message nested 3,000
+    deep sent the classifier into RecursionError; only the quoted headers are parsed."""
+    arf = corpus("yahoo_arf.eml").replace(b"Original-Rcpt-To: <lezer1@voorbeeld.nl>\n", b"")
+    report, _, _ = arf.partition(b"Content-Type: message/rfc822\n")
+    raw = (
+        report
+        + b"Content-Type: text/rfc822-headers\n\n"
+        + nested_message(3000, "lezer1@voorbeeld.nl")
+    )
+
+    verdict = classify(raw)
+
+    assert (verdict.kind, verdict.recipients) == (Kind.COMPLAINT, ("lezer1@voorbeeld.nl",))
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, 3000])
+def test_mail_nested_too_deep_is_unreadable(depth: int) -> None:
+    """Issue 20: 3,000 nested multiparts raised RecursionError. The depth is bounded while
+    parsing (``depth`` multiparts around a text part are ``depth + 1`` parts deep)."""
+    with pytest.raises(UnreadableMessageError, match=f"nested more than {MAX_DEPTH} parts deep"):
+        classify(nested_message(depth))
+    assert classify(nested_message(MAX_DEPTH - 1)).kind == Kind.IGNORED
+
+
+def test_mail_over_the_size_cap_is_unreadable() -> None:
+    with pytest.raises(UnreadableMessageError, match="larger than 10 MB"):
+        classify(oversized_message(MAX_MESSAGE_BYTES + 1))
+    assert classify(oversized_message(MAX_MESSAGE_BYTES)).kind == Kind.IGNORED

@@ -178,3 +178,24 @@ def recipients_of(server: SmtpServer) -> set[str]:
 def forget_received(server: SmtpServer) -> None:
     with server.handler.lock:
         server.handler.received.clear()
+
+
+def nested_message(depth: int, recipient: str = BOUNCES) -> bytes:
+    """Mail of ``depth`` multiparts, each inside the one before, around one line of text.
+
+    The probe of issue 20 sent 3,000 levels: the email parser recurses once per level and
+    raised RecursionError, which stopped every way in at that message.
+    """
+    head = f"From: <>\r\nTo: {recipient}\r\nSubject: nested\r\nMIME-Version: 1.0\r\n".encode()
+    opening = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level)
+        for level in range(depth)
+    )
+    closing = b"".join(b"\r\n--b%d--\r\n" % level for level in reversed(range(depth)))
+    return head + opening + b"Content-Type: text/plain\r\n\r\nx" + closing
+
+
+def oversized_message(size: int, recipient: str = BOUNCES) -> bytes:
+    """A plain mail of exactly ``size`` bytes (its body is the letter x)."""
+    head = f"From: <>\r\nTo: {recipient}\r\nSubject: big\r\n\r\n".encode()
+    return head + b"x" * (size - len(head))
