@@ -19,11 +19,7 @@ spam filter, DMARC; about the sender, not the address) are soft, as are ``4.x.x`
 
 The caller finds the delivery: by the VERP token of the envelope recipient, else by one
 of our Message-IDs, which :attr:`Verdict.message_ids` lists as found in the returned
-headers (never the report's own Message-ID), together with a recipient of
-:attr:`Verdict.recipients` that is that delivery's reader: a DSN's Final-Recipient and
-Original-Recipient (``rfc822;`` addresses of the failed or delayed recipients), an ARF
-report's Original-Rcpt-To (else the To of the returned headers), or the addresses
-``flufl.bounce`` found in a bounce that follows no standard.
+headers (never the report's own Message-ID).
 """
 
 from __future__ import annotations
@@ -80,7 +76,14 @@ class Kind(enum.StrEnum):
 @dataclass(frozen=True)
 class Verdict:
     """What came back: ``recipients`` are the failed (or complaining) original addresses
-    the report names; ``message_ids`` are Message-IDs found in the returned headers."""
+    the report names; ``message_ids`` are Message-IDs found in the returned headers.
+
+    Without a VERP token the caller ties a report to a delivery only by one of our
+    Message-IDs together with a recipient that is that delivery's reader: a DSN's
+    Final-Recipient and Original-Recipient (``rfc822;`` addresses of the failed or
+    delayed recipients), an ARF report's Original-Rcpt-To (else the To of the returned
+    headers), or the addresses ``flufl.bounce`` found in a bounce that follows no
+    standard."""
 
     kind: Kind
     reason: str
