@@ -56,7 +56,7 @@ from newsletter.db.database import open_database  # noqa: E402
 from newsletter.db.models import Subscriber, utcnow  # noqa: E402
 from newsletter.delivery import editions, send_edition  # noqa: E402
 from newsletter.delivery.compose import Composer  # noqa: E402
-from newsletter.delivery.engine import message_ids  # noqa: E402
+from newsletter.delivery.ledger import message_ids  # noqa: E402
 from newsletter.mail.render import render_edition  # noqa: E402
 
 SENDER = "nieuwsbrief@gerritvanderheide.com"
@@ -76,7 +76,9 @@ def message_size(post_path: Path) -> tuple[str, int]:
         newsletter=NewsletterSection(from_address=SENDER), secret_key=Secret(SECRET)
     )
     now = datetime.now(UTC)
-    composer = Composer(render_edition(post, settings), settings, message_ids(settings, 1, now))
+    composer = Composer(
+        render_edition(post, settings), settings, message_ids(settings).of_edition(1)
+    )
     sample = composer.compose(composer.recipient(1, "lezer1@voorbeeld.nl", "Lezer 1"), 1, now=now)
     return post.slug, len(sample)
 

@@ -194,7 +194,8 @@ class BouncesSection:
     """The return path of edition messages and what bounces and complaints may do.
 
     ``address`` empty means off: the envelope sender stays ``from_address`` and nothing
-    can tell which message a late bounce belongs to except its quoted Message-ID. A soft
+    can tell which message a late bounce belongs to except its quoted Message-ID (signed,
+    and only together with the reader the report names as its recipient). A soft
     bounce (a 4xx during the send, or reported later) in ``soft_limit`` of a reader's last
     ``soft_window`` editions makes them ``bounced``.
     """

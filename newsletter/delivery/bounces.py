@@ -3,8 +3,14 @@ inbound listener, a mailbox) hands a returned message to.
 
 * The delivery is found by the VERP token of the envelope recipient; a token that does
   not verify stops there and changes nothing. Without a token, by one of our Message-IDs
-  in the returned headers (``<edition.subscriber.stamp@domain>``, checked against the
-  ledger row). A report we cannot tie to a delivery of ours changes nothing.
+  in the returned headers whose MAC verifies (``<edition.subscriber.MAC@domain>``, see
+  :class:`~newsletter.delivery.ledger.MessageIds`; the ledger row must have been sent
+  with it) *and* a recipient the report names (a DSN's Final-Recipient or
+  Original-Recipient, an ARF report's Original-Rcpt-To, the addresses found in a
+  non-standard bounce) that is that delivery's reader. Anyone can write a report naming
+  any address; only we can write the MAC, and a genuine Message-ID comes back from its
+  own reader's mailbox. A report we cannot tie to a delivery of ours this way changes
+  nothing: it is stored as ignored, tied to nobody, and counts towards no limit.
 * Hard bounce: the reader becomes ``bounced`` at once. Complaint: ``complained``, never
   mailed again. Soft bounce: the delivery is marked ``soft_bounce``, as the ledger marks
   a 4xx during the send, and the ledger's one rule decides
@@ -21,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
@@ -45,7 +50,7 @@ from newsletter.db.models import (
 )
 from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Outcome
-from newsletter.delivery.ledger import SoftBouncePolicy, soft_bounces_adding_up
+from newsletter.delivery.ledger import SoftBouncePolicy, message_ids, soft_bounces_adding_up
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import NewsletterError
 from newsletter.mail.bounce import (
@@ -62,8 +67,6 @@ from newsletter.mail.verp import return_paths
 log = logging.getLogger(__name__)
 
 _ALERT = "returns_alert"
-
-_OUR_MESSAGE_ID = re.compile(r"<(\d+)\.(\d+)\.(\d{14})@([^<>\s]+)>")
 
 
 @dataclass(frozen=True)
@@ -209,9 +212,13 @@ def _find_delivery(
     recipient: str | None,
     by_address: bool,
 ) -> tuple[Delivery | None, str]:
-    """The delivery a report is about, or None and why not. ``by_address`` (webhooks
-    only, whose requests are verified) allows the last delivery to the one address named:
-    a mail naming an address proves nothing, anyone can write one."""
+    """The delivery a report is about, or None and why not.
+
+    A mail is tied to a delivery by a VERP token that verifies, or by one of our
+    Message-IDs that verifies together with a recipient that is the delivery's reader.
+    ``by_address`` (webhooks only, whose requests are verified) takes our Message-ID on
+    its own, else the last delivery to the one address named: a mail naming an address
+    proves nothing, anyone can write one."""
     paths = return_paths(settings)
     token = paths.token_of(recipient) if paths is not None and recipient else None
     if token:
@@ -221,20 +228,31 @@ def _find_delivery(
             return None, "the return-path token does not verify"
         delivery = session.get(Delivery, delivery_id)
         return delivery, "the return-path token names no delivery"
-    domain = settings.newsletter.from_address.rpartition("@")[2].lower()
+    ids = message_ids(settings)
+    named = {address.lower() for address in verdict.recipients}
+    why_not = "no message of ours found in it"
     for message_id in verdict.message_ids:
-        match = _OUR_MESSAGE_ID.fullmatch(message_id)
-        if match is None or match[4].lower() != domain:
+        ours = ids.read(message_id)
+        if ours is None:
             continue
-        delivery = session.scalar(
-            select(Delivery).where(
-                Delivery.edition_id == int(match[1]),
-                Delivery.subscriber_id == int(match[2]),
-                Delivery.message_id == message_id,
+        edition_id, subscriber_id = ours
+        found = session.execute(
+            select(Delivery, Subscriber.email)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(
+                Delivery.edition_id == edition_id,
+                Delivery.subscriber_id == subscriber_id,
+                Delivery.message_id == ids.make(edition_id, subscriber_id),
             )
-        )
-        if delivery is not None:
+        ).first()
+        if found is None:
+            continue
+        delivery, email = found
+        if by_address or (email is not None and email.lower() in named):
             return delivery, ""
+        why_not = "our Message-ID, but the report names " + (
+            "another recipient" if named else "no recipient"
+        )
     if by_address and len(verdict.recipients) == 1:
         delivery = session.scalar(
             select(Delivery)
@@ -248,7 +266,7 @@ def _find_delivery(
         )
         if delivery is not None:
             return delivery, ""
-    return None, "no message of ours found in it"
+    return None, why_not
 
 
 def _act(session: Session, settings: Settings, report: BounceReport, delivery: Delivery) -> None:

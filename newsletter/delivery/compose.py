@@ -32,7 +32,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from newsletter.config import Settings
-from newsletter.delivery.ledger import MessageIds
+from newsletter.delivery.ledger import EditionMessageIds
 from newsletter.delivery.smtp import DotStuffed, dot_stuff
 from newsletter.mail.dkim import dkim_signer
 from newsletter.mail.message import SERIALISE_POLICY, build_message
@@ -242,7 +242,7 @@ class Composer:
     """Makes each subscriber's message of one edition: spliced, signed when configured."""
 
     def __init__(
-        self, edition: RenderedEdition, settings: Settings, message_ids: MessageIds
+        self, edition: RenderedEdition, settings: Settings, message_ids: EditionMessageIds
     ) -> None:
         self.edition = edition
         self._settings = settings

@@ -38,11 +38,11 @@ from newsletter.delivery.compose import Composer
 from newsletter.delivery.ledger import (
     Claim,
     Ledger,
-    MessageIds,
     RecordTally,
     Result,
     RetryPolicy,
     SoftBouncePolicy,
+    message_ids,
 )
 from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
@@ -134,11 +134,6 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
-def message_ids(settings: Settings, edition_id: int, created_at: datetime) -> MessageIds:
-    domain = settings.newsletter.from_address.rpartition("@")[2]
-    return MessageIds(edition_id, created_at.strftime("%Y%m%d%H%M%S"), domain)
-
-
 def send_edition(
     database: Database,
     settings: Settings,
@@ -176,7 +171,7 @@ def _send(
         edition = editions.start_sending(session, edition_id)
         post = session.get(PostRow, edition.post_id)
         assert post is not None
-        ids = message_ids(settings, edition_id, edition.created_at)
+        ids = message_ids(settings).of_edition(edition_id)
         if rendered is None:
             rendered = render_edition(document(post), settings)
     composer = Composer(rendered, settings, ids)

@@ -8,7 +8,8 @@ sender on the same host sees that the owning process is gone. At most the rows c
 and not yet recorded can be sent twice; the engine keeps that number small.
 
 Every statement here touches a whole batch: one claim, one skip, one update per outcome
-(per retry step for deferrals), so the database keeps up with thousands of messages a
+(per retry step for deferrals; the sent rows' update is one executemany, as each row
+gets its own Message-ID), so the database keeps up with thousands of messages a
 second. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so that several senders
 can share an edition without waiting for each other; SQLite serialises writers anyway.
 """
@@ -16,6 +17,7 @@ can share an edition without waiting for each other; SQLite serialises writers a
 from __future__ import annotations
 
 import os
+import re
 import socket
 import typing
 from collections import defaultdict
@@ -27,18 +29,17 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
-    String,
     Table,
     and_,
-    cast,
+    bindparam,
     func,
     insert,
-    literal,
     or_,
     select,
     update,
 )
 
+from newsletter.config import Settings
 from newsletter.db.models import (
     Delivery,
     DeliveryStatus,
@@ -50,11 +51,15 @@ from newsletter.db.models import (
     utcnow,
 )
 from newsletter.delivery.attempt import Attempt, Outcome
+from newsletter.mail.signing import MAC_PATTERN, ShortMac
 
 _deliveries = typing.cast(Table, Delivery.__table__)
 _subscribers = typing.cast(Table, Subscriber.__table__)
 _events = typing.cast(Table, Event.__table__)
 _NOT_ACTIVE_REPLY = "not sent: subscriber no longer active"
+_MESSAGE_ID_SALT = b"newsletter.message-id:"
+_NUMBER = r"[1-9][0-9]{0,17}"
+_MESSAGE_ID = re.compile(rf"<({_NUMBER})\.({_NUMBER})\.({MAC_PATTERN})@([^<>@\s]+)>")
 
 
 def owner_identity() -> str:
@@ -100,26 +105,58 @@ class Result:
     attempt: Attempt
 
 
-@dataclass(frozen=True)
 class MessageIds:
-    """``<edition.subscriber.stamp@domain>``: unique, and the same when a message is retried.
+    """Our Message-IDs, ``<edition.subscriber.MAC@domain>``: made here, and read here only.
 
-    A copy sent twice after a crash therefore carries the same Message-ID, which lets
-    mail clients fold the duplicates together. The database computes the same value
-    when it records the message as sent, so no per-row value travels back.
+    MAC signs ``edition.subscriber`` under the secret key with a salt of its own
+    (:class:`~newsletter.mail.signing.ShortMac`: 64 bits, 13 characters of ``a-z2-7``),
+    so a reader who sees their own Message-ID cannot write anyone else's. It is the same
+    every time a message is made: a copy sent twice after a crash carries the same
+    Message-ID, which lets mail clients fold the duplicates together. The ledger records
+    it per row when the message is sent.
+
+    The Message-IDs of editions sent before the MAC (``<edition.subscriber.stamp@domain>``,
+    a timestamp anyone could copy) are not ours any more: :meth:`read` refuses them.
     """
 
+    def __init__(self, secret: str, domain: str) -> None:
+        self._mac = ShortMac(secret, _MESSAGE_ID_SALT)
+        self.domain = domain
+
+    def make(self, edition_id: int, subscriber_id: int) -> str:
+        pair = f"{edition_id}.{subscriber_id}"
+        return f"<{pair}.{self._mac.sign(pair)}@{self.domain}>"
+
+    def read(self, message_id: str) -> tuple[int, int] | None:
+        """(edition, subscriber) of a Message-ID we made; None for anything else (not
+        our form or our domain, a MAC that does not verify, a stamp of old)."""
+        match = _MESSAGE_ID.fullmatch(message_id.strip())
+        if match is None or match[4].lower() != self.domain.lower():
+            return None
+        edition, subscriber, mac = match[1], match[2], match[3]
+        if not self._mac.verifies(f"{edition}.{subscriber}", mac):
+            return None
+        return int(edition), int(subscriber)
+
+    def of_edition(self, edition_id: int) -> EditionMessageIds:
+        return EditionMessageIds(self, edition_id)
+
+
+@dataclass(frozen=True)
+class EditionMessageIds:
+    """The Message-IDs of one edition, by subscriber: what compose and the ledger need."""
+
+    ids: MessageIds
     edition_id: int
-    stamp: str
-    domain: str
 
     def for_subscriber(self, subscriber_id: int) -> str:
-        return f"<{self.edition_id}.{subscriber_id}.{self.stamp}@{self.domain}>"
+        return self.ids.make(self.edition_id, subscriber_id)
 
-    def sql(self) -> ColumnElement[str]:
-        prefix = literal(f"<{self.edition_id}.")
-        suffix = literal(f".{self.stamp}@{self.domain}>")
-        return prefix + cast(Delivery.subscriber_id, String) + suffix
+
+def message_ids(settings: Settings) -> MessageIds:
+    """This installation's Message-IDs: the secret key's MAC, ``from_address``'s domain."""
+    domain = settings.newsletter.from_address.rpartition("@")[2]
+    return MessageIds(settings.signing_key(), domain)
 
 
 @dataclass(frozen=True)
@@ -188,7 +225,7 @@ class Ledger:
         *,
         lease: timedelta,
         retry: RetryPolicy,
-        message_ids: MessageIds,
+        message_ids: EditionMessageIds,
         owner: str | None = None,
         soft_bounces: SoftBouncePolicy | None = None,
     ) -> None:
@@ -365,12 +402,13 @@ class Ledger:
             )
 
     def record(self, results: Sequence[Result]) -> RecordTally:
-        """Write a batch of outcomes: one UPDATE per outcome (and per retry step)."""
+        """Write a batch of outcomes: one UPDATE per outcome (and per retry step); the
+        sent rows' one is an executemany, with each row's Message-ID."""
         tally = RecordTally()
         if not results:
             return tally
         now = utcnow()
-        sent: list[int] = []
+        sent: list[Claim] = []
         # (status, attempts after this one, reply, soft bounce) -> delivery ids
         unsent: dict[tuple[str, int, str, bool], list[int]] = defaultdict(list)
         bounced: list[_Bounce] = []
@@ -378,7 +416,7 @@ class Ledger:
         for result in results:
             attempt = result.attempt
             if attempt.outcome == Outcome.SENT:
-                sent.append(result.claim.delivery_id)
+                sent.append(result.claim)
                 continue
             attempts = result.claim.attempts + 1
             retry = attempt.outcome == Outcome.DEFERRED
@@ -397,7 +435,7 @@ class Ledger:
             if sent:
                 connection.execute(
                     update(_deliveries)
-                    .where(Delivery.id.in_(sent))
+                    .where(Delivery.id == bindparam("sent_id"))
                     .values(
                         status=DeliveryStatus.SENT,
                         attempts=Delivery.attempts + 1,
@@ -407,8 +445,17 @@ class Ledger:
                         claimed_by=None,
                         last_reply=None,
                         soft_bounce=False,  # a retry delivered it: no soft bounce after all
-                        message_id=self._message_ids.sql(),
-                    )
+                        message_id=bindparam("sent_message_id"),
+                    ),
+                    [
+                        {
+                            "sent_id": claim.delivery_id,
+                            "sent_message_id": self._message_ids.for_subscriber(
+                                claim.subscriber_id
+                            ),
+                        }
+                        for claim in sent
+                    ],
                 )
                 tally.sent = len(sent)
             for (status, attempts, reply, soft_bounce), ids in unsent.items():

@@ -102,7 +102,14 @@ class Kind(enum.StrEnum):
 @dataclass(frozen=True)
 class Verdict:
     """What came back: ``recipients`` are the failed (or complaining) original addresses
-    the report names; ``message_ids`` are Message-IDs found in the returned headers."""
+    the report names; ``message_ids`` are Message-IDs found in the returned headers.
+
+    Without a VERP token the caller ties a report to a delivery only by one of our
+    Message-IDs together with a recipient that is that delivery's reader: a DSN's
+    Final-Recipient and Original-Recipient (``rfc822;`` addresses of the failed or
+    delayed recipients), an ARF report's Original-Rcpt-To (else the To of the returned
+    headers), or the addresses ``flufl.bounce`` found in a bounce that follows no
+    standard."""
 
     kind: Kind
     reason: str
@@ -179,8 +186,8 @@ def _delivery_status(part: Message, message_ids: tuple[str, ...]) -> Verdict | N
     blocks = part.get_payload()
     if not isinstance(blocks, list) or len(blocks) < 2:
         return None
-    failed: list[tuple[str, str, str]] = []  # (status, address, diagnostic)
-    delayed: list[tuple[str, str, str]] = []
+    failed: list[tuple[str, tuple[str, ...], str]] = []  # (status, addresses, diagnostic)
+    delayed: list[tuple[str, tuple[str, ...], str]] = []
     delivered = False
     for block in blocks[1:]:
         if not isinstance(block, Message):
@@ -188,11 +195,15 @@ def _delivery_status(part: Message, message_ids: tuple[str, ...]) -> Verdict | N
         action = str(block.get("Action", "")).strip().lower()
         status_match = _STATUS.search(str(block.get("Status", "")))
         status = ".".join(status_match.groups()) if status_match else ""
-        address = _typed_address(block.get("Final-Recipient")) or _typed_address(
-            block.get("Original-Recipient")
+        # Final-Recipient first; Original-Recipient too (a forwarded address: the one
+        # we sent to, which the final one is not).
+        addresses = tuple(
+            address
+            for name in ("Final-Recipient", "Original-Recipient")
+            if (address := _typed_address(block.get(name)))
         )
         diagnostic = clean_reason(str(block.get("Diagnostic-Code", "")).partition(";")[2])
-        entry = (status, address, diagnostic)
+        entry = (status, addresses, diagnostic)
         if action == "failed":
             failed.append(entry)
         elif action == "delayed":
@@ -203,14 +214,14 @@ def _delivery_status(part: Message, message_ids: tuple[str, ...]) -> Verdict | N
         hard = [entry for entry in failed if _is_hard(entry[0])]
         chosen = hard or failed
         status, _, diagnostic = chosen[0]
-        recipients = tuple(dict.fromkeys(address for _, address, _ in chosen if address))
+        recipients = tuple(dict.fromkeys(a for _, addresses, _ in chosen for a in addresses))
         kind = Kind.HARD if hard else Kind.SOFT
         return Verdict(
             kind, _reason(status, diagnostic, "delivery failed"), recipients, message_ids, status
         )
     if delayed:
         status, _, diagnostic = delayed[0]
-        recipients = tuple(dict.fromkeys(address for _, address, _ in delayed if address))
+        recipients = tuple(dict.fromkeys(a for _, addresses, _ in delayed for a in addresses))
         reason = _reason(status, diagnostic, "delivery delayed")
         return Verdict(Kind.SOFT, reason, recipients, message_ids, status or None)
     if delivered:

@@ -5,25 +5,22 @@ each edition message becomes ``bounces+TOKEN@example.org``. Whatever comes back 
 address, however mangled the report, was sent to the envelope recipient carrying the
 token: the receiving side never has to trust the addresses a bounce claims.
 
-TOKEN is ``<delivery id in base 36>-<HMAC>``: the HMAC-SHA256 of the id under the secret
-key (with its own salt, so it is no unsubscribe token), cut to 64 bits and written in
-lower-case base 32. Lower case and ``-`` only, because mail servers may lower-case a
-local part and some treat other characters specially; no ``=`` or ``/``, so it is safe in
-a URL too. A forged or damaged token is rejected; it never names another delivery.
+TOKEN is ``<delivery id in base 36>-<MAC>``: the id signed as :mod:`newsletter.mail.signing`
+signs (HMAC-SHA256 under the secret key with a salt of its own, so it is no unsubscribe
+token and no Message-ID; 64 bits in lower-case base 32). Lower case and ``-`` only,
+because mail servers may lower-case a local part and some treat other characters
+specially. A forged or damaged token is rejected; it never names another delivery.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 
 from newsletter.config import Settings
+from newsletter.mail.signing import MAC_PATTERN, ShortMac
 
 _SALT = b"newsletter.bounce-return-path:"
-_MAC_BYTES = 8  # 64 bits: 13 base-32 characters; an online guess has no chance
-_TOKEN = re.compile(r"([0-9a-z]{1,13})-([a-z2-7]{13})")
+_TOKEN = re.compile(rf"([0-9a-z]{{1,13}})-({MAC_PATTERN})")
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -40,21 +37,14 @@ class ReturnPaths:
     """Makes and reads the ``bounces+TOKEN@domain`` addresses of one installation."""
 
     def __init__(self, bounce_address: str, secret: str) -> None:
-        if not secret:
-            raise ValueError("the secret key is empty; return paths cannot be signed")
         local, _, domain = bounce_address.lower().rpartition("@")
         self._local = local
         self._domain = domain
-        self._mac = hmac.new(secret.encode("utf-8"), _SALT, hashlib.sha256)
-
-    def _signature(self, encoded_id: str) -> str:
-        mac = self._mac.copy()
-        mac.update(encoded_id.encode("ascii"))
-        return base64.b32encode(mac.digest()[:_MAC_BYTES]).decode("ascii").rstrip("=").lower()
+        self._mac = ShortMac(secret, _SALT)
 
     def token(self, delivery_id: int) -> str:
         encoded = _base36(delivery_id)
-        return f"{encoded}-{self._signature(encoded)}"
+        return f"{encoded}-{self._mac.sign(encoded)}"
 
     def for_delivery(self, delivery_id: int) -> str:
         """The envelope sender of the message of delivery ``delivery_id``."""
@@ -79,7 +69,7 @@ class ReturnPaths:
         if match is None:
             return None
         encoded, signature = match.groups()
-        if not hmac.compare_digest(signature, self._signature(encoded)):
+        if not self._mac.verifies(encoded, signature):
             return None
         return int(encoded, 36)
 

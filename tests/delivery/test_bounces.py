@@ -18,6 +18,7 @@ from newsletter.db.database import Database
 from newsletter.db.models import Delivery, utcnow
 from newsletter.delivery import editions, send_edition
 from newsletter.delivery.bounces import edition_returns, process_message
+from newsletter.delivery.ledger import message_ids
 from newsletter.mail.verp import ReturnPaths
 from newsletter.scheduling.jobs import make_edition_for_week
 from tests.support.cli import NewsletterCli
@@ -46,10 +47,15 @@ def test_every_message_has_its_own_signed_return_path_and_an_unchanged_from(
     paths = ReturnPaths(BOUNCES, SECRET)
     received = smtp_server.handler.received
     assert len(received) == 3
+    ids = message_ids(bounce_settings(database_url, smtp_server.port))
     for mail in received:
         (reader,) = mail.recipients
-        assert mail.sender == paths.for_delivery(delivery_of(database, edition_id, reader).id)
+        delivery = delivery_of(database, edition_id, reader)
+        assert mail.sender == paths.for_delivery(delivery.id)
         assert mail.message["From"].addresses[0].addr_spec == SENDER
+        # The ledger recorded the very Message-ID the message carries, signed for its reader.
+        assert mail.message["Message-ID"] == delivery.message_id
+        assert ids.read(delivery.message_id) == (edition_id, delivery.subscriber_id)
 
 
 def test_soft_bounces_in_three_of_the_last_five_editions_make_a_reader_bounced(

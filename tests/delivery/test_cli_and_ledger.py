@@ -16,8 +16,8 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database, open_database
 from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery import editions
-from newsletter.delivery.engine import message_ids, retry_policy
-from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.engine import retry_policy
+from newsletter.delivery.ledger import Ledger, message_ids
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post
 from tests.support.settings import SECRET, SENDER, make_settings
@@ -135,14 +135,12 @@ def test_resume_retries_due_deferrals(database, run, smtp_server: SmtpServer):
 
 def _ledger(database: Database, edition_id: int, owner: str, lease_minutes: float = 10) -> Ledger:
     settings = make_settings()
-    with database.session() as session:
-        created = editions.get_edition(session, edition_id).created_at
     return Ledger(
         database.engine,
         edition_id,
         lease=timedelta(minutes=lease_minutes),
         retry=retry_policy(settings),
-        message_ids=message_ids(settings, edition_id, created),
+        message_ids=message_ids(settings).of_edition(edition_id),
         owner=owner,
     )
 

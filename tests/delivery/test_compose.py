@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from newsletter.config import Secret, Settings
 from newsletter.delivery.compose import Composer, without_boundary
-from newsletter.delivery.ledger import MessageIds
+from newsletter.delivery.ledger import message_ids
 from newsletter.delivery.smtp import dot_stuff
 from newsletter.errors import ConfigError
 from newsletter.mail.dkim import DkimSigner
@@ -46,7 +46,7 @@ NAMES = [
 def _composer(settings: Settings | None = None) -> Composer:
     settings = settings or make_settings()
     edition = render_edition(make_post(), settings)
-    return Composer(edition, settings, MessageIds(7, "20261130070000", "gerritvanderheide.com"))
+    return Composer(edition, settings, message_ids(settings).of_edition(7))
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,8 @@ def test_headers_of_a_spliced_message(composer: Composer):
         "<https://nieuwsbrief.gerritvanderheide.com/unsubscribe/"
     )
     assert "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in head
-    assert "\r\nMessage-ID: <7.42.20261130070000@gerritvanderheide.com>\r\n" in head
+    found = re.search(r"\r\nMessage-ID: (<7\.42\.[a-z2-7]{13}@gerritvanderheide\.com>)\r\n", head)
+    assert found and message_ids(make_settings()).read(found[1]) == (7, 42)
     assert "\r\nDate: Mon, 30 Nov 2026 07:00:12 +0000\r\n" in head
     message = email.message_from_bytes(spliced, policy=email.policy.default)
     assert message["To"].addresses[0].display_name == "José Müller"

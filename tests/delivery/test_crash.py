@@ -7,12 +7,17 @@ but not yet recorded, at most two batches) may arrive twice.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
+from collections import defaultdict
 from pathlib import Path
 
+from sqlalchemy import select
+
 from newsletter.db.database import open_database
+from newsletter.db.models import Delivery, Subscriber
 from newsletter.delivery import SendOptions, editions
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post
@@ -89,6 +94,22 @@ security = "none"
     assert duplicates <= IN_FLIGHT_BOUND
     with database.session() as session:
         after = editions.describe_edition(session, info.id)
+        recorded = {
+            email: message_id
+            for email, message_id in session.execute(
+                select(Subscriber.email, Delivery.message_id).join(
+                    Subscriber, Subscriber.id == Delivery.subscriber_id
+                )
+            )
+        }
     assert after.status == "sent", (after.counts, _output(config))
     assert after.counts["sent"] == RECIPIENTS
+    # A copy sent again carries the Message-ID of the first (mail clients fold the two),
+    # and the ledger recorded that one.
+    seen: dict[str, set[str]] = defaultdict(set)
+    for address, raw in smtp_server.handler.messages:
+        found = re.search(rb"\r\nMessage-ID: (<[^>\r\n]+>)\r\n", raw)
+        assert found is not None
+        seen[address].add(found[1].decode())
+    assert {address: ids.pop() for address, ids in seen.items() if len(ids) == 1} == recorded
     database.dispose()

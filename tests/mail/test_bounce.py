@@ -53,6 +53,25 @@ def test_the_report_own_message_id_is_never_taken_for_ours() -> None:
     assert all("mx.google.com" not in found for found in verdict.message_ids)
 
 
+def test_a_dsn_names_its_final_and_its_original_recipient() -> None:
+    """A reader's address that forwards: the final recipient failed, the original one is
+    the address we sent to. Both are the report's recipients (the caller matches either
+    against the reader of our Message-ID); a DSN that names none has no recipients."""
+    forwarded = corpus("postfix_hard.eml").replace(
+        b"Final-Recipient: rfc822; lezer1@voorbeeld.nl",
+        b"Final-Recipient: rfc822; Lezer.Een@Elders.example",
+    )
+    verdict = classify(forwarded)
+    assert verdict.kind == Kind.HARD
+    assert verdict.recipients == ("lezer.een@elders.example", "lezer1@voorbeeld.nl")
+    anonymous = b"\n".join(
+        line
+        for line in corpus("postfix_hard.eml").split(b"\n")
+        if not line.startswith((b"Final-Recipient:", b"Original-Recipient:"))
+    )
+    assert classify(anonymous).recipients == ()
+
+
 @pytest.mark.parametrize(
     ("status", "kind"),
     [("5.1.1", "hard"), ("5.0.0", "hard"), ("5.2.2", "soft"), ("5.7.1", "soft"), ("4.2.2", "soft")],

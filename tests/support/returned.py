@@ -120,13 +120,27 @@ def returned(
 
 
 def fill(name: str, *, delivery: Delivery, return_path: str, recipient: str) -> bytes:
-    forged = ReturnPaths(BOUNCES, "another-installation").for_delivery(delivery.id)
+    return written(
+        name,
+        return_path=return_path,
+        recipient=recipient,
+        message_id=delivery.message_id or "",
+        delivery_id=delivery.id,
+    )
+
+
+def written(
+    name: str, *, return_path: str, recipient: str, message_id: str, delivery_id: int = 1
+) -> bytes:
+    """Corpus message ``name`` with whatever its writer chose to put in: a reporting
+    server's truth, or an attacker's guesses."""
+    forged = ReturnPaths(BOUNCES, "another-installation").for_delivery(delivery_id)
     raw = (CORPUS / name).read_bytes()
     for placeholder, value in (
         ("%%RETURN_PATH%%", return_path),
         ("%%FORGED_RETURN_PATH%%", forged),
         ("%%RECIPIENT%%", recipient),
-        ("%%MESSAGE_ID%%", delivery.message_id or ""),
+        ("%%MESSAGE_ID%%", message_id),
         ("%%FROM%%", SENDER),
         ("%%BOUNCES%%", BOUNCES),
     ):
