@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +122,19 @@ def test_every_relative_link_resolves() -> None:
             elif anchor and (linked.suffix != ".md" or anchor not in anchors(linked)):
                 broken.append(f"{where} (no such heading)")
     assert not broken, "broken links:\n" + "\n".join(broken)
+
+
+def test_how_it_works_lists_the_layers_of_the_contract() -> None:
+    """The layers drawn in docs/how-it-works.md are the ones `lint-imports` checks."""
+    contract = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (layers,) = [
+        c["layers"] for c in contract["tool"]["importlinter"]["contracts"] if "layers" in c
+    ]
+    expected = [
+        [name.strip().removeprefix("newsletter.") for name in layer.split("|")] for layer in layers
+    ]
+    page = (ROOT / "docs" / "how-it-works.md").read_text(encoding="utf-8")
+    drawn = [
+        re.findall(r"`(\w+)`", line) for line in re.findall(r"^\d+\. (`.*)$", page, re.MULTILINE)
+    ]
+    assert drawn == expected, "docs/how-it-works.md: the list of layers differs from pyproject.toml"
