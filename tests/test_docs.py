@@ -138,3 +138,24 @@ def test_how_it_works_lists_the_layers_of_the_contract() -> None:
         re.findall(r"`(\w+)`", line) for line in re.findall(r"^\d+\. (`.*)$", page, re.MULTILINE)
     ]
     assert drawn == expected, "docs/how-it-works.md: the list of layers differs from pyproject.toml"
+
+
+def test_configuration_names_every_key_of_the_template() -> None:
+    """docs/configuration.md has a row for every key of config.example.toml, in its section."""
+    template = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    blocks = dict(
+        re.findall(r"^### `\[([\w.]+)\]`\n(.*?)(?=^### |\Z)", page, re.MULTILINE | re.DOTALL)
+    )
+    missing = []
+    for section, keys in template.items():
+        for key, value in keys.items():
+            if isinstance(value, dict):  # a sub-table such as [bounces.imap]
+                missing += [
+                    f"{section}.{key}.{k}"
+                    for k in value
+                    if f"`{k}`" not in blocks.get(f"{section}.{key}", "")
+                ]
+            elif f"`{key}`" not in blocks.get(section, ""):
+                missing.append(f"{section}.{key}")
+    assert not missing, f"docs/configuration.md does not explain {missing}"
