@@ -83,9 +83,10 @@ def read_feed(
 ) -> tuple[Fetched, FeedEntries | None]:
     """Fetch the feed and read its entries as the polls do: strictly, with ``[posts]`` limits.
 
-    The entries are None when the blog answered "not modified" (only asked with
-    ``etag`` or ``last_modified``). Raises :class:`NewsletterError` for a feed that cannot
-    be fetched or is not a readable feed; no database is touched.
+    The entries are None when the blog answered "304 Not Modified" (to the validators
+    ``etag`` and ``last_modified`` of its last good response). Raises
+    :class:`NewsletterError` for a feed that cannot be fetched or is not a readable feed;
+    no database is touched.
     """
     fetched = fetch_feed(
         url, etag=etag, last_modified=last_modified, read_timeout=posts.fetch_timeout_seconds
