@@ -45,6 +45,27 @@ def _postgres_unreachable() -> str | None:
         return str(exc).strip().splitlines()[0]
 
 
+# The tests that start daemons and processes and take ten seconds or more (``--durations``).
+SLOW = (
+    "tests/runtime/",
+    "tests/delivery/test_crash.py",
+    "tests/setup/test_end_to_end.py",
+    "tests/cli/test_preview.py::test_check_passes_for_every_real_post",
+    "tests/cli/test_subscribers.py::test_console_script_runs_with_global_config_option",
+    "tests/mail/test_bounce.py::test_mail_over_the_size_cap_is_unreadable",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, so the run ends on short ones.
+
+    Workers that steal each other's queued tests (``--dist worksteal``) finish together
+    only when no long test is left for the end; one there keeps a worker busy for its
+    whole length while the others are done.
+    """
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW))
+
+
 @pytest.fixture(scope="session")
 def postgres_available() -> None:
     problem = _postgres_unreachable()
