@@ -4,7 +4,7 @@
 
 A WordPress-style RSS 2.0 feed of ``--items`` posts (the five seed posts' text, each line a
 paragraph, repeated under new titles) is served by the standard library's HTTP server on
-127.0.0.1, which honours ``If-Modified-Since``. ``newsletter.feeds.poll_feeds`` polls it
+127.0.0.1, which honours ``If-Modified-Since``. ``newsletter.feeds.poll.poll_feeds`` polls it
 into a fresh SQLite database (and PostgreSQL when given): the first poll adds every item,
 the second gets a 304, the third reads the whole feed again after the file's date changed
 (the server answers 200) and finds nothing to change.
@@ -29,7 +29,7 @@ import psycopg
 
 from newsletter.config import PostsSection, Settings
 from newsletter.db.database import open_database
-from newsletter.feeds import poll_feeds
+from newsletter.feeds.poll import poll_feeds
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "examples" / "posts"
 

@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from newsletter.config import NewsletterSection, Secret, Settings  # noqa: E402
-from newsletter.content import load_posts  # noqa: E402
 from newsletter.db import post_queue  # noqa: E402
 from newsletter.db.database import open_database  # noqa: E402
 from newsletter.db.models import Subscriber, utcnow  # noqa: E402
@@ -35,6 +34,7 @@ from newsletter.delivery import editions  # noqa: E402
 from newsletter.delivery.attempt import Attempt, Outcome  # noqa: E402
 from newsletter.delivery.engine import retry_policy  # noqa: E402
 from newsletter.delivery.ledger import Ledger, Result, message_ids  # noqa: E402
+from newsletter.feeds.sources import load_posts  # noqa: E402
 
 POST = ROOT / "examples" / "posts" / "000_0aae7e94f61de511.txt"
 SETTINGS = Settings(

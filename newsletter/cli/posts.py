@@ -6,11 +6,12 @@ import click
 
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json, print_table
-from newsletter.content import Post, load_posts
+from newsletter.content import Post
 from newsletter.db import post_queue
 from newsletter.db.models import utcnow
 from newsletter.errors import InputError
-from newsletter.feeds import poll_feeds
+from newsletter.feeds.poll import poll_feeds
+from newsletter.feeds.sources import load_posts
 
 
 @click.group()

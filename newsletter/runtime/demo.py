@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from newsletter.config import NewsletterSection, Secret, Settings
-from newsletter.content import load_posts
 from newsletter.db import post_queue, subscribers
 from newsletter.db.database import Database
 from newsletter.db.models import Post as PostRow
 from newsletter.errors import NotFoundError
+from newsletter.feeds.sources import load_posts
 from newsletter.private_files import make_private_folder, write_file
 from newsletter.publish import SAMPLE_READER
 from newsletter.resources import resource_dir

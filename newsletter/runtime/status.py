@@ -13,6 +13,7 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, Feed
 from newsletter.delivery.editions import describe_edition, waiting_for_limits
+from newsletter.feeds import state
 from newsletter.runtime.presence import running_daemons
 from newsletter.scheduling.jobs import empty_slot_weeks
 from newsletter.scheduling.slots import due_slot, next_slot
@@ -35,10 +36,7 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
             .where(Delivery.status == DeliveryStatus.DEFERRED)
         )
         next_post = post_queue.next_unsent(session)
-        feed_rows = {
-            feed.url: feed
-            for feed in session.scalars(select(Feed).where(Feed.url.in_(settings.posts.feeds)))
-        }
+        feed_rows = state.of_urls(session, settings.posts.feeds)
         last = due_slot(settings.schedule, now)
         last_edition = (
             session.scalar(select(Edition.id).where(Edition.week_key == last.week_key))

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.config import Settings, hide_password
-from newsletter.db import feeds, post_queue
+from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Edition, OwnerAlert
 from newsletter.delivery.attempt import Outcome
@@ -30,6 +30,7 @@ from newsletter.delivery.editions import counts
 from newsletter.delivery.engine import SendSummary
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import NewsletterError
+from newsletter.feeds import state
 from newsletter.mail.owner import build_owner_message
 from newsletter.scheduling.slots import next_slot, week_key
 
@@ -163,7 +164,7 @@ def failing_feeds(database: Database, settings: Settings, now: datetime) -> int:
         # The error is hidden again too: it may have been recorded before passwords were.
         failing = [
             (feed.url, feed.failing_since, hide_password(feed.last_error or ""))
-            for feed in feeds.failing_for(session, settings.posts.feeds, now, FEED_FAILING_HOURS)
+            for feed in state.failing_for(session, settings.posts.feeds, now, FEED_FAILING_HOURS)
         ]
     sent = 0
     for url, since, error in failing:

@@ -40,7 +40,7 @@ from newsletter.delivery.budget import Limits, SharedBudget
 from newsletter.delivery.editions import hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.errors import InputError, NewsletterError
-from newsletter.feeds import poll_feeds
+from newsletter.feeds.poll import poll_feeds
 from newsletter.mail.render import RenderedEdition
 from newsletter.publish import PreparedEdition, prepare_edition, send_test_copy
 from newsletter.scheduling import alerts

@@ -1,17 +1,16 @@
 """The ``feeds`` check: each configured feed answers and parses, as the daemon's polls see it.
 
-It fetches and parses with the polls' own code (``newsletter.content.fetch`` and
-``newsletter.content.feed``, strictly, with ``[posts]`` limits), so a feed the doctor passes
-is a feed ``posts fetch`` reads; it imports nothing and touches no database. An entry the
-polls would skip (no title, no text, ...) is a warning naming it: the rest of the feed is read.
+It reads each feed with the polls' own :func:`newsletter.feeds.poll.read_feed`, so a feed
+the doctor passes is a feed ``posts fetch`` reads; it imports nothing and touches no
+database. An entry the polls would skip (no title, no text, ...) is a warning naming it:
+the rest of the feed is read.
 """
 
 from __future__ import annotations
 
 from newsletter.config import hide_password
-from newsletter.content.feed import parse_feed_items
-from newsletter.content.fetch import fetch_feed
 from newsletter.errors import NewsletterError
+from newsletter.feeds.poll import read_feed
 from newsletter.setup.checkup import Checkup, Finding
 
 
@@ -27,14 +26,13 @@ def check_feeds(checkup: Checkup) -> Finding | None:
     for url in posts.feeds:
         shown = hide_password(url)
         try:
-            fetched = fetch_feed(url, read_timeout=posts.fetch_timeout_seconds)
-            body = fetched.body or b""
-            entries = parse_feed_items(
-                body, source=shown, max_entry_bytes=posts.max_post_bytes, strict=True
-            )
+            _, entries = read_feed(url, posts)
         except NewsletterError as exc:
             reason = str(exc).removeprefix(f"{shown}: ").splitlines()[0]
             broken.append(f"{shown} ({reason})")
+            continue
+        if entries is None:  # asked without validators: the blog's server is wrong
+            broken.append(f"{shown} (it answered 304 Not Modified to a plain GET)")
             continue
         count = len(entries.items)
         read.append(f"{shown}: {count} {'post' if count == 1 else 'posts'}")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.content import Block, Post, parse_markdown, parse_scraped
-from newsletter.content.feed import parse_feed
+from newsletter.feeds.entries import parse_feed
 
 from .helpers import SEED_PATHS, seed_source
 

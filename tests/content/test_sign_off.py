@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.content import Block, parse_feed, parse_markdown
+from newsletter.content import Block, parse_markdown
+from newsletter.feeds.entries import parse_feed
 from tests.support.cli import NewsletterCli
 
 FRONT = "---\ntitle: Rust in december\n---\n\nEen alinea over rust.\n\n"

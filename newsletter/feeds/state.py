@@ -2,7 +2,8 @@
 
 Kept per feed URL in the database (not in memory), so a restarted daemon still sends a
 conditional GET, still knows which posts are new since the feed was added, and still
-knows that a feed has been failing since yesterday.
+knows that a feed has been failing since yesterday. The model, ``Feed``, is with the
+others in :mod:`newsletter.db.models`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def record_failure(feed: Feed, now: datetime, error: str) -> None:
     feed.last_error = error
     if feed.failing_since is None:
         feed.failing_since = now
+
+
+def of_urls(session: Session, urls: tuple[str, ...]) -> dict[str, Feed]:
+    """The rows of these feeds by URL; a feed not polled yet has none."""
+    return {feed.url: feed for feed in session.scalars(select(Feed).where(Feed.url.in_(urls)))}
 
 
 def failing_for(session: Session, urls: tuple[str, ...], now: datetime, hours: float) -> list[Feed]:

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from newsletter.content import load_posts, slugify
+from newsletter.content import slugify
 from newsletter.errors import ContentError
-
-from .helpers import FIXTURES_DIR, SEED_PATHS, SEEDS_DIR
+from newsletter.feeds.sources import load_posts
+from tests.content.helpers import FIXTURES_DIR, SEED_PATHS, SEEDS_DIR
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

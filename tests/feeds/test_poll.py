@@ -21,7 +21,7 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Edition, EditionStatus, Feed
 from newsletter.db.models import Post as PostRow
-from newsletter.feeds import poll_feeds
+from newsletter.feeds.poll import poll_feeds
 from newsletter.mail.render import post_url, render_edition
 from tests.support.feeds import (
     MALFORMED,

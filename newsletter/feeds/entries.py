@@ -1,8 +1,9 @@
 """RSS 2.0 and Atom feeds (the blog's WordPress feed) turned into posts.
 
 ``feedparser`` does the XML, encodings and date formats; each entry's HTML body
-(WordPress ``content:encoded``, Atom ``content``) goes through :mod:`.html_blocks`, so a
-post from the feed has the same blocks as the same post scraped from the page.
+(WordPress ``content:encoded``, Atom ``content``) goes through
+:mod:`newsletter.content.html_blocks`, so a post from the feed has the same blocks as the
+same post scraped from the page or written in Markdown.
 
 An entry that cannot be a post (no title, no text, a link that is not a web address, too
 large) is set aside as a :class:`SkippedEntry` with its reason, never a reason to drop the

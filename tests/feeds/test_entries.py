@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsletter.content import Block, QuestionAnswer, html_to_blocks, parse_feed
+from newsletter.content import Block, QuestionAnswer, html_to_blocks
 from newsletter.errors import ContentError
-
-from .helpers import FIXTURES_DIR
+from newsletter.feeds.entries import parse_feed
+from tests.content.helpers import FIXTURES_DIR
 
 
 def test_rss_entries_become_posts_with_blocks() -> None:

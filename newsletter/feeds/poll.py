@@ -8,7 +8,10 @@ A feed's password (``https://user:password@host/``) shows as ``***`` in all of t
 One bad entry is not a broken feed: an entry without a title or text (say) is skipped and
 reported, the feed's other posts are queued, and the feed counts as read. Two daemons
 polling the same feed at the same moment add each new post once (see
-:func:`newsletter.db.post_queue.import_feed_items`).
+:func:`newsletter.feeds.queueing.import_feed_items`).
+
+The doctor reads a feed with this module's :func:`read_feed` too, so a feed it passes is a
+feed the polls read.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from newsletter.config import Settings, hide_password
-from newsletter.content.feed import SkippedEntry, parse_feed_items
-from newsletter.content.fetch import fetch_feed
-from newsletter.db import feeds, post_queue
+from newsletter.config import PostsSection, Settings, hide_password
 from newsletter.db.database import Database
 from newsletter.errors import NewsletterError
+from newsletter.feeds import state
+from newsletter.feeds.entries import FeedEntries, SkippedEntry, parse_feed_items
+from newsletter.feeds.fetch import Fetched, fetch_feed
+from newsletter.feeds.queueing import import_feed_items
 
 log = logging.getLogger(__name__)
 
@@ -70,41 +74,50 @@ def poll_feeds(database: Database, settings: Settings, now: datetime) -> list[Fe
     return [_poll(database, settings, url, now) for url in settings.posts.feeds]
 
 
+def read_feed(
+    url: str,
+    posts: PostsSection,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> tuple[Fetched, FeedEntries | None]:
+    """Fetch the feed and read its entries as the polls do: strictly, with ``[posts]`` limits.
+
+    The entries are None when the blog answered "304 Not Modified" (to the validators
+    ``etag`` and ``last_modified`` of its last good response). Raises
+    :class:`NewsletterError` for a feed that cannot be fetched or is not a readable feed;
+    no database is touched.
+    """
+    fetched = fetch_feed(
+        url, etag=etag, last_modified=last_modified, read_timeout=posts.fetch_timeout_seconds
+    )
+    if fetched.body is None:
+        return fetched, None
+    entries = parse_feed_items(
+        fetched.body,
+        source=hide_password(url),
+        max_entry_bytes=posts.max_post_bytes,
+        strict=True,
+    )
+    return fetched, entries
+
+
 def _poll(database: Database, settings: Settings, url: str, now: datetime) -> FeedReport:
     shown = hide_password(url)
     with database.session() as session:
-        feed = feeds.feed_for(session, url, now)
+        feed = state.feed_for(session, url, now)
         etag, last_modified = feed.etag, feed.last_modified
     try:
         # The network and the parser run outside any transaction: a slow blog holds no lock.
-        fetched = fetch_feed(
-            url,
-            etag=etag,
-            last_modified=last_modified,
-            read_timeout=settings.posts.fetch_timeout_seconds,
-        )
-        entries = (
-            None
-            if fetched.body is None
-            else parse_feed_items(
-                fetched.body,
-                source=shown,
-                max_entry_bytes=settings.posts.max_post_bytes,
-                strict=True,
-            )
-        )
+        fetched, entries = read_feed(url, settings.posts, etag=etag, last_modified=last_modified)
         with database.session() as session:
-            feed = feeds.feed_for(session, url, now)
-            results = (
-                []
-                if entries is None
-                else post_queue.import_feed_items(session, feed.id, entries.items)
-            )
-            feeds.record_success(feed, now, etag=fetched.etag, last_modified=fetched.last_modified)
+            feed = state.feed_for(session, url, now)
+            results = [] if entries is None else import_feed_items(session, feed.id, entries.items)
+            state.record_success(feed, now, etag=fetched.etag, last_modified=fetched.last_modified)
     except NewsletterError as exc:
         error = str(exc) if str(exc).startswith(shown) else f"{shown}: {exc}"
         with database.session() as session:
-            feeds.record_failure(feeds.feed_for(session, url, now), now, error)
+            state.record_failure(state.feed_for(session, url, now), now, error)
         return FeedReport(shown, error=error)
     actions = [action for _, action in results]
     report = FeedReport(

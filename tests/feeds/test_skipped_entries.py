@@ -20,14 +20,15 @@ import pytest
 from sqlalchemy import select
 
 from newsletter.config import Settings
-from newsletter.content import load_posts
-from newsletter.content.feed import SkippedEntry
-from newsletter.db import feeds, post_queue
+from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Feed
 from newsletter.db.models import Post as PostRow
 from newsletter.errors import ContentError
-from newsletter.feeds import poll_feeds
+from newsletter.feeds import state
+from newsletter.feeds.entries import SkippedEntry
+from newsletter.feeds.poll import poll_feeds
+from newsletter.feeds.sources import load_posts
 from newsletter.runtime.daemon import Daemon
 from tests.support.cli import NewsletterCli
 from tests.support.feeds import FeedServer, Item, Route, post_html, wordpress_rss
@@ -112,7 +113,7 @@ def test_the_good_entries_are_queued_and_the_bad_one_is_reported(
     with database.session() as session:
         assert session.scalar(select(PostRow.id).where(PostRow.guid == GUID_2)) is None
         # A day of polls with a skipped entry is no failing feed: the owner is not alerted.
-        assert feeds.failing_for(session, (url,), FIRST_POLL + timedelta(hours=25), 24) == []
+        assert state.failing_for(session, (url,), FIRST_POLL + timedelta(hours=25), 24) == []
 
     # The blog fixes the post: the next poll adds it, and reports nothing skipped.
     feed_server.routes["/feed/"] = Route(wordpress_rss([_item(1), _item(2), _item(3)]))

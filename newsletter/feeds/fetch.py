@@ -1,8 +1,8 @@
 """Fetching a feed over HTTP: timeouts, a size limit, conditional GET and a named User-Agent.
 
-The one place the package reads a URL (``posts import URL``, ``posts fetch`` and the
-daemon's polls all come here). A blog host sees who polls it (the User-Agent names the
-project) and, with the validators of the last good response (``ETag``,
+The one place the package reads a URL (``posts import URL``, ``posts fetch``, the daemon's
+polls and the doctor all come here). A blog host sees who polls it (the User-Agent names
+the project) and, with the validators of the last good response (``ETag``,
 ``Last-Modified``), can answer "304 Not Modified" instead of sending the feed again. A feed
 that is too large, too slow or not there is one :class:`ContentError` line naming the URL.
 

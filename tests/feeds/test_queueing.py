@@ -23,7 +23,7 @@ from newsletter.config import Settings
 from newsletter.db.database import Database, open_database
 from newsletter.db.models import Feed
 from newsletter.db.models import Post as PostRow
-from newsletter.feeds import FeedReport, poll_feeds
+from newsletter.feeds.poll import FeedReport, poll_feeds
 from tests.support.feeds import FeedServer, Item, Route, post_html, wordpress_rss
 from tests.support.settings import make_settings
 

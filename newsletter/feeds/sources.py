@@ -1,8 +1,10 @@
-"""Where posts come from: files, directories and feed URLs. The only I/O of the package part.
+"""Where posts come from by hand (``posts import``, the demo): files, directories, feed URLs.
 
-Every parser in :mod:`newsletter.content` is pure (text in, ``Post`` out); this module
-reads the bytes, picks the parser by file type and names each post's source by the
-path or URL it came from, so an error message points at the file to fix.
+Every parser of a post (:mod:`newsletter.content`'s Markdown and scraped pages, and
+:mod:`newsletter.feeds.entries`) is pure (text in, ``Post`` out); this module reads the
+bytes, picks the parser by file type and names each post's source by the path or URL it
+came from, so an error message points at the file to fix. It sits in the feeds part
+because a feed is the one source it fetches, and feed files the one it cannot read alone.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from newsletter.config import PostsSection, hide_password
-from newsletter.content.feed import parse_feed
-from newsletter.content.fetch import MAX_FEED_BYTES, fetch_feed
 from newsletter.content.markdown import parse_markdown
 from newsletter.content.post import Post
 from newsletter.content.scraped import parse_scraped
 from newsletter.errors import ContentError, DraftPostError
+from newsletter.feeds.entries import parse_feed
+from newsletter.feeds.fetch import MAX_FEED_BYTES, fetch_feed
 
 SCRAPED_SUFFIXES = frozenset({".txt"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
