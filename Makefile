@@ -35,7 +35,7 @@ test: $(STAMP) system-packages
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n auto --maxprocesses=4
+	$(BIN)/pytest -n auto --maxprocesses=4 --dist worksteal
 
 bench: $(STAMP) system-packages
 	$(BIN)/python bench/import_subscribers.py

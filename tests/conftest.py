@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,6 +19,13 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from newsletter.db.database import Database, open_database
+from tests.support.schema import (
+    Statement,
+    copy_sqlite,
+    migrate_sqlite_template,
+    record_postgres_migrations,
+    replay_postgres,
+)
 from tests.support.system import SCREENSHOTS as SCREENSHOTS  # for older imports
 
 # The toolkit's fixtures (test relay, TLS test CA) for every folder; see tests/support.
@@ -37,6 +45,27 @@ def _postgres_unreachable() -> str | None:
         return str(exc).strip().splitlines()[0]
 
 
+# The tests that start daemons and processes and take ten seconds or more (``--durations``).
+SLOW = (
+    "tests/runtime/",
+    "tests/delivery/test_crash.py",
+    "tests/setup/test_end_to_end.py",
+    "tests/cli/test_preview.py::test_check_passes_for_every_real_post",
+    "tests/cli/test_subscribers.py::test_console_script_runs_with_global_config_option",
+    "tests/mail/test_bounce.py::test_mail_over_the_size_cap_is_unreadable",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, so the run ends on short ones.
+
+    Workers that steal each other's queued tests (``--dist worksteal``) finish together
+    only when no long test is left for the end; one there keeps a worker busy for its
+    whole length while the others are done.
+    """
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW))
+
+
 @pytest.fixture(scope="session")
 def postgres_available() -> None:
     problem = _postgres_unreachable()
@@ -47,8 +76,9 @@ def postgres_available() -> None:
     pytest.skip(f"PostgreSQL unreachable: {problem}")
 
 
-@pytest.fixture
-def postgres_url(postgres_available: None) -> Iterator[str]:
+@contextmanager
+def _fresh_schema() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema (by ``search_path``), dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
@@ -56,6 +86,12 @@ def postgres_url(postgres_available: None) -> Iterator[str]:
     yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_url(postgres_available: None) -> Iterator[str]:
+    with _fresh_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -66,8 +102,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> 
     return str(request.getfixturevalue("postgres_url"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return migrate_sqlite_template(tmp_path_factory.mktemp("template") / "newsletter.db")
+
+
+@pytest.fixture(scope="session")
+def postgres_migration(postgres_available: None) -> list[Statement]:
+    with _fresh_schema() as url:
+        return record_postgres_migrations(url)
+
+
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
+def database(database_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """The database of ``database_url``, migrated (by a copy of the migrated template)."""
+    if database_url.startswith("sqlite"):
+        copy_sqlite(request.getfixturevalue("sqlite_template"), database_url)
+    else:
+        with psycopg.connect(database_url) as connection:
+            replay_postgres(request.getfixturevalue("postgres_migration"), connection)
     db = open_database(database_url)
     yield db
     db.dispose()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from newsletter.db.database import Database
 from newsletter.web import create_app
 from tests.support.settings import make_settings, relay
 from tests.support.smtp import ReceivedMail, SmtpServer
+from tests.support.system import wait_until
 
 BASE_URL = "http://testserver"
 CLIENT_IP = "203.0.113.7"
@@ -76,10 +76,7 @@ def live_server(database: Database, smtp_port: int) -> Iterator[LiveServer]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
+    wait_until(lambda: server.started, timeout=10, what="uvicorn to start")
     yield LiveServer(settings, url)
     server.should_exit = True
     thread.join(timeout=10)
