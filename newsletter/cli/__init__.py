@@ -3,41 +3,117 @@
 Errors the package raises on purpose become one line on stderr and a non-zero exit
 (2 for configuration errors, like Click's own usage errors); nothing reaches the user
 as a traceback.
+
+Each command's module is imported only when that command runs: between them they load
+SQLAlchemy, Alembic, the delivery engine, the web app and the DNS checks, which took
+``newsletter --help`` two seconds. ``bench/cli_startup.py`` measures the start-up.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter import __version__
-from newsletter.cli.bounces import bounces
 from newsletter.cli.context import AppContext
-from newsletter.cli.db import db
-from newsletter.cli.posts import posts
-from newsletter.cli.preview import check, preview
-from newsletter.cli.run import run, status
-from newsletter.cli.send import deliveries, editions_group, send
-from newsletter.cli.setup import doctor, init
-from newsletter.cli.subscribers import subscribers
-from newsletter.cli.web import web
 from newsletter.errors import NewsletterError
 
 
-class _FriendlyErrors(click.Group):
+class _Entry(NamedTuple):
+    target: str
+    """``module:attribute`` of the command."""
+    summary: str
+    """The first paragraph of the command's help, for the list in ``newsletter --help``
+    (a test keeps it equal to the command's own)."""
+
+
+COMMANDS = {
+    "bounces": _Entry(
+        "newsletter.cli.bounces:bounces",
+        "Bounces and complaints that came back after the relay accepted a message.",
+    ),
+    "check": _Entry(
+        "newsletter.cli.preview:check",
+        "Deliverability report for SLUG (default: the next post); exit 1 on a problem.",
+    ),
+    "db": _Entry("newsletter.cli.db:db", "Database schema: show the version, apply migrations."),
+    "deliveries": _Entry(
+        "newsletter.cli.send:deliveries",
+        "Who got edition N, who is waiting, and what the relay said.",
+    ),
+    "doctor": _Entry(
+        "newsletter.cli.setup:doctor",
+        "Check the set-up as mail providers will see it; exit 1 when a check fails.",
+    ),
+    "editions": _Entry(
+        "newsletter.cli.send:editions_group",
+        "List, show and cancel editions (one send of one post).",
+    ),
+    "init": _Entry(
+        "newsletter.cli.setup:init",
+        "Ask a few questions and write a working set-up into DIRECTORY.",
+    ),
+    "posts": _Entry(
+        "newsletter.cli.posts:posts", "Parse and import posts; show and change the send queue."
+    ),
+    "preview": _Entry(
+        "newsletter.cli.preview:preview",
+        "Write exactly what would be sent for SLUG (default: the next post).",
+    ),
+    "run": _Entry(
+        "newsletter.cli.run:run",
+        "Send one edition every week on schedule, serve the web pages, retry what is due.",
+    ),
+    "send": _Entry(
+        "newsletter.cli.send:send",
+        "Send post SLUG (or --next) to every active subscriber, or --resume edition N.",
+    ),
+    "status": _Entry(
+        "newsletter.cli.run:status",
+        "Next scheduled send, queue, current edition, retry backlog, running daemons.",
+    ),
+    "subscribers": _Entry(
+        "newsletter.cli.subscribers:subscribers",
+        "Add, remove, list, import and export subscribers.",
+    ),
+    "web": _Entry(
+        "newsletter.cli.web:web", "Serve the unsubscribe, sign-up and archive pages until Ctrl+C."
+    ),
+}
+"""Every subcommand by name; its module is imported by :meth:`_LazyGroup.get_command`."""
+
+
+class _LazyGroup(click.Group):
+    """A group whose subcommands come from :data:`COMMANDS`, imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module, _, attribute = entry.target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's own command list, drawn from stand-ins that carry only the summary."""
+        stand_ins = [click.Command(name, help=entry.summary) for name, entry in COMMANDS.items()]
+        click.Group(commands=stand_ins).format_commands(ctx, formatter)
+
+
+class _FriendlyErrors(_LazyGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except NewsletterError as exc:
             _fail(str(exc), exc.exit_code)
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            _fail(f"database error: {reason}", 1)
         except BrokenPipeError:
             # The reader went away (`... | head`): stop quietly, as Unix tools do on SIGPIPE.
             # stdout is pointed at /dev/null so the interpreter's final flush cannot fail too.
@@ -47,6 +123,24 @@ class _FriendlyErrors(click.Group):
             _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), 1)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except Exception as exc:
+            reason = _database_error(exc)
+            if reason is None:
+                raise
+            _fail(f"database error: {reason}", 1)
+
+
+def _database_error(exc: Exception) -> str | None:
+    """The first line of a SQLAlchemy error's reason; None for any other error.
+
+    SQLAlchemy is looked up, not imported: a command that never loaded it cannot have
+    raised its errors, and importing it would cost every command (``--help`` too) the
+    quarter of a second that SQLAlchemy takes to load.
+    """
+    errors = sys.modules.get("sqlalchemy.exc")
+    if errors is None or not isinstance(exc, errors.SQLAlchemyError):
+        return None
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 def _fail(message: str, code: int) -> None:
@@ -72,22 +166,6 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     )
     ctx.obj = AppContext(config_path)
     ctx.call_on_close(ctx.obj.close)
-
-
-cli.add_command(db)
-cli.add_command(subscribers)
-cli.add_command(posts)
-cli.add_command(preview)
-cli.add_command(check)
-cli.add_command(send)
-cli.add_command(editions_group)
-cli.add_command(deliveries)
-cli.add_command(web)
-cli.add_command(bounces)
-cli.add_command(run)
-cli.add_command(status)
-cli.add_command(init)
-cli.add_command(doctor)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli.context import AppContext, pass_app, print_json_stream, print_table
+from newsletter.cli.context import AppContext, pass_app
+from newsletter.cli.output import print_json_stream, print_table
 from newsletter.delivery.bounces import Processed, process_message, recent_reports
 from newsletter.errors import InputError
 from newsletter.inbound.imap import fetch_mailbox

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from newsletter.config import Settings, load_settings
-from newsletter.db.database import Database, open_database
+
+if TYPE_CHECKING:
+    from newsletter.db.database import Database
 
 
 class AppContext:
@@ -37,6 +33,10 @@ class AppContext:
     @property
     def database(self) -> Database:
         if self._database is None:
+            # Imported on first use, not above: `newsletter --help` loads this module too,
+            # and must not pay for SQLAlchemy and Alembic.
+            from newsletter.db.database import open_database
+
             self._database = open_database(self.settings.database_url)
         return self._database
 
@@ -46,45 +46,3 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
-
-
-def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-def print_json_stream(objects: Iterable[dict[str, Any]]) -> None:
-    """A JSON array written object by object, so a million rows never sit in memory."""
-    out = sys.stdout
-    separator = "[\n  "
-    for obj in objects:
-        out.write(separator + json.dumps(obj, ensure_ascii=False))
-        separator = ",\n  "
-    out.write("[]\n" if separator.startswith("[") else "\n]\n")
-
-
-def print_table(
-    columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None
-) -> None:
-    """A Rich table of data; every cell is shown literally, whoever wrote it.
-
-    Names come from a public form and titles from posts: as Rich markup a ``[/bold]`` would
-    crash the command and a ``[link=...]`` hide a hyperlink in the admin's terminal, and a
-    raw escape sequence could do the same. So cells are :class:`Text`, never markup, and
-    control characters show as escapes.
-    """
-    table = Table(title=None if title is None else literal(title))
-    for column in columns:
-        table.add_column(literal(column))
-    for row in rows:
-        table.add_row(*(literal("" if cell is None else str(cell)) for cell in row))
-    Console().print(table)
-
-
-def literal(value: str) -> Text:
-    """``value`` as plain text for Rich: no markup, no emoji codes, no terminal escapes."""
-    return Text(
-        "".join(
-            c if c.isprintable() or c == "\n" else c.encode("unicode_escape").decode("ascii")
-            for c in value
-        )
-    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from newsletter.cli.context import AppContext, pass_app, print_json, print_table
+from newsletter.cli.context import AppContext, pass_app
+from newsletter.cli.output import print_json, print_table
 from newsletter.content import Post
 from newsletter.db import post_queue
 from newsletter.db.models import utcnow

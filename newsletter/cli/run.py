@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 import click
 
-from newsletter.cli.context import AppContext, pass_app, print_json
+from newsletter.cli.context import AppContext, pass_app
+from newsletter.cli.output import print_json
 from newsletter.runtime.daemon import Daemon, configure_logging
 from newsletter.runtime.demo import demo_settings, run_demo_edition
 from newsletter.runtime.presence import daemon_presence

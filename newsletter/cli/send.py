@@ -17,7 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from newsletter.cli.context import AppContext, pass_app, print_json, print_json_stream, print_table
+from newsletter.cli.context import AppContext, pass_app
+from newsletter.cli.output import print_json, print_json_stream, print_table
 from newsletter.db import post_queue
 from newsletter.db.models import DeliveryStatus
 from newsletter.delivery import editions

@@ -8,7 +8,8 @@ from typing import TextIO
 
 import click
 
-from newsletter.cli.context import AppContext, pass_app, print_json, print_json_stream, print_table
+from newsletter.cli.context import AppContext, pass_app
+from newsletter.cli.output import print_json, print_json_stream, print_table
 from newsletter.db import subscribers as subscriber_list
 from newsletter.db.models import SubscriberStatus
 from newsletter.db.subscriber_import import RowProblem, import_csv, spreadsheet_safe

@@ -136,6 +136,14 @@ def clean_text(raw: str) -> str:
     return " ".join(raw.split())
 
 
+def clean_display_name(name: str | None) -> str | None:
+    """One line of printable text, or None: a name can never add a header line or break layout.
+
+    The subscriber list stores names already cleaned by this same rule.
+    """
+    return None if name is None else clean_text(name) or None
+
+
 class _PrintableTable(dict[int, str]):
     """``str.translate``'s table for :func:`clean_text`, filled as characters are met (the
     lookups of known characters stay in C); bounded, since a post chooses its characters."""

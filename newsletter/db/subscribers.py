@@ -19,9 +19,9 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from newsletter.content.classify import clean_display_name
 from newsletter.db.models import Event, InstallationSecret, Subscriber, SubscriberStatus, utcnow
 from newsletter.errors import InputError, NotFoundError
-from newsletter.mail.render import clean_display_name
 
 NAME_MAX_LENGTH = 200
 OPTED_OUT = frozenset(

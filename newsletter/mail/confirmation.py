@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from newsletter.config import Settings
+from newsletter.content.classify import clean_display_name
 from newsletter.mail.message import build_single_message
-from newsletter.mail.render import clean_display_name, email_templates
+from newsletter.mail.render import email_templates
 
 CONFIRM_MAX_AGE_DAYS = 7
 

@@ -23,8 +23,9 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
 from newsletter.config import Settings
+from newsletter.content.classify import clean_display_name
 from newsletter.errors import RenderError
-from newsletter.mail.render import Recipient, RenderedEdition, clean_display_name, personalise
+from newsletter.mail.render import Recipient, RenderedEdition, personalise
 
 # Long headers (List-Unsubscribe) stay unfolded and unencoded; compose.py splices against it.
 SERIALISE_POLICY = email.policy.SMTP.clone(max_line_length=998)

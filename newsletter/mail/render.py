@@ -32,7 +32,7 @@ from markupsafe import Markup
 from premailer import Premailer
 
 from newsletter.config import Settings
-from newsletter.content.classify import clean_text, split_example
+from newsletter.content.classify import clean_display_name, split_example
 from newsletter.content.post import Block, Post, QuestionAnswer, is_web_url
 from newsletter.content.slug import slugify
 from newsletter.errors import RenderError
@@ -99,14 +99,6 @@ class Recipient:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", clean_display_name(self.name))
-
-
-def clean_display_name(name: str | None) -> str | None:
-    """One line of printable text, or None: a name can never add a header line or break layout.
-
-    The subscriber list stores names already cleaned by this same rule.
-    """
-    return None if name is None else clean_text(name) or None
 
 
 def email_templates() -> Environment:

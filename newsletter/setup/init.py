@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.config import ScheduleSection, hide_password, load_settings
+from newsletter.content.classify import clean_display_name
 from newsletter.db.subscribers import normalise_address
 from newsletter.errors import ConfigError, InputError
-from newsletter.mail.render import clean_display_name
 from newsletter.private_files import make_private_folder, write_file
 from newsletter.scheduling.slots import make_trigger
 from newsletter.setup.records import (
