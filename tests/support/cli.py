@@ -43,7 +43,7 @@ class NewsletterCli:
         assert result.exit_code == code, result.output
         assert isinstance(result.exception, SystemExit), repr(result.exception)
         assert "Traceback" not in result.output
-        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
         return result.stderr
 
     def subscribers(self) -> dict[str, dict[str, object]]:

@@ -10,6 +10,7 @@ to play a blog whose author edits and publishes.
 from __future__ import annotations
 
 import struct
+import sys
 import threading
 import time
 import zlib
@@ -36,6 +37,16 @@ class Route:
 class Request:
     path: str
     headers: dict[str, str]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (httpx closing a kept-alive connection, a fetch that stops
+    at its limit) is no error of the server's: socketserver would print a traceback to
+    ``sys.stderr``, which an in-process CLI run captures as part of its own output."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -97,7 +108,7 @@ class FeedServer:
                 if status != 304:
                     self.wfile.write(body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
