@@ -21,7 +21,6 @@ import dataclasses
 import imaplib
 import json
 import ssl
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +37,7 @@ from newsletter.inbound.imap import fetch_mailbox
 from newsletter.inbound.listener import build_inbound_controller
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
-from tests.support.dovecot import PASSWORD, USER, Dovecot, running_dovecot
+from tests.support.dovecot import PASSWORD, USER, Dovecot
 from tests.support.returned import (
     BOUNCES,
     bounce_env,
@@ -191,15 +190,6 @@ def test_forged_reports_through_bounces_process_change_nothing(
     ]
     assert all("no message of ours" in a["reason"] for a in answers), answers
     assert_nothing_changed(database, smtp_server, edition_id)
-
-
-@pytest.fixture(scope="module")
-def dovecot() -> Iterator[Dovecot]:
-    with (
-        tempfile.TemporaryDirectory(prefix="newsletter-dovecot-") as folder,
-        running_dovecot(Path(folder)) as server,
-    ):
-        yield server
 
 
 def test_forged_reports_in_the_bounce_mailbox_change_nothing(

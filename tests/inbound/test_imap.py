@@ -9,9 +9,7 @@ import imaplib
 import json
 import logging
 import ssl
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ from newsletter.mail.bounce import MAX_MESSAGE_BYTES
 from newsletter.runtime.daemon import Daemon
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
-from tests.support.dovecot import PASSWORD, USER, Dovecot, running_dovecot
+from tests.support.dovecot import PASSWORD, USER, Dovecot
 from tests.support.returned import (
     CORPUS,
     EXPECTED,
@@ -44,17 +42,6 @@ READERS = tuple(f"lezer{n}@voorbeeld.nl" for n in range(len(NAMES)))
 LEFT = {"out_of_office.eml", "vacation.eml", "malformed_mime.eml", "not_a_mail.pdf"}
 # Where messages that cannot be read are set aside (bounces.imap.unreadable_folder).
 UNREADABLE = "newsletter-unreadable"
-
-
-@pytest.fixture(scope="module")
-def dovecot() -> Iterator[Dovecot]:
-    # Not under pytest's tmp_path: dovecot runs as nobody when the tests run as root, and
-    # pytest's folders are private to their owner.
-    with (
-        tempfile.TemporaryDirectory(prefix="newsletter-dovecot-") as folder,
-        running_dovecot(Path(folder)) as server,
-    ):
-        yield server
 
 
 def _client(server: Dovecot) -> imaplib.IMAP4_SSL:

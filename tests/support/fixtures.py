@@ -7,12 +7,14 @@ tests all need a test relay, and no folder's conftest imports another's.
 from __future__ import annotations
 
 import ssl
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trustme
 
+from .dovecot import Dovecot, running_dovecot
 from .feeds import FeedServer
 from .smtp import Faults, SmtpServer
 
@@ -56,3 +58,14 @@ def ca_file(test_ca: trustme.CA, tmp_path: Path) -> str:
     path = tmp_path / "relay-ca.pem"
     test_ca.cert_pem.write_to_path(str(path))
     return str(path)
+
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[Dovecot]:
+    # Not under pytest's tmp_path: dovecot runs as nobody when the tests run as root, and
+    # pytest's folders are private to their owner.
+    with (
+        tempfile.TemporaryDirectory(prefix="newsletter-dovecot-") as folder,
+        running_dovecot(Path(folder)) as server,
+    ):
+        yield server
