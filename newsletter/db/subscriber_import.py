@@ -13,8 +13,9 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
@@ -252,6 +253,14 @@ def _apply_batch(session: Session, rows: dict[str, _Row], summary: ImportSummary
         )
     }
     now = utcnow()
+    _insert_new(session, [row for email, row in rows.items() if email not in existing], now)
+    summary.added += len(rows) - len(existing)
+    _update_existing(session, existing, rows, summary, now)
+
+
+def _insert_new(session: Session, rows: list[_Row], now: datetime) -> None:
+    if not rows:
+        return
     new = [
         {
             "email": row.email,
@@ -262,25 +271,32 @@ def _apply_batch(session: Session, rows: dict[str, _Row], summary: ImportSummary
             "unsubscribed_at": now if row.status in OPTED_OUT else None,
             "unsubscribe_source": "import" if row.status in OPTED_OUT else None,
         }
-        for email, row in rows.items()
-        if email not in existing
+        for row in rows
     ]
-    if new:
-        ids = session.scalars(insert(Subscriber).returning(Subscriber.id), new).all()
-        session.execute(
-            insert(Event),
-            [
-                {"kind": "import", "actor": "import", "subscriber_id": i, "occurred_at": now}
-                for i in ids
-            ],
-        )
-        summary.added += len(new)
+    ids = session.scalars(insert(Subscriber).returning(Subscriber.id), new).all()
+    session.execute(
+        insert(Event),
+        [
+            {"kind": "import", "actor": "import", "subscriber_id": i, "occurred_at": now}
+            for i in ids
+        ],
+    )
 
+
+def _update_existing(
+    session: Session,
+    existing: dict[str, Any],
+    rows: dict[str, _Row],
+    summary: ImportSummary,
+    now: datetime,
+) -> None:
+    """Readers already on the list: a new name, or an opt-out, is taken; an opted-out
+    reader's record stays exactly as they left it."""
     changed_events = []
     for email, current in existing.items():
         row = rows[email]
         if current.status in OPTED_OUT:
-            summary.skipped += 1  # their record stays exactly as they left it
+            summary.skipped += 1
             continue
         changes: dict[str, object] = {}
         if row.name and row.name != current.name:
