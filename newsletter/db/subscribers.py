@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.content.classify import clean_display_name
-from newsletter.db.models import Event, InstallationSecret, Subscriber, SubscriberStatus, utcnow
+from newsletter.db.events import record_event
+from newsletter.db.models import InstallationSecret, Subscriber, SubscriberStatus, utcnow
 from newsletter.errors import InputError, NotFoundError
 
 NAME_MAX_LENGTH = 200
@@ -94,25 +95,6 @@ class SubscriberRecord:
 
 
 AddOutcome = Literal["added", "already subscribed", "resubscribed", "updated"]
-
-
-def record_event(
-    session: Session,
-    kind: str,
-    actor: str,
-    subscriber_id: int | None = None,
-    edition_id: int | None = None,
-    **detail: Any,
-) -> None:
-    session.add(
-        Event(
-            kind=kind,
-            actor=actor,
-            subscriber_id=subscriber_id,
-            edition_id=edition_id,
-            detail=detail or None,
-        )
-    )
 
 
 def forget_salt(session: Session) -> bytes:

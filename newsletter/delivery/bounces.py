@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
+from newsletter.db.events import record_event
 from newsletter.db.models import (
     BounceReport,
     Delivery,
@@ -48,7 +49,6 @@ from newsletter.db.models import (
     SubscriberStatus,
     utcnow,
 )
-from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.ledger import SoftBouncePolicy, message_ids, soft_bounces_adding_up
 from newsletter.delivery.single import SingleMessageSender
