@@ -42,7 +42,7 @@ from newsletter.config import Settings
 from newsletter.db import subscriptions
 from newsletter.db.database import Database
 from newsletter.delivery.bounces import process_message
-from newsletter.errors import ConfigError
+from newsletter.errors import ConfigError, InvalidTokenError
 from newsletter.mail.bounce import (
     Kind,
     NotAMailError,
@@ -51,7 +51,7 @@ from newsletter.mail.bounce import (
     parse_bounded,
 )
 from newsletter.mail.bounce import parse as parse_returned
-from newsletter.mail.tokens import TOKEN_PATTERN, InvalidTokenError, read_token
+from newsletter.mail.tokens import TOKEN_PATTERN, read_token
 from newsletter.mail.verp import return_paths
 
 logger = logging.getLogger("newsletter.inbound.listener")

@@ -28,7 +28,7 @@ from starlette.types import Receive, Scope, Send
 from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.delivery.single import SingleMessageSender
-from newsletter.mail.tokens import ExpiredTokenError, InvalidTokenError
+from newsletter.errors import ExpiredTokenError, InvalidTokenError
 from newsletter.web.archive import ArchivePages
 from newsletter.web.context import PRIVATE, WebContext, json_refusal, route, wants_json
 from newsletter.web.security import (

@@ -53,6 +53,7 @@ from starlette.routing import Route
 from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.delivery.bounces import RelayEvent, process_event
+from newsletter.errors import InputError
 from newsletter.mail.bounce import Kind
 from newsletter.web.context import json_object, route
 
@@ -86,7 +87,7 @@ _POSTMARK_KINDS = {
 }
 
 
-class _Refused(Exception):
+class _Refused(InputError):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
