@@ -138,13 +138,13 @@ def parse_feed_items(
     skipped: list[SkippedEntry] = []
     for number, entry in enumerate(parsed.entries, 1):
         guid = clean_text(entry.get("id") or "") or None
-        post = _entry_post(entry, source, max_entry_bytes)
-        if isinstance(post, Post):
-            items.append(FeedItem(post, guid))
+        post_or_reason = _entry_post(entry, source, max_entry_bytes)
+        if isinstance(post_or_reason, Post):
+            items.append(FeedItem(post_or_reason, guid))
         else:
             title = clean_text(entry.get("title", "")) or None
             link = clean_text(entry.get("link") or "") or None
-            skipped.append(SkippedEntry(number, title, guid, link, post))
+            skipped.append(SkippedEntry(number, title, guid, link, post_or_reason))
     return FeedEntries(tuple(items), tuple(skipped))
 
 
