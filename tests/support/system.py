@@ -8,8 +8,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 EXAMPLE_POSTS = REPOSITORY / "examples" / "posts"
@@ -17,6 +21,17 @@ SCREENSHOTS = REPOSITORY / "test-artifacts" / "screenshots"
 # The venv's console script: tests that start processes run what a user would run.
 NEWSLETTER_SCRIPT = Path(sys.executable).with_name("newsletter")
 POLL_SECONDS = 0.05  # how often a wait looks at its condition again
+
+
+def save_screenshot(page: Page, name: str) -> None:
+    """The whole page as ``test-artifacts/screenshots/NAME.png``, for a human to look at.
+
+    The bytes are written here, not by Playwright's ``path=``: Playwright writes files from
+    a thread pool of its event loop, which would outlive the test (it lives as long as the
+    module's browser) and count as a leaked thread.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / f"{name}.png").write_bytes(page.screenshot(full_page=True))
 
 
 def free_port() -> int:
