@@ -34,7 +34,7 @@ class _CheckedOut:
     """
 
     def __init__(self) -> None:
-        self.entries: weakref.WeakKeyDictionary[ConnectionPoolEntry, str] = (
+        self.entries: weakref.WeakKeyDictionary[ConnectionPoolEntry, traceback.StackSummary] = (
             weakref.WeakKeyDictionary()
         )
         event.listen(Pool, "checkout", self._checkout)
@@ -53,14 +53,21 @@ class _CheckedOut:
 CHECKED_OUT = _CheckedOut()
 
 
-def _our_frames() -> str:
-    """The stack of the caller, down to the project's own frames (tests and package)."""
+_OURS = (str(REPOSITORY / "newsletter"), str(REPOSITORY / "tests"))
+_NOT_OURS = str(Path(__file__).parent)  # the toolkit's own frames, this module's among them
+
+
+def _our_frames() -> traceback.StackSummary:
+    """Where the caller is, in the project's own frames (tests and package).
+
+    Cheap enough for every checkout: no source line is read until a leak is reported.
+    """
     frames = [
         frame
-        for frame in traceback.extract_stack()[:-2]
-        if frame.filename.startswith(str(REPOSITORY)) and "site-packages" not in frame.filename
+        for frame in traceback.StackSummary.extract(traceback.walk_stack(None), lookup_lines=False)
+        if frame.filename.startswith(_OURS) and not frame.filename.startswith(_NOT_OURS)
     ]
-    return "".join(traceback.format_list(frames))
+    return traceback.StackSummary.from_list(frames[::-1])
 
 
 def _sockets() -> set[str]:
@@ -110,7 +117,7 @@ def _findings(before: Snapshot) -> list[str]:
     ]
     found += [f"socket {fd}" for fd in sorted(_sockets() - before.sockets)]
     found += [
-        f"database connection checked out at\n{stack}"
+        "database connection checked out at\n" + "".join(stack.format())
         for entry, stack in list(CHECKED_OUT.entries.items())
         if id(entry) not in before.connections
     ]
