@@ -6,15 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.mail.bounce import (
-    MAX_DEPTH,
-    MAX_MESSAGE_BYTES,
-    Kind,
-    NotAMailError,
-    UnreadableMessageError,
-    classify,
-    clean_reason,
-)
+from newsletter.errors import NotAMailError, UnreadableMessageError
+from newsletter.returns.parse import MAX_DEPTH, MAX_MESSAGE_BYTES, Kind, classify, clean_reason
 from tests.support.returned import CORPUS, EXPECTED, nested_message, oversized_message
 
 MESSAGE_ID = "<3.2.20261207060000@gerritvanderheide.com>"
