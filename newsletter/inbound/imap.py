@@ -26,7 +26,7 @@ from newsletter.config import ImapSection, Settings
 from newsletter.db.database import Database
 from newsletter.errors import DeliveryError, NotAMailError, UnreadableMessageError
 from newsletter.returns.apply import Processed, process_message
-from newsletter.returns.parse import MAX_MESSAGE_BYTES, Kind, classify
+from newsletter.returns.parse import MAX_MESSAGE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,6 @@ def _process_folder(
             results.append(Fetched(uid.decode(), None, False, "could not be fetched"))
             continue
         try:
-            is_report = classify(raw).kind != Kind.IGNORED
             outcome = process_message(database, settings, raw, source="imap")
         except NotAMailError as exc:
             results.append(Fetched(uid.decode(), None, False, str(exc)))
@@ -140,7 +139,7 @@ def _process_folder(
         except UnreadableMessageError as exc:
             set_aside(uid, str(exc))
             continue
-        if not is_report:
+        if not outcome.is_report:
             results.append(Fetched(uid.decode(), outcome, False))
             continue
         move(uid, config.processed_folder)

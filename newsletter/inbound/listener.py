@@ -45,8 +45,7 @@ from newsletter.errors import ConfigError, NotAMailError, UnreadableMessageError
 from newsletter.mail.tokens import TOKEN_PATTERN, InvalidTokenError, read_token
 from newsletter.mail.verp import return_paths
 from newsletter.returns.apply import process_message
-from newsletter.returns.parse import Kind, classify_message, parse_bounded
-from newsletter.returns.parse import parse as parse_returned
+from newsletter.returns.parse import is_report, parse_bounded
 
 logger = logging.getLogger("newsletter.inbound.listener")
 
@@ -99,7 +98,7 @@ class UnsubscribeByMail:
             for address in returned:
                 await asyncio.to_thread(self._returned, raw, address)
             return "250 OK"
-        if self._is_report(raw):
+        if is_report(raw):
             await asyncio.to_thread(self._returned, raw, envelope.rcpt_tos[0])
             return "250 OK"
         message = parse_bounded(raw, policy.default)
@@ -114,14 +113,6 @@ class UnsubscribeByMail:
             return "250 OK"
         await asyncio.to_thread(self._unsubscribe, subscriber_id)
         return "250 OK"
-
-    @staticmethod
-    def _is_report(raw: bytes) -> bool:
-        """A bounce or complaint that reached ``from_address`` (VERP off)."""
-        try:
-            return classify_message(parse_returned(raw)).kind != Kind.IGNORED
-        except NotAMailError:
-            return False
 
     def _returned(self, raw: bytes, recipient: str) -> None:
         try:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -44,7 +44,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Processed:
-    """The answer for one report, as ``bounces process --json`` prints it."""
+    """The answer for one report, as ``bounces process --json`` prints it. ``is_report``
+    (not printed): what came back reads as a bounce or complaint, whether or not it was
+    tied to a delivery of ours; the mailbox moves those out of the way."""
 
     result: str
     email: str | None
@@ -53,6 +55,7 @@ class Processed:
     edition_id: int | None = None
     status: str | None = None
     duplicate: bool = False
+    is_report: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -130,7 +133,7 @@ def _settle(
         processed, alert = _apply(session, settings, verdict, recipient, print_, source, by_address)
     if alert is not None:
         _mail_owner(settings, alert)
-    return processed
+    return replace(processed, is_report=verdict.kind != Kind.IGNORED)
 
 
 def _apply(

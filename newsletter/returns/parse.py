@@ -136,6 +136,15 @@ def classify(raw: bytes) -> Verdict:
     return classify_message(parse(raw))
 
 
+def is_report(raw: bytes) -> bool:
+    """Whether mail that reached an address readers may write to (``from_address``) is a
+    bounce or complaint by its looks; False for something that is no mail."""
+    try:
+        return classify(raw).kind != Kind.IGNORED
+    except NotAMailError:
+        return False
+
+
 def classify_message(message: Message) -> Verdict:
     message_ids = _returned_message_ids(message)
     for part in message.walk():
