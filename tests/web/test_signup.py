@@ -276,7 +276,7 @@ async def remove_by_admin(http: httpx.AsyncClient, database: Database, reader: i
 
 
 async def complain(http: httpx.AsyncClient, database: Database, reader: int) -> None:
-    with database.session() as session:  # as delivery.bounces records a complaint
+    with database.session() as session:  # as returns.apply records a complaint
         row = session.get(Subscriber, reader)
         assert row is not None
         row.status, row.unsubscribed_at = SubscriberStatus.COMPLAINED, utcnow()
