@@ -64,6 +64,14 @@ class ExpiredTokenError(InvalidTokenError):
     """A genuine token that is older than the caller allows (the page can offer a fresh link)."""
 
 
+class NotAMailError(InputError):
+    """The input is not an e-mail message at all (an empty file, a PDF, a CSV...)."""
+
+
+class UnreadableMessageError(InputError):
+    """Mail too big or nested too deep to read: set aside for a person, never retried."""
+
+
 class ContentError(NewsletterError):
     """A post that cannot be parsed; the message names the source and, where known, the line."""
 
