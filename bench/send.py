@@ -77,7 +77,11 @@ def message_size(post_path: Path) -> tuple[str, int]:
     )
     now = datetime.now(UTC)
     composer = Composer(
-        render_edition(post, settings), settings, message_ids(settings).of_edition(1)
+        render_edition(post, settings.newsletter),
+        settings.newsletter,
+        message_ids(settings).of_edition(1),
+        secret=SECRET,
+        signer=None,
     )
     sample = composer.compose(composer.recipient(1, "lezer1@voorbeeld.nl", "Lezer 1"), 1, now=now)
     return post.slug, len(sample)

@@ -12,11 +12,14 @@ log record::
     ├── ContentError         a post that cannot be parsed (names file and line)
     │   └── DraftPostError   a post its author marked as a draft
     ├── RenderError          a post that cannot be turned into an email
+    │   └── CheckFailedError an edition the deliverability check refused
     └── DeliveryError        the transport cannot be used (per-message outcomes are
                              ``delivery.attempt.Attempt`` values, not exceptions)
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class NewsletterError(Exception):
@@ -59,6 +62,20 @@ class DraftPostError(ContentError):
 
 class RenderError(NewsletterError):
     pass
+
+
+class CheckFailedError(RenderError):
+    """The deliverability check failed and the caller asked to refuse such an edition.
+
+    It carries the report's lines, not the report, so that this module stays at the bottom.
+    """
+
+    def __init__(self, failed: int, report_lines: Sequence[str]) -> None:
+        super().__init__(
+            f"the deliverability check failed ({failed} problem(s)); nothing was sent "
+            "(fix what the report says, or send anyway with --skip-check)"
+        )
+        self.report_lines = tuple(report_lines)
 
 
 class DeliveryError(NewsletterError):

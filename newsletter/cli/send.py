@@ -26,15 +26,14 @@ from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.bounces import edition_returns
 from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
-from newsletter.errors import DeliveryError, InputError
-from newsletter.mail.render import RenderedEdition, render_edition
-from newsletter.publish import (
-    CheckFailedError,
+from newsletter.delivery.publish import (
     deliverability_report,
     prepare_edition,
     preview_of,
     send_test_copy,
 )
+from newsletter.errors import CheckFailedError, DeliveryError, InputError
+from newsletter.mail.render import RenderedEdition, render_edition
 
 
 @click.command("send")
@@ -93,13 +92,13 @@ def send(
         recipients = editions.active_subscriber_count(session)
         earlier = editions.previous_edition(session, post_row.id)
     if test_address:
-        attempt = send_test_copy(settings, render_edition(post, settings), test_address)
+        attempt = send_test_copy(settings, render_edition(post, settings.newsletter), test_address)
         if attempt.outcome != Outcome.SENT:
             raise DeliveryError(f"test copy to {test_address} not sent: {attempt.reply}")
         click.echo(f"test copy of {post.slug!r} sent to {test_address}: {attempt.reply}")
         return
     if dry_run:
-        sample = preview_of(settings, render_edition(post, settings))
+        sample = preview_of(settings, render_edition(post, settings.newsletter))
         report = deliverability_report(sample, settings)
         click.echo(f"post:       {post.slug}: {post.title}")
         click.echo(
@@ -137,7 +136,7 @@ def send(
                 confirm=None if yes else confirm,
             )
     except CheckFailedError as failed:
-        for line in failed.report.lines():
+        for line in failed.report_lines:
             click.echo(line)
         raise
     _report(_send_with_progress(app, prepared.edition_id, prepared.rendered), as_json)

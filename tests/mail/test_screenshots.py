@@ -28,8 +28,15 @@ def _no_network(route: Route) -> None:
 @pytest.mark.parametrize("post", POSTS, ids=[p.slug for p in POSTS])
 def test_no_horizontal_overflow(browser: Browser, post: Post, width: int) -> None:
     settings = make_settings()
-    edition = render_edition(post, settings)
-    person = recipient_for(settings, 42, "zoe@example.nl", "Zoë", post_slug=post.slug)
+    edition = render_edition(post, settings.newsletter)
+    person = recipient_for(
+        settings.newsletter.base_url,
+        settings.signing_key(),
+        42,
+        "zoe@example.nl",
+        "Zoë",
+        post_slug=post.slug,
+    )
     html, _ = personalise(edition, person)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # Dark mode is checked on the phone, where most readers have it on.

@@ -42,12 +42,17 @@ def screenshot(page: Page, name: str) -> None:
 
 def unsubscribe_link_from_email(settings: Settings, subscriber_id: int, address: str) -> str:
     edition = render_edition(
-        make_post("innerlijke-rust", "Innerlijke rust", every_block=True), settings
+        make_post("innerlijke-rust", "Innerlijke rust", every_block=True), settings.newsletter
     )
     recipient = recipient_for(
-        settings, subscriber_id, address, "Marieke", post_slug="innerlijke-rust"
+        settings.newsletter.base_url,
+        settings.signing_key(),
+        subscriber_id,
+        address,
+        "Marieke",
+        post_slug="innerlijke-rust",
     )
-    raw = build_message(edition, recipient, settings, now=datetime.now(UTC))
+    raw = build_message(edition, recipient, settings.newsletter, now=datetime.now(UTC))
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     html = message.get_body(preferencelist=("html",))
