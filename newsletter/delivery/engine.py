@@ -34,7 +34,6 @@ from newsletter.db.post_queue import document
 from newsletter.delivery import bounces, editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
-from newsletter.delivery.compose import Composer
 from newsletter.delivery.ledger import (
     Claim,
     Ledger,
@@ -47,6 +46,7 @@ from newsletter.delivery.ledger import (
 from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
+from newsletter.mail.compose import Composer
 from newsletter.mail.dkim import dkim_signer
 from newsletter.mail.render import RenderedEdition, render_edition
 from newsletter.mail.verp import ReturnPaths, return_paths

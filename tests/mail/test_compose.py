@@ -18,10 +18,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from newsletter.config import Secret, Settings
-from newsletter.delivery.compose import Composer, without_boundary
 from newsletter.delivery.ledger import message_ids
-from newsletter.delivery.smtp import dot_stuff
 from newsletter.errors import ConfigError
+from newsletter.mail.compose import Composer, dot_stuff, without_boundary
 from newsletter.mail.dkim import DkimSigner, dkim_signer
 from newsletter.mail.render import render_edition
 from tests.support.headers import bulk_sender_problems

@@ -30,10 +30,9 @@ from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Protocol
 
 from newsletter.config import NewsletterSection
-from newsletter.delivery.ledger import EditionMessageIds
-from newsletter.delivery.smtp import DotStuffed, dot_stuff
 from newsletter.mail.dkim import DkimSigner
 from newsletter.mail.message import SERIALISE_POLICY, build_message
 from newsletter.mail.render import (
@@ -56,6 +55,33 @@ _PROBE_NAME = "Zoë 'Jansen, Piet' van der Tëst"
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+/^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/^_`{|}~-]+)*")
 _PLAIN_ADDRESS = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9.-]+")
 _BOUNDARY = re.compile(rb'boundary="([^"]+)"')
+
+
+class DotStuffed(bytes):
+    """A message already in the form DATA sends: dot-stuffed, ending in ``CRLF.CRLF``.
+
+    The composer makes it from pieces stuffed once per edition, so the ~70 KB text is
+    not searched and copied again for every copy."""
+
+
+def dot_stuff(message: bytes) -> bytes:
+    """RFC 5321 4.5.2: a line starting with "." gets another one; then the final ".".
+
+    The message must already use CRLF line endings (message.py writes them).
+    """
+    if message.startswith(b"."):
+        message = b"." + message
+    if b"\r\n." in message:
+        message = message.replace(b"\r\n.", b"\r\n..")
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    return message + b".\r\n"
+
+
+class MessageIds(Protocol):
+    """The Message-IDs of one edition, by subscriber (the delivery ledger makes them)."""
+
+    def for_subscriber(self, subscriber_id: int) -> str: ...
 
 
 class _CannotSplice(Exception):
@@ -167,7 +193,7 @@ class _Splicer:
     ) -> bytes | None:
         """The message for ``recipient``; None when this recipient needs the slow path.
 
-        ``stuffed``: in DATA form (see ``smtp.DotStuffed``), from pieces stuffed once.
+        ``stuffed``: in DATA form (see :class:`DotStuffed`), from pieces stuffed once.
         Header lines never start with a dot, and every piece starts a line, so stuffing
         piece by piece is stuffing the whole (``Composer`` checks it on a probe).
         """
@@ -255,7 +281,7 @@ class Composer:
         self,
         edition: RenderedEdition,
         newsletter: NewsletterSection,
-        message_ids: EditionMessageIds,
+        message_ids: MessageIds,
         *,
         secret: str,
         signer: DkimSigner | None,
