@@ -59,11 +59,12 @@ def main() -> None:
 
     edition = render_edition(posts[0], settings.newsletter)
     ids = range(1, args.recipients + 1)
+    base_url, secret = settings.newsletter.base_url, settings.signing_key()
     started = time.perf_counter()
     recipients = [
         recipient_for(
-            settings.newsletter.base_url,
-            settings.signing_key(),
+            base_url,
+            secret,
             i,
             f"lezer{i}@example.nl",
             f"Lezer {i}",

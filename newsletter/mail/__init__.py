@@ -4,6 +4,6 @@
 part, ``tokens`` signs the subscriber links, ``message`` makes RFC 5322 bytes, ``compose``
 splices each reader's copy from one template (and the DATA form the relay is sent),
 ``dkim`` signs them, and ``confirmation``, ``welcome`` and ``owner`` build the mails
-outside an edition. Each takes the configuration section it reads, never the whole
-settings.
+outside an edition. Rendering, message building and the reader mails take the
+configuration section they read, not the whole settings.
 """

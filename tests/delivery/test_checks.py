@@ -14,9 +14,10 @@ from newsletter.config import Settings
 from newsletter.content.post import Block
 from newsletter.delivery.checks import check_edition, spamassassin_score
 from newsletter.mail.message import build_message
-from newsletter.mail.render import RenderedEdition, personalise, recipient_for, render_edition
+from newsletter.mail.render import RenderedEdition, personalise, render_edition
 from tests.mail.conftest import posts_under_test
 from tests.support.posts import rich_post
+from tests.support.readers import recipient_of
 from tests.support.settings import make_settings
 
 NOW = datetime(2025, 11, 24, 6, 0, tzinfo=UTC)
@@ -30,14 +31,7 @@ def settings() -> Settings:
 
 
 def built(edition: RenderedEdition, settings: Settings) -> bytes:
-    person = recipient_for(
-        settings.newsletter.base_url,
-        settings.signing_key(),
-        42,
-        "zoe@example.nl",
-        "Zoë",
-        post_slug=edition.post_slug,
-    )
+    person = recipient_of(settings, 42, "zoe@example.nl", "Zoë", post_slug=edition.post_slug)
     return build_message(edition, person, settings.newsletter, now=NOW)
 
 
@@ -84,14 +78,7 @@ def test_missing_parity_bad_links_images_and_signatures_fail(settings: Settings)
 
 def test_missing_unsubscribe_everywhere_fails(settings: Settings) -> None:
     edition = render_edition(rich_post(), settings.newsletter)
-    person = recipient_for(
-        settings.newsletter.base_url,
-        settings.signing_key(),
-        42,
-        "zoe@example.nl",
-        "Zoë",
-        post_slug=edition.post_slug,
-    )
+    person = recipient_of(settings, 42, "zoe@example.nl", "Zoë", post_slug=edition.post_slug)
     html, text = personalise(edition, person)
     message = EmailMessage()
     message["From"] = "nieuwsbrief@gerritvanderheide.com"

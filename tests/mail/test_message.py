@@ -18,10 +18,10 @@ from newsletter.mail.render import (
     Recipient,
     RenderedEdition,
     personalise,
-    recipient_for,
     render_edition,
 )
 from tests.support.posts import rich_post
+from tests.support.readers import recipient_of
 from tests.support.settings import make_settings
 
 NOW = datetime(2025, 11, 24, 7, 0, tzinfo=timezone(timedelta(hours=1)))
@@ -35,13 +35,8 @@ def edition() -> RenderedEdition:
 def recipient(
     settings: Settings, name: str | None = "Zoë de Vries", subscriber_id: int = 42
 ) -> Recipient:
-    return recipient_for(
-        settings.newsletter.base_url,
-        settings.signing_key(),
-        subscriber_id,
-        "zoe@example.nl",
-        name,
-        post_slug="innerlijke-rust",
+    return recipient_of(
+        settings, subscriber_id, "zoe@example.nl", name, post_slug="innerlijke-rust"
     )
 
 

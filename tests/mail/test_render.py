@@ -22,13 +22,13 @@ from newsletter.mail.render import (
     excerpt_blocks,
     personalise,
     post_url,
-    recipient_for,
     render_edition,
 )
 from newsletter.mail.text import underline
 from newsletter.mail.tokens import read_token
 from newsletter.resources import resource_dir
 from tests.support.posts import rich_post
+from tests.support.readers import recipient_of
 from tests.support.settings import SECRET, make_settings
 
 from .conftest import golden_posts, one_line, posts_under_test, visible_text
@@ -53,13 +53,8 @@ def editions() -> dict[str, RenderedEdition]:
 def personalised(
     edition: RenderedEdition, settings: Settings, subscriber_id: int = 42
 ) -> tuple[str, str]:
-    recipient = recipient_for(
-        settings.newsletter.base_url,
-        settings.signing_key(),
-        subscriber_id,
-        "zoe@example.nl",
-        "Zoë",
-        post_slug=edition.post_slug,
+    recipient = recipient_of(
+        settings, subscriber_id, "zoe@example.nl", "Zoë", post_slug=edition.post_slug
     )
     return personalise(edition, recipient)
 
@@ -310,14 +305,7 @@ def test_greeting_uses_the_name_when_known(settings: Settings) -> None:
         ("  ", "Hoi,"),
         ("Anna\r\n", "Hoi Anna,"),
     ):
-        recipient = recipient_for(
-            settings.newsletter.base_url,
-            settings.signing_key(),
-            1,
-            "a@example.nl",
-            name,
-            post_slug=edition.post_slug,
-        )
+        recipient = recipient_of(settings, 1, "a@example.nl", name, post_slug=edition.post_slug)
         html, text = personalise(edition, recipient)
         assert f">{greeting}</p>" in html
         assert text.startswith(greeting + "\n")
@@ -328,14 +316,7 @@ def test_greeting_uses_the_name_when_known(settings: Settings) -> None:
 def test_hostile_names_are_escaped_in_html(settings: Settings) -> None:
     edition = render_edition(rich_post(), settings.newsletter)
     name = "Zoë 王 <script>alert(1)</script> \"quoted\" & 'single'\r\nBcc: evil@example.com"
-    recipient = recipient_for(
-        settings.newsletter.base_url,
-        settings.signing_key(),
-        1,
-        "zoe@example.nl",
-        name,
-        post_slug=edition.post_slug,
-    )
+    recipient = recipient_of(settings, 1, "zoe@example.nl", name, post_slug=edition.post_slug)
     html, text = personalise(edition, recipient)
     assert "<script" not in html
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; &#x27;single&#x27;"
@@ -394,14 +375,7 @@ def test_a_post_quoting_a_placeholder_is_refused(settings: Settings) -> None:
 def test_recipient_for_needs_a_secret_key() -> None:
     settings = replace(make_settings(), secret_key=None)
     with pytest.raises(ConfigError, match="secret key"):
-        recipient_for(
-            settings.newsletter.base_url,
-            settings.signing_key(),
-            1,
-            "a@example.nl",
-            None,
-            post_slug="x",
-        )
+        recipient_of(settings, 1, "a@example.nl", None, post_slug="x")
 
 
 def test_recipient_cleans_names() -> None:

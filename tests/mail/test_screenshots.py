@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Route
 
 from newsletter.content.post import Post
-from newsletter.mail.render import personalise, recipient_for, render_edition
+from newsletter.mail.render import personalise, render_edition
+from tests.support.readers import recipient_of
 from tests.support.settings import make_settings
 from tests.support.system import SCREENSHOTS
 
@@ -29,14 +30,7 @@ def _no_network(route: Route) -> None:
 def test_no_horizontal_overflow(browser: Browser, post: Post, width: int) -> None:
     settings = make_settings()
     edition = render_edition(post, settings.newsletter)
-    person = recipient_for(
-        settings.newsletter.base_url,
-        settings.signing_key(),
-        42,
-        "zoe@example.nl",
-        "Zoë",
-        post_slug=post.slug,
-    )
+    person = recipient_of(settings, 42, "zoe@example.nl", "Zoë", post_slug=post.slug)
     html, _ = personalise(edition, person)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # Dark mode is checked on the phone, where most readers have it on.

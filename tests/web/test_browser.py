@@ -19,10 +19,11 @@ from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.models import SubscriberStatus
 from newsletter.mail.message import build_message
-from newsletter.mail.render import recipient_for, render_edition
+from newsletter.mail.render import render_edition
 from tests.support.db import add_edition, add_subscriber
 from tests.support.db import subscriber_row as row_of
 from tests.support.posts import make_post
+from tests.support.readers import recipient_of
 from tests.support.smtp import ReceivedMail
 from tests.support.system import SCREENSHOTS, wait_until
 
@@ -44,13 +45,8 @@ def unsubscribe_link_from_email(settings: Settings, subscriber_id: int, address:
     edition = render_edition(
         make_post("innerlijke-rust", "Innerlijke rust", every_block=True), settings.newsletter
     )
-    recipient = recipient_for(
-        settings.newsletter.base_url,
-        settings.signing_key(),
-        subscriber_id,
-        address,
-        "Marieke",
-        post_slug="innerlijke-rust",
+    recipient = recipient_of(
+        settings, subscriber_id, address, "Marieke", post_slug="innerlijke-rust"
     )
     raw = build_message(edition, recipient, settings.newsletter, now=datetime.now(UTC))
     message = email.message_from_bytes(raw, policy=email.policy.default)
