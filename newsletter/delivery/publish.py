@@ -31,7 +31,6 @@ from newsletter.db.database import Database
 from newsletter.db.models import Edition
 from newsletter.db.models import Post as PostRow
 from newsletter.db.subscribers import record_event
-from newsletter.delivery import bounces
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.checks import Finding, Report, check_edition, spamassassin_score
 from newsletter.delivery.editions import create_edition, hold
@@ -49,6 +48,7 @@ TEST_SUBJECT_PREFIX = "[TEST] "
 
 OnFailure = Literal["hold", "refuse"]
 PublishAction = Literal["sent", "review", "held", "already made", "queue empty"]
+HoldCheck = Callable[[Session, int], str | None]
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,14 @@ def publish_week(
     week_key: str,
     now: datetime,
     *,
+    hold_check: HoldCheck,
     stop: threading.Event | None = None,
 ) -> Published:
     """The weekly job's one step: week ``week_key``'s edition of the next post, made and
     checked, then held, sent to the owner for review, or sent.
+
+    ``hold_check`` says why the edition just made must wait for the owner (the returns
+    part's limits: too many bounces or complaints last time), or None.
 
     Another daemon may make this week's edition at the same moment: the unique week key
     refuses the second insert (or, when it took the same post, the post is taken), and
@@ -106,7 +110,7 @@ def publish_week(
                 # since the caller looked: then the queue is not empty, it was just used.
                 made = edition_of_week(session, week_key)
                 return Published("queue empty") if made is None else Published("already made", made)
-            prepared = _make_weekly(session, settings, post, week_key, now)
+            prepared = _make_weekly(session, settings, post, week_key, now, hold_check)
     except (IntegrityError, InputError):
         with database.session() as session:
             made = edition_of_week(session, week_key)
@@ -146,16 +150,19 @@ def describe(summary: SendSummary) -> str:
 
 
 def _make_weekly(
-    session: Session, settings: Settings, post: PostRow, week_key: str, now: datetime
+    session: Session,
+    settings: Settings,
+    post: PostRow,
+    week_key: str,
+    now: datetime,
+    hold_check: HoldCheck,
 ) -> PreparedEdition:
     """The edition, held when its check failed or the last one bounced too much; with a
     review, it waits ``schedule.review_minutes`` for the owner."""
     prepared = prepare_edition(
         session, settings, post, actor="scheduler", on_failure="hold", week_key=week_key
     )
-    if prepared.hold_reason is None and (
-        too_many := bounces.hold_reason(session, prepared.edition_id)
-    ):
+    if prepared.hold_reason is None and (too_many := hold_check(session, prepared.edition_id)):
         # Too many bounces or complaints last time: the owner decides first.
         hold(session, prepared.edition_id, too_many)
         return replace(prepared, hold_reason=too_many)

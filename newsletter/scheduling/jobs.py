@@ -37,6 +37,7 @@ from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.delivery.publish import describe, edition_of_week, publish_week
 from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds
+from newsletter.returns import limits
 from newsletter.scheduling import alerts
 from newsletter.scheduling.slots import due_slot, make_trigger
 
@@ -96,7 +97,7 @@ def make_edition_for_week(
     if (made := _edition_of_week(database, key)) is not None:
         return WeeklyOutcome("already made", key, made)
     _poll_feeds(database, settings, now)
-    published = publish_week(database, settings, key, now, stop=stop)
+    published = publish_week(database, settings, key, now, stop=stop, hold_check=limits.hold_reason)
     if published.action == "queue empty":
         log.warning("week %s: the queue is empty; no edition this week", key)
         with database.session() as session:
@@ -109,6 +110,7 @@ def make_edition_for_week(
                 database, settings, key, published.edition_id, published.detail, now
             )
     elif published.summary is not None:
+        _check_returns(database, settings, published.summary)
         alerts.edition_failures(database, settings, published.summary, now)
     return WeeklyOutcome(published.action, key, published.edition_id, published.detail)
 
@@ -210,8 +212,14 @@ def _send(
     stop: threading.Event | None,
 ) -> SendSummary:
     summary = send_edition(database, settings, edition_id, options=SendOptions(stop=stop))
+    _check_returns(database, settings, summary)
     log.info("edition %d: %s", edition_id, describe(summary))
     return summary
+
+
+def _check_returns(database: Database, settings: Settings, summary: SendSummary) -> None:
+    if summary.bounced:  # addresses the relay refused count towards the returns limits
+        limits.check_limits(database, settings, summary.edition_id)
 
 
 def watch(database: Database, settings: Settings, now: datetime) -> None:
