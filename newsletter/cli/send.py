@@ -27,16 +27,15 @@ from newsletter.delivery import editions
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
-from newsletter.errors import DeliveryError, InputError
-from newsletter.mail.render import RenderedEdition, render_edition
-from newsletter.publish import (
-    CheckFailedError,
+from newsletter.delivery.publish import (
     PreparedEdition,
     deliverability_report,
     prepare_edition,
     preview_of,
     send_test_copy,
 )
+from newsletter.errors import CheckFailedError, DeliveryError, InputError
+from newsletter.mail.render import RenderedEdition, render_edition
 from newsletter.returns.limits import check_limits
 from newsletter.returns.report import edition_returns
 
@@ -128,14 +127,14 @@ def _chosen_post(app: AppContext, slug: str | None) -> tuple[Post, int, int | No
 
 
 def _send_test_copy(settings: Settings, post: Post, test_address: str) -> None:
-    attempt = send_test_copy(settings, render_edition(post, settings), test_address)
+    attempt = send_test_copy(settings, render_edition(post, settings.newsletter), test_address)
     if attempt.outcome != Outcome.SENT:
         raise DeliveryError(f"test copy to {test_address} not sent: {attempt.reply}")
     click.echo(f"test copy of {post.slug!r} sent to {test_address}: {attempt.reply}")
 
 
 def _show_dry_run(settings: Settings, post: Post, recipients: int, earlier: int | None) -> None:
-    sample = preview_of(settings, render_edition(post, settings))
+    sample = preview_of(settings, render_edition(post, settings.newsletter))
     report = deliverability_report(sample, settings)
     click.echo(f"post:       {post.slug}: {post.title}")
     click.echo(
@@ -178,7 +177,7 @@ def _prepare(
                 confirm=None if yes else confirm,
             )
     except CheckFailedError as failed:
-        for line in failed.report.lines():
+        for line in failed.report_lines:
             click.echo(line)
         raise
 
