@@ -13,10 +13,10 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, Feed
 from newsletter.delivery.editions import describe_edition, waiting_for_limits
+from newsletter.delivery.slots import due_slot, next_slot
 from newsletter.feeds import state
 from newsletter.runtime.presence import running_daemons
 from newsletter.scheduling.jobs import empty_slot_weeks
-from newsletter.scheduling.slots import due_slot, next_slot
 
 
 def collect_status(database: Database, settings: Settings, now: datetime) -> dict[str, Any]:
