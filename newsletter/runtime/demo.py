@@ -26,8 +26,7 @@ from newsletter.delivery.publish import SAMPLE_READER
 from newsletter.delivery.slots import week_key
 from newsletter.errors import NotFoundError
 from newsletter.feeds.sources import load_posts
-from newsletter.private_files import make_private_folder, write_file
-from newsletter.resources import resource_dir
+from newsletter.files import make_private_folder, resource_dir, write_file
 from newsletter.scheduling.jobs import WeeklyOutcome, make_edition_for_week
 
 

@@ -14,6 +14,7 @@ from newsletter.config import Settings
 from newsletter.content.classify import split_example
 from newsletter.content.post import Block, Post, QuestionAnswer
 from newsletter.errors import ConfigError, NewsletterError, RenderError
+from newsletter.files import resource_dir
 from newsletter.mail.render import (
     MAX_HTML_BYTES,
     PLACEHOLDERS,
@@ -26,7 +27,6 @@ from newsletter.mail.render import (
 )
 from newsletter.mail.text import underline
 from newsletter.mail.tokens import read_token
-from newsletter.resources import resource_dir
 from tests.support.posts import rich_post
 from tests.support.readers import recipient_of
 from tests.support.settings import SECRET, make_settings
