@@ -20,7 +20,7 @@ from rich.progress import (
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json, print_json_stream, print_table
 from newsletter.db import post_queue
-from newsletter.db.models import DeliveryStatus
+from newsletter.db.models import DeliveryStatus, utcnow
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.bounces import edition_returns
@@ -35,6 +35,7 @@ from newsletter.publish import (
     preview_of,
     send_test_copy,
 )
+from newsletter.scheduling.alerts import after_manual_send
 
 
 @click.command("send")
@@ -147,9 +148,12 @@ def _send_with_progress(
     app: AppContext, edition_id: int, rendered: RenderedEdition | None = None
 ) -> SendSummary:
     with _progress_reporter(edition_id) as report:
-        return send_edition(
+        summary = send_edition(
             app.database, app.settings, edition_id, progress=report, rendered=rendered
         )
+    # Too many addresses refused already: the owner is told, and the next edition held.
+    after_manual_send(app.database, app.settings, summary, utcnow())
+    return summary
 
 
 @contextmanager

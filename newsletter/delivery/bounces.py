@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
+from newsletter.db.alerts import ONCE, latest, record_alert
 from newsletter.db.database import Database
 from newsletter.db.models import (
     BounceReport,
@@ -49,10 +50,7 @@ from newsletter.db.models import (
     utcnow,
 )
 from newsletter.db.subscribers import record_event
-from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.ledger import SoftBouncePolicy, message_ids, soft_bounces_adding_up
-from newsletter.delivery.single import SingleMessageSender
-from newsletter.errors import NewsletterError
 from newsletter.mail.bounce import (
     Kind,
     Verdict,
@@ -61,12 +59,12 @@ from newsletter.mail.bounce import (
     envelope_candidates,
     parse,
 )
-from newsletter.mail.returns_alert import build_returns_alert
+from newsletter.mail.returns_alert import returns_notice
 from newsletter.mail.verp import return_paths
 
 log = logging.getLogger(__name__)
 
-_ALERT = "returns_alert"
+_ALERT = "returns:"  # the owner alert's cause: this and the edition id
 
 
 @dataclass(frozen=True)
@@ -110,10 +108,7 @@ def process_message(
     verdict = classify_message(message)
     recipient = envelope_recipient or _pick_recipient(settings, message)
     with database.session() as session:
-        processed, alert = _apply(session, settings, verdict, recipient, fingerprint(raw), source)
-    if alert is not None:
-        _mail_owner(settings, alert)
-    return processed
+        return _apply(session, settings, verdict, recipient, fingerprint(raw), source)
 
 
 @dataclass(frozen=True)
@@ -143,10 +138,7 @@ def process_event(
     )
     print_ = hashlib.sha256(f"{source}\n{event.event_id}".encode()).hexdigest()
     with database.session() as session:
-        processed, alert = _apply(session, settings, verdict, None, print_, source, by_address=True)
-    if alert is not None:
-        _mail_owner(settings, alert)
-    return processed
+        return _apply(session, settings, verdict, None, print_, source, by_address=True)
 
 
 def _pick_recipient(settings: Settings, message: Message) -> str | None:
@@ -169,10 +161,10 @@ def _apply(
     source: str,
     *,
     by_address: bool = False,
-) -> tuple[Processed, _Alert | None]:
+) -> Processed:
     known = session.scalar(select(BounceReport).where(BounceReport.fingerprint == print_))
     if known is not None:
-        return _from_row(session, known, duplicate=True), None
+        return _from_row(session, known, duplicate=True)
     delivery, why_not = _find_delivery(session, settings, verdict, recipient, by_address)
     result = verdict.kind
     reason = verdict.reason
@@ -195,14 +187,13 @@ def _apply(
         session.rollback()
         known = session.scalar(select(BounceReport).where(BounceReport.fingerprint == print_))
         assert known is not None
-        return _from_row(session, known, duplicate=True), None
-    alert = None
+        return _from_row(session, known, duplicate=True)
     if delivery is not None and result != Kind.IGNORED:
         _act(session, settings, report, delivery)
         if result != Kind.SOFT:
-            alert = _alert_if_over_limit(session, settings, delivery.edition_id)
+            check_limits(session, settings, delivery.edition_id, utcnow())
     log.info("returned message (%s): %s, %s", source, result, reason)
-    return _from_row(session, report, duplicate=False), alert
+    return _from_row(session, report, duplicate=False)
 
 
 def _find_delivery(
@@ -455,27 +446,13 @@ def _refused_for_good(detail: dict[str, Any]) -> bool:
     return bool(detail.get("reason") == "the address does not exist")
 
 
-@dataclass(frozen=True)
-class _Alert:
-    edition_id: int
-    subject: str
-    recipients: int
-    returns: EditionReturns
-
-
-def _alert_if_over_limit(session: Session, settings: Settings, edition_id: int) -> _Alert | None:
-    """Once per edition: past a limit, record the alert (which holds the next weekly
-    edition, see :func:`hold_reason`) and return what the owner's mail needs."""
+def check_limits(session: Session, settings: Settings, edition_id: int, now: datetime) -> bool:
+    """Once per edition: past a limit, record the owner alert, which holds the next weekly
+    edition (see :func:`hold_reason`). True when it was recorded now. Called after a send
+    (the relay may have refused enough addresses already) and for each late report."""
     edition = session.get(Edition, edition_id)
     if edition is None or not edition.recipients:
-        return None
-    already = session.scalar(
-        select(func.count())
-        .select_from(Event)
-        .where(Event.kind == _ALERT, Event.edition_id == edition_id)
-    )
-    if already:
-        return None
+        return False
     session.flush()
     returns = edition_returns(session, edition_id)
     limits = settings.bounces
@@ -484,73 +461,49 @@ def _alert_if_over_limit(session: Session, settings: Settings, edition_id: int) 
         or returns.complaints * 100 > limits.complaint_alert_percent * edition.recipients
     )
     if not over:
-        return None
-    record_event(
+        return False
+    numbers = {
+        "recipients": edition.recipients,
+        "hard": returns.hard,
+        "complaints": returns.complaints,
+    }
+    notice = returns_notice(limits, edition_id=edition_id, subject=edition.subject, **numbers)
+    recorded = record_alert(
         session,
-        _ALERT,
-        "bounces",
+        cause=f"{_ALERT}{edition_id}",
+        period=ONCE,
+        subject=notice.subject,
+        paragraphs=notice.paragraphs,
+        now=now,
         edition_id=edition_id,
-        recipients=edition.recipients,
-        hard=returns.hard,
-        complaints=returns.complaints,
+        extra={"returns": numbers},
     )
-    log.warning(
-        "edition %d: %d hard bounces and %d complaints of %d recipients; "
-        "the next weekly edition will be held",
-        edition_id,
-        returns.hard,
-        returns.complaints,
-        edition.recipients,
-    )
-    return _Alert(edition_id, edition.subject, edition.recipients, returns)
-
-
-def check_limits(database: Database, settings: Settings, edition_id: int) -> None:
-    """After a send: the relay may have refused enough addresses (the ledger's bounces)
-    to pass a limit already, before any late report arrives."""
-    with database.session() as session:
-        alert = _alert_if_over_limit(session, settings, edition_id)
-    if alert is not None:
-        _mail_owner(settings, alert)
-
-
-def _mail_owner(settings: Settings, alert: _Alert) -> None:
-    owner = settings.newsletter.owner_address
-    if not owner:
-        log.warning("newsletter.owner_address is empty: nobody is told about the alert")
-        return
-    message = build_returns_alert(
-        settings,
-        edition_id=alert.edition_id,
-        subject=alert.subject,
-        recipients=alert.recipients,
-        hard=alert.returns.hard,
-        complaints=alert.returns.complaints,
-        now=utcnow(),
-    )
-    try:
-        attempt = SingleMessageSender(settings).send_blocking(message, owner)
-    except NewsletterError as exc:
-        log.error("the alert mail to %s could not be sent: %s", owner, exc)
-        return
-    if attempt.outcome != Outcome.SENT:
-        log.error("the alert mail to %s was not accepted: %s", owner, attempt.reply)
+    if recorded:
+        log.warning(
+            "edition %d: %d hard bounces and %d complaints of %d recipients; "
+            "the next weekly edition will be held",
+            edition_id,
+            returns.hard,
+            returns.complaints,
+            edition.recipients,
+        )
+    return recorded
 
 
 def hold_reason(session: Session, edition_id: int) -> str | None:
     """Why the weekly edition ``edition_id``, just made, must wait for the owner: an alert
     that came after every other edition was made. None when there is no such alert."""
-    alert = session.scalar(select(Event).where(Event.kind == _ALERT).order_by(Event.id.desc()))
+    alert = latest(session, _ALERT)
     if alert is None:
         return None
     later = session.scalar(
         select(func.count())
         .select_from(Edition)
-        .where(Edition.id != edition_id, Edition.created_at > alert.occurred_at)
+        .where(Edition.id != edition_id, Edition.created_at > alert.recorded_at)
     )
     if later:
         return None
-    detail = alert.detail or {}
+    detail = alert.details.get("returns", {})
     return (
         f"edition {alert.edition_id} had {detail.get('hard', '?')} hard bounces and "
         f"{detail.get('complaints', '?')} complaints of {detail.get('recipients', '?')} "

@@ -44,6 +44,7 @@ from newsletter.feeds.poll import poll_feeds
 from newsletter.mail.render import RenderedEdition
 from newsletter.publish import PreparedEdition, prepare_edition, send_test_copy
 from newsletter.scheduling import alerts
+from newsletter.scheduling.owner_mail import mail_pending_alerts
 from newsletter.scheduling.slots import due_slot, make_trigger
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,7 @@ def make_edition_for_week(
     if review:
         log.warning("schedule.review_minutes is set but newsletter.owner_address is empty")
     summary = _send(database, settings, edition_id, stop, prepared.rendered)
-    alerts.edition_failures(database, settings, summary, now)
+    alerts.after_send(database, settings, summary, now)
     return WeeklyOutcome("sent", key, edition_id, _describe(summary))
 
 
@@ -249,7 +250,7 @@ def send_due_work(
             log.debug("edition %d: not sent by this job: %s", edition_id, exc)
             continue
         summaries.append(summary)
-        alerts.edition_failures(database, settings, summary, now)
+        alerts.after_send(database, settings, summary, now)
     return summaries
 
 
@@ -288,10 +289,10 @@ def _describe(summary: SendSummary) -> str:
 def watch(database: Database, settings: Settings, now: datetime) -> None:
     """The periodic look around (every ``posts.poll_minutes``): poll the feeds, then tell
     the owner about a feed that has failed for a day or a queue that is empty a day before
-    the next slot."""
+    the next slot, and mail the alerts still pending (recorded by a late bounce report, or
+    whose mail failed before)."""
     _poll_feeds(database, settings, now)
-    alerts.failing_feeds(database, settings, now)
-    alerts.upcoming_slot_check(database, settings, now)
+    alerts.periodic_checks(database, settings, now)
 
 
 def _poll_feeds(database: Database, settings: Settings, now: datetime) -> None:
@@ -359,8 +360,10 @@ def build_scheduler(
 
 
 def run_once(database: Database, settings: Settings, now: datetime | None = None) -> WeeklyOutcome:
-    """What ``run --once`` does (for cron users): the weekly job, then any due work."""
+    """What ``run --once`` does (for cron users): the weekly job, then any due work and
+    the owner alerts still pending."""
     moment = now or utcnow()
     outcome = make_weekly_edition(database, settings, moment)
     send_due_work(database, settings, moment, at_start=True)
+    mail_pending_alerts(database, settings, moment)
     return outcome
