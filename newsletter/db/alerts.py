@@ -20,7 +20,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.db.database import insert_unless_taken
-from newsletter.db.models import AlertStatus, OwnerAlert
+from newsletter.db.models import AlertStatus, OwnerAlert, utcnow
 
 ONCE = "once"
 
@@ -36,13 +36,15 @@ def record_alert(
     period: str,
     subject: str,
     paragraphs: Sequence[str],
-    now: datetime,
     report: str | None = None,
     edition_id: int | None = None,
     extra: dict[str, Any] | None = None,
 ) -> bool:
     """Record that the owner must hear about ``cause`` this ``period``; False when that
-    was already recorded (by anyone). ``extra`` is kept beside the mail's text."""
+    was already recorded (by anyone). ``extra`` is kept beside the mail's text.
+
+    ``recorded_at`` is the wall clock's, as ``editions.created_at`` is: the hold rule
+    compares the two."""
     values = {
         "cause": cause,
         "period": period,
@@ -50,7 +52,7 @@ def record_alert(
         "status": AlertStatus.PENDING,
         "edition_id": edition_id,
         "details": {"paragraphs": list(paragraphs), "report": report, **(extra or {})},
-        "recorded_at": now,
+        "recorded_at": utcnow(),
     }
     return insert_unless_taken(session, OwnerAlert, values) is not None
 

@@ -191,7 +191,7 @@ def _apply(
     if delivery is not None and result != Kind.IGNORED:
         _act(session, settings, report, delivery)
         if result != Kind.SOFT:
-            check_limits(session, settings, delivery.edition_id, utcnow())
+            check_limits(session, settings, delivery.edition_id)
     log.info("returned message (%s): %s, %s", source, result, reason)
     return _from_row(session, report, duplicate=False)
 
@@ -446,7 +446,7 @@ def _refused_for_good(detail: dict[str, Any]) -> bool:
     return bool(detail.get("reason") == "the address does not exist")
 
 
-def check_limits(session: Session, settings: Settings, edition_id: int, now: datetime) -> bool:
+def check_limits(session: Session, settings: Settings, edition_id: int) -> bool:
     """Once per edition: past a limit, record the owner alert, which holds the next weekly
     edition (see :func:`hold_reason`). True when it was recorded now. Called after a send
     (the relay may have refused enough addresses already) and for each late report."""
@@ -474,7 +474,6 @@ def check_limits(session: Session, settings: Settings, edition_id: int, now: dat
         period=ONCE,
         subject=notice.subject,
         paragraphs=notice.paragraphs,
-        now=now,
         edition_id=edition_id,
         extra={"returns": numbers},
     )

@@ -40,6 +40,5 @@ def record_failing_feeds(
                 "Er wordt elke keer opnieuw geprobeerd. De laatste foutmelding:",
             ],
             report=hide_password(feed.last_error or ""),
-            now=now,
         )
     return recorded

@@ -77,7 +77,6 @@ def _record_queue_empty(
             "zet een ouder bericht terug in de wachtrij met `newsletter posts import` of "
             "`newsletter posts unskip`.",
         ],
-        now=now,
     )
 
 
@@ -114,7 +113,6 @@ def edition_held(
                 "het bericht met `newsletter send`.",
             ],
             report=reason,
-            now=now,
             edition_id=edition_id,
         )
     return mail_pending_alerts(database, settings, now)
@@ -125,7 +123,7 @@ def after_send(database: Database, settings: Settings, summary: SendSummary, now
     one transaction, so that any mailer finds both or neither and mails them as one."""
     with database.session() as session:
         if summary.bounced:
-            check_limits(session, settings, summary.edition_id, now)
+            check_limits(session, settings, summary.edition_id)
         _record_failures(session, settings, summary, now)
     return mail_pending_alerts(database, settings, now)
 
@@ -136,7 +134,7 @@ def after_manual_send(
     """After ``newsletter send``: the returns threshold only (the failures are on screen)."""
     if summary.bounced:
         with database.session() as session:
-            check_limits(session, settings, summary.edition_id, now)
+            check_limits(session, settings, summary.edition_id)
     return mail_pending_alerts(database, settings, now)
 
 
@@ -173,6 +171,5 @@ def _record_failures(
             f"antwoorden van de server met `newsletter deliveries {edition_id} "
             "--status failed`.",
         ],
-        now=now,
         edition_id=edition_id,
     )

@@ -25,7 +25,6 @@ def test_recording_a_cause_twice_in_one_period_keeps_the_first(database: Databas
                 period="2026-W46",
                 subject=subject,
                 paragraphs=[subject.lower()],
-                now=SENT_AT,
             )
             assert recorded == (subject == "Een")
     with database.session() as session:

@@ -273,6 +273,14 @@ def test_an_edition_with_many_failures_is_told_to_the_owner_in_one_mail(
     assert "Harde bounces: 2 (20.0%; grens 5%)" in body
     html = mail.get_body(("html",))
     assert html is not None and str(html.get_content()).count("<h2") == 2
+    # The returns alert holds the next week's edition, whatever the daemon's clock says.
+    feed_server.routes["/feed/"] = Route(
+        wordpress_rss([_item(2, local(12, 9)), _item(1, local(1, 9))])
+    )
+    Daemon(settings, database, clock=Clock(local(16, 7, 0))).weekly_job()
+    with database.session() as session:
+        second = session.scalars(select(Edition).where(Edition.week_key == "2026-W47")).one()
+        assert second.status == "held" and "hard bounces" in (second.hold_reason or "")
 
 
 def test_unknown_addresses_alone_are_one_mail_not_two(
