@@ -23,7 +23,6 @@ from newsletter.db import post_queue
 from newsletter.db.models import DeliveryStatus, utcnow
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Outcome
-from newsletter.delivery.bounces import edition_returns
 from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.errors import DeliveryError, InputError
@@ -35,6 +34,7 @@ from newsletter.publish import (
     preview_of,
     send_test_copy,
 )
+from newsletter.returns.report import edition_returns
 from newsletter.scheduling.alerts import after_manual_send
 
 

@@ -3,7 +3,7 @@
 The queue will be empty at the next slot (a day ahead, or at the slot itself when that
 warning could not go out, e.g. after downtime), an edition was held by the pre-send
 check, an edition ended with too many failed deliveries; after a send also the returns
-threshold (:func:`~newsletter.delivery.bounces.check_limits`), and in the periodic watch
+threshold (:func:`~newsletter.returns.limits.check_limits`), and in the periodic watch
 a feed that has failed for a day (:mod:`newsletter.feeds.failing`). Each is recorded once
 per cause per week (:mod:`newsletter.db.alerts`), then :mod:`.owner_mail` mails what is
 pending, so a mail that failed before goes out with it.
@@ -22,11 +22,12 @@ from newsletter.db import post_queue
 from newsletter.db.alerts import record_alert
 from newsletter.db.database import Database
 from newsletter.db.models import Edition
-from newsletter.delivery.bounces import check_limits, refused_for_good
 from newsletter.delivery.editions import counts
 from newsletter.delivery.engine import SendSummary
 from newsletter.feeds.failing import record_failing_feeds
 from newsletter.mail.owner import local_moment
+from newsletter.returns.limits import check_limits
+from newsletter.returns.report import refused_for_good
 from newsletter.scheduling.owner_mail import mail_pending_alerts
 from newsletter.scheduling.slots import next_slot, week_key
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from newsletter.db.alerts import record_alert
 from newsletter.db.database import Database, alembic_config, make_engine, open_database
 from newsletter.db.models import AlertStatus, OwnerAlert
-from newsletter.delivery.bounces import hold_reason
+from newsletter.returns.limits import hold_reason
 
 SENT_AT = datetime(2026, 11, 2, 7, 5, tzinfo=UTC)
 

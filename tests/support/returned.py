@@ -19,11 +19,10 @@ from sqlalchemy import select
 from newsletter.config import BouncesSection, Settings
 from newsletter.db import post_queue
 from newsletter.db.database import Database
-from newsletter.db.models import Delivery, Event, Subscriber, utcnow
+from newsletter.db.models import Delivery, Event, Subscriber
 from newsletter.delivery import editions
 from newsletter.delivery.engine import send_edition
 from newsletter.mail.verp import ReturnPaths
-from newsletter.scheduling.alerts import after_manual_send
 
 from .posts import add_post, make_post
 from .settings import OWNER, SENDER, make_settings, relay
@@ -81,8 +80,7 @@ def bounce_env(port: int = 25) -> dict[str, str]:
 
 
 def send_next(database: Database, settings: Settings, slug: str) -> int:
-    """Import post ``slug`` and send it as a new edition through the real engine, then do
-    what ``newsletter send`` does after it (the returns threshold, the owner's mail)."""
+    """Import post ``slug`` and send it as a new edition through the real engine."""
     add_post(database, make_post(slug, f"Rust vinden ({slug})"))
     with database.session() as session:
         row = post_queue.get(session, slug)
@@ -90,7 +88,6 @@ def send_next(database: Database, settings: Settings, slug: str) -> int:
         edition_id = editions.create_edition(session, row, row.title)
     summary = send_edition(database, settings, edition_id)
     assert summary.status == "sent", summary
-    after_manual_send(database, settings, summary, utcnow())
     return edition_id
 
 
