@@ -22,7 +22,7 @@ from newsletter.cli.output import print_json, print_json_stream, print_table
 from newsletter.config import Settings
 from newsletter.content.post import Post
 from newsletter.db import post_queue
-from newsletter.db.models import DeliveryStatus
+from newsletter.db.models import DeliveryStatus, utcnow
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.engine import Progress as SendProgress
@@ -36,8 +36,8 @@ from newsletter.delivery.publish import (
 )
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
 from newsletter.mail.render import RenderedEdition, render_edition
-from newsletter.returns.limits import check_limits
 from newsletter.returns.report import edition_returns
+from newsletter.scheduling.alerts import after_manual_send
 
 
 @click.command("send")
@@ -189,8 +189,8 @@ def _send_with_progress(
         summary = send_edition(
             app.database, app.settings, edition_id, progress=report, rendered=rendered
         )
-    if summary.bounced:  # addresses the relay refused count towards the returns limits
-        check_limits(app.database, app.settings, edition_id)
+    # Too many addresses refused already: the owner is told, and the next edition held.
+    after_manual_send(app.database, app.settings, summary, utcnow())
     return summary
 
 

@@ -39,6 +39,7 @@ from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds
 from newsletter.returns import limits
 from newsletter.scheduling import alerts
+from newsletter.scheduling.owner_mail import mail_pending_alerts
 from newsletter.scheduling.slots import due_slot, make_trigger
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,7 @@ def make_edition_for_week(
                 database, settings, key, published.edition_id, published.detail, now
             )
     elif published.summary is not None:
-        _check_returns(database, settings, published.summary)
-        alerts.edition_failures(database, settings, published.summary, now)
+        alerts.after_send(database, settings, published.summary, now)
     return WeeklyOutcome(published.action, key, published.edition_id, published.detail)
 
 
@@ -191,7 +191,7 @@ def send_due_work(
             log.debug("edition %d: not sent by this job: %s", edition_id, exc)
             continue
         summaries.append(summary)
-        alerts.edition_failures(database, settings, summary, now)
+        alerts.after_send(database, settings, summary, now)
     return summaries
 
 
@@ -212,23 +212,17 @@ def _send(
     stop: threading.Event | None,
 ) -> SendSummary:
     summary = send_edition(database, settings, edition_id, options=SendOptions(stop=stop))
-    _check_returns(database, settings, summary)
     log.info("edition %d: %s", edition_id, describe(summary))
     return summary
-
-
-def _check_returns(database: Database, settings: Settings, summary: SendSummary) -> None:
-    if summary.bounced:  # addresses the relay refused count towards the returns limits
-        limits.check_limits(database, settings, summary.edition_id)
 
 
 def watch(database: Database, settings: Settings, now: datetime) -> None:
     """The periodic look around (every ``posts.poll_minutes``): poll the feeds, then tell
     the owner about a feed that has failed for a day or a queue that is empty a day before
-    the next slot."""
+    the next slot, and mail the alerts still pending (recorded by a late bounce report, or
+    whose mail failed before)."""
     _poll_feeds(database, settings, now)
-    alerts.failing_feeds(database, settings, now)
-    alerts.upcoming_slot_check(database, settings, now)
+    alerts.periodic_checks(database, settings, now)
 
 
 def _poll_feeds(database: Database, settings: Settings, now: datetime) -> None:
@@ -296,8 +290,10 @@ def build_scheduler(
 
 
 def run_once(database: Database, settings: Settings, now: datetime | None = None) -> WeeklyOutcome:
-    """What ``run --once`` does (for cron users): the weekly job, then any due work."""
+    """What ``run --once`` does (for cron users): the weekly job, then any due work and
+    the owner alerts still pending."""
     moment = now or utcnow()
     outcome = make_weekly_edition(database, settings, moment)
     send_due_work(database, settings, moment, at_start=True)
+    mail_pending_alerts(database, settings, moment)
     return outcome
