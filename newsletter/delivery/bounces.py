@@ -4,7 +4,7 @@ inbound listener, a mailbox) hands a returned message to.
 * The delivery is found by the VERP token of the envelope recipient; a token that does
   not verify stops there and changes nothing. Without a token, by one of our Message-IDs
   in the returned headers whose MAC verifies (``<edition.subscriber.MAC@domain>``, see
-  :class:`~newsletter.delivery.ledger.MessageIds`; the ledger row must have been sent
+  :class:`~newsletter.delivery.message_ids.MessageIds`; the ledger row must have been sent
   with it) *and* a recipient the report names (a DSN's Final-Recipient or
   Original-Recipient, an ARF report's Original-Rcpt-To, the addresses found in a
   non-standard bounce) that is that delivery's reader. Anyone can write a report naming
@@ -14,7 +14,7 @@ inbound listener, a mailbox) hands a returned message to.
 * Hard bounce: the reader becomes ``bounced`` at once. Complaint: ``complained``, never
   mailed again. Soft bounce: the delivery is marked ``soft_bounce``, as the ledger marks
   a 4xx during the send, and the ledger's one rule decides
-  (:func:`~newsletter.delivery.ledger.soft_bounces_adding_up`): soft bounces, during the
+  (:func:`~newsletter.delivery.outcomes.soft_bounces_adding_up`): soft bounces, during the
   send or later, in ``bounces.soft_limit`` of the reader's last ``bounces.soft_window``
   editions, none delivered without one since, make them ``bounced``.
 * Every report is stored once, keyed by its fingerprint (SHA-256 of the message with
@@ -50,7 +50,8 @@ from newsletter.db.models import (
 )
 from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Outcome
-from newsletter.delivery.ledger import SoftBouncePolicy, message_ids, soft_bounces_adding_up
+from newsletter.delivery.message_ids import message_ids
+from newsletter.delivery.outcomes import SoftBouncePolicy, soft_bounces_adding_up
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import NewsletterError
 from newsletter.mail.bounce import (

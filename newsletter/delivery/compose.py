@@ -32,7 +32,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from newsletter.config import Settings
-from newsletter.delivery.ledger import EditionMessageIds
+from newsletter.delivery.message_ids import EditionMessageIds
 from newsletter.delivery.smtp import DotStuffed, dot_stuff
 from newsletter.mail.dkim import dkim_signer
 from newsletter.mail.message import SERIALISE_POLICY, build_message

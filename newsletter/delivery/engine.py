@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from newsletter.config import Settings
+from newsletter.db import states
 from newsletter.db.database import Database
 from newsletter.db.models import EditionStatus, utcnow
 from newsletter.db.models import Post as PostRow
@@ -35,14 +36,14 @@ from newsletter.delivery import bounces, editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
 from newsletter.delivery.compose import Composer
-from newsletter.delivery.ledger import (
+from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.message_ids import message_ids
+from newsletter.delivery.outcomes import (
     Claim,
-    Ledger,
     RecordTally,
     Result,
     RetryPolicy,
     SoftBouncePolicy,
-    message_ids,
 )
 from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
@@ -167,20 +168,13 @@ def _send(
     options: SendOptions,
     rendered: RenderedEdition | None,
 ) -> SendSummary:
-    with database.session() as session:
-        edition = editions.start_sending(session, edition_id)
-        post = session.get(PostRow, edition.post_id)
-        assert post is not None
-        ids = message_ids(settings).of_edition(edition_id)
-        if rendered is None:
-            rendered = render_edition(document(post), settings)
-    composer = Composer(rendered, settings, ids)
+    composer = _composer(database, settings, edition_id, rendered)
     ledger = Ledger(
         database.engine,
         edition_id,
-        lease=timedelta(minutes=settings.smtp.lease_minutes),
+        lease=states.lease_of(settings.smtp),
         retry=retry_policy(settings),
-        message_ids=ids,
+        message_ids=composer.message_ids,
         soft_bounces=SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window),
     )
     reclaimed = ledger.reclaim_abandoned()
@@ -215,26 +209,26 @@ def _send(
     asyncio.run(sender.run(lanes, close))
     with database.session() as session:
         status = editions.finish_if_done(session, edition_id)
-    tally = sender.tally
-    if tally.bounced:
+    if sender.tally.bounced:
         bounces.check_limits(database, settings, edition_id)
     if sender.waiting is not None:
         log.info("edition %d: %s", edition_id, sender.waiting.describe())
-    return SendSummary(
-        edition_id=edition_id,
-        status=status,
-        transport=settings.transport,
-        sent=tally.sent,
-        deferred=tally.deferred,
-        failed=tally.failed,
-        skipped=sender.skipped,
-        bounced=tally.bounced,
-        seconds=time.perf_counter() - started,
-        relay_unavailable=sender.relay_unavailable,
-        slowdowns=sender.throttle.cuts,
-        recoveries=sender.throttle.recoveries,
-        waiting=sender.waiting,
-    )
+    return sender.summary(edition_id, status, settings.transport, time.perf_counter() - started)
+
+
+def _composer(
+    database: Database, settings: Settings, edition_id: int, rendered: RenderedEdition | None
+) -> Composer:
+    """Start the edition (a draft becomes ``sending``) and make its messages' composer,
+    rendering the post unless the caller just did."""
+    with database.session() as session:
+        edition = editions.start_sending(session, edition_id)
+        post = session.get(PostRow, edition.post_id)
+        assert post is not None
+        ids = message_ids(settings).of_edition(edition_id)
+        if rendered is None:
+            rendered = render_edition(document(post), settings)
+    return Composer(rendered, settings, ids)
 
 
 @dataclass
@@ -262,6 +256,23 @@ class _Sender:
     _closing: bool = False
     _slots: deque[float] = field(default_factory=deque)
     _grant_minute: int = 0
+
+    def summary(self, edition_id: int, status: str, transport: str, seconds: float) -> SendSummary:
+        return SendSummary(
+            edition_id=edition_id,
+            status=status,
+            transport=transport,
+            sent=self.tally.sent,
+            deferred=self.tally.deferred,
+            failed=self.tally.failed,
+            skipped=self.skipped,
+            bounced=self.tally.bounced,
+            seconds=seconds,
+            relay_unavailable=self.relay_unavailable,
+            slowdowns=self.throttle.cuts,
+            recoveries=self.throttle.recoveries,
+            waiting=self.waiting,
+        )
 
     async def run(self, lanes: Sequence[Lane], close: Callable[[], Any]) -> None:
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")

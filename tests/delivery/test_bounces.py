@@ -18,7 +18,7 @@ from newsletter.db.database import Database
 from newsletter.db.models import Delivery, utcnow
 from newsletter.delivery import editions, send_edition
 from newsletter.delivery.bounces import edition_returns, process_message
-from newsletter.delivery.ledger import message_ids
+from newsletter.delivery.message_ids import message_ids
 from newsletter.mail.verp import ReturnPaths
 from newsletter.scheduling.jobs import make_edition_for_week
 from tests.support.cli import NewsletterCli

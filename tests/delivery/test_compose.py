@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from newsletter.config import Secret, Settings
 from newsletter.delivery.compose import Composer, without_boundary
-from newsletter.delivery.ledger import message_ids
+from newsletter.delivery.message_ids import message_ids
 from newsletter.delivery.smtp import dot_stuff
 from newsletter.errors import ConfigError
 from newsletter.mail.dkim import DkimSigner
