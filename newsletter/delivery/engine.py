@@ -169,10 +169,11 @@ def _send(
     rendered: RenderedEdition | None,
 ) -> SendSummary:
     composer = _composer(database, settings, edition_id, rendered)
+    lease = states.lease_of(settings.smtp)
     ledger = Ledger(
         database.engine,
         edition_id,
-        lease=states.lease_of(settings.smtp),
+        lease=lease,
         retry=retry_policy(settings),
         message_ids=composer.message_ids,
         soft_bounces=SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window),
@@ -203,7 +204,7 @@ def _send(
         options=options,
         progress=progress,
         total=total,
-        lease_seconds=settings.smtp.lease_minutes * 60,
+        lease_seconds=lease.total_seconds(),
     )
     lanes, close = open_lanes(settings)
     asyncio.run(sender.run(lanes, close))
