@@ -52,6 +52,10 @@ class Lifecycle(Generic[S]):
             raise ValueError(f"{self.kind} cannot go from {current} to {target}")
         return target
 
+    def unfinished(self) -> tuple[S, ...]:
+        """The statuses a row can still leave; the others are final."""
+        return tuple(status for status, moves in self.moves.items() if moves)
+
 
 EDITION = Lifecycle[EditionStatus](
     "an edition",
@@ -86,8 +90,9 @@ DELIVERY = Lifecycle[DeliveryStatus](
     },
 )
 
-# Rows a sender still has to do something with; an edition with none of these is done.
-OPEN = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
+# Open work: rows a sender still has to do something with (queued, sending, deferred);
+# sent, failed and skipped are finished. An edition with no open row is done.
+OPEN = DELIVERY.unfinished()
 # Editions whose post readers have (or are getting): the web archive shows them.
 PUBLISHED = (EditionStatus.SENT, EditionStatus.SENDING)
 

@@ -119,6 +119,19 @@ DELIVERY_MOVES = {
 }
 
 
+def test_open_work_is_what_may_still_move() -> None:
+    assert set(states.OPEN) == {
+        DeliveryStatus.QUEUED,
+        DeliveryStatus.SENDING,
+        DeliveryStatus.DEFERRED,
+    }
+    assert set(states.EDITION.unfinished()) == {
+        EditionStatus.DRAFT,
+        EditionStatus.HELD,
+        EditionStatus.SENDING,
+    }
+
+
 def test_only_the_listed_moves_are_allowed() -> None:
     for current in EditionStatus:
         for target in EditionStatus:
