@@ -32,7 +32,7 @@ from newsletter.db.database import Database
 from newsletter.db.models import EditionStatus, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.db.post_queue import document
-from newsletter.delivery import bounces, editions
+from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
 from newsletter.delivery.compose import Composer
@@ -210,8 +210,6 @@ def _send(
     asyncio.run(sender.run(lanes, close))
     with database.session() as session:
         status = editions.finish_if_done(session, edition_id)
-    if sender.tally.bounced:
-        bounces.check_limits(database, settings, edition_id)
     if sender.waiting is not None:
         log.info("edition %d: %s", edition_id, sender.waiting.describe())
     return sender.summary(edition_id, status, settings.transport, time.perf_counter() - started)
