@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.db import post_queue, states
 from newsletter.db.database import Database
+from newsletter.db.events import record_event
 from newsletter.db.models import Delivery, Edition, Event, utcnow
-from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.budget import Limits, SharedBudget
 from newsletter.delivery.editions import hold
