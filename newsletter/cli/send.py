@@ -23,6 +23,7 @@ from newsletter.config import Settings
 from newsletter.content.post import Post
 from newsletter.db import post_queue
 from newsletter.db.models import DeliveryStatus, utcnow
+from newsletter.db.states import lease_of
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.engine import Progress as SendProgress
@@ -302,12 +303,14 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
     """One edition with its counts per delivery status."""
     with app.database.session() as session:
         info = editions.describe_edition(session, edition_id)
+        due = editions.due_now(session, edition_id, utcnow(), lease_of(app.settings.smtp))
         returns = edition_returns(session, edition_id)
     waiting = editions.waiting_for_limits(app.database.engine, app.settings.smtp, info)
     if as_json:
         print_json(
             {
                 **info.to_json(),
+                "due_now": due,
                 "waiting": waiting.to_json() if waiting else None,
                 **returns.to_json(),
             }
@@ -316,6 +319,7 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
     for label, value in info.to_json().items():
         if label not in ("counts", "tally"):
             click.echo(f"{label:<12}{'' if value is None else value}")
+    click.echo(f"{'due now':<12}{due}")
     if waiting is not None:
         click.echo(f"{'waiting':<12}{info.tally()['waiting']} messages, {waiting.describe()}")
     for status, number in info.counts.items():

@@ -9,7 +9,7 @@ and acts on the reader.
 * Hard bounce: the reader becomes ``bounced`` at once. Complaint: ``complained``, never
   mailed again. Soft bounce: the delivery is marked ``soft_bounce``, as the ledger marks
   a 4xx during the send, and the ledger's one rule decides
-  (:func:`~newsletter.delivery.ledger.soft_bounces_adding_up`): soft bounces, during the
+  (:func:`~newsletter.delivery.outcomes.soft_bounces_adding_up`): soft bounces, during the
   send or later, in ``bounces.soft_limit`` of the reader's last ``bounces.soft_window``
   editions, none delivered without one since, make them ``bounced``. A hard bounce or a
   complaint may pass the edition's limits (:mod:`newsletter.returns.limits`).
@@ -34,7 +34,7 @@ from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.events import record_event
 from newsletter.db.models import BounceReport, Delivery, Subscriber, SubscriberStatus, utcnow
-from newsletter.delivery.ledger import SoftBouncePolicy, soft_bounces_adding_up
+from newsletter.delivery.outcomes import SoftBouncePolicy, soft_bounces_adding_up
 from newsletter.returns.limits import check_limits
 from newsletter.returns.match import find_delivery, pick_recipient
 from newsletter.returns.parse import Kind, Verdict, classify_message, clean_reason, parse

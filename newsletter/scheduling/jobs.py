@@ -13,25 +13,19 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import exists, or_, select, true
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
+from newsletter.db import states
 from newsletter.db.database import Database
 from newsletter.db.events import record_event
-from newsletter.db.models import (
-    Delivery,
-    DeliveryStatus,
-    Edition,
-    EditionStatus,
-    Event,
-    utcnow,
-)
+from newsletter.db.models import Delivery, Edition, Event, utcnow
 from newsletter.delivery.budget import Limits, SharedBudget
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.delivery.publish import describe, edition_of_week, publish_week
@@ -158,29 +152,8 @@ def send_due_work(
     """
     if _window_spent(database, settings, now):
         return []
-    lease = timedelta(minutes=settings.smtp.lease_minutes)
-    claimed = (Delivery.status == DeliveryStatus.SENDING) & (
-        true() if at_start else Delivery.claimed_at <= now - lease
-    )
-    due = or_(
-        Delivery.status == DeliveryStatus.QUEUED,
-        (Delivery.status == DeliveryStatus.DEFERRED) & (Delivery.next_attempt_at <= now),
-        claimed,
-    )
-    ready = or_(
-        Edition.status == EditionStatus.SENDING,
-        (Edition.status == EditionStatus.DRAFT)
-        & Edition.week_key.is_not(None)
-        & (Edition.send_after.is_(None) | (Edition.send_after <= now)),
-    )
-    with database.session() as session:
-        edition_ids = session.scalars(
-            select(Edition.id)
-            .where(ready, exists().where(Delivery.edition_id == Edition.id, due))
-            .order_by(Edition.id)
-        ).all()
     summaries = []
-    for edition_id in edition_ids:
+    for edition_id in editions_with_due_work(database, settings, now, at_start=at_start):
         if stop is not None and stop.is_set():
             break
         try:
@@ -193,6 +166,27 @@ def send_due_work(
         summaries.append(summary)
         alerts.after_send(database, settings, summary, now)
     return summaries
+
+
+def editions_with_due_work(
+    database: Database, settings: Settings, now: datetime, *, at_start: bool = False
+) -> list[int]:
+    """The editions :func:`send_due_work` sends at ``now``: ready to send, with a delivery
+    a sender may claim (see :mod:`newsletter.db.states`), or, ``at_start``, in flight."""
+    work = states.claimable(now, states.lease_of(settings.smtp))
+    if at_start:
+        work = or_(work, states.in_flight())
+    with database.session() as session:
+        return list(
+            session.scalars(
+                select(Edition.id)
+                .where(
+                    states.ready_to_send(now),
+                    exists().where(Delivery.edition_id == Edition.id, work),
+                )
+                .order_by(Edition.id)
+            )
+        )
 
 
 def _window_spent(database: Database, settings: Settings, now: datetime) -> bool:
