@@ -16,8 +16,9 @@ from newsletter.config import ScheduleSection
 from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, utcnow
-from newsletter.delivery import editions, send_edition
+from newsletter.delivery import editions
 from newsletter.delivery.bounces import edition_returns, process_message
+from newsletter.delivery.engine import send_edition
 from newsletter.delivery.ledger import message_ids
 from newsletter.mail.verp import ReturnPaths
 from newsletter.scheduling.jobs import make_edition_for_week

@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from newsletter.db.database import Database
-from newsletter.delivery import send_edition
+from newsletter.delivery.engine import send_edition
 from newsletter.delivery.smtp import DotStuffed, dot_stuff
 from tests.support.db import new_edition
 from tests.support.settings import make_settings, relay

@@ -12,7 +12,7 @@ from newsletter.db.database import Database, make_engine
 from newsletter.db.models import SubscriberStatus
 from newsletter.mail.render import PLACEHOLDERS
 from newsletter.mail.tokens import make_token
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 from newsletter.web.security import SECURITY_HEADERS
 from tests.support.db import add_edition, add_subscriber
 from tests.support.posts import make_post
