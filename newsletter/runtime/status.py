@@ -15,7 +15,7 @@ from newsletter.db.models import Delivery, DeliveryStatus, Edition, Feed
 from newsletter.delivery.editions import describe_edition, waiting_for_limits
 from newsletter.feeds import state
 from newsletter.runtime.presence import running_daemons
-from newsletter.scheduling.jobs import empty_slot_weeks
+from newsletter.scheduling.empty_slots import empty_slot_weeks
 from newsletter.scheduling.slots import due_slot, next_slot
 
 

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import exists, or_, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db import post_queue
@@ -30,10 +29,8 @@ from newsletter.db.models import (
     DeliveryStatus,
     Edition,
     EditionStatus,
-    Event,
     utcnow,
 )
-from newsletter.db.subscribers import record_event
 from newsletter.delivery import bounces
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.budget import Limits, SharedBudget
@@ -44,6 +41,7 @@ from newsletter.feeds.poll import poll_feeds
 from newsletter.mail.render import RenderedEdition
 from newsletter.publish import PreparedEdition, prepare_edition, send_test_copy
 from newsletter.scheduling import alerts
+from newsletter.scheduling.empty_slots import record_empty_slot
 from newsletter.scheduling.slots import due_slot, make_trigger
 
 log = logging.getLogger(__name__)
@@ -171,26 +169,6 @@ def make_edition_for_week(
     summary = _send(database, settings, edition_id, stop, prepared.rendered)
     alerts.edition_failures(database, settings, summary, now)
     return WeeklyOutcome("sent", key, edition_id, _describe(summary))
-
-
-EMPTY_SLOT_EVENT = "slot_empty"
-
-
-def record_empty_slot(session: Session, key: str) -> None:
-    """Note in the events log that week ``key``'s slot found the queue empty (once)."""
-    if key not in empty_slot_weeks(session):
-        record_event(session, EMPTY_SLOT_EVENT, "scheduler", week=key)
-
-
-def empty_slot_weeks(session: Session) -> set[str]:
-    """The recent weeks whose slot found the queue empty (``status`` reports the last one)."""
-    recent = session.scalars(
-        select(Event.detail)
-        .where(Event.kind == EMPTY_SLOT_EVENT)
-        .order_by(Event.id.desc())
-        .limit(8)
-    )
-    return {str(detail["week"]) for detail in recent if detail and "week" in detail}
 
 
 def _edition_of_week(database: Database, key: str) -> int | None:
