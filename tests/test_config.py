@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from newsletter.cli import cli
-from newsletter.config import Secret, load_settings
+from newsletter.config import (
+    DkimSection,
+    ImapSection,
+    Secret,
+    Settings,
+    SmtpSection,
+    WebSection,
+    load_settings,
+)
 from newsletter.errors import ConfigError
 from tests.support.system import REPOSITORY
 
@@ -159,3 +168,28 @@ def test_unreadable_mail_needs_a_folder_of_its_own(tmp_path: Path) -> None:
     path = write(tmp_path, "[bounces.imap]\nhost = 'h'\nuser = 'u'\nunreadable_folder = 'INBOX'\n")
     with pytest.raises(ConfigError, match=r"bounces\.imap\.unreadable_folder must differ"):
         load_settings(path, environ={"NEWSLETTER_BOUNCES_IMAP_PASSWORD": "geheim"})
+
+
+def test_a_section_names_its_own_problems_and_is_not_checked_when_built_in_code() -> None:
+    web = WebSection(port=0)  # what a test binds; only a person's config is refused it
+    assert list(web.problems()) == [("port", "must be between 1 and 65535")]
+    assert list(ImapSection(port=0).problems()) == []  # off: its keys are not used
+    assert list(SmtpSection().problems()) == []
+
+
+def test_a_feature_switched_on_needs_its_secret() -> None:
+    settings = Settings(dkim=DkimSection(domain="example.org", selector="nb"))
+    assert list(settings.problems()) == [
+        (
+            "dkim",
+            "private_key_file",
+            "or NEWSLETTER_DKIM_PRIVATE_KEY is required when dkim.domain is set",
+        )
+    ]
+    assert list(replace(settings, dkim_private_key=Secret("pem")).problems()) == []
+
+
+def test_a_wrong_type_is_reported_before_what_a_value_means(tmp_path: Path) -> None:
+    path = write(tmp_path, "[newsletter]\nbase_url = 'example.org'\n[smtp]\nport = 'x'\n")
+    with pytest.raises(ConfigError, match=r"smtp\.port must be an integer"):
+        load_settings(path, environ={})

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from newsletter.cli.context import AppContext, pass_app
 from newsletter.config import SMTP_PASSWORD_ENV
 from newsletter.errors import InputError
 from newsletter.setup import doctor as doctor_checks
+from newsletter.setup import files, questions
 from newsletter.setup import init as setup
 
 _STATUS_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}
@@ -29,7 +31,7 @@ _STATUS_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}
 
 def _question_options(command: Any) -> Any:
     """One ``--flag`` per question of the set-up, so a script can answer every one."""
-    for question in reversed(setup.QUESTIONS):
+    for question in reversed(questions.QUESTIONS):
         command = click.option(
             question.flag,
             question.key,
@@ -56,32 +58,9 @@ def init(directory: Path, yes: bool, force: bool, **given: str | tuple[str, ...]
             "Set-up of the newsletter of your blog. Press Enter to take the [bold]default"
             "[/bold] shown in brackets.\n"
         )
-    answers: dict[str, str] = {}
     try:
-        for question in setup.QUESTIONS:
-            value = given.get(question.key)
-            if isinstance(value, tuple):  # a repeatable flag: not given is ()
-                value = " ".join(value) if value else None
-            if value is not None:
-                answers[question.key] = setup.answer(question, value, answers)
-            elif yes:
-                answers[question.key] = setup.answer(question, question.default(answers), answers)
-            else:
-                answers[question.key] = _ask(console, question, answers)
-        # A password is never a flag (shell history); from the environment or asked, it is
-        # written to a file only the owner reads, which the service then uses.
-        password = ""
-        if answers["smtp_host"] and answers["smtp_user"]:
-            password = os.environ.get(SMTP_PASSWORD_ENV, "")
-        if not password and not yes and answers["smtp_host"] and answers["smtp_user"]:
-            password = Prompt.ask(
-                "The SMTP password (stored in a file only you can read; empty: set "
-                "NEWSLETTER_SMTP_PASSWORD later)",
-                console=console,
-                password=True,
-                default="",
-                show_default=False,
-            )
+        answers = _answers(console, given, yes)
+        password = _smtp_password(console, answers, yes)
     except EOFError:
         raise InputError("no answer (input closed): pass --yes to take the defaults") from None
     directory = directory.resolve()
@@ -97,30 +76,78 @@ def init(directory: Path, yes: bool, force: bool, **given: str | tuple[str, ...]
     console.print()
     for path, what in done:
         console.print(f"{what:<15} {path}")
+    _print_records(console, plan)
+    _print_next_steps(console, directory, needs_password=_logs_in(answers) and not password)
+
+
+def _answers(
+    console: Console, given: Mapping[str, str | tuple[str, ...] | None], yes: bool
+) -> dict[str, str]:
+    """Each question's answer: its flag, else its default (``--yes``), else asked."""
+    answers: dict[str, str] = {}
+    for question in questions.QUESTIONS:
+        value = given.get(question.key)
+        if isinstance(value, tuple):  # a repeatable flag: not given is ()
+            value = " ".join(value) if value else None
+        if value is not None:
+            answers[question.key] = questions.answer(question, value, answers)
+        elif yes:
+            answers[question.key] = questions.answer(question, question.default(answers), answers)
+        else:
+            answers[question.key] = _ask(console, question, answers)
+    return answers
+
+
+def _logs_in(answers: Mapping[str, str]) -> bool:
+    return bool(answers["smtp_host"] and answers["smtp_user"])
+
+
+def _smtp_password(console: Console, answers: Mapping[str, str], yes: bool) -> str:
+    """A password is never a flag (shell history); from the environment or asked, it is
+    written to a file only the owner reads, which the service then uses."""
+    if not _logs_in(answers):
+        return ""
+    password = os.environ.get(SMTP_PASSWORD_ENV, "")
+    if not password and not yes:
+        password = Prompt.ask(
+            "The SMTP password (stored in a file only you can read; empty: set "
+            "NEWSLETTER_SMTP_PASSWORD later)",
+            console=console,
+            password=True,
+            default="",
+            show_default=False,
+        )
+    return password
+
+
+def _print_records(console: Console, plan: setup.Plan) -> None:
     console.print("\n[bold]Publish these DNS records[/bold] (also in dns-records.txt):\n")
     for record in plan.records:
         console.print(f"  {record.name}  {record.type}", soft_wrap=True)
         console.print(f"    {record.shown}", soft_wrap=True)
         console.print(f"    ({record.note})", soft_wrap=True)
-    config = directory / setup.CONFIG
+
+
+def _print_next_steps(console: Console, directory: Path, *, needs_password: bool) -> None:
+    config = directory / files.CONFIG
     console.print("\n[bold]Next[/bold]:", soft_wrap=True)
     steps = [f"newsletter --config {config} db upgrade"]
-    if answers["smtp_host"] and answers["smtp_user"] and not password:
+    if needs_password:
         steps.insert(
             0,
             f"the SMTP password: export {SMTP_PASSWORD_ENV}=... and run this init again with "
-            f"--force (it goes into {directory / setup.SMTP_PASSWORD}; keys are kept)",
+            f"--force (it goes into {directory / files.SMTP_PASSWORD}; keys are kept)",
         )
     steps += [
         f"newsletter --config {config} doctor      (once the records are published)",
-        f"sudo cp {directory / setup.UNIT} /etc/systemd/system/ && "
+        f"sudo cp {directory / files.UNIT} /etc/systemd/system/ && "
         "sudo systemctl enable --now newsletter",
     ]
     for number, step in enumerate(steps, 1):
         console.print(f"  {number}. {step}", soft_wrap=True)
 
 
-def _ask(console: Console, question: setup.Question, answers: dict[str, str]) -> str:
+def _ask(console: Console, question: questions.Question, answers: dict[str, str]) -> str:
     """Ask until the answer passes its check; the problem is said before asking again."""
     while True:
         default = question.default(answers)
