@@ -9,6 +9,8 @@ log record::
     ├── DatabaseError        schema missing/behind, database unreachable
     ├── NotFoundError        a named subscriber, post or edition does not exist
     ├── InputError           bad user input: an address, a CSV file, a command argument
+    │   ├── NotAMailError    returned "mail" that is no e-mail message at all
+    │   └── UnreadableMessageError  returned mail too big or nested too deep to read
     ├── ContentError         a post that cannot be parsed (names file and line)
     │   └── DraftPostError   a post its author marked as a draft
     ├── RenderError          a post that cannot be turned into an email
@@ -39,6 +41,14 @@ class NotFoundError(NewsletterError):
 
 class InputError(NewsletterError):
     pass
+
+
+class NotAMailError(InputError):
+    """The input is not an e-mail message at all (an empty file, a PDF, a CSV...)."""
+
+
+class UnreadableMessageError(InputError):
+    """Mail too big or nested too deep to read: set aside for a person, never retried."""
 
 
 class ContentError(NewsletterError):

@@ -14,10 +14,11 @@ import click
 
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json_stream, print_table
-from newsletter.delivery.bounces import Processed, process_message, recent_reports
 from newsletter.errors import InputError
 from newsletter.inbound.imap import fetch_mailbox
-from newsletter.mail.bounce import MAX_MESSAGE_BYTES
+from newsletter.returns.apply import Processed, process_message
+from newsletter.returns.parse import MAX_MESSAGE_BYTES
+from newsletter.returns.report import recent_reports
 
 
 @click.group("bounces")

@@ -23,7 +23,6 @@ from newsletter.db import post_queue
 from newsletter.db.models import DeliveryStatus
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Outcome
-from newsletter.delivery.bounces import edition_returns
 from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.errors import DeliveryError, InputError
@@ -35,6 +34,8 @@ from newsletter.publish import (
     preview_of,
     send_test_copy,
 )
+from newsletter.returns.limits import check_limits
+from newsletter.returns.report import edition_returns
 
 
 @click.command("send")
@@ -147,9 +148,12 @@ def _send_with_progress(
     app: AppContext, edition_id: int, rendered: RenderedEdition | None = None
 ) -> SendSummary:
     with _progress_reporter(edition_id) as report:
-        return send_edition(
+        summary = send_edition(
             app.database, app.settings, edition_id, progress=report, rendered=rendered
         )
+    if summary.bounced:  # addresses the relay refused count towards the returns limits
+        check_limits(app.database, app.settings, edition_id)
+    return summary
 
 
 @contextmanager

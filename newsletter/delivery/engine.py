@@ -31,7 +31,7 @@ from newsletter.db.database import Database
 from newsletter.db.models import EditionStatus, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.db.post_queue import document
-from newsletter.delivery import bounces, editions
+from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
 from newsletter.delivery.compose import Composer
@@ -216,8 +216,6 @@ def _send(
     with database.session() as session:
         status = editions.finish_if_done(session, edition_id)
     tally = sender.tally
-    if tally.bounced:
-        bounces.check_limits(database, settings, edition_id)
     if sender.waiting is not None:
         log.info("edition %d: %s", edition_id, sender.waiting.describe())
     return SendSummary(

@@ -3,7 +3,7 @@
 
 For a hosted mailbox (the bounce address at a hosting provider, Fastmail, Gmail) where no
 MTA can pipe mail into ``bounces process``. Each message is fetched with ``BODY.PEEK``
-(so it stays unread) and handed to ``delivery.bounces``, like every other way in.
+(so it stays unread) and handed to ``returns.apply``, like every other way in.
 Bounces and complaints are then moved to ``processed_folder``; anything else (a person
 writing, an out-of-office reply, something that is no mail) is left where it is, unread,
 never deleted. Mail that cannot be read (too big: never downloaded; nested too deep) is
@@ -24,15 +24,9 @@ from dataclasses import dataclass
 
 from newsletter.config import ImapSection, Settings
 from newsletter.db.database import Database
-from newsletter.delivery.bounces import Processed, process_message
-from newsletter.errors import DeliveryError
-from newsletter.mail.bounce import (
-    MAX_MESSAGE_BYTES,
-    Kind,
-    NotAMailError,
-    UnreadableMessageError,
-    classify,
-)
+from newsletter.errors import DeliveryError, NotAMailError, UnreadableMessageError
+from newsletter.returns.apply import Processed, process_message
+from newsletter.returns.parse import MAX_MESSAGE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +132,6 @@ def _process_folder(
             results.append(Fetched(uid.decode(), None, False, "could not be fetched"))
             continue
         try:
-            is_report = classify(raw).kind != Kind.IGNORED
             outcome = process_message(database, settings, raw, source="imap")
         except NotAMailError as exc:
             results.append(Fetched(uid.decode(), None, False, str(exc)))
@@ -146,7 +139,7 @@ def _process_folder(
         except UnreadableMessageError as exc:
             set_aside(uid, str(exc))
             continue
-        if not is_report:
+        if not outcome.is_report:
             results.append(Fetched(uid.decode(), outcome, False))
             continue
         move(uid, config.processed_folder)

@@ -12,7 +12,7 @@ refused (550): it is a person writing, and the bounce tells them this address re
 
 It also takes the mail that comes back: for ``[bounces] address`` and its ``+TOKEN``
 forms (VERP), and bounces or complaints that reach ``from_address`` (when VERP is off the
-relay returns them there). Those go to ``delivery.bounces``, the same as
+relay returns them there). Those go to ``returns.apply``, the same as
 ``newsletter bounces process``, and are accepted (250): refusing a bounce would only make
 the reporting server bounce the bounce.
 
@@ -41,18 +41,11 @@ from aiosmtpd.smtp import SMTP
 from newsletter.config import Settings
 from newsletter.db import subscriptions
 from newsletter.db.database import Database
-from newsletter.delivery.bounces import process_message
-from newsletter.errors import ConfigError
-from newsletter.mail.bounce import (
-    Kind,
-    NotAMailError,
-    UnreadableMessageError,
-    classify_message,
-    parse_bounded,
-)
-from newsletter.mail.bounce import parse as parse_returned
+from newsletter.errors import ConfigError, NotAMailError, UnreadableMessageError
 from newsletter.mail.tokens import TOKEN_PATTERN, InvalidTokenError, read_token
 from newsletter.mail.verp import return_paths
+from newsletter.returns.apply import process_message
+from newsletter.returns.parse import is_report, parse_bounded
 
 logger = logging.getLogger("newsletter.inbound.listener")
 
@@ -105,7 +98,7 @@ class UnsubscribeByMail:
             for address in returned:
                 await asyncio.to_thread(self._returned, raw, address)
             return "250 OK"
-        if self._is_report(raw):
+        if is_report(raw):
             await asyncio.to_thread(self._returned, raw, envelope.rcpt_tos[0])
             return "250 OK"
         message = parse_bounded(raw, policy.default)
@@ -120,14 +113,6 @@ class UnsubscribeByMail:
             return "250 OK"
         await asyncio.to_thread(self._unsubscribe, subscriber_id)
         return "250 OK"
-
-    @staticmethod
-    def _is_report(raw: bytes) -> bool:
-        """A bounce or complaint that reached ``from_address`` (VERP off)."""
-        try:
-            return classify_message(parse_returned(raw)).kind != Kind.IGNORED
-        except NotAMailError:
-            return False
 
     def _returned(self, raw: bytes, recipient: str) -> None:
         try:

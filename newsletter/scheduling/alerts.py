@@ -25,13 +25,13 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Edition, OwnerAlert
 from newsletter.delivery.attempt import Outcome
-from newsletter.delivery.bounces import refused_for_good
 from newsletter.delivery.editions import counts
 from newsletter.delivery.engine import SendSummary
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import NewsletterError
 from newsletter.feeds import state
 from newsletter.mail.owner import build_owner_message
+from newsletter.returns.report import refused_for_good
 from newsletter.scheduling.slots import next_slot, week_key
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,6 @@ from newsletter.db.models import (
     EditionStatus,
     utcnow,
 )
-from newsletter.delivery import bounces
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.budget import Limits, SharedBudget
 from newsletter.delivery.editions import hold
@@ -40,6 +39,7 @@ from newsletter.errors import InputError, NewsletterError
 from newsletter.feeds.poll import poll_feeds
 from newsletter.mail.render import RenderedEdition
 from newsletter.publish import PreparedEdition, prepare_edition, send_test_copy
+from newsletter.returns import limits
 from newsletter.scheduling import alerts
 from newsletter.scheduling.empty_slots import record_empty_slot
 from newsletter.scheduling.slots import due_slot, make_trigger
@@ -117,7 +117,7 @@ def make_edition_for_week(
                     session, settings, post, actor="scheduler", on_failure="hold", week_key=key
                 )
                 if prepared.hold_reason is None and (
-                    too_many := bounces.hold_reason(session, prepared.edition_id)
+                    too_many := limits.hold_reason(session, prepared.edition_id)
                 ):
                     # Too many bounces or complaints last time: the owner decides first.
                     hold(session, prepared.edition_id, too_many)
@@ -251,6 +251,8 @@ def _send(
     summary = send_edition(
         database, settings, edition_id, options=SendOptions(stop=stop), rendered=rendered
     )
+    if summary.bounced:  # addresses the relay refused count towards the returns limits
+        limits.check_limits(database, settings, edition_id)
     log.info("edition %d: %s", edition_id, _describe(summary))
     return summary
 

@@ -1,7 +1,7 @@
 """Relay webhooks: bounces and complaints as Amazon SES (through SNS), Postmark and Mailgun
 report them. Each is off (404) until configured, and each request is verified its
 relay's way before anything is read from it; a request that fails gets 401/403 and
-changes nothing. What a verified event says goes to ``delivery.bounces``, the same place
+changes nothing. What a verified event says goes to ``returns.apply``, the same place
 returned mail goes, so a webhook retried by the relay changes nothing the second time.
 
 * SES via SNS (``POST /webhooks/ses``): the SNS message signature (SignatureVersion 1:
@@ -52,8 +52,8 @@ from starlette.routing import Route
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
-from newsletter.delivery.bounces import RelayEvent, process_event
-from newsletter.mail.bounce import Kind
+from newsletter.returns.apply import RelayEvent, process_event
+from newsletter.returns.parse import Kind
 from newsletter.web.context import json_object, route
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from newsletter.db.database import Database
 from newsletter.db.models import BounceReport, Event
-from newsletter.mail.bounce import MAX_DEPTH, MAX_MESSAGE_BYTES
+from newsletter.returns.parse import MAX_DEPTH, MAX_MESSAGE_BYTES
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
 from tests.support.returned import (

@@ -15,8 +15,9 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Event, Subscriber, utcnow
 from newsletter.delivery import editions
-from newsletter.delivery.bounces import edition_returns, process_message
 from newsletter.delivery.engine import send_edition
+from newsletter.returns.apply import process_message
+from newsletter.returns.report import edition_returns
 from tests.support.db import add_subscribers, assert_states_add_up
 from tests.support.posts import add_post, make_post
 from tests.support.returned import BOUNCES, delivery_of, returned, status_of

@@ -18,7 +18,7 @@ from click.testing import Result
 
 from newsletter.config import ImapSection, Secret, Settings
 from newsletter.db.database import Database
-from newsletter.mail.bounce import MAX_MESSAGE_BYTES
+from newsletter.returns.parse import MAX_MESSAGE_BYTES
 from newsletter.runtime.daemon import Daemon
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers

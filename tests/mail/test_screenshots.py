@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Route
 from newsletter.content.post import Post
 from newsletter.mail.render import personalise, recipient_for, render_edition
 from tests.support.settings import make_settings
-from tests.support.system import SCREENSHOTS
+from tests.support.system import save_screenshot
 
 from .conftest import posts_under_test
 
@@ -31,7 +31,6 @@ def test_no_horizontal_overflow(browser: Browser, post: Post, width: int) -> Non
     edition = render_edition(post, settings)
     person = recipient_for(settings, 42, "zoe@example.nl", "Zoë", post_slug=post.slug)
     html, _ = personalise(edition, person)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # Dark mode is checked on the phone, where most readers have it on.
     for scheme in ("light", "dark") if width == 375 else ("light",):
         page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
@@ -42,7 +41,7 @@ def test_no_horizontal_overflow(browser: Browser, post: Post, width: int) -> Non
             "parseFloat(getComputedStyle(document.querySelector('p.p')).fontSize)"
         )
         suffix = "" if scheme == "light" else "-dark"
-        page.screenshot(path=str(SCREENSHOTS / f"{post.slug}-{width}{suffix}.png"), full_page=True)
+        save_screenshot(page, f"{post.slug}-{width}{suffix}")
         page.close()
         assert scroll_width <= width, f"{scheme}: content is {scroll_width}px wide in {width}px"
         assert body_size >= 16

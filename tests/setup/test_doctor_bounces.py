@@ -14,7 +14,7 @@ from newsletter.setup.records import generate_dkim_key
 
 from .conftest import message, statuses, write_config
 from .dns_server import Zone, dns_server
-from .test_doctor_dns import DOMAIN, FROM, RELAY, RELAY_IP, SELECTOR, correct_zone
+from .test_dnscheck import DOMAIN, FROM, RELAY, RELAY_IP, SELECTOR, correct_zone
 
 BOUNCE_DOMAIN = f"post.{DOMAIN}"
 BOUNCES = f"bounces@{BOUNCE_DOMAIN}"

@@ -23,7 +23,7 @@ from tests.support.smtp import RELAY_USER as USER
 from tests.support.smtp import RelayAuth, SmtpServer
 
 from .dns_server import Zone, dns_server
-from .test_doctor_base_url import serving
+from .test_webcheck import serving
 
 NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
 DOMAIN = "gerritvanderheide.nl"

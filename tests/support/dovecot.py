@@ -14,13 +14,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import trustme
+
+from .system import wait_until
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER = "bounces"
@@ -111,19 +112,23 @@ service anvil {{
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    logs = [workdir / "stderr.txt", workdir / "dovecot.log"]
-                    text = " ".join(log.read_text() for log in logs if log.exists())
-                    raise RuntimeError(f"dovecot did not start: {text}") from None
-                time.sleep(0.1)
+        wait_until(
+            lambda: process.poll() is not None or _listening(port), timeout=20, what="dovecot"
+        )
+        if process.poll() is not None:
+            logs = [workdir / "stderr.txt", workdir / "dovecot.log"]
+            text = " ".join(log.read_text() for log in logs if log.exists())
+            raise RuntimeError(f"dovecot did not start: {text}")
         yield Dovecot(port, workdir / "ca.pem", starttls_port)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(10)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True

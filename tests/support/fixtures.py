@@ -16,7 +16,24 @@ import trustme
 
 from .dovecot import Dovecot, running_dovecot
 from .feeds import FeedServer
+from .leaks import Snapshot, leaked
 from .smtp import Faults, SmtpServer
+
+
+@pytest.fixture(autouse=True)
+def no_leaks() -> Iterator[None]:
+    """Fail a test that leaves a thread, a socket or a checked-out database connection.
+
+    Autouse and function-scoped, so it is set up before and torn down after every
+    function-scoped fixture of the test: what those fixtures open counts as the test's,
+    while module and session fixtures (a browser, a dovecot) are open already at the
+    snapshot and count as nobody's.
+    """
+    before = Snapshot.take()
+    yield
+    found = leaked(before)
+    if found:
+        pytest.fail("the test leaked:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture

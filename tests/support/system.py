@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 EXAMPLE_POSTS = REPOSITORY / "examples" / "posts"
 SCREENSHOTS = REPOSITORY / "test-artifacts" / "screenshots"
 # The venv's console script: tests that start processes run what a user would run.
 NEWSLETTER_SCRIPT = Path(sys.executable).with_name("newsletter")
+POLL_SECONDS = 0.05  # how often a wait looks at its condition again
+
+
+def save_screenshot(page: Page, name: str) -> None:
+    """The whole page as ``test-artifacts/screenshots/NAME.png``, for a human to look at.
+
+    The bytes are written here, not by Playwright's ``path=``: Playwright writes files from
+    a thread pool of its event loop, which would outlive the test (it lives as long as the
+    module's browser) and count as a leaked thread.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / f"{name}.png").write_bytes(page.screenshot(full_page=True))
 
 
 def free_port() -> int:
@@ -29,13 +46,26 @@ def free_port() -> int:
 
 
 def wait_until(condition: Callable[[], object], *, timeout: float, what: str) -> None:
-    """Poll ``condition`` every 50 ms until it is true; fail naming ``what`` after ``timeout``.
+    """Poll ``condition`` until it is true; fail naming ``what`` after ``timeout``.
 
     A poll with a generous deadline instead of a fixed sleep: fast on an idle machine,
     still green on a busy one.
     """
     deadline = time.monotonic() + timeout
     while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.05)
+        _check(deadline, timeout, what)
+        time.sleep(POLL_SECONDS)
+
+
+async def wait_until_async(condition: Callable[[], object], *, timeout: float, what: str) -> None:
+    """:func:`wait_until` for a coroutine: the event loop runs on while it waits, so a
+    server in the same loop can make ``condition`` true."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        _check(deadline, timeout, what)
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def _check(deadline: float, timeout: float, what: str) -> None:
+    if time.monotonic() > deadline:
+        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")

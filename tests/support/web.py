@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+from .system import wait_until
 
 
 @contextmanager
@@ -28,11 +29,9 @@ def running(server: uvicorn.Server) -> Iterator[int]:
     ends; yields the port it got."""
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
+    wait_until(lambda: server.started or not thread.is_alive(), timeout=10, what="uvicorn")
+    if not server.started:
+        raise RuntimeError("uvicorn did not start")
     try:
         yield int(server.servers[0].sockets[0].getsockname()[1])
     finally:

@@ -24,7 +24,7 @@ from tests.support.db import add_edition, add_subscriber
 from tests.support.db import subscriber_row as row_of
 from tests.support.posts import make_post
 from tests.support.smtp import ReceivedMail
-from tests.support.system import SCREENSHOTS, wait_until
+from tests.support.system import save_screenshot, wait_until
 
 from .conftest import LiveServer
 
@@ -32,10 +32,9 @@ WIDTHS = (375, 1280)
 
 
 def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
-        page.screenshot(path=SCREENSHOTS / f"web-{name}-{width}.png", full_page=True)
+        save_screenshot(page, f"web-{name}-{width}")
         content_width = page.evaluate("document.documentElement.scrollWidth")
         assert content_width <= width, f"{name} overflows at {width}px: {content_width}px wide"
 

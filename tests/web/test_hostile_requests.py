@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import time
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.types import Message
+from starlette.types import Message, Receive, Scope, Send
 
 from newsletter.config import (
     NewsletterSection,
@@ -29,6 +29,7 @@ from newsletter.web.app import create_app
 from tests.support.db import add_edition
 from tests.support.posts import make_post
 from tests.support.settings import BASE_URL, make_settings
+from tests.support.system import wait_until_async
 from tests.support.web import uvicorn_serving
 
 BASE_HOST = str(urlsplit(BASE_URL).hostname)
@@ -244,15 +245,43 @@ async def test_a_client_that_disconnects_mid_request_is_one_log_line(
     assert not [r for r in caplog.records if r.exc_info]
 
 
+class Watched:
+    """The app, telling the test when a request's first body bytes reached it and when
+    uvicorn is done with the request (its own logging included)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.body_arrived = threading.Event()
+        self.finished = threading.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def noting() -> Message:
+            message = await receive()
+            if message.get("body"):
+                self.body_arrived.set()
+            return message
+
+        try:
+            await self.app(scope, noting, send)
+        finally:
+            # Set after this step of uvicorn's task, so after it logs what the app raised.
+            asyncio.get_running_loop().call_soon(self.finished.set)
+
+
 @pytest.fixture
-def served(app: Starlette) -> Iterator[int]:
+def watched(app: Starlette) -> Watched:
+    return Watched(app)
+
+
+@pytest.fixture
+def served(watched: Watched) -> Iterator[int]:
     """The app on a real uvicorn (as ``newsletter web`` runs it), on a free port."""
-    with uvicorn_serving(app) as port:
+    with uvicorn_serving(watched) as port:
         yield port
 
 
 async def test_a_real_disconnect_on_uvicorn_leaves_no_traceback(
-    served: int, caplog: pytest.LogCaptureFixture
+    served: int, watched: Watched, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     _reader, writer = await asyncio.open_connection("127.0.0.1", served)
@@ -261,14 +290,12 @@ async def test_a_real_disconnect_on_uvicorn_leaves_no_traceback(
         b'Content-Length: 500\r\n\r\n{"email": "an'
     )
     await writer.drain()
-    await asyncio.sleep(0.3)
+    await wait_until_async(watched.body_arrived.is_set, timeout=10, what="the request's body")
     writer.close()
     await writer.wait_closed()
-    deadline = time.monotonic() + 5
-    while not any("disconnected" in r.getMessage() for r in caplog.records):
-        assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
+    await wait_until_async(watched.finished.is_set, timeout=10, what="the end of the request")
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("disconnected" in line for line in lines), lines
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{served}") as http:
         assert (await http.get("/healthz")).status_code == 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from tests.support.db import add_subscriber, events_of, subscriber_row
 from tests.support.settings import SECRET
 from tests.support.settings import SENDER as FROM_ADDRESS
 from tests.support.smtp import ReceivedMail
+from tests.support.system import wait_until_async
 
 from .conftest import LiveServer, http_client
 
@@ -257,13 +257,12 @@ async def test_erased_person_can_sign_up_again_and_be_erased_again(
 
 async def confirm_path(outbox: list[ReceivedMail], number: int) -> str:
     """The path of the ``number``-th confirmation mail (from 1); it leaves after the answer."""
-    deadline = time.monotonic() + 10
-    while True:
-        links = [mail.link("/confirm/") for mail in outbox if "Bevestig" in mail.message["Subject"]]
-        if len(links) >= number:
-            return urlsplit(links[number - 1]).path
-        assert time.monotonic() < deadline, "the confirmation mail did not arrive"
-        await asyncio.sleep(0.02)
+
+    def links() -> list[str]:
+        return [mail.link("/confirm/") for mail in outbox if "Bevestig" in mail.message["Subject"]]
+
+    await wait_until_async(lambda: len(links()) >= number, timeout=10, what="the confirmation mail")
+    return urlsplit(links()[number - 1]).path
 
 
 async def unsubscribe_by_link(http: httpx.AsyncClient, database: Database, reader: int) -> None:
@@ -277,7 +276,7 @@ async def remove_by_admin(http: httpx.AsyncClient, database: Database, reader: i
 
 
 async def complain(http: httpx.AsyncClient, database: Database, reader: int) -> None:
-    with database.session() as session:  # as delivery.bounces records a complaint
+    with database.session() as session:  # as returns.apply records a complaint
         row = session.get(Subscriber, reader)
         assert row is not None
         row.status, row.unsubscribed_at = SubscriberStatus.COMPLAINED, utcnow()

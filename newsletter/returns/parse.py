@@ -15,10 +15,10 @@ Pure: raw bytes in, a :class:`Verdict` out; no database, no network. The order m
 Hard or soft: a permanent failure (``5.x.x``) of the *address* is hard. A full mailbox
 (``5.2.2``), a message too big (``5.2.3``, ``5.3.4``) and a policy refusal (``5.7.x``:
 spam filter, DMARC; about the sender, not the address) are soft, as are ``4.x.x`` and
-"delayed": they remove a reader only when they repeat (see ``delivery.bounces``).
+"delayed": they remove a reader only when they repeat (see ``returns.apply``).
 
-The caller finds the delivery: by the VERP token of the envelope recipient, else by one
-of our Message-IDs, which :attr:`Verdict.message_ids` lists as found in the returned
+``returns.match`` finds the delivery: by the VERP token of the envelope recipient, else by
+one of our Message-IDs, which :attr:`Verdict.message_ids` lists as found in the returned
 headers (never the report's own Message-ID).
 
 Anyone can write what comes back, so reading it is bounded (:func:`parse_bounded`): a
@@ -41,7 +41,7 @@ from email.utils import getaddresses
 from flufl.bounce import all_failures
 
 from newsletter.content.classify import clean_text
-from newsletter.errors import InputError
+from newsletter.errors import NotAMailError, UnreadableMessageError
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _MESSAGE_ID = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
@@ -71,14 +71,6 @@ MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 # levels raised RecursionError, 900 levels of a 1 MB message took 73 s.
 MAX_DEPTH = 16
 _QUOTED_ADDRESS = re.compile(r"<?[^\s<>@;:,\"']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}>?")
-
-
-class NotAMailError(InputError):
-    """The input is not an e-mail message at all (an empty file, a PDF, a CSV...)."""
-
-
-class UnreadableMessageError(InputError):
-    """Mail too big or nested too deep to read: set aside for a person, never retried."""
 
 
 class _BoundedParser(BytesFeedParser):
@@ -142,6 +134,15 @@ def parse_bounded(raw: bytes, policy: Policy[Message] = compat32) -> Message:
 def classify(raw: bytes) -> Verdict:
     """The verdict on one raw message; :class:`NotAMailError` for something that is no mail."""
     return classify_message(parse(raw))
+
+
+def is_report(raw: bytes) -> bool:
+    """Whether mail that reached an address readers may write to (``from_address``) is a
+    bounce or complaint by its looks; False for something that is no mail."""
+    try:
+        return classify(raw).kind != Kind.IGNORED
+    except NotAMailError:
+        return False
 
 
 def classify_message(message: Message) -> Verdict:

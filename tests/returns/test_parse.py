@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.mail.bounce import (
+from newsletter.errors import NotAMailError, UnreadableMessageError
+from newsletter.returns.parse import (
     MAX_DEPTH,
     MAX_MESSAGE_BYTES,
     Kind,
-    NotAMailError,
-    UnreadableMessageError,
     classify,
     clean_reason,
+    is_report,
 )
 from tests.support.returned import CORPUS, EXPECTED, nested_message, oversized_message
 
@@ -131,3 +131,12 @@ def test_mail_over_the_size_cap_is_unreadable() -> None:
     with pytest.raises(UnreadableMessageError, match="larger than 10 MB"):
         classify(oversized_message(MAX_MESSAGE_BYTES + 1))
     assert classify(oversized_message(MAX_MESSAGE_BYTES)).kind == Kind.IGNORED
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_a_report_by_its_looks_is_a_bounce_or_a_complaint(name: str) -> None:
+    """What the listener asks of mail to ``from_address``: a bounce or complaint, tied to
+    a delivery or not, is a report; a reply is not, and neither is what is no mail."""
+    assert is_report(corpus(name)) == (KINDS[name] != Kind.IGNORED)
+    assert not is_report(b"")
+    assert not is_report((CORPUS / "not_a_mail.pdf").read_bytes())

@@ -1,0 +1,44 @@
+"""What ``newsletter status`` reports, collected in-process from one database: the queue,
+the next slot in the newsletter's own time zone, and warnings a person acts on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from newsletter.db.database import Database
+from newsletter.feeds import state
+from newsletter.runtime.status import collect_status
+from tests.support.posts import add_post, make_post
+from tests.support.settings import make_settings
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)  # a Thursday
+FEED = "https://gerrit:geheim-7Xq@blog.example/feed/"
+
+
+def test_an_empty_database_reports_an_empty_queue_and_says_so(database: Database) -> None:
+    status = collect_status(database, make_settings(), NOW)
+    assert status["queue"] == {"queued": 0, "skipped": 0, "sent": 0, "next": None}
+    assert status["edition"] is None and status["deferred_backlog"] == 0
+    assert status["next_run"]["timezone"] == "Europe/Amsterdam"
+    assert status["next_run"]["local"].endswith("+01:00")  # December: winter time
+    assert (
+        "the queue is empty: the next slot makes no edition unless a post arrives"
+        in (status["warnings"])
+    )
+
+
+def test_the_next_post_is_named_and_the_warning_goes(database: Database) -> None:
+    slug = add_post(database, make_post("innerlijke-rust", "Innerlijke rust"))
+    status = collect_status(database, make_settings(), NOW)
+    assert status["queue"]["queued"] == 1 and status["queue"]["next"] == slug
+    assert not any("queue is empty" in warning for warning in status["warnings"])
+
+
+def test_a_failing_feed_is_a_warning_without_its_password(database: Database) -> None:
+    with database.session() as session:
+        state.record_failure(state.feed_for(session, FEED, NOW), NOW, f"cannot fetch {FEED}")
+        session.commit()
+    status = collect_status(database, make_settings(posts={"feeds": (FEED,)}), NOW)
+    (feed,) = status["feeds"]
+    assert feed["failing_since"] is not None and "geheim-7Xq" not in str(status)
+    assert any(warning.startswith("feed failing since") for warning in status["warnings"])
