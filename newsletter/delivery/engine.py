@@ -34,7 +34,6 @@ from newsletter.db.post_queue import document
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
-from newsletter.delivery.compose import Composer
 from newsletter.delivery.ledger import (
     Claim,
     Ledger,
@@ -47,6 +46,8 @@ from newsletter.delivery.ledger import (
 from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
+from newsletter.mail.compose import Composer
+from newsletter.mail.dkim import dkim_signer
 from newsletter.mail.render import RenderedEdition, render_edition
 from newsletter.mail.verp import ReturnPaths, return_paths
 
@@ -173,8 +174,11 @@ def _send(
         assert post is not None
         ids = message_ids(settings).of_edition(edition_id)
         if rendered is None:
-            rendered = render_edition(document(post), settings)
-    composer = Composer(rendered, settings, ids)
+            rendered = render_edition(document(post), settings.newsletter)
+    signer = dkim_signer(settings.dkim, settings.dkim_private_key)
+    composer = Composer(
+        rendered, settings.newsletter, ids, secret=settings.signing_key(), signer=signer
+    )
     ledger = Ledger(
         database.engine,
         edition_id,
@@ -198,7 +202,7 @@ def _send(
         ledger=ledger,
         composer=composer,
         sender_address=settings.newsletter.from_address,
-        return_paths=return_paths(settings),
+        return_paths=return_paths(settings.bounces, settings.signing_key),
         # With a shared per-second budget the database paces; the throttle only brakes.
         throttle=Throttle(
             None if budget and limits.per_second else settings.smtp.max_per_second or None,

@@ -32,7 +32,7 @@ def build_owner_message(
     }
     templates = email_templates()
     return build_single_message(
-        settings,
+        settings.newsletter,
         to_name=None,
         to_address=settings.newsletter.owner_address,
         subject=subject,

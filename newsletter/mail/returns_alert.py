@@ -43,7 +43,7 @@ def build_returns_alert(
     text = "\n".join(lines) + "\n"
     body = "".join(f"<p>{html.escape(line)}</p>" if line else "" for line in lines)
     return build_single_message(
-        settings,
+        settings.newsletter,
         to_name=None,
         to_address=settings.newsletter.owner_address,
         subject=f"Nieuwsbrief: te veel bounces of klachten bij editie {edition_id}",

@@ -32,7 +32,7 @@ from newsletter.returns.parse import Verdict, envelope_candidates
 def pick_recipient(settings: Settings, message: Message) -> str | None:
     """``Delivered-To``, ``X-Original-To``, ``To``: the first that is one of ours."""
     candidates = envelope_candidates(message)
-    paths = return_paths(settings)
+    paths = return_paths(settings.bounces, settings.signing_key)
     if paths is not None:
         for address in candidates:
             if paths.is_ours(address):
@@ -54,7 +54,7 @@ def find_delivery(
     ``by_address`` (webhooks only, whose requests are verified) takes our Message-ID on
     its own, else the last delivery to the one address named: a mail naming an address
     proves nothing, anyone can write one."""
-    paths = return_paths(settings)
+    paths = return_paths(settings.bounces, settings.signing_key)
     token = paths.token_of(recipient) if paths is not None and recipient else None
     if token:
         assert paths is not None

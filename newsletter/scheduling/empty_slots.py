@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.db.events import record_event
 from newsletter.db.models import Event
-from newsletter.db.subscribers import record_event
 
 EMPTY_SLOT_EVENT = "slot_empty"
 

@@ -12,17 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import exists, or_, select, true
-from sqlalchemy.exc import IntegrityError
 
 from newsletter.config import Settings
-from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import (
     Delivery,
@@ -31,14 +29,11 @@ from newsletter.db.models import (
     EditionStatus,
     utcnow,
 )
-from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.budget import Limits, SharedBudget
-from newsletter.delivery.editions import hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
-from newsletter.errors import InputError, NewsletterError
+from newsletter.delivery.publish import describe, edition_of_week, publish_week
+from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds
-from newsletter.mail.render import RenderedEdition
-from newsletter.publish import PreparedEdition, prepare_edition, send_test_copy
 from newsletter.returns import limits
 from newsletter.scheduling import alerts
 from newsletter.scheduling.empty_slots import record_empty_slot
@@ -100,80 +95,27 @@ def make_edition_for_week(
     if (made := _edition_of_week(database, key)) is not None:
         return WeeklyOutcome("already made", key, made)
     _poll_feeds(database, settings, now)
-    review = settings.schedule.review_minutes
-    prepared: PreparedEdition | None = None
-    try:
+    published = publish_week(database, settings, key, now, stop=stop, hold_check=limits.hold_reason)
+    if published.action == "queue empty":
+        log.warning("week %s: the queue is empty; no edition this week", key)
         with database.session() as session:
-            post = post_queue.next_unsent(session)
-            if post is None and (made := _edition_of_week(database, key)) is not None:
-                # Another daemon made this week's edition (of the last queued post) since
-                # our check above: the queue is not empty, it was just used.
-                return WeeklyOutcome("already made", key, made)
-            if post is None:
-                log.warning("week %s: the queue is empty; no edition this week", key)
-                record_empty_slot(session, key)
-            else:
-                prepared = prepare_edition(
-                    session, settings, post, actor="scheduler", on_failure="hold", week_key=key
-                )
-                if prepared.hold_reason is None and (
-                    too_many := limits.hold_reason(session, prepared.edition_id)
-                ):
-                    # Too many bounces or complaints last time: the owner decides first.
-                    hold(session, prepared.edition_id, too_many)
-                    prepared = replace(prepared, hold_reason=too_many)
-                if review and settings.newsletter.owner_address and prepared.hold_reason is None:
-                    edition = session.get(Edition, prepared.edition_id)
-                    assert edition is not None
-                    edition.send_after = now + timedelta(minutes=review)
-    except (IntegrityError, InputError):
-        # Another daemon made this week's edition between our check and our insert: the
-        # unique week key refuses ours, or (when it took the same post) the post is taken.
-        if (made := _edition_of_week(database, key)) is not None:
-            return WeeklyOutcome("already made", key, made)
-        raise
-    if prepared is None:
+            record_empty_slot(session, key)
         alerts.queue_empty(database, settings, key, slot or now, now)
-        return WeeklyOutcome("queue empty", key)
-    edition_id = prepared.edition_id
-    if prepared.hold_reason is not None:
-        log.error("week %s: edition %d held: %s", key, edition_id, prepared.hold_reason)
-        alerts.edition_held(database, settings, key, edition_id, prepared.hold_reason, now)
-        return WeeklyOutcome("held", key, edition_id, prepared.hold_reason)
-
-    if review and settings.newsletter.owner_address:
-        owner = settings.newsletter.owner_address
-        try:
-            attempt = send_test_copy(settings, prepared.rendered, owner)
-            problem = None if attempt.outcome == Outcome.SENT else attempt.reply
-        except NewsletterError as exc:
-            problem = str(exc)
-        if problem is not None:
-            # Nobody reviewed it, so it must not go out on its own when the wait is over.
-            reason = f"the [TEST] copy to {owner} was not delivered: {problem}"
-            with database.session() as session:
-                hold(session, edition_id, reason)
-            log.error("week %s: edition %d held: %s", key, edition_id, reason)
-            return WeeklyOutcome("held", key, edition_id, reason)
-        log.info(
-            "week %s: edition %d: [TEST] copy to %s (%s); sending at %s unless cancelled",
-            key,
-            edition_id,
-            settings.newsletter.owner_address,
-            attempt.reply,
-            (now + timedelta(minutes=review)).isoformat(timespec="minutes"),
-        )
-        return WeeklyOutcome("review", key, edition_id)
-    if review:
-        log.warning("schedule.review_minutes is set but newsletter.owner_address is empty")
-    summary = _send(database, settings, edition_id, stop, prepared.rendered)
-    alerts.edition_failures(database, settings, summary, now)
-    return WeeklyOutcome("sent", key, edition_id, _describe(summary))
+    elif published.action == "held" and published.edition_id is not None:
+        log.error("week %s: edition %d held: %s", key, published.edition_id, published.detail)
+        if not published.owner_unreachable:
+            alerts.edition_held(
+                database, settings, key, published.edition_id, published.detail, now
+            )
+    elif published.summary is not None:
+        _check_returns(database, settings, published.summary)
+        alerts.edition_failures(database, settings, published.summary, now)
+    return WeeklyOutcome(published.action, key, published.edition_id, published.detail)
 
 
 def _edition_of_week(database: Database, key: str) -> int | None:
     with database.session() as session:
-        return session.scalar(select(Edition.id).where(Edition.week_key == key))
+        return edition_of_week(session, key)
 
 
 def send_due_work(
@@ -246,23 +188,16 @@ def _send(
     settings: Settings,
     edition_id: int,
     stop: threading.Event | None,
-    rendered: RenderedEdition | None = None,
 ) -> SendSummary:
-    summary = send_edition(
-        database, settings, edition_id, options=SendOptions(stop=stop), rendered=rendered
-    )
-    if summary.bounced:  # addresses the relay refused count towards the returns limits
-        limits.check_limits(database, settings, edition_id)
-    log.info("edition %d: %s", edition_id, _describe(summary))
+    summary = send_edition(database, settings, edition_id, options=SendOptions(stop=stop))
+    _check_returns(database, settings, summary)
+    log.info("edition %d: %s", edition_id, describe(summary))
     return summary
 
 
-def _describe(summary: SendSummary) -> str:
-    waiting = f"; {summary.waiting.describe()}" if summary.waiting else ""
-    return (
-        f"{summary.status}: sent {summary.sent}, deferred {summary.deferred}, "
-        f"failed {summary.failed}, skipped {summary.skipped}{waiting}"
-    )
+def _check_returns(database: Database, settings: Settings, summary: SendSummary) -> None:
+    if summary.bounced:  # addresses the relay refused count towards the returns limits
+        limits.check_limits(database, settings, summary.edition_id)
 
 
 def watch(database: Database, settings: Settings, now: datetime) -> None:

@@ -114,7 +114,7 @@ class ArchivePages:
         return html
 
     def _render(self, post: PostRow) -> str:
-        edition = render_edition(document(post), self.context.settings)
+        edition = render_edition(document(post), self.context.settings.newsletter)
         subscribe_url = self.context.absolute_url("/subscribe")
         subscribe_link = _UNSUBSCRIBE_LINK.sub(
             lambda link: f"{link[1]}{html.escape(subscribe_url)}{link[2]}Aanmelden{link[3]}",
