@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, case, exists, or_, select
 from sqlalchemy.orm import Session
 
-from newsletter.content import Post
+from newsletter.content.post import Post
 from newsletter.db import states
 from newsletter.db.models import Edition, EditionStatus, Feed, utcnow
 from newsletter.db.models import Post as PostRow

@@ -19,7 +19,7 @@ from newsletter.db.post_queue import QueueEntry
 from newsletter.delivery.editions import describe_edition, due_now, waiting_for_limits
 from newsletter.feeds import state
 from newsletter.runtime.presence import running_daemons
-from newsletter.scheduling.jobs import empty_slot_weeks
+from newsletter.scheduling.empty_slots import empty_slot_weeks
 from newsletter.scheduling.slots import due_slot, next_slot
 
 

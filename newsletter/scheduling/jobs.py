@@ -19,13 +19,11 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db import states
 from newsletter.db.database import Database
-from newsletter.db.events import record_event
-from newsletter.db.models import Delivery, Edition, Event, utcnow
+from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery.budget import Limits, SharedBudget
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.delivery.publish import describe, edition_of_week, publish_week
@@ -33,6 +31,7 @@ from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds
 from newsletter.returns import limits
 from newsletter.scheduling import alerts
+from newsletter.scheduling.empty_slots import record_empty_slot
 from newsletter.scheduling.owner_mail import mail_pending_alerts
 from newsletter.scheduling.slots import due_slot, make_trigger
 
@@ -107,26 +106,6 @@ def make_edition_for_week(
     elif published.summary is not None:
         alerts.after_send(database, settings, published.summary, now)
     return WeeklyOutcome(published.action, key, published.edition_id, published.detail)
-
-
-EMPTY_SLOT_EVENT = "slot_empty"
-
-
-def record_empty_slot(session: Session, key: str) -> None:
-    """Note in the events log that week ``key``'s slot found the queue empty (once)."""
-    if key not in empty_slot_weeks(session):
-        record_event(session, EMPTY_SLOT_EVENT, "scheduler", week=key)
-
-
-def empty_slot_weeks(session: Session) -> set[str]:
-    """The recent weeks whose slot found the queue empty (``status`` reports the last one)."""
-    recent = session.scalars(
-        select(Event.detail)
-        .where(Event.kind == EMPTY_SLOT_EVENT)
-        .order_by(Event.id.desc())
-        .limit(8)
-    )
-    return {str(detail["week"]) for detail in recent if detail and "week" in detail}
 
 
 def _edition_of_week(database: Database, key: str) -> int | None:
