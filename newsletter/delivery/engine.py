@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from newsletter.config import Settings
@@ -129,13 +129,6 @@ class SendSummary:
 ProgressCallback = Callable[[Progress], None]
 
 
-def retry_policy(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(
-        first=timedelta(minutes=settings.smtp.retry_first_minutes),
-        longest=timedelta(hours=settings.smtp.retry_max_hours),
-    )
-
-
 def send_edition(
     database: Database,
     settings: Settings,
@@ -176,7 +169,7 @@ def _send(
         database.engine,
         edition_id,
         lease=lease,
-        retry=retry_policy(settings),
+        retry=RetryPolicy.of(settings.smtp),
         message_ids=ids,
         soft_bounces=SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window),
     )

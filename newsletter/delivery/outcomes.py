@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
+from newsletter.config import SmtpSection
 from newsletter.db import states
 from newsletter.db.models import Delivery, DeliveryStatus, Event, Subscriber, SubscriberStatus
 from newsletter.delivery.attempt import Attempt, Outcome
@@ -59,6 +60,13 @@ class RetryPolicy:
 
     first: timedelta
     longest: timedelta
+
+    @classmethod
+    def of(cls, smtp: SmtpSection) -> RetryPolicy:
+        return cls(
+            first=timedelta(minutes=smtp.retry_first_minutes),
+            longest=timedelta(hours=smtp.retry_max_hours),
+        )
 
     def delay_after(self, attempts: int) -> timedelta | None:
         """Wait before the next try after ``attempts`` failed tries; None means give up."""

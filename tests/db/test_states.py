@@ -18,9 +18,9 @@ from newsletter.db import states
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus
 from newsletter.delivery import editions
-from newsletter.delivery.engine import retry_policy
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.message_ids import message_ids
+from newsletter.delivery.outcomes import RetryPolicy
 from newsletter.runtime.status import collect_status
 from newsletter.scheduling.jobs import editions_with_due_work
 from tests.support.db import new_edition
@@ -37,7 +37,7 @@ def _ledger(database: Database, settings: Settings, edition_id: int, at: datetim
         database.engine,
         edition_id,
         lease=states.lease_of(settings.smtp),
-        retry=retry_policy(settings),
+        retry=RetryPolicy.of(settings.smtp),
         message_ids=message_ids(settings).of_edition(edition_id),
         owner="elders:1",  # another host: never taken back as a dead local process
         clock=lambda: at,
