@@ -2,7 +2,8 @@
 
 Each command runs several times, every time in a fresh process (the installed console
 script, as an admin types it), against a SQLite database in a temporary folder. Prints the
-median and fastest wall time per command, and for ``--help`` the modules that a run
+median and fastest wall time per command, the median CPU time (user + system: less moved
+by other work on a shared machine than the wall time), and the modules each command
 imports (from ``python -X importtime``): how many, and which libraries outside the
 standard library, so an import that creeps back into the start-up path shows by name.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,14 +31,18 @@ def newsletter(config: Path, *args: str) -> list[str]:
     return [str(SCRIPT), "--config", str(config), *args]
 
 
-def wall_times(command: Callable[[int], list[str]], runs: int) -> list[float]:
-    """Seconds per run; ``command(i)`` gives the i-th run's argv (so each can differ)."""
-    times = []
+def run_times(command: Callable[[int], list[str]], runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds per run; ``command(i)`` gives the i-th run's argv (so each can
+    differ)."""
+    walls, cpus = [], []
     for i in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(command(i), check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return times
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return walls, cpus
 
 
 def imported_modules(argv: list[str]) -> list[str]:
@@ -73,21 +79,29 @@ def main() -> None:
             "newsletter status": lambda i: newsletter(config, "status"),
         }
         print(f"{args.runs} fresh processes per command, load average {os.getloadavg()[0]:.1f}")
-        print(f"{'command':<28} {'median':>8} {'fastest':>8}")
+        print(f"{'command':<28} {'median':>8} {'fastest':>8} {'cpu':>8}")
         for name, command in commands.items():
-            times = wall_times(command, args.runs)
-            print(f"{name:<28} {statistics.median(times):7.3f}s {min(times):7.3f}s")
+            walls, cpus = run_times(command, args.runs)
+            print(
+                f"{name:<28} {statistics.median(walls):7.3f}s {min(walls):7.3f}s "
+                f"{statistics.median(cpus):7.3f}s"
+            )
 
-        modules = imported_modules([str(SCRIPT), "--help"])
-        stdlib = sys.stdlib_module_names
-        packages = {name.split(".")[0] for name in modules} - stdlib
-        libraries = sorted(
-            name for name in packages - {"newsletter", "sitecustomize"} if name[0] != "_"
-        )
-        ours = [name for name in modules if name.startswith("newsletter")]
-        print(f"newsletter --help imports {len(modules)} modules")
-        print(f"  {len(libraries)} libraries: {', '.join(libraries)}")
-        print(f"  {len(ours)} of newsletter: {', '.join(ours)}")
+        for name, command in commands.items():
+            modules = imported_modules(command(args.runs))
+            packages = {module.split(".")[0] for module in modules} - sys.stdlib_module_names
+            libraries = sorted(
+                package
+                for package in packages - {"newsletter", "sitecustomize"}
+                if package[0] != "_"
+            )
+            ours = [module for module in modules if module.startswith("newsletter")]
+            print(f"{name} imports {len(modules)} modules")
+            print(f"  {len(libraries)} libraries: {', '.join(libraries)}")
+            if name.endswith("--help"):
+                print(f"  {len(ours)} of newsletter: {', '.join(ours)}")
+            else:
+                print(f"  {len(ours)} of newsletter")
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ from newsletter.db.database import open_database  # noqa: E402
 from newsletter.db.models import Subscriber, utcnow  # noqa: E402
 from newsletter.delivery import editions  # noqa: E402
 from newsletter.delivery.attempt import Attempt, Outcome  # noqa: E402
-from newsletter.delivery.engine import retry_policy  # noqa: E402
-from newsletter.delivery.ledger import Ledger, Result, message_ids  # noqa: E402
+from newsletter.delivery.ledger import Ledger  # noqa: E402
+from newsletter.delivery.message_ids import message_ids  # noqa: E402
+from newsletter.delivery.outcomes import Result, RetryPolicy  # noqa: E402
 from newsletter.feeds.sources import load_posts  # noqa: E402
 
 POST = ROOT / "examples" / "posts" / "000_0aae7e94f61de511.txt"
@@ -65,7 +66,7 @@ def measure(url: str, subscribers: int, batch: int) -> list[float]:
         database.engine,
         edition_id,
         lease=timedelta(minutes=10),
-        retry=retry_policy(SETTINGS),
+        retry=RetryPolicy.of(SETTINGS.smtp),
         message_ids=message_ids(SETTINGS).of_edition(edition_id),
     )
     sent = Attempt(Outcome.SENT, "250 2.0.0 Ok")

@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from newsletter.content import Post, parse_markdown, parse_scraped
 from newsletter.content.classify import marker_key
+from newsletter.content.markdown import parse_markdown
+from newsletter.content.post import Post
+from newsletter.content.scraped import parse_scraped
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "examples" / "posts"
 TARGET_MS = 20.0

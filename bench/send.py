@@ -53,8 +53,9 @@ from newsletter.config import NewsletterSection, Secret, Settings, load_settings
 from newsletter.db import post_queue  # noqa: E402
 from newsletter.db.database import open_database  # noqa: E402
 from newsletter.db.models import Subscriber, utcnow  # noqa: E402
-from newsletter.delivery import editions, send_edition  # noqa: E402
-from newsletter.delivery.ledger import message_ids  # noqa: E402
+from newsletter.delivery import editions  # noqa: E402
+from newsletter.delivery.engine import send_edition  # noqa: E402
+from newsletter.delivery.message_ids import message_ids  # noqa: E402
 from newsletter.feeds.sources import load_posts  # noqa: E402
 from newsletter.mail.compose import Composer  # noqa: E402
 from newsletter.mail.render import render_edition  # noqa: E402

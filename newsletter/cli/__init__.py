@@ -74,7 +74,7 @@ COMMANDS = {
         "Send post SLUG (or --next) to every active subscriber, or --resume edition N.",
     ),
     "status": _Entry(
-        "newsletter.cli.run:status",
+        "newsletter.cli.status:status",
         "Next scheduled send, queue, current edition, retry backlog, running daemons.",
     ),
     "subscribers": _Entry(

@@ -1,7 +1,7 @@
 """How commands print: JSON for scripts, Rich tables for people.
 
-Apart from :mod:`newsletter.cli.context` because Rich takes a while to import, and
-``newsletter --help`` prints no table.
+Rich takes a while to import (a tenth of a second), so it is imported by the table, when
+one is printed: ``newsletter --help`` and a command that prints a line or JSON never pay.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 
 def print_json(data: Any) -> None:
@@ -41,6 +41,9 @@ def print_table(
     raw escape sequence could do the same. So cells are :class:`Text`, never markup, and
     control characters show as escapes.
     """
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=None if title is None else literal(title))
     for column in columns:
         table.add_column(literal(column))
@@ -51,6 +54,8 @@ def print_table(
 
 def literal(value: str) -> Text:
     """``value`` as plain text for Rich: no markup, no emoji codes, no terminal escapes."""
+    from rich.text import Text
+
     return Text(
         "".join(
             c if c.isprintable() or c == "\n" else c.encode("unicode_escape").decode("ascii")

@@ -6,7 +6,7 @@ import click
 
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json, print_table
-from newsletter.content import Post
+from newsletter.content.post import Post
 from newsletter.db import post_queue
 from newsletter.db.models import utcnow
 from newsletter.errors import InputError

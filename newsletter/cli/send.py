@@ -21,8 +21,9 @@ from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json, print_json_stream, print_table
 from newsletter.config import Settings
 from newsletter.db import post_queue
-from newsletter.db.models import DeliveryStatus
+from newsletter.db.models import DeliveryStatus, utcnow
 from newsletter.db.models import Post as PostRow
+from newsletter.db.states import lease_of
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.engine import Progress as SendProgress
@@ -36,8 +37,8 @@ from newsletter.delivery.publish import (
     send_test_copy,
 )
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
-from newsletter.returns.limits import check_limits
 from newsletter.returns.report import edition_returns
+from newsletter.scheduling.alerts import after_manual_send
 
 
 @click.command("send")
@@ -190,8 +191,8 @@ def _send_with_progress(
         summary = send_edition(
             app.database, app.settings, edition_id, progress=report, rendered=rendered
         )
-    if summary.bounced:  # addresses the relay refused count towards the returns limits
-        check_limits(app.database, app.settings, edition_id)
+    # Too many addresses refused already: the owner is told, and the next edition held.
+    after_manual_send(app.database, app.settings, summary, utcnow())
     return summary
 
 
@@ -303,12 +304,14 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
     """One edition with its counts per delivery status."""
     with app.database.session() as session:
         info = editions.describe_edition(session, edition_id)
+        due = editions.due_now(session, edition_id, utcnow(), lease_of(app.settings.smtp))
         returns = edition_returns(session, edition_id)
     waiting = editions.waiting_for_limits(app.database.engine, app.settings.smtp, info)
     if as_json:
         print_json(
             {
                 **info.to_json(),
+                "due_now": due,
                 "waiting": waiting.to_json() if waiting else None,
                 **returns.to_json(),
             }
@@ -317,6 +320,7 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
     for label, value in info.to_json().items():
         if label not in ("counts", "tally"):
             click.echo(f"{label:<12}{'' if value is None else value}")
+    click.echo(f"{'due now':<12}{due}")
     if waiting is not None:
         click.echo(f"{'waiting':<12}{info.tally()['waiting']} messages, {waiting.describe()}")
     for status, number in info.counts.items():

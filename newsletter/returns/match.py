@@ -6,7 +6,7 @@ what we alone can write:
 * The VERP token of the envelope recipient (``bounces+TOKEN@``); a token that does not
   verify stops there and ties the report to nothing.
 * Without a token, one of our Message-IDs in the returned headers whose MAC verifies
-  (``<edition.subscriber.MAC@domain>``, see :class:`~newsletter.delivery.ledger.MessageIds`;
+  (``<edition.subscriber.MAC@domain>``, see :class:`~newsletter.delivery.message_ids.MessageIds`;
   the ledger row must have been sent with it) *and* a recipient the report names (a DSN's
   Final-Recipient or Original-Recipient, an ARF report's Original-Rcpt-To, the addresses
   found in a non-standard bounce) that is that delivery's reader: only we can write the
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db.models import Delivery, DeliveryStatus, Subscriber
-from newsletter.delivery.ledger import message_ids
+from newsletter.delivery.message_ids import message_ids
 from newsletter.mail.verp import return_paths
 from newsletter.returns.parse import Verdict, envelope_candidates
 

@@ -21,7 +21,7 @@ from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.errors import ConfigError
 from newsletter.returns.listener import InboundController, build_inbound_controller
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 
 log = logging.getLogger(__name__)
 

@@ -13,25 +13,17 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import exists, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select
 
 from newsletter.config import Settings
+from newsletter.db import states
 from newsletter.db.database import Database
-from newsletter.db.events import record_event
-from newsletter.db.models import (
-    Delivery,
-    DeliveryStatus,
-    Edition,
-    EditionStatus,
-    Event,
-    utcnow,
-)
+from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery.budget import Limits, SharedBudget
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.delivery.publish import describe, edition_of_week, publish_week
@@ -40,6 +32,8 @@ from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds
 from newsletter.returns import limits
 from newsletter.scheduling import alerts
+from newsletter.scheduling.empty_slots import record_empty_slot
+from newsletter.scheduling.owner_mail import mail_pending_alerts
 
 log = logging.getLogger(__name__)
 
@@ -110,29 +104,8 @@ def make_edition_for_week(
                 database, settings, key, published.edition_id, published.detail, now
             )
     elif published.summary is not None:
-        _check_returns(database, settings, published.summary)
-        alerts.edition_failures(database, settings, published.summary, now)
+        alerts.after_send(database, settings, published.summary, now)
     return WeeklyOutcome(published.action, key, published.edition_id, published.detail)
-
-
-EMPTY_SLOT_EVENT = "slot_empty"
-
-
-def record_empty_slot(session: Session, key: str) -> None:
-    """Note in the events log that week ``key``'s slot found the queue empty (once)."""
-    if key not in empty_slot_weeks(session):
-        record_event(session, EMPTY_SLOT_EVENT, "scheduler", week=key)
-
-
-def empty_slot_weeks(session: Session) -> set[str]:
-    """The recent weeks whose slot found the queue empty (``status`` reports the last one)."""
-    recent = session.scalars(
-        select(Event.detail)
-        .where(Event.kind == EMPTY_SLOT_EVENT)
-        .order_by(Event.id.desc())
-        .limit(8)
-    )
-    return {str(detail["week"]) for detail in recent if detail and "week" in detail}
 
 
 def _edition_of_week(database: Database, key: str) -> int | None:
@@ -158,29 +131,8 @@ def send_due_work(
     """
     if _window_spent(database, settings, now):
         return []
-    lease = timedelta(minutes=settings.smtp.lease_minutes)
-    claimed = (Delivery.status == DeliveryStatus.SENDING) & (
-        true() if at_start else Delivery.claimed_at <= now - lease
-    )
-    due = or_(
-        Delivery.status == DeliveryStatus.QUEUED,
-        (Delivery.status == DeliveryStatus.DEFERRED) & (Delivery.next_attempt_at <= now),
-        claimed,
-    )
-    ready = or_(
-        Edition.status == EditionStatus.SENDING,
-        (Edition.status == EditionStatus.DRAFT)
-        & Edition.week_key.is_not(None)
-        & (Edition.send_after.is_(None) | (Edition.send_after <= now)),
-    )
-    with database.session() as session:
-        edition_ids = session.scalars(
-            select(Edition.id)
-            .where(ready, exists().where(Delivery.edition_id == Edition.id, due))
-            .order_by(Edition.id)
-        ).all()
     summaries = []
-    for edition_id in edition_ids:
+    for edition_id in editions_with_due_work(database, settings, now, at_start=at_start):
         if stop is not None and stop.is_set():
             break
         try:
@@ -191,8 +143,29 @@ def send_due_work(
             log.debug("edition %d: not sent by this job: %s", edition_id, exc)
             continue
         summaries.append(summary)
-        alerts.edition_failures(database, settings, summary, now)
+        alerts.after_send(database, settings, summary, now)
     return summaries
+
+
+def editions_with_due_work(
+    database: Database, settings: Settings, now: datetime, *, at_start: bool = False
+) -> list[int]:
+    """The editions :func:`send_due_work` sends at ``now``: ready to send, with a delivery
+    a sender may claim (see :mod:`newsletter.db.states`), or, ``at_start``, in flight."""
+    work = states.claimable(now, states.lease_of(settings.smtp))
+    if at_start:
+        work = or_(work, states.in_flight())
+    with database.session() as session:
+        return list(
+            session.scalars(
+                select(Edition.id)
+                .where(
+                    states.ready_to_send(now),
+                    exists().where(Delivery.edition_id == Edition.id, work),
+                )
+                .order_by(Edition.id)
+            )
+        )
 
 
 def _window_spent(database: Database, settings: Settings, now: datetime) -> bool:
@@ -212,23 +185,17 @@ def _send(
     stop: threading.Event | None,
 ) -> SendSummary:
     summary = send_edition(database, settings, edition_id, options=SendOptions(stop=stop))
-    _check_returns(database, settings, summary)
     log.info("edition %d: %s", edition_id, describe(summary))
     return summary
-
-
-def _check_returns(database: Database, settings: Settings, summary: SendSummary) -> None:
-    if summary.bounced:  # addresses the relay refused count towards the returns limits
-        limits.check_limits(database, settings, summary.edition_id)
 
 
 def watch(database: Database, settings: Settings, now: datetime) -> None:
     """The periodic look around (every ``posts.poll_minutes``): poll the feeds, then tell
     the owner about a feed that has failed for a day or a queue that is empty a day before
-    the next slot."""
+    the next slot, and mail the alerts still pending (recorded by a late bounce report, or
+    whose mail failed before)."""
     _poll_feeds(database, settings, now)
-    alerts.failing_feeds(database, settings, now)
-    alerts.upcoming_slot_check(database, settings, now)
+    alerts.periodic_checks(database, settings, now)
 
 
 def _poll_feeds(database: Database, settings: Settings, now: datetime) -> None:
@@ -296,8 +263,10 @@ def build_scheduler(
 
 
 def run_once(database: Database, settings: Settings, now: datetime | None = None) -> WeeklyOutcome:
-    """What ``run --once`` does (for cron users): the weekly job, then any due work."""
+    """What ``run --once`` does (for cron users): the weekly job, then any due work and
+    the owner alerts still pending."""
     moment = now or utcnow()
     outcome = make_weekly_edition(database, settings, moment)
     send_due_work(database, settings, moment, at_start=True)
+    mail_pending_alerts(database, settings, moment)
     return outcome

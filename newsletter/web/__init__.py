@@ -1,5 +1,5 @@
-"""The web door: subscriber pages (unsubscribe, sign-up, archive) and ``/healthz``."""
+"""The web door: subscriber pages (unsubscribe, sign-up, archive) and ``/healthz``.
 
-from newsletter.web.app import create_app
-
-__all__ = ["create_app"]
+:func:`~.app.create_app` in ``app`` makes the Starlette application; nothing is
+re-exported here, so importing one module of the package does not load Starlette.
+"""

@@ -6,6 +6,7 @@ behind them, so a heavy import that creeps back into the start-up path fails her
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -20,23 +21,55 @@ from tests.support.cli import NewsletterCli
 
 HEAVY = ("sqlalchemy", "alembic", "aiosmtplib", "dns", "httpx", "jinja2", "premailer", "rich")
 
+NOT_FOR_A_QUICK_COMMAND = (
+    *("alembic", "aiosmtplib", "dns", "dkim", "httpx", "jinja2", "premailer", "rich"),
+    *("markdown_it", "starlette", "uvicorn", "aiosmtpd", "cryptography"),
+)
+"""What a command that reads or changes a few rows must not load: the migrations, the
+delivery engine, DNS, HTTP, the mail builders, tables, the Markdown parser, the web app."""
 
-def test_help_imports_no_command_and_no_heavy_library() -> None:
+
+def imported_by(argv: list[str], env: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """The stdout of ``newsletter ARGV`` run in a fresh interpreter, and what it imported."""
     script = (
         "import sys\n"
         "from newsletter.cli import main\n"
         "try:\n"
-        "    main(['--help'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
         "print(' '.join(sys.modules), file=sys.stderr)\n"
     )
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert "Commands:" in run.stdout
-    loaded = {name.split(".")[0] for name in run.stderr.split()}
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return run.stdout, run.stderr.split()
+
+
+def test_help_imports_no_command_and_no_heavy_library() -> None:
+    stdout, modules = imported_by(["--help"])
+    assert "Commands:" in stdout
+    loaded = {name.split(".")[0] for name in modules}
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
-    commands = {name for name in run.stderr.split() if name.startswith("newsletter.cli.")}
+    commands = {name for name in modules if name.startswith("newsletter.cli.")}
     assert commands == {"newsletter.cli.context"}
+
+
+@pytest.mark.parametrize(
+    "argv", [["subscribers", "add", "lezer@voorbeeld.nl"], ["status"]], ids=" ".join
+)
+def test_a_quick_command_loads_no_migrations_and_no_engine(argv: list[str], tmp_path: Path) -> None:
+    """On a database at the latest revision: ``bench/cli_startup.py`` times these two."""
+    url = f"sqlite:///{tmp_path}/newsletter.db"
+    NewsletterCli(url, tmp_path).ok("db", "upgrade")
+    stdout, modules = imported_by(argv, {"NEWSLETTER_DATABASE__URL": url})
+    assert stdout
+    loaded = {name.split(".")[0] for name in modules}
+    assert loaded.isdisjoint(NOT_FOR_A_QUICK_COMMAND), sorted(loaded & set(NOT_FOR_A_QUICK_COMMAND))
 
 
 @pytest.mark.parametrize("width", [60, 80, 200])

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from newsletter.content import Post
+from newsletter.content.post import Post
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEEDS_DIR = REPO_ROOT / "examples" / "posts"

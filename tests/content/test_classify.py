@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.content import Block, QuestionAnswer, parse_markdown, parse_scraped
 from newsletter.content.classify import (
     ReadMoreSplit,
     clean_text,
@@ -16,6 +15,9 @@ from newsletter.content.classify import (
     split_glued_items,
     split_read_more,
 )
+from newsletter.content.markdown import parse_markdown
+from newsletter.content.post import Block, QuestionAnswer
+from newsletter.content.scraped import parse_scraped
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.content import Block, parse_scraped
 from newsletter.content.classify import is_furniture, split_read_more
+from newsletter.content.post import Block
+from newsletter.content.scraped import parse_scraped
 
 PAGE = "Titel\nLead.\nEen alinea. Met twee zinnen.\n{caption}\n{link}\nNog een alinea. Over rust.\n"
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from newsletter.content import Block, QuestionAnswer, parse_markdown
+from newsletter.content.markdown import parse_markdown
+from newsletter.content.post import Block, QuestionAnswer
 from newsletter.errors import ContentError
 
 from .helpers import FIXTURES_DIR

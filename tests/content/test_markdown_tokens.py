@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.content import Block, parse_markdown
 from newsletter.content.html_blocks import html_to_blocks
+from newsletter.content.markdown import parse_markdown
+from newsletter.content.post import Block
 from tests.support.cli import NewsletterCli
 
 FRONT = "---\ntitle: Rust in december\n---\n\n"

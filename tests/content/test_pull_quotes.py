@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.content import Block, Post, parse_markdown, parse_scraped
+from newsletter.content.markdown import parse_markdown
+from newsletter.content.post import Block, Post
+from newsletter.content.scraped import parse_scraped
 from newsletter.feeds.entries import parse_feed
 
 from .helpers import SEED_PATHS, seed_source

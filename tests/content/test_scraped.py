@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.content import Post, parse_scraped
+from newsletter.content.post import Post
+from newsletter.content.scraped import parse_scraped
 from newsletter.errors import ContentError
 
 from .helpers import GOLDEN_DIR, every_text, json_diff, seed_source

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.content import parse_scraped
+from newsletter.content.scraped import parse_scraped
 
 from .helpers import SEED_PATHS, body_parts, has_header_block, json_diff, seed_source
 

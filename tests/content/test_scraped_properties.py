@@ -10,7 +10,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsletter.content import Post, parse_scraped
+from newsletter.content.post import Post
+from newsletter.content.scraped import parse_scraped
 from newsletter.errors import ContentError
 
 from .helpers import SEED_PATHS, every_text

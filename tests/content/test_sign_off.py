@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.content import Block, parse_markdown
+from newsletter.content.markdown import parse_markdown
+from newsletter.content.post import Block
 from newsletter.feeds.entries import parse_feed
 from tests.support.cli import NewsletterCli
 

@@ -11,6 +11,7 @@ from newsletter.db.database import (
     ensure_schema,
     head_revision,
     make_engine,
+    newest_migration,
     open_database,
     upgrade,
 )
@@ -68,6 +69,26 @@ def test_events_are_append_only(database_url: str) -> None:
                 c.execute(text(statement))
     finally:
         database.dispose()
+
+
+def test_the_newest_migration_file_is_named_after_alembics_head() -> None:
+    """What lets ``open_database`` see a database at the latest revision without Alembic:
+    a new migration's file is numbered after the others and named after its revision."""
+    engine = make_engine("sqlite://")
+    try:
+        assert newest_migration() == head_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_database_at_the_latest_revision_is_opened_as_it_is(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        ensure_schema(engine)
+        assert current_revision(engine) == head_revision(engine)
+    finally:
+        engine.dispose()
 
 
 def test_an_outdated_schema_is_not_upgraded_silently(database_url: str) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from newsletter.content import Block, Post
+from newsletter.content.post import Block, Post
 from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Edition, EditionStatus, Subscriber, utcnow

@@ -16,8 +16,9 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database, open_database
 from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery import editions
-from newsletter.delivery.engine import retry_policy
-from newsletter.delivery.ledger import Ledger, message_ids
+from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.message_ids import message_ids
+from newsletter.delivery.outcomes import RetryPolicy
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post
 from tests.support.settings import SECRET, SENDER, make_settings
@@ -139,7 +140,7 @@ def _ledger(database: Database, edition_id: int, owner: str, lease_minutes: floa
         database.engine,
         edition_id,
         lease=timedelta(minutes=lease_minutes),
-        retry=retry_policy(settings),
+        retry=RetryPolicy.of(settings.smtp),
         message_ids=message_ids(settings).of_edition(edition_id),
         owner=owner,
     )

@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from newsletter.db.database import open_database
 from newsletter.db.models import Delivery, Subscriber
-from newsletter.delivery import SendOptions, editions
+from newsletter.delivery import editions
+from newsletter.delivery.engine import SendOptions
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post
 from tests.support.settings import SECRET, SENDER

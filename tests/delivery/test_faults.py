@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from newsletter.db.models import Event, Subscriber
-from newsletter.delivery import send_edition
+from newsletter.delivery.engine import send_edition
 from tests.support.db import delivery_states, new_edition
 from tests.support.settings import make_settings, relay
 from tests.support.smtp import Faults, SmtpServer

@@ -24,7 +24,7 @@ from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Edition, Event
 from newsletter.delivery.publish import send_test_copy
 from newsletter.mail.render import render_edition
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post, make_post

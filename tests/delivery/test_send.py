@@ -10,7 +10,8 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Subscriber, SubscriberStatus, utcnow
 from newsletter.db.subscribers import unsubscribe
-from newsletter.delivery import SendOptions, editions, send_edition
+from newsletter.delivery import editions
+from newsletter.delivery.engine import SendOptions, send_edition
 from newsletter.mail.tokens import read_token
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post

@@ -14,7 +14,8 @@ from newsletter.config import BouncesSection, Settings
 from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Event, Subscriber, utcnow
-from newsletter.delivery import editions, send_edition
+from newsletter.delivery import editions
+from newsletter.delivery.engine import send_edition
 from newsletter.returns.apply import process_message
 from newsletter.returns.report import edition_returns
 from tests.support.db import add_subscribers, assert_states_add_up

@@ -22,7 +22,7 @@ import pytest
 
 from newsletter.config import Secret, Settings, load_settings
 from newsletter.db.database import Database
-from newsletter.delivery import send_edition
+from newsletter.delivery.engine import send_edition
 from newsletter.errors import ConfigError, DeliveryError
 from tests.support.db import delivery_states, new_edition
 from tests.support.settings import make_settings, relay

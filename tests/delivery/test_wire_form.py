@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from newsletter.db.database import Database
-from newsletter.delivery import send_edition
+from newsletter.delivery.engine import send_edition
 from newsletter.mail.compose import DotStuffed, dot_stuff
 from tests.mail.test_compose import NOW, _composer
 from tests.support.db import new_edition

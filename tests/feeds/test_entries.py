@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsletter.content import Block, QuestionAnswer, html_to_blocks
+from newsletter.content.html_blocks import html_to_blocks
+from newsletter.content.post import Block, QuestionAnswer
 from newsletter.errors import ContentError
 from newsletter.feeds.entries import parse_feed
 from tests.content.helpers import FIXTURES_DIR

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from newsletter.config import Settings
-from newsletter.content import Post
+from newsletter.content.post import Post
 from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Edition, EditionStatus, Feed

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from newsletter.content import slugify
+from newsletter.content.slug import slugify
 from newsletter.errors import ContentError
 from newsletter.feeds.sources import load_posts
 from tests.content.helpers import FIXTURES_DIR, SEED_PATHS, SEEDS_DIR

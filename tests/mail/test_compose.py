@@ -18,7 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from newsletter.config import Secret, Settings
-from newsletter.delivery.ledger import message_ids
+from newsletter.delivery.message_ids import message_ids
 from newsletter.errors import ConfigError
 from newsletter.mail.compose import Composer, dot_stuff, without_boundary
 from newsletter.mail.dkim import DkimSigner, dkim_signer

@@ -12,7 +12,8 @@ from sqlalchemy import update
 from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, utcnow
-from newsletter.delivery import editions, send_edition
+from newsletter.delivery import editions
+from newsletter.delivery.engine import send_edition
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post, make_post

@@ -17,7 +17,7 @@ import trustme
 from newsletter.config import load_settings
 from newsletter.db.database import open_database
 from newsletter.setup import doctor
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 from tests.support.web import uvicorn_serving
 
 from .conftest import closed_port, message, statuses, write_config

@@ -18,7 +18,7 @@ import uvicorn
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 from tests.support.settings import make_settings, relay
 from tests.support.smtp import ReceivedMail, SmtpServer
 from tests.support.system import wait_until

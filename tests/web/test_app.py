@@ -8,7 +8,7 @@ test's, or two tests') never answer with each other's pages or scheduler.
 from __future__ import annotations
 
 from newsletter.db.database import Database
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 
 from .conftest import BASE_URL, http_client, web_settings
 

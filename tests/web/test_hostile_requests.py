@@ -25,7 +25,7 @@ from newsletter.config import (
 )
 from newsletter.db.database import Database
 from newsletter.errors import ConfigError
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 from tests.support.db import add_edition
 from tests.support.posts import make_post
 from tests.support.settings import BASE_URL, make_settings

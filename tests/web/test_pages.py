@@ -10,7 +10,7 @@ import pytest
 
 from newsletter.config import Settings
 from newsletter.db.database import Database, make_engine
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 
 from .conftest import http_client
 from .test_security import assert_secure

@@ -15,7 +15,7 @@ from newsletter.db.database import Database
 from newsletter.db.models import Subscriber, SubscriberStatus, utcnow
 from newsletter.db.subscribers import remove
 from newsletter.mail.tokens import make_token
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 from tests.support.db import add_subscriber, events_of, subscriber_row
 from tests.support.settings import SECRET
 from tests.support.settings import SENDER as FROM_ADDRESS

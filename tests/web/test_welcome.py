@@ -15,7 +15,7 @@ import httpx
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 from tests.support.db import add_subscriber
 from tests.support.smtp import ReceivedMail, SmtpServer
 

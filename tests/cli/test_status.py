@@ -1,5 +1,4 @@
-"""``newsletter status`` as a person reads it (the daemon itself, ``newsletter run``, is
-started as a real process by ``tests/runtime/``)."""
+"""``newsletter status`` (``cli/status.py``) as a person reads it."""
 
 from __future__ import annotations
 
