@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 
 import pexpect
-import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -22,7 +21,7 @@ from newsletter.config import load_settings
 from newsletter.setup import doctor
 from newsletter.setup.records import dkim_record
 
-from .conftest import statuses
+from .conftest import invoke, statuses
 
 FROM = "nieuwsbrief@gerritvanderheide.nl"
 FLAGS = [
@@ -47,10 +46,6 @@ FLAGS = [
     "nb2026",
 ]
 NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
-
-
-def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env={"NEWSLETTER_SMTP_PASSWORD": "", **(env or {})})
 
 
 def mode(path: Path) -> int:
@@ -152,27 +147,6 @@ def test_init_never_overwrites_without_force_and_force_keeps_the_keys(tmp_path: 
     assert after["config.toml"] != before["config.toml"]
     assert load_settings(target / "config.toml", environ={}).dkim.selector == "other"
     assert mode(target / "secret-key") == 0o600
-
-
-def test_a_bad_answer_is_one_line_naming_the_flag_and_nothing_is_written(tmp_path: Path) -> None:
-    target = tmp_path / "nb"
-    for flag, value, problem in [
-        ("--send-at", "someday", "error: --send-at: schedule.cron 'someday' is not"),
-        ("--from-address", "gerrit@", "error: --from-address: invalid e-mail address"),
-        ("--base-url", "nieuwsbrief.nl", "error: --base-url: 'nieuwsbrief.nl' is not an address"),
-        ("--smtp-port", "70000", "error: --smtp-port: 70000 is not between 1 and 65535"),
-        ("--timezone", "Mars/Olympus", "error: --timezone: 'Mars/Olympus' is not an IANA"),
-        ("--smtp-host", "smtp.x.nl:587", "error: --smtp-host: 'smtp.x.nl:587' is not a host"),
-        ("--feed", "gerrit.nl/feed", "error: --feed: 'gerrit.nl/feed' is not a feed address"),
-        ("--bounce-address", "b+1@x.nl", "error: --bounce-address: 'b+1@x.nl' has a '+'"),
-        ("--bounce-address", "bounces@", "error: --bounce-address: invalid e-mail address"),
-    ]:
-        result = invoke("init", str(target), "--yes", flag, value)
-        assert result.exit_code == 1, (flag, result.output)
-        assert result.stderr.startswith(problem), result.output
-        assert result.stderr.count("\n") == 1
-        assert result.stdout == ""
-        assert not target.exists()
 
 
 def test_without_dkim_and_with_a_password_from_the_environment(tmp_path: Path) -> None:
@@ -280,13 +254,6 @@ def test_init_without_a_terminal_or_flags_says_to_pass_yes(tmp_path: Path) -> No
     assert result.output.endswith(
         "error: no answer (input closed): pass --yes to take the defaults\n"
     )
-
-
-@pytest.mark.parametrize("answer", ["none", "-", ""])
-def test_the_selector_none_means_no_dkim(tmp_path: Path, answer: str) -> None:
-    result = invoke("init", str(tmp_path), "--yes", "--dkim-selector", answer)
-    assert result.exit_code == 0, result.output
-    assert not (tmp_path / "dkim-private.pem").exists()
 
 
 def test_feeds_and_a_bounce_address_are_written_and_their_records_printed(tmp_path: Path) -> None:
