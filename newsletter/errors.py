@@ -5,17 +5,30 @@ doors (CLI, web, scheduler) catch one root and turn it into one line, one page o
 log record::
 
     NewsletterError
-    ├── ConfigError          bad or missing configuration (CLI exit code 2)
-    ├── DatabaseError        schema missing/behind, database unreachable
-    ├── NotFoundError        a named subscriber, post or edition does not exist
-    ├── InputError           bad user input: an address, a CSV file, a command argument
-    │   ├── NotAMailError    returned "mail" that is no e-mail message at all
-    │   └── UnreadableMessageError  returned mail too big or nested too deep to read
-    ├── ContentError         a post that cannot be parsed (names file and line)
-    │   └── DraftPostError   a post its author marked as a draft
-    ├── RenderError          a post that cannot be turned into an email
-    └── DeliveryError        the transport cannot be used (per-message outcomes are
-                             ``delivery.attempt.Attempt`` values, not exceptions)
+    ├── ConfigError                bad or missing configuration (CLI exit code 2)
+    ├── DatabaseError              schema missing/behind, database unreachable
+    ├── NotFoundError              a named subscriber, post or edition does not exist
+    ├── InputError                 bad user input: an address, a CSV file, a command argument
+    │   ├── InvalidTokenError      a link token tampered with, cut short or for another purpose
+    │   │   └── ExpiredTokenError  a genuine link token, older than allowed
+    │   ├── NotAMailError          a returned "mail" that is not an e-mail message at all
+    │   ├── UnreadableMessageError a returned mail too big or nested too deep to read
+    │   └── _Refused               (web/webhooks) a relay webhook request refused, with its status
+    ├── ContentError               a post that cannot be parsed (names file and line)
+    │   └── DraftPostError         a post its author marked as a draft
+    ├── RenderError                a post that cannot be turned into an email
+    │   └── _CannotSplice          (delivery/compose) the fast per-reader splice does not fit
+    │                              this edition; every message is built in full instead
+    ├── CheckFailedError           the deliverability check failed and the send was refused
+    └── DeliveryError              the transport cannot be used (per-message outcomes are
+        │                          ``delivery.attempt.Attempt`` values, not exceptions)
+        └── _ConnectionLost        (delivery/smtp) the relay hung up mid-transaction
+
+The classes whose names start with ``_`` are control flow inside their one module and
+never leave it; they sit in the tree so that even they are caught by the root. A feed
+entry that cannot be a post is a reason returned beside the good entries
+(``feeds.entries``), not an exception, and a request body over the web app's cap is
+Starlette's own ``HTTPException(413)``, which the app answers like its 404 and 405.
 """
 
 from __future__ import annotations
@@ -41,6 +54,14 @@ class NotFoundError(NewsletterError):
 
 class InputError(NewsletterError):
     pass
+
+
+class InvalidTokenError(InputError):
+    """A token that was tampered with, cut short, signed with another key or for another purpose."""
+
+
+class ExpiredTokenError(InvalidTokenError):
+    """A genuine token that is older than the caller allows (the page can offer a fresh link)."""
 
 
 class NotAMailError(InputError):

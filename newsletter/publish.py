@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db import post_queue, subscribers
+from newsletter.db.events import record_event
 from newsletter.db.models import Post as PostRow
-from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Attempt
 from newsletter.delivery.editions import create_edition, hold
 from newsletter.delivery.single import SingleMessageSender

@@ -19,6 +19,8 @@ from rich.progress import (
 
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json, print_json_stream, print_table
+from newsletter.config import Settings
+from newsletter.content.post import Post
 from newsletter.db import post_queue
 from newsletter.db.models import DeliveryStatus
 from newsletter.delivery import editions
@@ -29,6 +31,7 @@ from newsletter.errors import DeliveryError, InputError
 from newsletter.mail.render import RenderedEdition, render_edition
 from newsletter.publish import (
     CheckFailedError,
+    PreparedEdition,
     deliverability_report,
     prepare_edition,
     preview_of,
@@ -73,19 +76,47 @@ def send(
 
     The post is checked as `newsletter check` does first; a failing check sends nothing.
     """
+    _check_options(slug, next_post, resume, dry_run, test_address, force, skip_check)
+    if resume is not None:
+        _report(_send_with_progress(app, resume), as_json)
+        return
+    post, recipients, earlier = _chosen_post(app, slug)
+    if test_address:
+        _send_test_copy(app.settings, post, test_address)
+        return
+    if dry_run:
+        _show_dry_run(app.settings, post, recipients, earlier)
+        return
+    if earlier is not None and not force:
+        raise editions.already_sent(post.slug, earlier)
+    prepared = _prepare(app, post, recipients, force=force, skip_check=skip_check, yes=yes)
+    _report(_send_with_progress(app, prepared.edition_id, prepared.rendered), as_json)
+
+
+def _check_options(
+    slug: str | None,
+    next_post: bool,
+    resume: int | None,
+    dry_run: bool,
+    test_address: str | None,
+    force: bool,
+    skip_check: bool,
+) -> None:
+    """Refuse option sets that name two things to send, or a real send's flags on a rehearsal."""
     chosen = [bool(slug), next_post, resume is not None]
     if sum(chosen) != 1:
         raise InputError("name exactly one of: a post SLUG, --next or --resume N")
-    if resume is not None:
-        if dry_run or test_address or force or skip_check:
-            raise InputError(
-                "--resume cannot be combined with --dry-run, --to, --force or --skip-check"
-            )
-        _report(_send_with_progress(app, resume), as_json)
-        return
+    if resume is not None and (dry_run or test_address or force or skip_check):
+        raise InputError(
+            "--resume cannot be combined with --dry-run, --to, --force or --skip-check"
+        )
     if skip_check and (dry_run or test_address):
         raise InputError("--skip-check goes with a real send, not with --dry-run or --to")
-    settings = app.settings
+
+
+def _chosen_post(app: AppContext, slug: str | None) -> tuple[Post, int, int | None]:
+    """The post to send (SLUG, or the next unsent one), how many would get it, and the
+    edition it already went out in, if any."""
     with app.database.session() as session:
         post_row = post_queue.get(session, slug) if slug else post_queue.next_unsent(session)
         if post_row is None:
@@ -93,31 +124,40 @@ def send(
         post = post_queue.document(post_row)
         recipients = editions.active_subscriber_count(session)
         earlier = editions.previous_edition(session, post_row.id)
-    if test_address:
-        attempt = send_test_copy(settings, render_edition(post, settings), test_address)
-        if attempt.outcome != Outcome.SENT:
-            raise DeliveryError(f"test copy to {test_address} not sent: {attempt.reply}")
-        click.echo(f"test copy of {post.slug!r} sent to {test_address}: {attempt.reply}")
-        return
-    if dry_run:
-        sample = preview_of(settings, render_edition(post, settings))
-        report = deliverability_report(sample, settings)
-        click.echo(f"post:       {post.slug}: {post.title}")
-        click.echo(
-            f"subject:    {sample.edition.subject}{' (excerpt)' if sample.edition.excerpt else ''}"
-        )
-        click.echo(f"recipients: {recipients}")
-        click.echo(f"message:    {len(sample.message):,} bytes; transport {settings.transport}")
-        failed = [finding.line() for finding in report.findings if finding.status == "fail"]
-        click.echo(f"check:      {'passed' if report.ok else 'FAILED; send would refuse'}")
-        for line in failed:
-            click.echo(f"  {line}")
-        if earlier is not None:
-            click.echo(f"note:       already sent in edition {earlier}; needs --force")
-        click.echo("dry run: nothing sent, nothing written")
-        return
-    if earlier is not None and not force:
-        raise editions.already_sent(post.slug, earlier)
+    return post, recipients, earlier
+
+
+def _send_test_copy(settings: Settings, post: Post, test_address: str) -> None:
+    attempt = send_test_copy(settings, render_edition(post, settings), test_address)
+    if attempt.outcome != Outcome.SENT:
+        raise DeliveryError(f"test copy to {test_address} not sent: {attempt.reply}")
+    click.echo(f"test copy of {post.slug!r} sent to {test_address}: {attempt.reply}")
+
+
+def _show_dry_run(settings: Settings, post: Post, recipients: int, earlier: int | None) -> None:
+    sample = preview_of(settings, render_edition(post, settings))
+    report = deliverability_report(sample, settings)
+    click.echo(f"post:       {post.slug}: {post.title}")
+    click.echo(
+        f"subject:    {sample.edition.subject}{' (excerpt)' if sample.edition.excerpt else ''}"
+    )
+    click.echo(f"recipients: {recipients}")
+    click.echo(f"message:    {len(sample.message):,} bytes; transport {settings.transport}")
+    failed = [finding.line() for finding in report.findings if finding.status == "fail"]
+    click.echo(f"check:      {'passed' if report.ok else 'FAILED; send would refuse'}")
+    for line in failed:
+        click.echo(f"  {line}")
+    if earlier is not None:
+        click.echo(f"note:       already sent in edition {earlier}; needs --force")
+    click.echo("dry run: nothing sent, nothing written")
+
+
+def _prepare(
+    app: AppContext, post: Post, recipients: int, *, force: bool, skip_check: bool, yes: bool
+) -> PreparedEdition:
+    """The edition, made once the check passes and the admin said yes (or --yes); a failed
+    check prints its report before the one-line error."""
+    settings = app.settings
 
     def confirm() -> None:
         click.confirm(
@@ -127,7 +167,7 @@ def send(
 
     try:
         with app.database.session() as session:
-            prepared = prepare_edition(
+            return prepare_edition(
                 session,
                 settings,
                 post_queue.get(session, post.slug),
@@ -141,7 +181,6 @@ def send(
         for line in failed.report.lines():
             click.echo(line)
         raise
-    _report(_send_with_progress(app, prepared.edition_id, prepared.rendered), as_json)
 
 
 def _send_with_progress(

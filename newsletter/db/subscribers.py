@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.content.classify import clean_display_name
-from newsletter.db.models import Event, InstallationSecret, Subscriber, SubscriberStatus, utcnow
+from newsletter.db.events import record_event
+from newsletter.db.models import InstallationSecret, Subscriber, SubscriberStatus, utcnow
 from newsletter.errors import InputError, NotFoundError
 
 NAME_MAX_LENGTH = 200
@@ -96,25 +97,6 @@ class SubscriberRecord:
 AddOutcome = Literal["added", "already subscribed", "resubscribed", "updated"]
 
 
-def record_event(
-    session: Session,
-    kind: str,
-    actor: str,
-    subscriber_id: int | None = None,
-    edition_id: int | None = None,
-    **detail: Any,
-) -> None:
-    session.add(
-        Event(
-            kind=kind,
-            actor=actor,
-            subscriber_id=subscriber_id,
-            edition_id=edition_id,
-            detail=detail or None,
-        )
-    )
-
-
 def forget_salt(session: Session) -> bytes:
     """A random salt made once per database, so forgotten-address hashes are not guessable."""
     row = session.get(InstallationSecret, "forget_salt")
@@ -141,35 +123,16 @@ def add(
     resubscribe: bool = False,
     actor: str = "admin",
 ) -> tuple[AddOutcome, SubscriberRecord]:
+    """The address on the list as active (the admin's ``subscribers add``): a new row, or
+    the existing one confirmed or renamed. A reader who left, or was erased on request,
+    comes back only with ``resubscribe`` (they asked)."""
     address = normalise_address(raw_address)
     name = clean_name(name)
-    now = utcnow()
     subscriber = find(session, address)
     if subscriber is None:
-        forgotten = session.scalars(
-            select(Subscriber).where(
-                Subscriber.forgotten_hash == forgotten_hash(forget_salt(session), address)
-            )
-        ).one_or_none()
-        if forgotten is not None:
-            if not resubscribe:
-                raise InputError(
-                    f"{address} was removed and erased on request; "
-                    "add --resubscribe only if the person asked to come back"
-                )
-            forgotten.forgotten_hash = None
-        subscriber = Subscriber(
-            email=address,
-            name=name,
-            status=SubscriberStatus.ACTIVE,
-            created_at=now,
-            confirmed_at=now,
-        )
-        session.add(subscriber)
-        session.flush()
-        record_event(session, "subscribe", actor, subscriber.id, returning=forgotten is not None)
-        return ("resubscribed" if forgotten else "added"), SubscriberRecord.of(subscriber)
+        return _add_new(session, address, name, resubscribe=resubscribe, actor=actor)
 
+    now = utcnow()
     if subscriber.status in OPTED_OUT:
         if not resubscribe:
             raise InputError(
@@ -196,6 +159,37 @@ def add(
         record_event(session, "rename", actor, subscriber.id)
         outcome = "updated"
     return outcome, SubscriberRecord.of(subscriber)
+
+
+def _add_new(
+    session: Session, address: str, name: str | None, *, resubscribe: bool, actor: str
+) -> tuple[AddOutcome, SubscriberRecord]:
+    """A new row for an address not on the list; one erased on request comes back only
+    with ``resubscribe``, and then its erasure mark is lifted."""
+    forgotten = session.scalars(
+        select(Subscriber).where(
+            Subscriber.forgotten_hash == forgotten_hash(forget_salt(session), address)
+        )
+    ).one_or_none()
+    if forgotten is not None:
+        if not resubscribe:
+            raise InputError(
+                f"{address} was removed and erased on request; "
+                "add --resubscribe only if the person asked to come back"
+            )
+        forgotten.forgotten_hash = None
+    now = utcnow()
+    subscriber = Subscriber(
+        email=address,
+        name=name,
+        status=SubscriberStatus.ACTIVE,
+        created_at=now,
+        confirmed_at=now,
+    )
+    session.add(subscriber)
+    session.flush()
+    record_event(session, "subscribe", actor, subscriber.id, returning=forgotten is not None)
+    return ("resubscribed" if forgotten else "added"), SubscriberRecord.of(subscriber)
 
 
 def unsubscribe(session: Session, subscriber: Subscriber, source: str) -> bool:

@@ -20,13 +20,13 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.db.events import record_event
 from newsletter.db.models import Subscriber, SubscriberStatus, utcnow
 from newsletter.db.subscribers import (
     OPTED_OUT,
     find,
     forget_salt,
     forgotten_hash,
-    record_event,
     unsubscribe,
 )
 

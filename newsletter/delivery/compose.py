@@ -34,6 +34,7 @@ from email.utils import format_datetime
 from newsletter.config import Settings
 from newsletter.delivery.ledger import EditionMessageIds
 from newsletter.delivery.smtp import DotStuffed, dot_stuff
+from newsletter.errors import RenderError
 from newsletter.mail.dkim import dkim_signer
 from newsletter.mail.message import SERIALISE_POLICY, build_message
 from newsletter.mail.render import (
@@ -58,7 +59,7 @@ _PLAIN_ADDRESS = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9.-]+")
 _BOUNDARY = re.compile(rb'boundary="([^"]+)"')
 
 
-class _CannotSplice(Exception):
+class _CannotSplice(RenderError):
     """The template does not have the shape the splice relies on."""
 
 

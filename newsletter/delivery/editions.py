@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import SmtpSection
 from newsletter.db import post_queue
+from newsletter.db.events import record_event
 from newsletter.db.models import (
     Delivery,
     DeliveryStatus,
@@ -28,7 +29,6 @@ from newsletter.db.models import (
     utcnow,
 )
 from newsletter.db.models import Post as PostRow
-from newsletter.db.subscribers import record_event
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting
 from newsletter.errors import InputError, NotFoundError
 

@@ -33,7 +33,7 @@ from newsletter.errors import DeliveryError
 log = logging.getLogger(__name__)
 
 
-class _ConnectionLost(Exception):
+class _ConnectionLost(DeliveryError):
     pass
 
 

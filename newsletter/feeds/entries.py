@@ -80,10 +80,6 @@ class FeedEntries:
     skipped: tuple[SkippedEntry, ...]
 
 
-class _Unusable(Exception):
-    """An entry that cannot be a post; the message is the reason."""
-
-
 def parse_feed(data: bytes | str, *, source: str, max_entry_bytes: int | None = None) -> list[Post]:
     """Every entry of the feed as a post, in feed order (a valid empty feed gives none).
 
@@ -142,12 +138,13 @@ def parse_feed_items(
     skipped: list[SkippedEntry] = []
     for number, entry in enumerate(parsed.entries, 1):
         guid = clean_text(entry.get("id") or "") or None
-        try:
-            items.append(FeedItem(_entry_post(entry, source, max_entry_bytes), guid))
-        except _Unusable as unusable:
+        post_or_reason = _entry_post(entry, source, max_entry_bytes)
+        if isinstance(post_or_reason, Post):
+            items.append(FeedItem(post_or_reason, guid))
+        else:
             title = clean_text(entry.get("title", "")) or None
             link = clean_text(entry.get("link") or "") or None
-            skipped.append(SkippedEntry(number, title, guid, link, str(unusable)))
+            skipped.append(SkippedEntry(number, title, guid, link, post_or_reason))
     return FeedEntries(tuple(items), tuple(skipped))
 
 
@@ -156,21 +153,22 @@ def _root_start(raw: bytes) -> int:
     return found.start() if found else len(raw)
 
 
-def _entry_post(entry: Any, source: str, max_bytes: int | None) -> Post:
-    """The entry as a post; raises :class:`_Unusable` with the reason it cannot be one."""
+def _entry_post(entry: Any, source: str, max_bytes: int | None) -> Post | str:
+    """The entry as a post, or the reason it cannot be one (a result, since the polls
+    queue the feed's other entries all the same)."""
     title = clean_text(entry.get("title", ""))
     if not title:
-        raise _Unusable("no title")
+        return "no title"
     content = _content_html(entry)
     size = len((content or entry.get("summary", "")).encode("utf-8"))
     if max_bytes is not None and size > max_bytes:
-        raise _Unusable(f"larger than {max_bytes:,} bytes (the limit posts.max_post_bytes)")
+        return f"larger than {max_bytes:,} bytes (the limit posts.max_post_bytes)"
     body = html_to_blocks(content) if content else _summary_body(entry)
     if not body.blocks:
-        raise _Unusable("no article text")
+        return "no article text"
     link = entry.get("link") or None
     if link is not None and not is_web_url(link):
-        raise _Unusable(f"its link must be an http:// or https:// address, got {link!r}")
+        return f"its link must be an http:// or https:// address, got {link!r}"
     tags = entry.get("tags") or []
     category = clean_text(tags[0].get("term") or "") if tags else ""
     return Post(

@@ -41,8 +41,8 @@ from aiosmtpd.smtp import SMTP
 from newsletter.config import Settings
 from newsletter.db import subscriptions
 from newsletter.db.database import Database
-from newsletter.errors import ConfigError, NotAMailError, UnreadableMessageError
-from newsletter.mail.tokens import TOKEN_PATTERN, InvalidTokenError, read_token
+from newsletter.errors import ConfigError, InvalidTokenError, NotAMailError, UnreadableMessageError
+from newsletter.mail.tokens import TOKEN_PATTERN, read_token
 from newsletter.mail.verp import return_paths
 from newsletter.returns.apply import process_message
 from newsletter.returns.parse import is_report, parse_bounded

@@ -30,7 +30,7 @@ from typing import Literal, get_args
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from newsletter.errors import ConfigError, InputError
+from newsletter.errors import ConfigError, ExpiredTokenError, InvalidTokenError
 
 TokenPurpose = Literal["unsubscribe", "confirm", "resubscribe"]
 TOKEN_PURPOSES: tuple[TokenPurpose, ...] = get_args(TokenPurpose)
@@ -43,14 +43,6 @@ Clock = Callable[[], float]
 # The inbound mail listener finds tokens in a subject with the same pattern.
 TOKEN_PATTERN = r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"  # noqa: S105 (a regex)
 _TOKEN_SHAPE = re.compile(TOKEN_PATTERN)
-
-
-class InvalidTokenError(InputError):
-    """A token that was tampered with, cut short, signed with another key or for another purpose."""
-
-
-class ExpiredTokenError(InvalidTokenError):
-    """A genuine token that is older than the caller allows (the page can offer a fresh link)."""
 
 
 @functools.cache

@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
+from newsletter.db.events import record_event
 from newsletter.db.models import BounceReport, Delivery, Subscriber, SubscriberStatus, utcnow
-from newsletter.db.subscribers import record_event
 from newsletter.delivery.ledger import SoftBouncePolicy, soft_bounces_adding_up
 from newsletter.returns.limits import _Alert, _alert_if_over_limit, _mail_owner
 from newsletter.returns.match import find_delivery, pick_recipient

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
+from newsletter.db.events import record_event
 from newsletter.db.models import Edition, Event, utcnow
-from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import NewsletterError

@@ -11,11 +11,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 from collections.abc import Iterator
-from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import URL, Connection, text
 
-from newsletter.db.database import Database
+from newsletter.db.database import Database, database_file
 from newsletter.errors import DatabaseError
 from newsletter.private_files import make_private_file
 
@@ -38,7 +37,7 @@ def daemon_presence(database: Database) -> Iterator[None]:
     """Announce this daemon for ``status``; on SQLite, refuse to be the second one."""
     url = database.engine.url
     if url.get_backend_name() == "sqlite":
-        with _sqlite_lock(url.database):
+        with _sqlite_lock(url):
             yield
         return
     # Autocommit: the lock belongs to the session, and no transaction stays open for as
@@ -57,7 +56,7 @@ def running_daemons(database: Database) -> int:
     url = database.engine.url
     if url.get_backend_name() == "sqlite":
         try:
-            with _sqlite_lock(url.database):
+            with _sqlite_lock(url):
                 return 0
         except DatabaseError:
             return 1
@@ -70,15 +69,12 @@ def _advisory_holders(connection: Connection) -> int:
     return int(count or 0)
 
 
-def _lock_path(database_file: str | None) -> Path:
-    if not database_file or database_file == ":memory:":
-        raise DatabaseError("the daemon needs a file database, not an in-memory one")
-    return Path(database_file).with_suffix(".daemon.lock")
-
-
 @contextlib.contextmanager
-def _sqlite_lock(database_file: str | None) -> Iterator[None]:
-    lock = _lock_path(database_file)
+def _sqlite_lock(url: URL) -> Iterator[None]:
+    path = database_file(url)
+    if path is None:
+        raise DatabaseError("the daemon needs a file database, not an in-memory one")
+    lock = path.with_suffix(".daemon.lock")
     make_private_file(lock)  # beside the database, in its private folder, and as private
     with lock.open("a") as handle:
         try:
@@ -86,7 +82,7 @@ def _sqlite_lock(database_file: str | None) -> Iterator[None]:
         except BlockingIOError:
             # Name the database itself (the lock file's name ends in .daemon.lock).
             raise DatabaseError(
-                f"another `newsletter run` already uses {database_file}; "
+                f"another `newsletter run` already uses {path}; "
                 "SQLite allows one daemon (use PostgreSQL to run several)"
             ) from None
         try:

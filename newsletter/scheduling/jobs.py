@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.db import post_queue
 from newsletter.db.database import Database
+from newsletter.db.events import record_event
 from newsletter.db.models import (
     Delivery,
     DeliveryStatus,
@@ -33,7 +34,6 @@ from newsletter.db.models import (
     Event,
     utcnow,
 )
-from newsletter.db.subscribers import record_event
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.budget import Limits, SharedBudget
 from newsletter.delivery.editions import hold

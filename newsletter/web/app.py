@@ -4,6 +4,10 @@ It runs on its own (``newsletter web``) or inside ``newsletter run`` next to the
 nothing is created at import time. Pages: unsubscribe (link and RFC 8058 one-click),
 sign-up with double opt-in, the archive, and ``/healthz`` for monitors. Every failure a
 subscriber can meet ends on a Dutch page that names no one.
+
+The app's own endpoints and error pages are module-level functions; what they need (the
+pages, the database, the scheduler's pulse) is put on ``app.state`` once by
+:func:`create_app` and read back from the request.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from sqlalchemy import text
@@ -23,12 +28,12 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match
-from starlette.types import Receive, Scope, Send
+from starlette.types import ExceptionHandler, Receive, Scope, Send
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.delivery.single import SingleMessageSender
-from newsletter.mail.tokens import ExpiredTokenError, InvalidTokenError
+from newsletter.errors import ExpiredTokenError, InvalidTokenError
 from newsletter.web.archive import ArchivePages
 from newsletter.web.context import PRIVATE, WebContext, json_refusal, route, wants_json
 from newsletter.web.security import (
@@ -62,56 +67,6 @@ def create_app(
     ``scheduler`` key at all, rather than claiming a scheduler that is not there.
     """
     context = WebContext.create(settings, database)
-    pages = context.pages
-
-    async def home(request: Request) -> Response:
-        return RedirectResponse(pages.url("/archive"))
-
-    async def health(request: Request) -> Response:
-        body: dict[str, str] = {}
-        healthy = True
-        try:
-            await asyncio.wait_for(
-                run_in_threadpool(_ping, database), timeout=HEALTH_TIMEOUT_SECONDS
-            )
-            body["database"] = "ok"
-        except (SQLAlchemyError, TimeoutError) as exc:
-            logger.warning("health check: database unreachable: %s", exc)
-            body["database"] = "unreachable"
-            healthy = False
-        if scheduler_alive is not None:
-            alive = scheduler_alive()
-            body["scheduler"] = "ok" if alive else "not running"
-            healthy = healthy and alive
-        return JSONResponse(
-            body, status_code=200 if healthy else 503, headers={"Cache-Control": "no-store"}
-        )
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        kind = _ERROR_KINDS.get(exc.status_code, "bad_request")
-        if wants_json(request):
-            return json_refusal(kind, exc.status_code, headers=exc.headers)
-        return pages.error(kind, exc.status_code, headers=exc.headers)
-
-    async def client_gone(request: Request, exc: Exception) -> Response:
-        """Someone closed the connection mid-request: nothing broke here, one line is enough."""
-        client = request.client.host if request.client else "unknown"
-        logger.warning(
-            "client %s disconnected before %s %s was read", client, request.method, request.url.path
-        )
-        return Response(status_code=400)  # nobody is left to read it
-
-    async def invalid_link(request: Request, exc: Exception) -> Response:
-        return pages.error("invalid_link", 400, headers=PRIVATE)
-
-    async def expired_link(request: Request, exc: Exception) -> Response:
-        return pages.error("expired_link", 400, headers=PRIVATE)
-
-    async def server_error(request: Request, exc: Exception) -> Response:
-        # This answer comes from the outermost middleware, past the security headers one.
-        return pages.error("server_error", 500, headers=SECURITY_HEADERS)
-
     app = Starlette(
         routes=[
             route("/", get=home),
@@ -121,28 +76,111 @@ def create_app(
             *ArchivePages(context).routes(),
             *Webhooks(settings, database, sns).routes(),
         ],
-        middleware=[
-            Middleware(SecurityHeadersMiddleware),
-            # A Host header is only answered for our own names, so nothing built from it
-            # (a redirect, a link) can point at someone else's site.
-            Middleware(
-                TrustedHostMiddleware,
-                allowed_hosts=list(settings.trusted_hosts),
-                www_redirect=False,
-            ),
-            Middleware(BodySizeLimitMiddleware),
-        ],
-        exception_handlers={
-            HTTPException: http_error,
-            ClientDisconnect: client_gone,
-            ExpiredTokenError: expired_link,
-            InvalidTokenError: invalid_link,
-            Exception: server_error,
-        },
+        middleware=_middleware(settings),
+        exception_handlers=_EXCEPTION_HANDLERS,
     )
+    app.state.door = _Door(context, scheduler_alive)
     app.router.redirect_slashes = False
-    app.router.default = _TrailingSlashRedirect(app, pages.url)
+    app.router.default = _TrailingSlashRedirect(app, context.pages.url)
     return app
+
+
+@dataclass(frozen=True)
+class _Door:
+    """What the module-level endpoints and error pages read from ``app.state``."""
+
+    context: WebContext
+    scheduler_alive: Callable[[], bool] | None
+
+
+def _door(request: Request) -> _Door:
+    door = request.app.state.door
+    assert isinstance(door, _Door)
+    return door
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    return [
+        Middleware(SecurityHeadersMiddleware),
+        # A Host header is only answered for our own names, so nothing built from it
+        # (a redirect, a link) can point at someone else's site.
+        Middleware(
+            TrustedHostMiddleware,
+            allowed_hosts=list(settings.trusted_hosts),
+            www_redirect=False,
+        ),
+        Middleware(BodySizeLimitMiddleware),
+    ]
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse(_door(request).context.pages.url("/archive"))
+
+
+async def health(request: Request) -> Response:
+    door = _door(request)
+    body: dict[str, str] = {}
+    healthy = True
+    try:
+        await asyncio.wait_for(
+            run_in_threadpool(_ping, door.context.database), timeout=HEALTH_TIMEOUT_SECONDS
+        )
+        body["database"] = "ok"
+    except (SQLAlchemyError, TimeoutError) as exc:
+        logger.warning("health check: database unreachable: %s", exc)
+        body["database"] = "unreachable"
+        healthy = False
+    if door.scheduler_alive is not None:
+        alive = door.scheduler_alive()
+        body["scheduler"] = "ok" if alive else "not running"
+        healthy = healthy and alive
+    return JSONResponse(
+        body, status_code=200 if healthy else 503, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _ping(database: Database) -> None:
+    with database.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    kind = _ERROR_KINDS.get(exc.status_code, "bad_request")
+    if wants_json(request):
+        return json_refusal(kind, exc.status_code, headers=exc.headers)
+    return _door(request).context.pages.error(kind, exc.status_code, headers=exc.headers)
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """Someone closed the connection mid-request: nothing broke here, one line is enough."""
+    client = request.client.host if request.client else "unknown"
+    logger.warning(
+        "client %s disconnected before %s %s was read", client, request.method, request.url.path
+    )
+    return Response(status_code=400)  # nobody is left to read it
+
+
+async def invalid_link(request: Request, exc: Exception) -> Response:
+    return _door(request).context.pages.error("invalid_link", 400, headers=PRIVATE)
+
+
+async def expired_link(request: Request, exc: Exception) -> Response:
+    return _door(request).context.pages.error("expired_link", 400, headers=PRIVATE)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    # This answer comes from the outermost middleware, past the security headers one.
+    return _door(request).context.pages.error("server_error", 500, headers=SECURITY_HEADERS)
+
+
+_EXCEPTION_HANDLERS: dict[int | type[Exception], ExceptionHandler] = {
+    HTTPException: http_error,
+    ClientDisconnect: client_gone,
+    ExpiredTokenError: expired_link,
+    InvalidTokenError: invalid_link,
+    Exception: server_error,
+}
 
 
 class _TrailingSlashRedirect:
@@ -167,8 +205,3 @@ class _TrailingSlashRedirect:
                 await RedirectResponse(target)(scope, receive, send)
                 return
         raise HTTPException(status_code=404)
-
-
-def _ping(database: Database) -> None:
-    with database.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))

@@ -54,18 +54,13 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class RequestTooLarge(HTTPException):
-    def __init__(self) -> None:
-        super().__init__(status_code=413)
-
-
 class BodySizeLimitMiddleware:
     """Stops reading a request body past ``limit`` bytes: a public form must not take a gigabyte.
 
     The check counts what actually arrives, so it also holds for chunked bodies without a
-    Content-Length. Going over raises :class:`RequestTooLarge` inside the endpoint that reads
-    the body, which the app turns into its Dutch 413 page. A path under one of ``by_prefix``
-    (the relay webhooks) has that prefix's limit instead.
+    Content-Length. Going over raises Starlette's ``HTTPException(413)`` inside the endpoint
+    that reads the body, which the app turns into its Dutch 413 page. A path under one of
+    ``by_prefix`` (the relay webhooks) has that prefix's limit instead.
     """
 
     def __init__(
@@ -97,12 +92,12 @@ class BodySizeLimitMiddleware:
         async def limited_receive() -> Message:
             nonlocal received
             if too_large:
-                raise RequestTooLarge
+                raise HTTPException(status_code=413)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise RequestTooLarge
+                    raise HTTPException(status_code=413)
             return message
 
         await self.app(scope, limited_receive, send)

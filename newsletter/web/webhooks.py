@@ -52,6 +52,7 @@ from starlette.routing import Route
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
+from newsletter.errors import InputError
 from newsletter.returns.apply import RelayEvent, process_event
 from newsletter.returns.parse import Kind
 from newsletter.web.context import json_object, route
@@ -86,7 +87,7 @@ _POSTMARK_KINDS = {
 }
 
 
-class _Refused(Exception):
+class _Refused(InputError):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status

@@ -7,10 +7,9 @@ import itertools
 
 import pytest
 
-from newsletter.errors import ConfigError
+from newsletter.errors import ConfigError, InvalidTokenError
 from newsletter.mail.tokens import (
     TOKEN_PURPOSES,
-    InvalidTokenError,
     _serializer,
     make_token,
     read_token,

@@ -7,11 +7,9 @@ import time
 
 import pytest
 
-from newsletter.errors import ConfigError, InputError
+from newsletter.errors import ConfigError, ExpiredTokenError, InputError, InvalidTokenError
 from newsletter.mail.tokens import (
     TOKEN_PURPOSES,
-    ExpiredTokenError,
-    InvalidTokenError,
     _serializer,
     make_token,
     read_token,
