@@ -33,7 +33,9 @@ from newsletter.db.models import Subscriber, utcnow  # noqa: E402
 from newsletter.delivery import editions  # noqa: E402
 from newsletter.delivery.attempt import Attempt, Outcome  # noqa: E402
 from newsletter.delivery.engine import retry_policy  # noqa: E402
-from newsletter.delivery.ledger import Ledger, Result, message_ids  # noqa: E402
+from newsletter.delivery.ledger import Ledger  # noqa: E402
+from newsletter.delivery.message_ids import message_ids  # noqa: E402
+from newsletter.delivery.outcomes import Result  # noqa: E402
 from newsletter.feeds.sources import load_posts  # noqa: E402
 
 POST = ROOT / "examples" / "posts" / "000_0aae7e94f61de511.txt"

@@ -40,13 +40,13 @@ def main() -> None:
     )
     paths = sorted((REPO / "examples" / "posts").glob("*.txt"))
     posts = [parse_scraped(p.read_text(encoding="utf-8"), source=str(p)) for p in paths]
-    render_edition(posts[0], settings)  # warm-up: compiles the templates once
+    render_edition(posts[0], settings.newsletter)  # warm-up: compiles the templates once
 
     per_post_ms = []
     for post in posts:
         started = time.perf_counter()
         for _ in range(args.rounds):
-            edition = render_edition(post, settings)
+            edition = render_edition(post, settings.newsletter)
         per_post_ms.append((time.perf_counter() - started) / args.rounds * 1000)
         html_kb, text_kb = len(edition.html.encode()) / 1000, len(edition.text.encode()) / 1000
         excerpt = "  (excerpt)" if edition.excerpt else ""
@@ -57,12 +57,18 @@ def main() -> None:
     mean_ms = statistics.mean(per_post_ms)
     print(f"render_edition: {mean_ms:.1f} ms per edition (mean of {len(posts)} posts)")
 
-    edition = render_edition(posts[0], settings)
+    edition = render_edition(posts[0], settings.newsletter)
     ids = range(1, args.recipients + 1)
+    base_url, secret = settings.newsletter.base_url, settings.signing_key()
     started = time.perf_counter()
     recipients = [
         recipient_for(
-            settings, i, f"lezer{i}@example.nl", f"Lezer {i}", post_slug=edition.post_slug
+            base_url,
+            secret,
+            i,
+            f"lezer{i}@example.nl",
+            f"Lezer {i}",
+            post_slug=edition.post_slug,
         )
         for i in ids
     ]
@@ -78,7 +84,7 @@ def main() -> None:
     now = datetime.now(UTC)
     started = time.perf_counter()
     for recipient in recipients:
-        build_message(edition, recipient, settings, now=now)
+        build_message(edition, recipient, settings.newsletter, now=now)
     per_message = _micros(started, len(recipients))
     print(f"build_message:  {per_message:.1f} µs per message (incl. personalise)")
 

@@ -54,9 +54,9 @@ from newsletter.db import post_queue  # noqa: E402
 from newsletter.db.database import open_database  # noqa: E402
 from newsletter.db.models import Subscriber, utcnow  # noqa: E402
 from newsletter.delivery import editions, send_edition  # noqa: E402
-from newsletter.delivery.compose import Composer  # noqa: E402
-from newsletter.delivery.ledger import message_ids  # noqa: E402
+from newsletter.delivery.message_ids import message_ids  # noqa: E402
 from newsletter.feeds.sources import load_posts  # noqa: E402
+from newsletter.mail.compose import Composer  # noqa: E402
 from newsletter.mail.render import render_edition  # noqa: E402
 
 SENDER = "nieuwsbrief@gerritvanderheide.com"
@@ -77,7 +77,11 @@ def message_size(post_path: Path) -> tuple[str, int]:
     )
     now = datetime.now(UTC)
     composer = Composer(
-        render_edition(post, settings), settings, message_ids(settings).of_edition(1)
+        render_edition(post, settings.newsletter),
+        settings.newsletter,
+        message_ids(settings).of_edition(1),
+        secret=SECRET,
+        signer=None,
     )
     sample = composer.compose(composer.recipient(1, "lezer1@voorbeeld.nl", "Lezer 1"), 1, now=now)
     return post.slug, len(sample)

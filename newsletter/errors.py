@@ -17,9 +17,9 @@ log record::
     ├── ContentError               a post that cannot be parsed (names file and line)
     │   └── DraftPostError         a post its author marked as a draft
     ├── RenderError                a post that cannot be turned into an email
-    │   └── _CannotSplice          (delivery/compose) the fast per-reader splice does not fit
+    │   ├── CheckFailedError       an edition the deliverability check refused
+    │   └── _CannotSplice          (mail/compose) the fast per-reader splice does not fit
     │                              this edition; every message is built in full instead
-    ├── CheckFailedError           the deliverability check failed and the send was refused
     └── DeliveryError              the transport cannot be used (per-message outcomes are
         │                          ``delivery.attempt.Attempt`` values, not exceptions)
         └── _ConnectionLost        (delivery/smtp) the relay hung up mid-transaction
@@ -32,6 +32,8 @@ Starlette's own ``HTTPException(413)``, which the app answers like its 404 and 4
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class NewsletterError(Exception):
@@ -90,6 +92,20 @@ class DraftPostError(ContentError):
 
 class RenderError(NewsletterError):
     pass
+
+
+class CheckFailedError(RenderError):
+    """The deliverability check failed and the caller asked to refuse such an edition.
+
+    It carries the report's lines, not the report, so that this module stays at the bottom.
+    """
+
+    def __init__(self, failed: int, report_lines: Sequence[str]) -> None:
+        super().__init__(
+            f"the deliverability check failed ({failed} problem(s)); nothing was sent "
+            "(fix what the report says, or send anyway with --skip-check)"
+        )
+        self.report_lines = tuple(report_lines)
 
 
 class DeliveryError(NewsletterError):

@@ -14,11 +14,13 @@ import click
 
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json_stream, print_table
+from newsletter.db.models import utcnow
 from newsletter.errors import InputError
 from newsletter.inbound.imap import fetch_mailbox
 from newsletter.returns.apply import Processed, process_message
 from newsletter.returns.parse import MAX_MESSAGE_BYTES
 from newsletter.returns.report import recent_reports
+from newsletter.scheduling.owner_mail import mail_pending_alerts
 
 
 @click.group("bounces")
@@ -53,6 +55,8 @@ def process(app: AppContext, source: str, recipient: str | None, as_json: bool) 
             _print_error(name, str(exc), as_json)
             continue
         _print(name, outcome, as_json)
+    # An edition past a threshold: the owner hears now, not at the daemon's next look.
+    mail_pending_alerts(app.database, app.settings, utcnow())
     if unread:
         raise click.exceptions.Exit(1)
 

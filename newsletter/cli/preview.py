@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from newsletter.cli.context import AppContext, pass_app
+from newsletter.delivery.publish import build_preview, deliverability_report
 from newsletter.mail.render import personalise
-from newsletter.publish import build_preview, deliverability_report
 
 
 @click.command()

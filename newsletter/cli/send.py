@@ -22,23 +22,23 @@ from newsletter.cli.output import print_json, print_json_stream, print_table
 from newsletter.config import Settings
 from newsletter.content.post import Post
 from newsletter.db import post_queue
-from newsletter.db.models import DeliveryStatus
+from newsletter.db.models import DeliveryStatus, utcnow
+from newsletter.db.states import lease_of
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
-from newsletter.errors import DeliveryError, InputError
-from newsletter.mail.render import RenderedEdition, render_edition
-from newsletter.publish import (
-    CheckFailedError,
+from newsletter.delivery.publish import (
     PreparedEdition,
     deliverability_report,
     prepare_edition,
     preview_of,
     send_test_copy,
 )
-from newsletter.returns.limits import check_limits
+from newsletter.errors import CheckFailedError, DeliveryError, InputError
+from newsletter.mail.render import RenderedEdition, render_edition
 from newsletter.returns.report import edition_returns
+from newsletter.scheduling.alerts import after_manual_send
 
 
 @click.command("send")
@@ -128,14 +128,14 @@ def _chosen_post(app: AppContext, slug: str | None) -> tuple[Post, int, int | No
 
 
 def _send_test_copy(settings: Settings, post: Post, test_address: str) -> None:
-    attempt = send_test_copy(settings, render_edition(post, settings), test_address)
+    attempt = send_test_copy(settings, render_edition(post, settings.newsletter), test_address)
     if attempt.outcome != Outcome.SENT:
         raise DeliveryError(f"test copy to {test_address} not sent: {attempt.reply}")
     click.echo(f"test copy of {post.slug!r} sent to {test_address}: {attempt.reply}")
 
 
 def _show_dry_run(settings: Settings, post: Post, recipients: int, earlier: int | None) -> None:
-    sample = preview_of(settings, render_edition(post, settings))
+    sample = preview_of(settings, render_edition(post, settings.newsletter))
     report = deliverability_report(sample, settings)
     click.echo(f"post:       {post.slug}: {post.title}")
     click.echo(
@@ -178,7 +178,7 @@ def _prepare(
                 confirm=None if yes else confirm,
             )
     except CheckFailedError as failed:
-        for line in failed.report.lines():
+        for line in failed.report_lines:
             click.echo(line)
         raise
 
@@ -190,8 +190,8 @@ def _send_with_progress(
         summary = send_edition(
             app.database, app.settings, edition_id, progress=report, rendered=rendered
         )
-    if summary.bounced:  # addresses the relay refused count towards the returns limits
-        check_limits(app.database, app.settings, edition_id)
+    # Too many addresses refused already: the owner is told, and the next edition held.
+    after_manual_send(app.database, app.settings, summary, utcnow())
     return summary
 
 
@@ -303,12 +303,14 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
     """One edition with its counts per delivery status."""
     with app.database.session() as session:
         info = editions.describe_edition(session, edition_id)
+        due = editions.due_now(session, edition_id, utcnow(), lease_of(app.settings.smtp))
         returns = edition_returns(session, edition_id)
     waiting = editions.waiting_for_limits(app.database.engine, app.settings.smtp, info)
     if as_json:
         print_json(
             {
                 **info.to_json(),
+                "due_now": due,
                 "waiting": waiting.to_json() if waiting else None,
                 **returns.to_json(),
             }
@@ -317,6 +319,7 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
     for label, value in info.to_json().items():
         if label not in ("counts", "tally"):
             click.echo(f"{label:<12}{'' if value is None else value}")
+    click.echo(f"{'due now':<12}{due}")
     if waiting is not None:
         click.echo(f"{'waiting':<12}{info.tally()['waiting']} messages, {waiting.describe()}")
     for status, number in info.counts.items():

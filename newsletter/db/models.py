@@ -166,17 +166,33 @@ class Feed(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class AlertStatus(enum.StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    LOGGED = "logged"
+
+
 class OwnerAlert(Base):
-    """An owner mail that was sent: one per cause per period (``period``: an ISO week)."""
+    """Something the owner must hear about: one per cause per period (``period``: an ISO
+    week). Recorded ``pending`` by whoever knows the cause, ``claimed`` by the one mailer
+    while it mails (``tried_at``), then ``sent``; ``logged`` when there is no owner address.
+    ``details`` holds the mail's ``paragraphs`` and ``report``, and for the returns alert
+    the numbers the hold rule quotes."""
 
     __tablename__ = "owner_alerts"
-    __table_args__ = (UniqueConstraint("cause", "period"),)
+    __table_args__ = (UniqueConstraint("cause", "period"), _one_of("status", AlertStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cause: Mapped[str] = mapped_column(String(2100))
     period: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(500))
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tried_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
 
 
 class Edition(Base):

@@ -23,14 +23,8 @@ from sqlalchemy import ColumnElement, Select, case, exists, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.content import Post
-from newsletter.db.models import (
-    Delivery,
-    DeliveryStatus,
-    Edition,
-    EditionStatus,
-    Feed,
-    utcnow,
-)
+from newsletter.db import states
+from newsletter.db.models import Edition, EditionStatus, Feed, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.errors import InputError, NotFoundError
 
@@ -76,10 +70,7 @@ def _takes_its_post() -> ColumnElement[bool]:
     A cancelled edition that already sent some messages keeps its post: sending the post
     again would mail those readers twice.
     """
-    reached_someone = exists().where(
-        Delivery.edition_id == Edition.id, Delivery.status == DeliveryStatus.SENT
-    )
-    return or_(Edition.status != EditionStatus.CANCELLED, reached_someone)
+    return or_(Edition.status != EditionStatus.CANCELLED, states.reached_someone())
 
 
 def edition_of(post_id: Any) -> Select[int]:

@@ -19,7 +19,7 @@ time (greylisting ``451 4.7.1``, mailbox full ``452 4.2.2``, ``451 4.3.0``):
   ``4.1.x``/``4.2.x``: about one address or mailbox, such as a mailbox over quota).
   A 4xx on RCPT concerns one recipient and never slows the edition.
 * *Soft bounce*: did this reader's mailbox refuse for now? A 4xx (other than pushback)
-  on RCPT or after the message text. These add up across editions (see the ledger).
+  on RCPT or after the message text. These add up across editions (see ``outcomes``).
 """
 
 from __future__ import annotations

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, literal, select, update
+from sqlalchemy import Engine, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import SmtpSection
-from newsletter.db import post_queue
+from newsletter.db import post_queue, states
 from newsletter.db.events import record_event
 from newsletter.db.models import (
     Delivery,
@@ -31,9 +31,6 @@ from newsletter.db.models import (
 from newsletter.db.models import Post as PostRow
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting
 from newsletter.errors import InputError, NotFoundError
-
-# Rows a sender still has to do something with; an edition with none of these is done.
-OPEN_STATUSES = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -55,7 +52,7 @@ class EditionInfo:
 
     @property
     def open(self) -> int:
-        return sum(self.counts.get(status, 0) for status in OPEN_STATUSES)
+        return sum(self.counts.get(status, 0) for status in states.OPEN)
 
     def tally(self) -> dict[str, int]:
         """Where every recipient stands; the five always add up to ``recipients``.
@@ -194,7 +191,7 @@ def already_sent(slug: str, edition_id: int) -> InputError:
 def hold(session: Session, edition_id: int, reason: str) -> None:
     """Keep an edition from going out on its own; ``editions show`` says why."""
     edition = get_edition(session, edition_id)
-    edition.status = EditionStatus.HELD
+    states.move_edition(edition, EditionStatus.HELD)
     edition.hold_reason = reason
 
 
@@ -215,6 +212,12 @@ def counts(session: Session, edition_id: int) -> dict[str, int]:
     for status, number in rows:
         result[status] = number
     return result
+
+
+def due_now(session: Session, edition_id: int, now: datetime, lease: timedelta) -> int:
+    """How many of the edition's messages a sender could take at ``now``: due, or left by a
+    lapsed lease. ``status`` and ``editions show`` report it; the ledger counts the same."""
+    return session.scalar(states.count_claimable(edition_id, now, lease)) or 0
 
 
 def describe_edition(session: Session, edition_id: int) -> EditionInfo:
@@ -297,18 +300,16 @@ def cancel_edition(session: Session, edition_id: int, *, actor: str = "admin") -
     the edition is cancelled.
     """
     edition = get_edition(session, edition_id)
-    if edition.status in (EditionStatus.SENT, EditionStatus.CANCELLED):
+    if not states.EDITION.may_move(edition.status, EditionStatus.CANCELLED):
         raise InputError(f"edition {edition_id} is {edition.status}; nothing to cancel")
-    edition.status = EditionStatus.CANCELLED
+    states.move_edition(edition, EditionStatus.CANCELLED)
     edition.finished_at = utcnow()
     result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.edition_id == edition_id,
-            Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED)),
+        states.move_deliveries(
+            (DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED), DeliveryStatus.SKIPPED
         )
-        .values(status=DeliveryStatus.SKIPPED, last_reply="edition cancelled")
-        .execution_options(synchronize_session=False)
+        .where(Delivery.edition_id == edition_id)
+        .values(last_reply="edition cancelled")
     )
     skipped: int = result.rowcount  # type: ignore[attr-defined]
     record_event(session, "edition_cancelled", actor, edition_id=edition_id, skipped=skipped)
@@ -324,7 +325,7 @@ def release_edition(session: Session, edition_id: int, *, actor: str = "admin") 
     record_event(
         session, "edition_released", actor, edition_id=edition_id, reason=edition.hold_reason
     )
-    edition.status = EditionStatus.DRAFT
+    states.move_edition(edition, EditionStatus.DRAFT)
     edition.hold_reason = None
     edition.send_after = None
 
@@ -337,7 +338,7 @@ def start_sending(session: Session, edition_id: int) -> Edition:
     if edition.status == EditionStatus.HELD:
         raise InputError(f"edition {edition_id} is held: {edition.hold_reason or 'no reason'}")
     if edition.status == EditionStatus.DRAFT:
-        edition.status = EditionStatus.SENDING
+        states.move_edition(edition, EditionStatus.SENDING)
     if edition.started_at is None:
         edition.started_at = utcnow()
     return edition
@@ -351,10 +352,10 @@ def finish_if_done(session: Session, edition_id: int) -> str:
     still_open = session.scalar(
         select(func.count())
         .select_from(Delivery)
-        .where(Delivery.edition_id == edition_id, Delivery.status.in_(OPEN_STATUSES))
+        .where(Delivery.edition_id == edition_id, states.still_open())
     )
     if not still_open:
-        edition.status = EditionStatus.SENT
+        states.move_edition(edition, EditionStatus.SENT)
         edition.finished_at = utcnow()
         record_event(session, "edition_sent", "sender", edition_id=edition_id)
     return str(edition.status)

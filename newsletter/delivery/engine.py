@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from newsletter.config import Settings
+from newsletter.db import states
 from newsletter.db.database import Database
 from newsletter.db.models import EditionStatus, utcnow
 from newsletter.db.models import Post as PostRow
@@ -34,19 +35,20 @@ from newsletter.db.post_queue import document
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
-from newsletter.delivery.compose import Composer
-from newsletter.delivery.ledger import (
+from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.message_ids import EditionMessageIds, message_ids
+from newsletter.delivery.outcomes import (
     Claim,
-    Ledger,
     RecordTally,
     Result,
     RetryPolicy,
     SoftBouncePolicy,
-    message_ids,
 )
 from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
+from newsletter.mail.compose import Composer
+from newsletter.mail.dkim import dkim_signer
 from newsletter.mail.render import RenderedEdition, render_edition
 from newsletter.mail.verp import ReturnPaths, return_paths
 
@@ -167,18 +169,13 @@ def _send(
     options: SendOptions,
     rendered: RenderedEdition | None,
 ) -> SendSummary:
-    with database.session() as session:
-        edition = editions.start_sending(session, edition_id)
-        post = session.get(PostRow, edition.post_id)
-        assert post is not None
-        ids = message_ids(settings).of_edition(edition_id)
-        if rendered is None:
-            rendered = render_edition(document(post), settings)
-    composer = Composer(rendered, settings, ids)
+    ids = message_ids(settings).of_edition(edition_id)
+    composer = _composer(database, settings, edition_id, ids, rendered)
+    lease = states.lease_of(settings.smtp)
     ledger = Ledger(
         database.engine,
         edition_id,
-        lease=timedelta(minutes=settings.smtp.lease_minutes),
+        lease=lease,
         retry=retry_policy(settings),
         message_ids=ids,
         soft_bounces=SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window),
@@ -198,7 +195,7 @@ def _send(
         ledger=ledger,
         composer=composer,
         sender_address=settings.newsletter.from_address,
-        return_paths=return_paths(settings),
+        return_paths=return_paths(settings.bounces, settings.signing_key),
         # With a shared per-second budget the database paces; the throttle only brakes.
         throttle=Throttle(
             None if budget and limits.per_second else settings.smtp.max_per_second or None,
@@ -209,29 +206,35 @@ def _send(
         options=options,
         progress=progress,
         total=total,
-        lease_seconds=settings.smtp.lease_minutes * 60,
+        lease_seconds=lease.total_seconds(),
     )
     lanes, close = open_lanes(settings)
     asyncio.run(sender.run(lanes, close))
     with database.session() as session:
         status = editions.finish_if_done(session, edition_id)
-    tally = sender.tally
     if sender.waiting is not None:
         log.info("edition %d: %s", edition_id, sender.waiting.describe())
-    return SendSummary(
-        edition_id=edition_id,
-        status=status,
-        transport=settings.transport,
-        sent=tally.sent,
-        deferred=tally.deferred,
-        failed=tally.failed,
-        skipped=sender.skipped,
-        bounced=tally.bounced,
-        seconds=time.perf_counter() - started,
-        relay_unavailable=sender.relay_unavailable,
-        slowdowns=sender.throttle.cuts,
-        recoveries=sender.throttle.recoveries,
-        waiting=sender.waiting,
+    return sender.summary(edition_id, status, settings.transport, time.perf_counter() - started)
+
+
+def _composer(
+    database: Database,
+    settings: Settings,
+    edition_id: int,
+    ids: EditionMessageIds,
+    rendered: RenderedEdition | None,
+) -> Composer:
+    """Start the edition (a draft becomes ``sending``) and make its messages' composer,
+    rendering the post unless the caller just did."""
+    with database.session() as session:
+        edition = editions.start_sending(session, edition_id)
+        post = session.get(PostRow, edition.post_id)
+        assert post is not None
+        if rendered is None:
+            rendered = render_edition(document(post), settings.newsletter)
+    signer = dkim_signer(settings.dkim, settings.dkim_private_key)
+    return Composer(
+        rendered, settings.newsletter, ids, secret=settings.signing_key(), signer=signer
     )
 
 
@@ -260,6 +263,23 @@ class _Sender:
     _closing: bool = False
     _slots: deque[float] = field(default_factory=deque)
     _grant_minute: int = 0
+
+    def summary(self, edition_id: int, status: str, transport: str, seconds: float) -> SendSummary:
+        return SendSummary(
+            edition_id=edition_id,
+            status=status,
+            transport=transport,
+            sent=self.tally.sent,
+            deferred=self.tally.deferred,
+            failed=self.tally.failed,
+            skipped=self.skipped,
+            bounced=self.tally.bounced,
+            seconds=seconds,
+            relay_unavailable=self.relay_unavailable,
+            slowdowns=self.throttle.cuts,
+            recoveries=self.throttle.recoveries,
+            waiting=self.waiting,
+        )
 
     async def run(self, lanes: Sequence[Lane], close: Callable[[], Any]) -> None:
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")

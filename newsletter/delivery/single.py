@@ -22,7 +22,7 @@ from newsletter.mail.dkim import dkim_signer
 class SingleMessageSender:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._signer = dkim_signer(settings)
+        self._signer = dkim_signer(settings.dkim, settings.dkim_private_key)
 
     async def send(self, message: bytes, recipient: str) -> Attempt:
         """Hand ``message`` (finished RFC 5322 bytes) to the transport for ``recipient``."""

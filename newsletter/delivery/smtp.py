@@ -29,6 +29,7 @@ import aiosmtplib
 from newsletter.config import SmtpSection
 from newsletter.delivery.attempt import Attempt, Stage, classify, transient
 from newsletter.errors import DeliveryError
+from newsletter.mail.compose import DotStuffed, dot_stuff
 
 log = logging.getLogger(__name__)
 
@@ -99,27 +100,6 @@ class _ReplyReader(asyncio.Protocol):
         if self.closed or self.transport.is_closing():
             raise _ConnectionLost
         self.transport.write(data)
-
-
-class DotStuffed(bytes):
-    """A message already in the form DATA sends: dot-stuffed, ending in ``CRLF.CRLF``.
-
-    The composer makes it from pieces stuffed once per edition, so the ~70 KB text is
-    not searched and copied again for every copy."""
-
-
-def dot_stuff(message: bytes) -> bytes:
-    """RFC 5321 4.5.2: a line starting with "." gets another one; then the final ".".
-
-    The message must already use CRLF line endings (message.py writes them).
-    """
-    if message.startswith(b"."):
-        message = b"." + message
-    if b"\r\n." in message:
-        message = message.replace(b"\r\n.", b"\r\n..")
-    if not message.endswith(b"\r\n"):
-        message += b"\r\n"
-    return message + b".\r\n"
 
 
 def tls_context(config: SmtpSection) -> ssl.SSLContext | None:

@@ -9,7 +9,8 @@ command that only imports a file does not load the database):
 - :mod:`.poll`: ``posts fetch`` and the daemon's watch step, feed by feed; its
   :func:`~.poll.read_feed` is what the doctor's ``feeds`` check calls too;
 - :mod:`.queueing`: a feed's items into the post queue, known again at every poll;
-- :mod:`.state`: what the polls learned about each feed (the ``feeds`` table), which the
-  owner's "failing feed" alert and ``status`` read;
+- :mod:`.state`: what the polls learned about each feed (the ``feeds`` table), which
+  ``status`` reads;
+- :mod:`.failing`: a feed failing for a day, recorded as an owner alert;
 - :mod:`.sources`: posts imported by hand from files, directories or a feed URL.
 """

@@ -70,7 +70,7 @@ class UnsubscribeByMail:
     def __init__(self, settings: Settings, database: Database, secret: str) -> None:
         self.settings = settings
         self.address = settings.newsletter.from_address.lower()
-        self.return_paths = return_paths(settings)
+        self.return_paths = return_paths(settings.bounces, settings.signing_key)
         self.database = database
         self.secret = secret
 

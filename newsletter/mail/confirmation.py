@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from newsletter.config import Settings
+from newsletter.config import NewsletterSection
 from newsletter.content.classify import clean_display_name
 from newsletter.mail.message import build_single_message
 from newsletter.mail.render import email_templates
@@ -17,10 +17,14 @@ CONFIRM_MAX_AGE_DAYS = 7
 
 
 def build_confirmation_message(
-    settings: Settings, *, address: str, name: str | None, confirm_url: str, now: datetime
+    newsletter: NewsletterSection,
+    *,
+    address: str,
+    name: str | None,
+    confirm_url: str,
+    now: datetime,
 ) -> bytes:
     """The confirmation mail for one sign-up as CRLF bytes, text and HTML alternatives."""
-    newsletter = settings.newsletter
     name = clean_display_name(name)
     context = {
         "name": name,
@@ -31,7 +35,7 @@ def build_confirmation_message(
     }
     templates = email_templates()
     return build_single_message(
-        settings,
+        newsletter,
         to_name=name,
         to_address=address,
         subject=f"Bevestig je aanmelding voor {newsletter.name}",

@@ -10,7 +10,7 @@ from typing import cast
 
 import dkim
 
-from newsletter.config import Settings
+from newsletter.config import DkimSection, Secret
 from newsletter.errors import ConfigError
 
 DKIM_SIGNED_HEADERS = (
@@ -59,12 +59,9 @@ class DkimSigner:
         return signature + message
 
 
-def dkim_signer(settings: Settings) -> DkimSigner | None:
+def dkim_signer(section: DkimSection, private_key: Secret | None) -> DkimSigner | None:
     """The configured signer, or None without ``[dkim]``; a key that cannot sign is a
     configuration error now, not a failure at the first message."""
-    dkim_section = settings.dkim
-    if not dkim_section.domain or settings.dkim_private_key is None:
+    if not section.domain or private_key is None:
         return None
-    return DkimSigner(
-        dkim_section.domain, dkim_section.selector, settings.dkim_private_key.reveal()
-    )
+    return DkimSigner(section.domain, section.selector, private_key.reveal())

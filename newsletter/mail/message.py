@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
-from newsletter.config import Settings
+from newsletter.config import NewsletterSection
 from newsletter.content.classify import clean_display_name
 from newsletter.errors import RenderError
 from newsletter.mail.render import Recipient, RenderedEdition, personalise
@@ -34,7 +34,7 @@ SERIALISE_POLICY = email.policy.SMTP.clone(max_line_length=998)
 def build_message(
     edition: RenderedEdition,
     recipient: Recipient,
-    settings: Settings,
+    newsletter: NewsletterSection,
     *,
     now: datetime,
     message_id: str | None = None,
@@ -45,8 +45,7 @@ def build_message(
     ``now`` is the send time (it becomes the Date header and must carry a time zone);
     ``subject_prefix`` marks copies such as "[TEST] " for the owner.
     """
-    newsletter = settings.newsletter
-    sender = sender_address(settings)
+    sender = sender_address(newsletter)
     html_part, text_part = personalise(edition, recipient)
     # The mailto variant names the subscriber by the same signed token as the https URL.
     unsubscribe_token = urlsplit(recipient.unsubscribe_url).path.rstrip("/").rsplit("/", 1)[-1]
@@ -71,7 +70,7 @@ def build_message(
 
 
 def build_single_message(
-    settings: Settings,
+    newsletter: NewsletterSection,
     *,
     to_name: str | None,
     to_address: str,
@@ -82,7 +81,7 @@ def build_single_message(
 ) -> bytes:
     """A mail that belongs to no edition (the sign-up confirmation): same policies and
     sender, no list headers, and marked automatic so vacation replies leave it alone."""
-    sender = sender_address(settings)
+    sender = sender_address(newsletter)
     headers: list[tuple[str, str | Address]] = [
         ("From", sender),
         ("To", address(to_name, to_address, "recipient address")),
@@ -104,8 +103,7 @@ def mime_message(headers: Sequence[tuple[str, str | Address]], text: str, html: 
     return message.as_bytes(policy=SERIALISE_POLICY)
 
 
-def sender_address(settings: Settings) -> Address:
-    newsletter = settings.newsletter
+def sender_address(newsletter: NewsletterSection) -> Address:
     return address(newsletter.from_name, newsletter.from_address, "from_address")
 
 

@@ -2,37 +2,60 @@
 
 Plain Dutch notices ("de wachtrij is leeg", "editie tegengehouden"): what happened and
 what to do, with a report attached where there is one. Built like the confirmation mail,
-so they carry the same sender and policies; the scheduler sends them.
+so they carry the same sender and policies. Several notices about one edition make one
+mail, each under its own heading, so a bad edition is one message to read, not three.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 from newsletter.config import Settings
 from newsletter.mail.message import build_single_message
 from newsletter.mail.render import email_templates
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One thing the owner must hear: its subject (the mail's, when it is alone), what
+    happened and what to do, and a report shown as it is."""
+
+    subject: str
+    paragraphs: Sequence[str]
+    report: str | None = None
+
+
+def local_moment(moment: datetime, zone: tzinfo) -> str:
+    """A moment as the notices write it: ``09-11-2026 om 07:00``, local time."""
+    return moment.astimezone(zone).strftime("%d-%m-%Y om %H:%M")
+
+
+def subject_of(notices: Sequence[Notice], edition_id: int | None) -> str:
+    """The notice's own subject, or one naming the edition that several are about."""
+    if len(notices) == 1 or edition_id is None:
+        return notices[0].subject
+    return f"Nieuwsbrief: {len(notices)} meldingen over editie {edition_id}"
+
+
 def build_owner_message(
     settings: Settings,
+    notices: Sequence[Notice],
     *,
-    subject: str,
-    paragraphs: Sequence[str],
-    report: str | None = None,
+    edition_id: int | None = None,
     now: datetime,
 ) -> bytes:
-    """One notice to ``newsletter.owner_address`` as CRLF bytes (text and HTML)."""
+    """One mail to ``newsletter.owner_address`` as CRLF bytes (text and HTML)."""
+    subject = subject_of(notices, edition_id)
     context = {
         "subject": subject,
-        "paragraphs": list(paragraphs),
-        "report": report,
+        "notices": list(notices),
         "newsletter_name": settings.newsletter.name,
     }
     templates = email_templates()
     return build_single_message(
-        settings,
+        settings.newsletter,
         to_name=None,
         to_address=settings.newsletter.owner_address,
         subject=subject,

@@ -31,7 +31,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 from premailer import Premailer
 
-from newsletter.config import Settings
+from newsletter.config import NewsletterSection
 from newsletter.content.classify import clean_display_name, split_example
 from newsletter.content.post import Block, Post, QuestionAnswer, is_web_url
 from newsletter.content.slug import slugify
@@ -143,7 +143,7 @@ def render_templates(
     return inline_css(raw_html), text
 
 
-def render_edition(post: Post, settings: Settings) -> RenderedEdition:
+def render_edition(post: Post, newsletter: NewsletterSection) -> RenderedEdition:
     """Render ``post`` once for all subscribers, as a whole or as an excerpt.
 
     With ``content = "full"`` the whole post is sent unless its HTML would be too large for
@@ -153,8 +153,8 @@ def render_edition(post: Post, settings: Settings) -> RenderedEdition:
     """
     _refuse_placeholders_in(post)
     blocks = _body_blocks(post)
-    if settings.newsletter.content == "full" and not post.summary_only:
-        edition = _render(post, settings, blocks, excerpt=False)
+    if newsletter.content == "full" and not post.summary_only:
+        edition = _render(post, newsletter, blocks, excerpt=False)
         size = _html_bytes(edition)
         if size + _PERSONALISATION_HEADROOM < MAX_HTML_BYTES:
             return edition
@@ -165,7 +165,7 @@ def render_edition(post: Post, settings: Settings) -> RenderedEdition:
             size,
             MAX_HTML_BYTES,
         )
-    edition = _render(post, settings, excerpt_blocks(blocks), excerpt=True)
+    edition = _render(post, newsletter, excerpt_blocks(blocks), excerpt=True)
     size = _html_bytes(edition)
     if size + _PERSONALISATION_HEADROOM >= MAX_HTML_BYTES:
         raise RenderError(
@@ -226,11 +226,20 @@ def _splice(pieces: tuple[str, ...], values: dict[str, str]) -> str:
 
 
 def recipient_for(
-    settings: Settings, subscriber_id: int, email: str, name: str | None, *, post_slug: str
+    base_url: str,
+    secret: str,
+    subscriber_id: int,
+    email: str,
+    name: str | None,
+    *,
+    post_slug: str,
 ) -> Recipient:
-    """A subscriber's :class:`Recipient` with a signed unsubscribe link for this edition."""
-    base_url = settings.newsletter.base_url.rstrip("/")
-    token = make_token(settings.signing_key(), "unsubscribe", subscriber_id)
+    """A subscriber's :class:`Recipient` with a link signed by ``secret`` for this edition.
+
+    ``base_url`` is ``newsletter.base_url``; the links are made under it.
+    """
+    base_url = base_url.rstrip("/")
+    token = make_token(secret, "unsubscribe", subscriber_id)
     return Recipient(
         email=email,
         name=name,
@@ -239,13 +248,13 @@ def recipient_for(
     )
 
 
-def post_url(post: Post, settings: Settings) -> str:
+def post_url(post: Post, template: str) -> str:
     """Where the post lives on the blog: its own URL, else the configured search/slug URL.
 
     Only http(s): the import refuses other schemes already, but this link goes to every
     reader, so the renderer holds the line too (a row stored before the check, a template).
     """
-    url = post.url or _blog_url(settings.newsletter.post_url_template, post.title, post.slug)
+    url = post.url or _blog_url(template, post.title, post.slug)
     if not is_web_url(url):
         raise RenderError(f"post {post.slug!r}: its link is not an http(s) URL: {url!r}")
     return url
@@ -262,33 +271,33 @@ def _blog_url(template: str, title: str, slug: str) -> str:
 
 def _render(
     post: Post,
-    settings: Settings,
+    newsletter: NewsletterSection,
     blocks: tuple[Block, ...],
     *,
     excerpt: bool,
 ) -> RenderedEdition:
     preheader = _preheader(post)
     faq = () if excerpt else post.faq
-    link_template = settings.newsletter.post_url_template
+    link_template = newsletter.post_url_template
     context: dict[str, Any] = {
         "subject": _one_line(post.title),
         "preheader": preheader,
-        "newsletter_name": settings.newsletter.name,
+        "newsletter_name": newsletter.name,
         "meta": _meta_line(post),
         "post": post,
         "blocks": blocks,
         "faq": faq,
         "faq_title": post.faq_heading or _FAQ_TITLE,
         "excerpt": excerpt,
-        "post_url": post_url(post, settings),
+        "post_url": post_url(post, link_template),
         "article_url": lambda title: _blog_url(link_template, title, slugify(title)),
-        "reply_to": bool(settings.newsletter.reply_to),
+        "reply_to": bool(newsletter.reply_to),
         "greeting": GREETING_PLACEHOLDER,
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "browser_url": BROWSER_PLACEHOLDER,
     }
     html, text = render_templates(
-        "newsletter", context, settings.newsletter.signature, what=f"post {post.slug!r}"
+        "newsletter", context, newsletter.signature, what=f"post {post.slug!r}"
     )
     return RenderedEdition(
         subject=_one_line(post.title),

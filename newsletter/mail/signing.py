@@ -1,7 +1,7 @@
 """Short signatures for what we write into a mail's headers and read back when it returns.
 
 A return path (``bounces+TOKEN@…``, :mod:`newsletter.mail.verp`) and a Message-ID
-(``<edition.subscriber.MAC@…>``, :class:`newsletter.delivery.ledger.MessageIds`) both
+(``<edition.subscriber.MAC@…>``, :class:`newsletter.delivery.message_ids.MessageIds`) both
 carry a MAC that only this installation can make: HMAC-SHA256 under the secret key, with
 a salt of their own (so neither is ever valid as the other, or as a link token), cut to
 64 bits and written in lower-case base 32: 13 characters of ``a-z2-7``. Lower case because

@@ -15,8 +15,9 @@ specially. A forged or damaged token is rejected; it never names another deliver
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from newsletter.config import Settings
+from newsletter.config import BouncesSection
 from newsletter.mail.signing import MAC_PATTERN, ShortMac
 
 _SALT = b"newsletter.bounce-return-path:"
@@ -74,8 +75,11 @@ class ReturnPaths:
         return int(encoded, 36)
 
 
-def return_paths(settings: Settings) -> ReturnPaths | None:
-    """The VERP return paths when ``[bounces] address`` is set; None keeps ``from_address``."""
-    if not settings.bounces.address:
+def return_paths(bounces: BouncesSection, signing_key: Callable[[], str]) -> ReturnPaths | None:
+    """The VERP return paths when ``[bounces] address`` is set; None keeps ``from_address``.
+
+    The key is asked for only then: an installation without VERP needs none for this.
+    """
+    if not bounces.address:
         return None
-    return ReturnPaths(settings.bounces.address, settings.signing_key())
+    return ReturnPaths(bounces.address, signing_key())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from newsletter.config import Settings
+from newsletter.config import NewsletterSection
 from newsletter.mail.message import build_message
 from newsletter.mail.render import (
     BROWSER_PLACEHOLDER,
@@ -27,7 +27,8 @@ _WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag
 
 
 def build_welcome_message(
-    settings: Settings,
+    newsletter: NewsletterSection,
+    secret: str,
     *,
     subscriber_id: int,
     address: str,
@@ -37,21 +38,26 @@ def build_welcome_message(
     now: datetime,
 ) -> bytes:
     """The welcome mail for one new reader; ``latest`` is the (slug, title) of the latest
-    edition in the archive, ``next_send`` the next weekly slot in local time."""
-    rendered = _render(settings, latest, next_send)
+    edition in the archive, ``next_send`` the next weekly slot in local time; ``secret``
+    signs the unsubscribe link."""
+    rendered = _render(newsletter, latest, next_send)
     recipient = recipient_for(
-        settings, subscriber_id, address, name, post_slug=latest[0] if latest else ""
+        newsletter.base_url,
+        secret,
+        subscriber_id,
+        address,
+        name,
+        post_slug=latest[0] if latest else "",
     )
     if latest is None:  # nothing sent yet: the archive's index instead of an edition
-        base_url = settings.newsletter.base_url.rstrip("/")
+        base_url = newsletter.base_url.rstrip("/")
         recipient = Recipient(address, name, recipient.unsubscribe_url, f"{base_url}/archive")
-    return build_message(rendered, recipient, settings, now=now)
+    return build_message(rendered, recipient, newsletter, now=now)
 
 
 def _render(
-    settings: Settings, latest: tuple[str, str] | None, next_send: datetime | None
+    newsletter: NewsletterSection, latest: tuple[str, str] | None, next_send: datetime | None
 ) -> RenderedEdition:
-    newsletter = settings.newsletter
     subject = WELCOME_SUBJECT.format(name=newsletter.name)
     when = (
         f"elke {_WEEKDAYS[next_send.weekday()]} rond {next_send:%H:%M}"

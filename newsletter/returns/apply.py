@@ -9,7 +9,7 @@ and acts on the reader.
 * Hard bounce: the reader becomes ``bounced`` at once. Complaint: ``complained``, never
   mailed again. Soft bounce: the delivery is marked ``soft_bounce``, as the ledger marks
   a 4xx during the send, and the ledger's one rule decides
-  (:func:`~newsletter.delivery.ledger.soft_bounces_adding_up`): soft bounces, during the
+  (:func:`~newsletter.delivery.outcomes.soft_bounces_adding_up`): soft bounces, during the
   send or later, in ``bounces.soft_limit`` of the reader's last ``bounces.soft_window``
   editions, none delivered without one since, make them ``bounced``. A hard bounce or a
   complaint may pass the edition's limits (:mod:`newsletter.returns.limits`).
@@ -34,8 +34,8 @@ from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.events import record_event
 from newsletter.db.models import BounceReport, Delivery, Subscriber, SubscriberStatus, utcnow
-from newsletter.delivery.ledger import SoftBouncePolicy, soft_bounces_adding_up
-from newsletter.returns.limits import _Alert, _alert_if_over_limit, _mail_owner
+from newsletter.delivery.outcomes import SoftBouncePolicy, soft_bounces_adding_up
+from newsletter.returns.limits import check_limits
 from newsletter.returns.match import find_delivery, pick_recipient
 from newsletter.returns.parse import Kind, Verdict, classify_message, clean_reason, parse
 
@@ -127,12 +127,10 @@ def _settle(
     *,
     by_address: bool = False,
 ) -> Processed:
-    """Where both ways end: apply the verdict in one transaction, then tell the owner if
-    it passed a limit (after the commit: a mail is no part of the transaction)."""
+    """Where both ways end: apply the verdict in one transaction, with the owner alert when
+    it passed a limit (``scheduling.owner_mail`` mails it)."""
     with database.session() as session:
-        processed, alert = _apply(session, settings, verdict, recipient, print_, source, by_address)
-    if alert is not None:
-        _mail_owner(settings, alert)
+        processed = _apply(session, settings, verdict, recipient, print_, source, by_address)
     return replace(processed, is_report=verdict.kind != Kind.IGNORED)
 
 
@@ -144,10 +142,10 @@ def _apply(
     print_: str,
     source: str,
     by_address: bool,
-) -> tuple[Processed, _Alert | None]:
+) -> Processed:
     known = session.scalar(select(BounceReport).where(BounceReport.fingerprint == print_))
     if known is not None:
-        return _from_row(session, known, duplicate=True), None
+        return _from_row(session, known, duplicate=True)
     delivery, why_not = find_delivery(session, settings, verdict, recipient, by_address)
     result = verdict.kind
     reason = verdict.reason
@@ -170,14 +168,13 @@ def _apply(
         session.rollback()
         known = session.scalar(select(BounceReport).where(BounceReport.fingerprint == print_))
         assert known is not None
-        return _from_row(session, known, duplicate=True), None
-    alert = None
+        return _from_row(session, known, duplicate=True)
     if delivery is not None and result != Kind.IGNORED:
         _act(session, settings, report, delivery)
         if result != Kind.SOFT:
-            alert = _alert_if_over_limit(session, settings, delivery.edition_id)
+            check_limits(session, settings, delivery.edition_id)
     log.info("returned message (%s): %s, %s", source, result, reason)
-    return _from_row(session, report, duplicate=False), alert
+    return _from_row(session, report, duplicate=False)
 
 
 def _act(session: Session, settings: Settings, report: BounceReport, delivery: Delivery) -> None:

@@ -6,7 +6,7 @@ what we alone can write:
 * The VERP token of the envelope recipient (``bounces+TOKEN@``); a token that does not
   verify stops there and ties the report to nothing.
 * Without a token, one of our Message-IDs in the returned headers whose MAC verifies
-  (``<edition.subscriber.MAC@domain>``, see :class:`~newsletter.delivery.ledger.MessageIds`;
+  (``<edition.subscriber.MAC@domain>``, see :class:`~newsletter.delivery.message_ids.MessageIds`;
   the ledger row must have been sent with it) *and* a recipient the report names (a DSN's
   Final-Recipient or Original-Recipient, an ARF report's Original-Rcpt-To, the addresses
   found in a non-standard bounce) that is that delivery's reader: only we can write the
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db.models import Delivery, DeliveryStatus, Subscriber
-from newsletter.delivery.ledger import message_ids
+from newsletter.delivery.message_ids import message_ids
 from newsletter.mail.verp import return_paths
 from newsletter.returns.parse import Verdict, envelope_candidates
 
@@ -32,7 +32,7 @@ from newsletter.returns.parse import Verdict, envelope_candidates
 def pick_recipient(settings: Settings, message: Message) -> str | None:
     """``Delivered-To``, ``X-Original-To``, ``To``: the first that is one of ours."""
     candidates = envelope_candidates(message)
-    paths = return_paths(settings)
+    paths = return_paths(settings.bounces, settings.signing_key)
     if paths is not None:
         for address in candidates:
             if paths.is_ours(address):
@@ -54,7 +54,7 @@ def find_delivery(
     ``by_address`` (webhooks only, whose requests are verified) takes our Message-ID on
     its own, else the last delivery to the one address named: a mail naming an address
     proves nothing, anyone can write one."""
-    paths = return_paths(settings)
+    paths = return_paths(settings.bounces, settings.signing_key)
     token = paths.token_of(recipient) if paths is not None and recipient else None
     if token:
         assert paths is not None

@@ -36,6 +36,7 @@ from newsletter.scheduling.jobs import (
     send_due_work,
     watch,
 )
+from newsletter.scheduling.owner_mail import mail_pending_alerts
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,8 @@ class Daemon:
             except Exception:
                 log.exception("the weekly edition failed again; retrying in a minute")
         send_due_work(self.database, self.settings, self.clock(), stop=self.stop_requested)
+        # Alerts recorded by the inbound listener, the webhooks or the bounce mailbox.
+        mail_pending_alerts(self.database, self.settings, self.clock())
 
     def watch_job(self) -> None:
         """Feeds every ``poll_minutes``, and the owner's warnings that depend on the clock."""

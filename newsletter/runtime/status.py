@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from newsletter.config import Settings, hide_password
-from newsletter.db import post_queue
+from newsletter.db import post_queue, states
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, Feed
-from newsletter.delivery.editions import describe_edition, waiting_for_limits
+from newsletter.db.models import Post as PostRow
+from newsletter.db.post_queue import QueueEntry
+from newsletter.delivery.editions import describe_edition, due_now, waiting_for_limits
 from newsletter.feeds import state
 from newsletter.runtime.presence import running_daemons
 from newsletter.scheduling.jobs import empty_slot_weeks
@@ -22,14 +26,10 @@ from newsletter.scheduling.slots import due_slot, next_slot
 def collect_status(database: Database, settings: Settings, now: datetime) -> dict[str, Any]:
     zone = ZoneInfo(settings.schedule.timezone)
     upcoming = next_slot(settings.schedule, now)
+    last = due_slot(settings.schedule, now)
     with database.session() as session:
         entries = post_queue.entries(session)
-        latest = session.scalar(select(Edition.id).order_by(Edition.id.desc()).limit(1))
-        edition = None
-        if latest:
-            info = describe_edition(session, latest)
-            waiting = waiting_for_limits(database.engine, settings.smtp, info)
-            edition = {**info.to_json(), "waiting": waiting.to_json() if waiting else None}
+        edition = _latest_edition(session, database, settings, now)
         deferred = session.scalar(
             select(func.count())
             .select_from(Delivery)
@@ -37,7 +37,6 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
         )
         next_post = post_queue.next_unsent(session)
         feed_rows = state.of_urls(session, settings.posts.feeds)
-        last = due_slot(settings.schedule, now)
         last_edition = (
             session.scalar(select(Edition.id).where(Edition.week_key == last.week_key))
             if last.week_key
@@ -61,12 +60,7 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
             "utc": upcoming.astimezone(UTC).isoformat() if upcoming else None,
             "timezone": settings.schedule.timezone,
         },
-        "queue": {
-            "queued": sum(1 for e in entries if e.status == "queued"),
-            "skipped": sum(1 for e in entries if e.status == "skipped"),
-            "sent": sum(1 for e in entries if e.status == "sent"),
-            "next": next_post.slug if next_post else None,
-        },
+        "queue": _queue_json(entries, next_post),
         "edition": edition,
         "deferred_backlog": int(deferred or 0),
         "daemons_running": running_daemons(database),
@@ -77,6 +71,32 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
         },
         "feeds": feeds,
         "warnings": notes,
+    }
+
+
+def _latest_edition(
+    session: Session, database: Database, settings: Settings, now: datetime
+) -> dict[str, Any] | None:
+    """The newest edition as ``editions show --json`` has it: counts, what a sender could
+    take now (``due_now``), and the shared limit it waits for, if any."""
+    latest = session.scalar(select(Edition.id).order_by(Edition.id.desc()).limit(1))
+    if not latest:
+        return None
+    info = describe_edition(session, latest)
+    waiting = waiting_for_limits(database.engine, settings.smtp, info)
+    return {
+        **info.to_json(),
+        "due_now": due_now(session, latest, now, states.lease_of(settings.smtp)),
+        "waiting": waiting.to_json() if waiting else None,
+    }
+
+
+def _queue_json(entries: Sequence[QueueEntry], next_post: PostRow | None) -> dict[str, Any]:
+    return {
+        "queued": sum(1 for e in entries if e.status == "queued"),
+        "skipped": sum(1 for e in entries if e.status == "skipped"),
+        "sent": sum(1 for e in entries if e.status == "sent"),
+        "next": next_post.slug if next_post else None,
     }
 
 

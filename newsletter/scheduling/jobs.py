@@ -12,38 +12,28 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import exists, or_, select, true
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.db import post_queue
+from newsletter.db import states
 from newsletter.db.database import Database
 from newsletter.db.events import record_event
-from newsletter.db.models import (
-    Delivery,
-    DeliveryStatus,
-    Edition,
-    EditionStatus,
-    Event,
-    utcnow,
-)
-from newsletter.delivery.attempt import Outcome
+from newsletter.db.models import Delivery, Edition, Event, utcnow
 from newsletter.delivery.budget import Limits, SharedBudget
-from newsletter.delivery.editions import hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
-from newsletter.errors import InputError, NewsletterError
+from newsletter.delivery.publish import describe, edition_of_week, publish_week
+from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds
-from newsletter.mail.render import RenderedEdition
-from newsletter.publish import PreparedEdition, prepare_edition, send_test_copy
 from newsletter.returns import limits
 from newsletter.scheduling import alerts
+from newsletter.scheduling.owner_mail import mail_pending_alerts
 from newsletter.scheduling.slots import due_slot, make_trigger
 
 log = logging.getLogger(__name__)
@@ -102,75 +92,21 @@ def make_edition_for_week(
     if (made := _edition_of_week(database, key)) is not None:
         return WeeklyOutcome("already made", key, made)
     _poll_feeds(database, settings, now)
-    review = settings.schedule.review_minutes
-    prepared: PreparedEdition | None = None
-    try:
+    published = publish_week(database, settings, key, now, stop=stop, hold_check=limits.hold_reason)
+    if published.action == "queue empty":
+        log.warning("week %s: the queue is empty; no edition this week", key)
         with database.session() as session:
-            post = post_queue.next_unsent(session)
-            if post is None and (made := _edition_of_week(database, key)) is not None:
-                # Another daemon made this week's edition (of the last queued post) since
-                # our check above: the queue is not empty, it was just used.
-                return WeeklyOutcome("already made", key, made)
-            if post is None:
-                log.warning("week %s: the queue is empty; no edition this week", key)
-                record_empty_slot(session, key)
-            else:
-                prepared = prepare_edition(
-                    session, settings, post, actor="scheduler", on_failure="hold", week_key=key
-                )
-                if prepared.hold_reason is None and (
-                    too_many := limits.hold_reason(session, prepared.edition_id)
-                ):
-                    # Too many bounces or complaints last time: the owner decides first.
-                    hold(session, prepared.edition_id, too_many)
-                    prepared = replace(prepared, hold_reason=too_many)
-                if review and settings.newsletter.owner_address and prepared.hold_reason is None:
-                    edition = session.get(Edition, prepared.edition_id)
-                    assert edition is not None
-                    edition.send_after = now + timedelta(minutes=review)
-    except (IntegrityError, InputError):
-        # Another daemon made this week's edition between our check and our insert: the
-        # unique week key refuses ours, or (when it took the same post) the post is taken.
-        if (made := _edition_of_week(database, key)) is not None:
-            return WeeklyOutcome("already made", key, made)
-        raise
-    if prepared is None:
+            record_empty_slot(session, key)
         alerts.queue_empty(database, settings, key, slot or now, now)
-        return WeeklyOutcome("queue empty", key)
-    edition_id = prepared.edition_id
-    if prepared.hold_reason is not None:
-        log.error("week %s: edition %d held: %s", key, edition_id, prepared.hold_reason)
-        alerts.edition_held(database, settings, key, edition_id, prepared.hold_reason, now)
-        return WeeklyOutcome("held", key, edition_id, prepared.hold_reason)
-
-    if review and settings.newsletter.owner_address:
-        owner = settings.newsletter.owner_address
-        try:
-            attempt = send_test_copy(settings, prepared.rendered, owner)
-            problem = None if attempt.outcome == Outcome.SENT else attempt.reply
-        except NewsletterError as exc:
-            problem = str(exc)
-        if problem is not None:
-            # Nobody reviewed it, so it must not go out on its own when the wait is over.
-            reason = f"the [TEST] copy to {owner} was not delivered: {problem}"
-            with database.session() as session:
-                hold(session, edition_id, reason)
-            log.error("week %s: edition %d held: %s", key, edition_id, reason)
-            return WeeklyOutcome("held", key, edition_id, reason)
-        log.info(
-            "week %s: edition %d: [TEST] copy to %s (%s); sending at %s unless cancelled",
-            key,
-            edition_id,
-            settings.newsletter.owner_address,
-            attempt.reply,
-            (now + timedelta(minutes=review)).isoformat(timespec="minutes"),
-        )
-        return WeeklyOutcome("review", key, edition_id)
-    if review:
-        log.warning("schedule.review_minutes is set but newsletter.owner_address is empty")
-    summary = _send(database, settings, edition_id, stop, prepared.rendered)
-    alerts.edition_failures(database, settings, summary, now)
-    return WeeklyOutcome("sent", key, edition_id, _describe(summary))
+    elif published.action == "held" and published.edition_id is not None:
+        log.error("week %s: edition %d held: %s", key, published.edition_id, published.detail)
+        if not published.owner_unreachable:
+            alerts.edition_held(
+                database, settings, key, published.edition_id, published.detail, now
+            )
+    elif published.summary is not None:
+        alerts.after_send(database, settings, published.summary, now)
+    return WeeklyOutcome(published.action, key, published.edition_id, published.detail)
 
 
 EMPTY_SLOT_EVENT = "slot_empty"
@@ -195,7 +131,7 @@ def empty_slot_weeks(session: Session) -> set[str]:
 
 def _edition_of_week(database: Database, key: str) -> int | None:
     with database.session() as session:
-        return session.scalar(select(Edition.id).where(Edition.week_key == key))
+        return edition_of_week(session, key)
 
 
 def send_due_work(
@@ -216,29 +152,8 @@ def send_due_work(
     """
     if _window_spent(database, settings, now):
         return []
-    lease = timedelta(minutes=settings.smtp.lease_minutes)
-    claimed = (Delivery.status == DeliveryStatus.SENDING) & (
-        true() if at_start else Delivery.claimed_at <= now - lease
-    )
-    due = or_(
-        Delivery.status == DeliveryStatus.QUEUED,
-        (Delivery.status == DeliveryStatus.DEFERRED) & (Delivery.next_attempt_at <= now),
-        claimed,
-    )
-    ready = or_(
-        Edition.status == EditionStatus.SENDING,
-        (Edition.status == EditionStatus.DRAFT)
-        & Edition.week_key.is_not(None)
-        & (Edition.send_after.is_(None) | (Edition.send_after <= now)),
-    )
-    with database.session() as session:
-        edition_ids = session.scalars(
-            select(Edition.id)
-            .where(ready, exists().where(Delivery.edition_id == Edition.id, due))
-            .order_by(Edition.id)
-        ).all()
     summaries = []
-    for edition_id in edition_ids:
+    for edition_id in editions_with_due_work(database, settings, now, at_start=at_start):
         if stop is not None and stop.is_set():
             break
         try:
@@ -249,8 +164,29 @@ def send_due_work(
             log.debug("edition %d: not sent by this job: %s", edition_id, exc)
             continue
         summaries.append(summary)
-        alerts.edition_failures(database, settings, summary, now)
+        alerts.after_send(database, settings, summary, now)
     return summaries
+
+
+def editions_with_due_work(
+    database: Database, settings: Settings, now: datetime, *, at_start: bool = False
+) -> list[int]:
+    """The editions :func:`send_due_work` sends at ``now``: ready to send, with a delivery
+    a sender may claim (see :mod:`newsletter.db.states`), or, ``at_start``, in flight."""
+    work = states.claimable(now, states.lease_of(settings.smtp))
+    if at_start:
+        work = or_(work, states.in_flight())
+    with database.session() as session:
+        return list(
+            session.scalars(
+                select(Edition.id)
+                .where(
+                    states.ready_to_send(now),
+                    exists().where(Delivery.edition_id == Edition.id, work),
+                )
+                .order_by(Edition.id)
+            )
+        )
 
 
 def _window_spent(database: Database, settings: Settings, now: datetime) -> bool:
@@ -268,32 +204,19 @@ def _send(
     settings: Settings,
     edition_id: int,
     stop: threading.Event | None,
-    rendered: RenderedEdition | None = None,
 ) -> SendSummary:
-    summary = send_edition(
-        database, settings, edition_id, options=SendOptions(stop=stop), rendered=rendered
-    )
-    if summary.bounced:  # addresses the relay refused count towards the returns limits
-        limits.check_limits(database, settings, edition_id)
-    log.info("edition %d: %s", edition_id, _describe(summary))
+    summary = send_edition(database, settings, edition_id, options=SendOptions(stop=stop))
+    log.info("edition %d: %s", edition_id, describe(summary))
     return summary
-
-
-def _describe(summary: SendSummary) -> str:
-    waiting = f"; {summary.waiting.describe()}" if summary.waiting else ""
-    return (
-        f"{summary.status}: sent {summary.sent}, deferred {summary.deferred}, "
-        f"failed {summary.failed}, skipped {summary.skipped}{waiting}"
-    )
 
 
 def watch(database: Database, settings: Settings, now: datetime) -> None:
     """The periodic look around (every ``posts.poll_minutes``): poll the feeds, then tell
     the owner about a feed that has failed for a day or a queue that is empty a day before
-    the next slot."""
+    the next slot, and mail the alerts still pending (recorded by a late bounce report, or
+    whose mail failed before)."""
     _poll_feeds(database, settings, now)
-    alerts.failing_feeds(database, settings, now)
-    alerts.upcoming_slot_check(database, settings, now)
+    alerts.periodic_checks(database, settings, now)
 
 
 def _poll_feeds(database: Database, settings: Settings, now: datetime) -> None:
@@ -361,8 +284,10 @@ def build_scheduler(
 
 
 def run_once(database: Database, settings: Settings, now: datetime | None = None) -> WeeklyOutcome:
-    """What ``run --once`` does (for cron users): the weekly job, then any due work."""
+    """What ``run --once`` does (for cron users): the weekly job, then any due work and
+    the owner alerts still pending."""
     moment = now or utcnow()
     outcome = make_weekly_edition(database, settings, moment)
     send_due_work(database, settings, moment, at_start=True)
+    mail_pending_alerts(database, settings, moment)
     return outcome

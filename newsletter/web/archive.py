@@ -25,16 +25,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.db.models import Edition, EditionStatus
+from newsletter.db.models import Edition
 from newsletter.db.models import Post as PostRow
 from newsletter.db.post_queue import document
+from newsletter.db.states import PUBLISHED
 from newsletter.errors import NewsletterError
 from newsletter.mail.render import UNSUBSCRIBE_PLACEHOLDER, Recipient, personalise, render_edition
 from newsletter.web.context import WebContext, route
 
 logger = logging.getLogger(__name__)
 
-PUBLISHED = (EditionStatus.SENT, EditionStatus.SENDING)
 _CACHE_SIZE = 16
 _UNSUBSCRIBE_LINK = re.compile(
     r'(<a\b[^>]*?href=")' + UNSUBSCRIBE_PLACEHOLDER + r'("[^>]*>).*?(</a>)', re.DOTALL
@@ -114,7 +114,7 @@ class ArchivePages:
         return html
 
     def _render(self, post: PostRow) -> str:
-        edition = render_edition(document(post), self.context.settings)
+        edition = render_edition(document(post), self.context.settings.newsletter)
         subscribe_url = self.context.absolute_url("/subscribe")
         subscribe_link = _UNSUBSCRIBE_LINK.sub(
             lambda link: f"{link[1]}{html.escape(subscribe_url)}{link[2]}Aanmelden{link[3]}",

@@ -193,7 +193,7 @@ class SignupPages:
             signup.subscriber_id,
             signup.address,
             lambda: build_confirmation_message(
-                self.context.settings,
+                self.context.settings.newsletter,
                 address=signup.address,
                 name=signup.name,
                 confirm_url=self.context.absolute_url(f"/confirm/{token}"),
@@ -220,7 +220,8 @@ class SignupPages:
             newcomer.subscriber_id,
             newcomer.address,
             lambda: build_welcome_message(
-                settings,
+                settings.newsletter,
+                settings.signing_key(),
                 subscriber_id=newcomer.subscriber_id,
                 address=newcomer.address,
                 name=newcomer.name,

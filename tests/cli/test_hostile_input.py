@@ -176,10 +176,10 @@ def test_the_renderer_refuses_a_post_url_that_is_not_http() -> None:
     still cannot put it in front of a reader."""
     settings = make_settings(newsletter={"content": "excerpt"})
     safe = make_post(url="https://example.org/rust")
-    assert 'href="https://example.org/rust"' in render_edition(safe, settings).html
+    assert 'href="https://example.org/rust"' in render_edition(safe, settings.newsletter).html
     for url in ("javascript:alert(1)", "data:text/html,x", "java\nscript:alert(1)"):
         with pytest.raises(RenderError, match="not an http"):
-            render_edition(replace(safe, url=url), settings)
+            render_edition(replace(safe, url=url), settings.newsletter)
 
 
 # 6. A post file of 50 MB

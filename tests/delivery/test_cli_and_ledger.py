@@ -17,7 +17,8 @@ from newsletter.db.database import Database, open_database
 from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery import editions
 from newsletter.delivery.engine import retry_policy
-from newsletter.delivery.ledger import Ledger, message_ids
+from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.message_ids import message_ids
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post
 from tests.support.settings import SECRET, SENDER, make_settings

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from newsletter.delivery.ledger import MessageIds, message_ids
+from newsletter.delivery.message_ids import MessageIds, message_ids
 from newsletter.mail.signing import ShortMac
 from newsletter.mail.verp import ReturnPaths
 from tests.support.settings import SECRET, make_settings

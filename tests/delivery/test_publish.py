@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from newsletter.config import DkimSection, Secret, Settings
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Edition, Event
+from newsletter.delivery.publish import send_test_copy
 from newsletter.mail.render import render_edition
-from newsletter.publish import send_test_copy
 from newsletter.web import create_app
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
@@ -71,7 +71,9 @@ def test_the_review_copy_is_dkim_signed(
 ) -> None:
     private, record = dkim_key
     attempt = send_test_copy(
-        signed(settings, private), render_edition(make_post(), settings), "gerrit@voorbeeld.nl"
+        signed(settings, private),
+        render_edition(make_post(), settings.newsletter),
+        "gerrit@voorbeeld.nl",
     )
     assert attempt.outcome == "sent", attempt.reply
     [(address, message)] = smtp_server.handler.messages

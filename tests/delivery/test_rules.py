@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from newsletter.delivery.attempt import Outcome, classify, enhanced_status
-from newsletter.delivery.ledger import RetryPolicy
+from newsletter.delivery.outcomes import RetryPolicy
 from newsletter.delivery.throttle import Throttle, Tuning
 
 

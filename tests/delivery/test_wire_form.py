@@ -11,12 +11,11 @@ from hypothesis import strategies as st
 
 from newsletter.db.database import Database
 from newsletter.delivery import send_edition
-from newsletter.delivery.smtp import DotStuffed, dot_stuff
+from newsletter.mail.compose import DotStuffed, dot_stuff
+from tests.mail.test_compose import NOW, _composer
 from tests.support.db import new_edition
 from tests.support.settings import make_settings, relay
 from tests.support.smtp import SmtpServer
-
-from .test_compose import NOW, _composer
 
 COMPOSER = _composer()
 # Dots where a line could start: after a space, and at every place a soft break may fall.

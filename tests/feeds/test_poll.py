@@ -100,7 +100,9 @@ def test_a_wordpress_feed_adds_its_posts_once_and_a_second_poll_is_conditional(
     assert "summary_only" not in document
     # Every "read on the blog" link of the email is the item's own link, not a search URL.
     link = "https://www.gerritvanderheide.com/loslaten-deel-1/"
-    assert post_url(_post(database, "loslaten-deel-1"), settings) == link
+    assert (
+        post_url(_post(database, "loslaten-deel-1"), settings.newsletter.post_url_template) == link
+    )
 
 
 def test_a_feed_without_validators_is_read_again_and_changes_nothing(
@@ -187,7 +189,7 @@ def test_a_feed_with_only_summaries_sends_an_excerpt_that_reads_on_at_the_blog(
     assert document["blocks"] == [
         {"type": "paragraph", "text": "Loslaten begint bij opmerken wat je vasthoudt. En dan …"}
     ]
-    rendered = render_edition(_post(database, "loslaten-deel-3"), settings)
+    rendered = render_edition(_post(database, "loslaten-deel-3"), settings.newsletter)
     assert rendered.excerpt
     assert "Lees verder op de blog" in rendered.html and "Lees verder op de blog" in rendered.text
     assert item.link in rendered.html

@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 
 from newsletter.config import ImapSection, InboundSection, Secret, Settings
 from newsletter.db.database import Database
-from newsletter.db.models import BounceReport, Delivery, Event
+from newsletter.db.models import BounceReport, Delivery, OwnerAlert
 from newsletter.inbound.imap import fetch_mailbox
 from newsletter.inbound.listener import build_inbound_controller
 from newsletter.returns.limits import hold_reason
@@ -121,8 +121,7 @@ def assert_nothing_changed(database: Database, server: SmtpServer, edition_id: i
     with database.session() as session:
         reports = session.execute(select(BounceReport.result, BounceReport.subscriber_id)).all()
         assert sorted(reports) == [("ignored", None), ("ignored", None)]
-        alerts = session.scalars(select(Event).where(Event.kind == "returns_alert")).all()
-        assert alerts == []
+        assert session.scalars(select(OwnerAlert)).all() == []
         assert hold_reason(session, edition_id + 1) is None
     with server.handler.lock:
         assert not any(OWNER in mail.recipients for mail in server.handler.received)

@@ -18,10 +18,10 @@ from newsletter.mail.render import (
     Recipient,
     RenderedEdition,
     personalise,
-    recipient_for,
     render_edition,
 )
 from tests.support.posts import rich_post
+from tests.support.readers import recipient_of
 from tests.support.settings import make_settings
 
 NOW = datetime(2025, 11, 24, 7, 0, tzinfo=timezone(timedelta(hours=1)))
@@ -29,13 +29,13 @@ NOW = datetime(2025, 11, 24, 7, 0, tzinfo=timezone(timedelta(hours=1)))
 
 @pytest.fixture(scope="module")
 def edition() -> RenderedEdition:
-    return render_edition(rich_post(), make_settings())
+    return render_edition(rich_post(), make_settings().newsletter)
 
 
 def recipient(
     settings: Settings, name: str | None = "Zoë de Vries", subscriber_id: int = 42
 ) -> Recipient:
-    return recipient_for(
+    return recipient_of(
         settings, subscriber_id, "zoe@example.nl", name, post_slug="innerlijke-rust"
     )
 
@@ -56,7 +56,7 @@ def raw_headers(raw: bytes) -> list[tuple[str, str]]:
 
 
 def test_message_parses_back_with_all_headers(edition: RenderedEdition, settings: Settings) -> None:
-    raw = build_message(edition, recipient(settings), settings, now=NOW)
+    raw = build_message(edition, recipient(settings), settings.newsletter, now=NOW)
     message = parse(raw)
     assert str(message["From"]) == "Gerrit <nieuwsbrief@gerritvanderheide.com>"
     assert message["To"].addresses[0].display_name == "Zoë de Vries"
@@ -75,7 +75,7 @@ def test_list_unsubscribe_is_one_unencoded_line(
     edition: RenderedEdition, settings: Settings
 ) -> None:
     person = recipient(settings)
-    raw = build_message(edition, person, settings, now=NOW)
+    raw = build_message(edition, person, settings.newsletter, now=NOW)
     assert raw.count(b"List-Unsubscribe: <https://") == 1
     line = next(ln for ln in raw.split(b"\r\n") if ln.startswith(b"List-Unsubscribe:"))
     token = person.unsubscribe_url.rsplit("/", 1)[1]
@@ -91,7 +91,7 @@ def test_both_parts_decode_to_the_personalised_content(
 ) -> None:
     person = recipient(settings)
     html, text = personalise(edition, person)
-    message = parse(build_message(edition, person, settings, now=NOW))
+    message = parse(build_message(edition, person, settings.newsletter, now=NOW))
     assert message.get_content_type() == "multipart/alternative"
     parts = list(message.iter_parts())
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
@@ -106,7 +106,7 @@ def test_both_parts_decode_to_the_personalised_content(
 def test_wire_format_is_crlf_with_short_quoted_printable_lines(
     edition: RenderedEdition, settings: Settings
 ) -> None:
-    raw = build_message(edition, recipient(settings), settings, now=NOW)
+    raw = build_message(edition, recipient(settings), settings.newsletter, now=NOW)
     assert raw.count(b"\n") == raw.count(b"\r\n")
     body = raw.split(b"\r\n\r\n", 1)[1]
     assert max(len(line) for line in body.split(b"\r\n")) <= 78
@@ -115,7 +115,9 @@ def test_wire_format_is_crlf_with_short_quoted_printable_lines(
 
 def test_reply_to_and_subject_prefix(edition: RenderedEdition) -> None:
     settings = make_settings(newsletter={"reply_to": "gerrit@gerritvanderheide.com"})
-    raw = build_message(edition, recipient(settings), settings, now=NOW, subject_prefix="[TEST] ")
+    raw = build_message(
+        edition, recipient(settings), settings.newsletter, now=NOW, subject_prefix="[TEST] "
+    )
     message = parse(raw)
     assert str(message["Reply-To"]) == "gerrit@gerritvanderheide.com"
     assert str(message["Subject"]) == "[TEST] " + edition.subject
@@ -125,7 +127,7 @@ def test_a_given_message_id_is_used(edition: RenderedEdition, settings: Settings
     raw = build_message(
         edition,
         recipient(settings),
-        settings,
+        settings.newsletter,
         now=NOW,
         message_id="<edition-3.sub-42@gerritvanderheide.com>",
     )
@@ -136,7 +138,7 @@ def test_a_crlf_in_a_name_never_makes_a_header(
     edition: RenderedEdition, settings: Settings
 ) -> None:
     hostile = "Zoë\r\nBcc: victim@example.com\r\nX-Evil: 1"
-    raw = build_message(edition, recipient(settings, hostile), settings, now=NOW)
+    raw = build_message(edition, recipient(settings, hostile), settings.newsletter, now=NOW)
     names = [name.lower() for name, _ in raw_headers(raw)]
     assert "bcc" not in names and "x-evil" not in names
     assert names.count("to") == 1
@@ -148,17 +150,21 @@ def test_a_crlf_in_a_name_never_makes_a_header(
 def test_a_crlf_in_an_address_is_refused(edition: RenderedEdition, settings: Settings) -> None:
     person = replace(recipient(settings), email="zoe@example.nl\r\nBcc: victim@example.com")
     with pytest.raises(RenderError, match="recipient address"):
-        build_message(edition, person, settings, now=NOW)
+        build_message(edition, person, settings.newsletter, now=NOW)
 
 
 def test_a_naive_date_is_refused(edition: RenderedEdition, settings: Settings) -> None:
     with pytest.raises(RenderError, match="time zone"):
-        build_message(edition, recipient(settings), settings, now=datetime(2025, 11, 24, 7, 0))
+        build_message(
+            edition, recipient(settings), settings.newsletter, now=datetime(2025, 11, 24, 7, 0)
+        )
 
 
 def test_non_ascii_list_name(edition: RenderedEdition) -> None:
     settings = make_settings(newsletter={"name": 'Gerrits "Stille" Brief — rust'})
-    message = parse(build_message(edition, recipient(settings), settings, now=datetime.now(UTC)))
+    message = parse(
+        build_message(edition, recipient(settings), settings.newsletter, now=datetime.now(UTC))
+    )
     assert (
         str(message["List-Id"])
         == 'Gerrits "Stille" Brief — rust <nieuwsbrief.gerritvanderheide.com>'

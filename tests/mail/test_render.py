@@ -21,12 +21,12 @@ from newsletter.mail.render import (
     excerpt_blocks,
     personalise,
     post_url,
-    recipient_for,
     render_edition,
 )
 from newsletter.mail.text import underline
 from newsletter.mail.tokens import read_token
 from tests.support.posts import rich_post
+from tests.support.readers import recipient_of
 from tests.support.settings import SECRET, make_settings
 
 from .conftest import golden_posts, one_line, posts_under_test, visible_text
@@ -45,13 +45,13 @@ SITE_FURNITURE = (
 @pytest.fixture(scope="module")
 def editions() -> dict[str, RenderedEdition]:
     settings = make_settings()
-    return {post.slug: render_edition(post, settings) for post in POSTS}
+    return {post.slug: render_edition(post, settings.newsletter) for post in POSTS}
 
 
 def personalised(
     edition: RenderedEdition, settings: Settings, subscriber_id: int = 42
 ) -> tuple[str, str]:
-    recipient = recipient_for(
+    recipient = recipient_of(
         settings, subscriber_id, "zoe@example.nl", "Zoë", post_slug=edition.post_slug
     )
     return personalise(edition, recipient)
@@ -273,7 +273,7 @@ def test_text_is_wrapped_and_has_footnotes(
 
 
 def test_text_layout_of_the_handmade_post(settings: Settings) -> None:
-    edition = render_edition(rich_post(), settings)
+    edition = render_edition(rich_post(), settings.newsletter)
     _, text = personalised(edition, settings)
     assert text.startswith("Hoi Zoë,\n\n")
     assert "Innerlijke rust: thuiskomen in jezelf — ook als het schuurt\n" + "=" * 59 in text
@@ -296,14 +296,14 @@ def test_text_layout_of_the_handmade_post(settings: Settings) -> None:
 
 
 def test_greeting_uses_the_name_when_known(settings: Settings) -> None:
-    edition = render_edition(rich_post(), settings)
+    edition = render_edition(rich_post(), settings.newsletter)
     for name, greeting in (
         ("Zoë", "Hoi Zoë,"),
         (None, "Hoi,"),
         ("  ", "Hoi,"),
         ("Anna\r\n", "Hoi Anna,"),
     ):
-        recipient = recipient_for(settings, 1, "a@example.nl", name, post_slug=edition.post_slug)
+        recipient = recipient_of(settings, 1, "a@example.nl", name, post_slug=edition.post_slug)
         html, text = personalise(edition, recipient)
         assert f">{greeting}</p>" in html
         assert text.startswith(greeting + "\n")
@@ -312,9 +312,9 @@ def test_greeting_uses_the_name_when_known(settings: Settings) -> None:
 
 
 def test_hostile_names_are_escaped_in_html(settings: Settings) -> None:
-    edition = render_edition(rich_post(), settings)
+    edition = render_edition(rich_post(), settings.newsletter)
     name = "Zoë 王 <script>alert(1)</script> \"quoted\" & 'single'\r\nBcc: evil@example.com"
-    recipient = recipient_for(settings, 1, "zoe@example.nl", name, post_slug=edition.post_slug)
+    recipient = recipient_of(settings, 1, "zoe@example.nl", name, post_slug=edition.post_slug)
     html, text = personalise(edition, recipient)
     assert "<script" not in html
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; &#x27;single&#x27;"
@@ -338,7 +338,7 @@ def test_hostile_post_text_is_escaped(settings: Settings) -> None:
             Block("read_more", 'Titel met "quotes" & <tags>'),
         ),
     )
-    edition = render_edition(post, settings)
+    edition = render_edition(post, settings.newsletter)
     html, text = personalised(edition, settings)
     tree = lxml.html.document_fromstring(html)
     assert not tree.xpath("//script | //img | //b")
@@ -359,7 +359,7 @@ def test_related_titles_of_the_post_are_shown_once(settings: Settings) -> None:
         with_block, blocks=tuple(b for b in with_block.blocks if b.type != "related")
     )
     for post in (with_block, without_block):
-        edition = render_edition(post, settings)
+        edition = render_edition(post, settings.newsletter)
         assert edition.html.count(">Zelfcompassie</a>") == 1
         assert edition.text.count("- Zelfcompassie [") == 1
 
@@ -367,13 +367,13 @@ def test_related_titles_of_the_post_are_shown_once(settings: Settings) -> None:
 def test_a_post_quoting_a_placeholder_is_refused(settings: Settings) -> None:
     post = replace(rich_post(), lead=f"zie {PLACEHOLDERS[1]}")
     with pytest.raises(RenderError, match="placeholder"):
-        render_edition(post, settings)
+        render_edition(post, settings.newsletter)
 
 
 def test_recipient_for_needs_a_secret_key() -> None:
     settings = replace(make_settings(), secret_key=None)
     with pytest.raises(ConfigError, match="secret key"):
-        recipient_for(settings, 1, "a@example.nl", None, post_slug="x")
+        recipient_of(settings, 1, "a@example.nl", None, post_slug="x")
 
 
 def test_recipient_cleans_names() -> None:
@@ -385,7 +385,7 @@ def test_signature_comes_from_the_settings() -> None:
     settings = make_settings(
         newsletter={"signature": "Warme groet & tot snel,\nGerrit van der Heide"}
     )
-    edition = render_edition(rich_post(), settings)
+    edition = render_edition(rich_post(), settings.newsletter)
     html, text = personalised(edition, settings)
     assert html.count("Warme groet &amp; tot snel,<br>Gerrit van der Heide") == 1
     assert text.count("Warme groet & tot snel,\nGerrit van der Heide") == 1
@@ -394,9 +394,9 @@ def test_signature_comes_from_the_settings() -> None:
 
 def test_reply_hint_only_when_reply_to_is_configured() -> None:
     hint = "Reageren kan gewoon: beantwoord deze e-mail."
-    plain = render_edition(rich_post(), make_settings())
+    plain = render_edition(rich_post(), make_settings().newsletter)
     replying = render_edition(
-        rich_post(), make_settings(newsletter={"reply_to": "gerrit@example.nl"})
+        rich_post(), make_settings(newsletter={"reply_to": "gerrit@example.nl"}).newsletter
     )
     assert hint not in plain.html and hint not in plain.text
     assert hint in replying.html and hint in replying.text
@@ -405,10 +405,16 @@ def test_reply_hint_only_when_reply_to_is_configured() -> None:
 def test_post_url_prefers_the_known_url() -> None:
     settings = make_settings(newsletter={"post_url_template": "https://blog.example/{slug}/"})
     assert (
-        post_url(replace(rich_post(), url="https://blog.example/x"), settings)
+        post_url(
+            replace(rich_post(), url="https://blog.example/x"),
+            settings.newsletter.post_url_template,
+        )
         == "https://blog.example/x"
     )
-    assert post_url(rich_post(), settings) == "https://blog.example/innerlijke-rust/"
+    assert (
+        post_url(rich_post(), settings.newsletter.post_url_template)
+        == "https://blog.example/innerlijke-rust/"
+    )
 
 
 def test_a_broken_post_url_template_is_a_render_error() -> None:
@@ -416,7 +422,7 @@ def test_a_broken_post_url_template_is_a_render_error() -> None:
         newsletter={"post_url_template": "https://blog.example/{title}/{year}"}
     )
     with pytest.raises(RenderError, match="post_url_template"):
-        render_edition(rich_post(), settings)
+        render_edition(rich_post(), settings.newsletter)
 
 
 # --- excerpts ----------------------------------------------------------------------------
@@ -440,7 +446,7 @@ def test_a_post_too_large_for_gmail_becomes_an_excerpt(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="newsletter.mail.render"):
-        edition = render_edition(huge_post(), settings)
+        edition = render_edition(huge_post(), settings.newsletter)
     assert edition.excerpt
     [record] = [r for r in caplog.records if r.name == "newsletter.mail.render"]
     assert record.levelno == logging.WARNING and "excerpt" in record.getMessage()
@@ -461,7 +467,7 @@ def test_a_post_too_large_for_gmail_becomes_an_excerpt(
 def test_excerpt_setting_always_sends_an_excerpt(caplog: pytest.LogCaptureFixture) -> None:
     settings = make_settings(newsletter={"content": "excerpt"})
     with caplog.at_level(logging.WARNING, logger="newsletter.mail.render"):
-        edition = render_edition(rich_post(), settings)
+        edition = render_edition(rich_post(), settings.newsletter)
     assert edition.excerpt
     assert not caplog.records
     assert "Lees verder op de blog" in edition.html
@@ -472,7 +478,7 @@ def test_a_post_that_fits_is_sent_whole(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="newsletter.mail.render"):
-        edition = render_edition(rich_post(), settings)
+        edition = render_edition(rich_post(), settings.newsletter)
     assert not edition.excerpt and not caplog.records
     assert "Lees verder op de blog" not in edition.html
 
@@ -480,7 +486,7 @@ def test_a_post_that_fits_is_sent_whole(
 def test_an_excerpt_that_is_still_too_large_is_an_error(settings: Settings) -> None:
     post = replace(rich_post(), questions=(QuestionAnswer("Waarom? " * 15_000, ""),))
     with pytest.raises(RenderError, match="even the excerpt"):
-        render_edition(post, settings)
+        render_edition(post, settings.newsletter)
 
 
 def test_excerpt_keeps_whole_sections_within_the_budget() -> None:

@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Route
 
 from newsletter.content.post import Post
-from newsletter.mail.render import personalise, recipient_for, render_edition
+from newsletter.mail.render import personalise, render_edition
+from tests.support.readers import recipient_of
 from tests.support.settings import make_settings
 from tests.support.system import save_screenshot
 
@@ -28,8 +29,8 @@ def _no_network(route: Route) -> None:
 @pytest.mark.parametrize("post", POSTS, ids=[p.slug for p in POSTS])
 def test_no_horizontal_overflow(browser: Browser, post: Post, width: int) -> None:
     settings = make_settings()
-    edition = render_edition(post, settings)
-    person = recipient_for(settings, 42, "zoe@example.nl", "Zoë", post_slug=post.slug)
+    edition = render_edition(post, settings.newsletter)
+    person = recipient_of(settings, 42, "zoe@example.nl", "Zoë", post_slug=post.slug)
     html, _ = personalise(edition, person)
     # Dark mode is checked on the phone, where most readers have it on.
     for scheme in ("light", "dark") if width == 375 else ("light",):

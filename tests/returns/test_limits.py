@@ -20,6 +20,7 @@ from newsletter.delivery import editions
 from newsletter.returns.apply import process_message
 from newsletter.returns.report import edition_returns
 from newsletter.scheduling.jobs import make_edition_for_week, send_due_work
+from newsletter.scheduling.owner_mail import mail_pending_alerts
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post, make_post
@@ -58,6 +59,8 @@ def test_counts_list_alert_and_the_held_next_edition(
     ):
         raw = returned(smtp_server, database, first, reader, name)
         assert process_message(database, settings, raw, source="test").result != "ignored"
+    # The reports record the alert; the owner-mail sender (the daemon's next look) mails it.
+    mail_pending_alerts(database, settings, utcnow())
     owner_mails = [mail for mail in smtp_server.handler.received if OWNER in mail.recipients]
     assert len(owner_mails) == 1
     assert owner_mails[0].message["Subject"] == (
@@ -66,6 +69,7 @@ def test_counts_list_alert_and_the_held_next_edition(
     assert "Spamklachten: 1 (2.5%; grens 0.3%)" in owner_mails[0].text()
     raw = returned(smtp_server, database, first, "lezer5@voorbeeld.nl", "exim_hard.eml")
     process_message(database, settings, raw, source="test")
+    mail_pending_alerts(database, settings, utcnow())
     assert sum(OWNER in mail.recipients for mail in smtp_server.handler.received) == 1
 
     numbers = json.loads(cli.ok("editions", "show", str(first), "--json", **env))

@@ -10,7 +10,7 @@ from email.message import Message
 
 from newsletter.config import BouncesSection
 from newsletter.db.database import Database
-from newsletter.delivery.ledger import message_ids
+from newsletter.delivery.message_ids import message_ids
 from newsletter.mail.verp import ReturnPaths
 from newsletter.returns.match import pick_recipient
 from tests.support.db import add_subscribers

@@ -228,11 +228,13 @@ def test_a_daemon_that_picked_the_same_post_just_before_another_committed_says_a
         winner: list[WeeklyOutcome] = []
 
         def create_after_the_other_daemon(*args: Any, **kwargs: Any) -> int:
-            monkeypatch.setattr("newsletter.publish.create_edition", real_create_edition)
+            monkeypatch.setattr("newsletter.delivery.publish.create_edition", real_create_edition)
             winner.append(make_weekly_edition(database, settings, now))
             return real_create_edition(*args, **kwargs)
 
-        monkeypatch.setattr("newsletter.publish.create_edition", create_after_the_other_daemon)
+        monkeypatch.setattr(
+            "newsletter.delivery.publish.create_edition", create_after_the_other_daemon
+        )
         loser = make_weekly_edition(database, settings, now)
 
         assert [o.action for o in winner] == ["sent"]

@@ -19,10 +19,11 @@ from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.models import SubscriberStatus
 from newsletter.mail.message import build_message
-from newsletter.mail.render import recipient_for, render_edition
+from newsletter.mail.render import render_edition
 from tests.support.db import add_edition, add_subscriber
 from tests.support.db import subscriber_row as row_of
 from tests.support.posts import make_post
+from tests.support.readers import recipient_of
 from tests.support.smtp import ReceivedMail
 from tests.support.system import save_screenshot, wait_until
 
@@ -41,12 +42,12 @@ def screenshot(page: Page, name: str) -> None:
 
 def unsubscribe_link_from_email(settings: Settings, subscriber_id: int, address: str) -> str:
     edition = render_edition(
-        make_post("innerlijke-rust", "Innerlijke rust", every_block=True), settings
+        make_post("innerlijke-rust", "Innerlijke rust", every_block=True), settings.newsletter
     )
-    recipient = recipient_for(
+    recipient = recipient_of(
         settings, subscriber_id, address, "Marieke", post_slug="innerlijke-rust"
     )
-    raw = build_message(edition, recipient, settings, now=datetime.now(UTC))
+    raw = build_message(edition, recipient, settings.newsletter, now=datetime.now(UTC))
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     html = message.get_body(preferencelist=("html",))

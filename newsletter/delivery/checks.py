@@ -23,7 +23,6 @@ from html.parser import HTMLParser
 from typing import Literal
 from urllib.parse import urlsplit
 
-from newsletter.config import Settings
 from newsletter.errors import NewsletterError
 from newsletter.mail.render import GMAIL_CLIP_BYTES, MAX_HTML_BYTES, PLACEHOLDERS, RenderedEdition
 
@@ -91,8 +90,9 @@ class _HtmlScan(HTMLParser):
             self.text_chunks.append(data)
 
 
-def check_edition(edition: RenderedEdition, message_bytes: bytes, settings: Settings) -> Report:
-    """Judge one built message of ``edition``; ``Report.ok`` is False when any check fails."""
+def check_edition(edition: RenderedEdition, message_bytes: bytes, signature: str) -> Report:
+    """Judge one built message of ``edition`` (``signature``: ``newsletter.signature``, which
+    must close both parts); ``Report.ok`` is False when any check fails."""
     message = email.message_from_bytes(message_bytes, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     html_part = _part(message, "html")
@@ -108,7 +108,7 @@ def check_edition(edition: RenderedEdition, message_bytes: bytes, settings: Sett
         *_parity(edition, _normalise("".join(scan.text_chunks)), _normalise(text_part)),
         _images(scan.images_without_alt),
         *_links(scan.hrefs),
-        *_signature(settings.newsletter.signature, html_part, text_part),
+        *_signature(signature, html_part, text_part),
         *_unsubscribe(message_bytes, message, scan.hrefs, text_part),
         _placeholders(html_part, text_part),
     ]

@@ -18,11 +18,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from newsletter.config import Secret, Settings
-from newsletter.delivery.compose import Composer, without_boundary
-from newsletter.delivery.ledger import message_ids
-from newsletter.delivery.smtp import dot_stuff
+from newsletter.delivery.message_ids import message_ids
 from newsletter.errors import ConfigError
-from newsletter.mail.dkim import DkimSigner
+from newsletter.mail.compose import Composer, dot_stuff, without_boundary
+from newsletter.mail.dkim import DkimSigner, dkim_signer
 from newsletter.mail.render import render_edition
 from tests.support.headers import bulk_sender_problems
 from tests.support.posts import make_post
@@ -45,8 +44,14 @@ NAMES = [
 
 def _composer(settings: Settings | None = None) -> Composer:
     settings = settings or make_settings()
-    edition = render_edition(make_post(), settings)
-    return Composer(edition, settings, message_ids(settings).of_edition(7))
+    edition = render_edition(make_post(), settings.newsletter)
+    return Composer(
+        edition,
+        settings.newsletter,
+        message_ids(settings).of_edition(7),
+        secret=settings.signing_key(),
+        signer=dkim_signer(settings.dkim, settings.dkim_private_key),
+    )
 
 
 @pytest.fixture(scope="module")

@@ -30,12 +30,11 @@ from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Protocol
 
-from newsletter.config import Settings
-from newsletter.delivery.ledger import EditionMessageIds
-from newsletter.delivery.smtp import DotStuffed, dot_stuff
+from newsletter.config import NewsletterSection
 from newsletter.errors import RenderError
-from newsletter.mail.dkim import dkim_signer
+from newsletter.mail.dkim import DkimSigner
 from newsletter.mail.message import SERIALISE_POLICY, build_message
 from newsletter.mail.render import (
     PLACEHOLDERS,
@@ -57,6 +56,33 @@ _PROBE_NAME = "Zoë 'Jansen, Piet' van der Tëst"
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+/^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/^_`{|}~-]+)*")
 _PLAIN_ADDRESS = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9.-]+")
 _BOUNDARY = re.compile(rb'boundary="([^"]+)"')
+
+
+class DotStuffed(bytes):
+    """A message already in the form DATA sends: dot-stuffed, ending in ``CRLF.CRLF``.
+
+    The composer makes it from pieces stuffed once per edition, so the ~70 KB text is
+    not searched and copied again for every copy."""
+
+
+def dot_stuff(message: bytes) -> bytes:
+    """RFC 5321 4.5.2: a line starting with "." gets another one; then the final ".".
+
+    The message must already use CRLF line endings (message.py writes them).
+    """
+    if message.startswith(b"."):
+        message = b"." + message
+    if b"\r\n." in message:
+        message = message.replace(b"\r\n.", b"\r\n..")
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    return message + b".\r\n"
+
+
+class MessageIds(Protocol):
+    """The Message-IDs of one edition, by subscriber (the delivery ledger makes them)."""
+
+    def for_subscriber(self, subscriber_id: int) -> str: ...
 
 
 class _CannotSplice(RenderError):
@@ -114,12 +140,18 @@ def _stuffed(lines: bytes) -> bytes:
 
 
 class _Splicer:
-    def __init__(self, edition: RenderedEdition, settings: Settings, template: Recipient) -> None:
+    def __init__(
+        self, edition: RenderedEdition, newsletter: NewsletterSection, template: Recipient
+    ) -> None:
         self._template = template
         self._token = template.unsubscribe_url.rstrip("/").rsplit("/", 1)[-1]
         self._unsubscribe_prefix = template.unsubscribe_url[: -len(self._token)]
         message = build_message(
-            edition, template, settings, now=_TEMPLATE_NOW, message_id="<template@example.invalid>"
+            edition,
+            template,
+            newsletter,
+            now=_TEMPLATE_NOW,
+            message_id="<template@example.invalid>",
         )
         header_end = message.find(b"\r\n\r\n")
         if header_end < 0:
@@ -162,7 +194,7 @@ class _Splicer:
     ) -> bytes | None:
         """The message for ``recipient``; None when this recipient needs the slow path.
 
-        ``stuffed``: in DATA form (see ``smtp.DotStuffed``), from pieces stuffed once.
+        ``stuffed``: in DATA form (see :class:`DotStuffed`), from pieces stuffed once.
         Header lines never start with a dot, and every piece starts a line, so stuffing
         piece by piece is stuffing the whole (``Composer`` checks it on a probe).
         """
@@ -240,19 +272,30 @@ def without_boundary(message: bytes) -> bytes:
 
 
 class Composer:
-    """Makes each subscriber's message of one edition: spliced, signed when configured."""
+    """Makes each subscriber's message of one edition: spliced, signed when configured.
+
+    It is given finished values: the ``[newsletter]`` section the headers come from, the
+    key that signs the unsubscribe links, and the DKIM signer (None: unsigned).
+    """
 
     def __init__(
-        self, edition: RenderedEdition, settings: Settings, message_ids: EditionMessageIds
+        self,
+        edition: RenderedEdition,
+        newsletter: NewsletterSection,
+        message_ids: MessageIds,
+        *,
+        secret: str,
+        signer: DkimSigner | None,
     ) -> None:
         self.edition = edition
-        self._settings = settings
+        self._newsletter = newsletter
+        self._secret = secret
         self.message_ids = message_ids
-        self._signer = dkim_signer(settings)
+        self._signer = signer
         template = self.recipient(0, _TEMPLATE_ADDRESS, None)
         self._splicer: _Splicer | None = None
         try:
-            splicer = _Splicer(edition, settings, template)
+            splicer = _Splicer(edition, newsletter, template)
             self._check(splicer, template)
             self._check(splicer, dataclasses.replace(template, name=_PROBE_NAME))
             self._splicer = splicer
@@ -265,7 +308,12 @@ class Composer:
 
     def recipient(self, subscriber_id: int, email_address: str, name: str | None) -> Recipient:
         return recipient_for(
-            self._settings, subscriber_id, email_address, name, post_slug=self.edition.post_slug
+            self._newsletter.base_url,
+            self._secret,
+            subscriber_id,
+            email_address,
+            name,
+            post_slug=self.edition.post_slug,
         )
 
     def compose(
@@ -288,7 +336,7 @@ class Composer:
     def build(self, recipient: Recipient, *, now: datetime, message_id: str) -> bytes:
         """The reference: message.py's own output for this recipient."""
         return build_message(
-            self.edition, recipient, self._settings, now=now, message_id=message_id
+            self.edition, recipient, self._newsletter, now=now, message_id=message_id
         )
 
     def _check(self, splicer: _Splicer, recipient: Recipient) -> None:

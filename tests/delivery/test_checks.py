@@ -12,44 +12,54 @@ import pytest
 
 from newsletter.config import Settings
 from newsletter.content.post import Block
-from newsletter.mail.checks import check_edition, spamassassin_score
+from newsletter.delivery.checks import check_edition, spamassassin_score
 from newsletter.mail.message import build_message
-from newsletter.mail.render import RenderedEdition, personalise, recipient_for, render_edition
+from newsletter.mail.render import RenderedEdition, personalise, render_edition
+from tests.mail.conftest import posts_under_test
 from tests.support.posts import rich_post
+from tests.support.readers import recipient_of
 from tests.support.settings import make_settings
-
-from .conftest import posts_under_test
 
 NOW = datetime(2025, 11, 24, 6, 0, tzinfo=UTC)
 POSTS = posts_under_test()
 
 
+@pytest.fixture
+def settings() -> Settings:
+    """Plain settings: the checks need no relay (this folder's own fixture starts one)."""
+    return make_settings()
+
+
 def built(edition: RenderedEdition, settings: Settings) -> bytes:
-    person = recipient_for(settings, 42, "zoe@example.nl", "Zoë", post_slug=edition.post_slug)
-    return build_message(edition, person, settings, now=NOW)
+    person = recipient_of(settings, 42, "zoe@example.nl", "Zoë", post_slug=edition.post_slug)
+    return build_message(edition, person, settings.newsletter, now=NOW)
 
 
 def failures(edition: RenderedEdition, raw: bytes, settings: Settings) -> list[str]:
-    return [f.check for f in check_edition(edition, raw, settings).findings if f.status == "fail"]
+    return [
+        f.check
+        for f in check_edition(edition, raw, settings.newsletter.signature).findings
+        if f.status == "fail"
+    ]
 
 
 @pytest.mark.parametrize("post", POSTS, ids=[p.slug for p in POSTS])
 def test_every_edition_passes(post: object, settings: Settings) -> None:
-    edition = render_edition(post, settings)  # type: ignore[arg-type]
-    report = check_edition(edition, built(edition, settings), settings)
+    edition = render_edition(post, settings.newsletter)  # type: ignore[arg-type]
+    report = check_edition(edition, built(edition, settings), settings.newsletter.signature)
     assert report.ok, "\n".join(report.lines())
     assert report.lines()[-1].endswith("0 failed, 0 warnings")
 
 
 def test_an_oversized_html_part_fails(settings: Settings) -> None:
-    edition = render_edition(rich_post(), settings)
+    edition = render_edition(rich_post(), settings.newsletter)
     padded = edition.html.replace("</body>", "<p>" + "rust " * 21_000 + "</p></body>")
     bloated = replace(edition, html=padded)
     assert failures(bloated, built(bloated, settings), settings) == ["HTML size"]
 
 
 def test_missing_parity_bad_links_images_and_signatures_fail(settings: Settings) -> None:
-    edition = render_edition(rich_post(), settings)
+    edition = render_edition(rich_post(), settings.newsletter)
     html = edition.html.replace(
         "</body>",
         '<a href="javascript:alert(1)">x</a><a href="">y</a><img src="https://x/p.gif">'
@@ -67,8 +77,8 @@ def test_missing_parity_bad_links_images_and_signatures_fail(settings: Settings)
 
 
 def test_missing_unsubscribe_everywhere_fails(settings: Settings) -> None:
-    edition = render_edition(rich_post(), settings)
-    person = recipient_for(settings, 42, "zoe@example.nl", "Zoë", post_slug=edition.post_slug)
+    edition = render_edition(rich_post(), settings.newsletter)
+    person = recipient_of(settings, 42, "zoe@example.nl", "Zoë", post_slug=edition.post_slug)
     html, text = personalise(edition, person)
     message = EmailMessage()
     message["From"] = "nieuwsbrief@gerritvanderheide.com"
@@ -84,7 +94,7 @@ def test_missing_unsubscribe_everywhere_fails(settings: Settings) -> None:
 
 
 def test_an_encoded_list_unsubscribe_header_fails(settings: Settings) -> None:
-    edition = render_edition(rich_post(), settings)
+    edition = render_edition(rich_post(), settings.newsletter)
     raw = built(edition, settings)
     head, body = raw.split(b"\r\n\r\n", 1)
     lines = [
@@ -94,7 +104,7 @@ def test_an_encoded_list_unsubscribe_header_fails(settings: Settings) -> None:
         for line in head.split(b"\r\n")
     ]
     mangled = b"\r\n".join(lines) + b"\r\n\r\n" + body
-    report = check_edition(edition, mangled, settings)
+    report = check_edition(edition, mangled, settings.newsletter.signature)
     assert [f.detail for f in report.findings if f.status == "fail"] == [
         "RFC 2047-encoded; clients will not decode it"
     ]
@@ -102,8 +112,8 @@ def test_an_encoded_list_unsubscribe_header_fails(settings: Settings) -> None:
 
 def test_http_on_loopback_is_a_demo_warning(settings: Settings) -> None:
     local = make_settings(newsletter={"base_url": "http://127.0.0.1:8080"})
-    edition = render_edition(rich_post(), local)
-    report = check_edition(edition, built(edition, local), local)
+    edition = render_edition(rich_post(), local.newsletter)
+    report = check_edition(edition, built(edition, local), local.newsletter.signature)
     assert any(
         f.status == "warn" and f.detail.startswith("http://127.0.0.1:8080/unsubscribe/")
         for f in report.findings
@@ -113,8 +123,8 @@ def test_http_on_loopback_is_a_demo_warning(settings: Settings) -> None:
 
 def test_a_public_http_base_url_fails(settings: Settings) -> None:
     public = make_settings(newsletter={"base_url": "http://nieuwsbrief.example.org"})
-    edition = render_edition(rich_post(), public)
-    report = check_edition(edition, built(edition, public), public)
+    edition = render_edition(rich_post(), public.newsletter)
+    report = check_edition(edition, built(edition, public), public.newsletter.signature)
     assert not report.ok  # List-Unsubscribe needs an https URL for one-click
     assert any(f.status == "fail" and "no https URL" in f.detail for f in report.findings)
 
@@ -124,7 +134,7 @@ def test_spamassassin_scores_an_edition_as_clean(settings: Settings) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("spamassassin is not installed, and CI must run this check")
         pytest.skip("spamassassin is not installed")
-    edition = render_edition(POSTS[0], settings)
+    edition = render_edition(POSTS[0], settings.newsletter)
     result = spamassassin_score(built(edition, settings))
     assert result is not None and result.score <= 0.5, result
 
@@ -137,7 +147,7 @@ def test_spamassassin_score_is_none_without_the_binary(monkeypatch: pytest.Monke
 def test_a_post_that_signs_off_itself_fails_the_signature_check(settings: Settings) -> None:
     post = rich_post()
     signed = replace(post, blocks=(*post.blocks, Block("paragraph", "Groet, Gerrit")))
-    edition = render_edition(signed, settings)
+    edition = render_edition(signed, settings.newsletter)
     assert failures(edition, built(edition, settings), settings) == [
         "signature in HTML",
         "signature in text",

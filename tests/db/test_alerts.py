@@ -1,0 +1,75 @@
+"""Owner alerts in the database: recorded once per cause and period, and the upgrade of
+a database whose alerts were written by the versions that mailed before recording."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alembic import command
+from sqlalchemy import select, text
+
+from newsletter.db.alerts import record_alert
+from newsletter.db.database import Database, alembic_config, make_engine, open_database
+from newsletter.db.models import AlertStatus, OwnerAlert
+from newsletter.returns.limits import hold_reason
+
+SENT_AT = datetime(2026, 11, 2, 7, 5, tzinfo=UTC)
+
+
+def test_recording_a_cause_twice_in_one_period_keeps_the_first(database: Database) -> None:
+    with database.session() as session:
+        for subject in ("Een", "Twee"):
+            recorded = record_alert(
+                session,
+                cause="queue-empty",
+                period="2026-W46",
+                subject=subject,
+                paragraphs=[subject.lower()],
+            )
+            assert recorded == (subject == "Een")
+    with database.session() as session:
+        [alert] = session.scalars(select(OwnerAlert)).all()
+    assert (alert.subject, alert.status, alert.details) == (
+        "Een",
+        AlertStatus.PENDING,
+        {"paragraphs": ["een"], "report": None},
+    )
+
+
+def test_an_upgrade_keeps_sent_alerts_and_the_hold_of_an_earlier_returns_alert(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0004_bounces")
+        with engine.begin() as connection:
+            for statement in _BEFORE:
+                connection.execute(text(statement), {"at": SENT_AT})
+        command.upgrade(alembic_config(engine), "head")
+    finally:
+        engine.dispose()
+    database = open_database(database_url)
+    try:
+        with database.session() as session:
+            alerts = session.scalars(select(OwnerAlert).order_by(OwnerAlert.id)).all()
+            assert [(a.cause, a.period, a.status) for a in alerts] == [
+                ("queue-empty", "2026-W45", AlertStatus.SENT),
+                ("returns:1", "once", AlertStatus.SENT),
+            ]
+            assert all(a.sent_at == a.recorded_at == SENT_AT for a in alerts)
+            reason = hold_reason(session, 2)
+        assert reason is not None and "1 hard bounces and 3 complaints of 40" in reason
+    finally:
+        database.dispose()
+
+
+_BEFORE = [
+    "INSERT INTO owner_alerts (cause, period, subject, sent_at) "
+    "VALUES ('queue-empty', '2026-W45', 'Geen bericht', :at)",
+    "INSERT INTO posts (id, slug, title, source, content_hash, document, skipped, "
+    "imported_at, updated_at) VALUES (1, 'rust', 'Rust', 'test', 'x', '{}', false, :at, :at)",
+    "INSERT INTO editions (id, post_id, status, subject, recipients, created_at) "
+    "VALUES (1, 1, 'sent', 'Rust', 40, :at)",
+    "INSERT INTO events (occurred_at, kind, actor, edition_id, detail) VALUES (:at, "
+    "'returns_alert', 'bounces', 1, '{\"recipients\": 40, \"hard\": 1, \"complaints\": 3}')",
+]
