@@ -11,8 +11,10 @@ import re
 import signal
 import subprocess
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from newsletter.db.database import open_database
@@ -27,26 +29,55 @@ from tests.support.system import NEWSLETTER_SCRIPT, wait_until
 
 RECIPIENTS = 5000
 IN_FLIGHT_BOUND = 2 * SendOptions().batch_size
+RESUME_TIMEOUT_SECONDS = 60
+
+Newsletter = Callable[..., subprocess.Popen[bytes]]
 
 
-def _newsletter(config: Path, *args: str) -> subprocess.Popen[bytes]:
-    """Run the real command; its output goes to files next to the config."""
-    env = {**os.environ, "NEWSLETTER_SECRET_KEY": SECRET}
-    with (config.parent / "out.log").open("ab") as out:
-        return subprocess.Popen(
-            [str(NEWSLETTER_SCRIPT), "--config", str(config), *args],
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
+@pytest.fixture
+def newsletter() -> Iterator[Newsletter]:
+    """Run the real command; its output goes to files next to the config.
+
+    Every process started is killed and waited for after the test, whatever happened:
+    a resumed send left running after a timeout would finish later and fail another test.
+    """
+    started: list[subprocess.Popen[bytes]] = []
+
+    def run(config: Path, *args: str) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "NEWSLETTER_SECRET_KEY": SECRET}
+        with (config.parent / "out.log").open("ab") as out:
+            process = subprocess.Popen(
+                [str(NEWSLETTER_SCRIPT), "--config", str(config), *args],
+                env=env,
+                stdout=out,
+                stderr=out,
+            )
+        started.append(process)
+        return process
+
+    yield run
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
 
 
 def _output(config: Path) -> str:
     return (config.parent / "out.log").read_text(errors="replace")
 
 
+def _wait_for_exit(process: subprocess.Popen[bytes], config: Path) -> int:
+    """The exit code, or a failure that says the resumed send did not finish in time."""
+    try:
+        return process.wait(timeout=RESUME_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        pytest.fail(
+            f"the resumed send did not finish within {RESUME_TIMEOUT_SECONDS} s\n{_output(config)}"
+        )
+
+
 def test_killed_sender_resumes_without_loss_and_few_duplicates(
-    database_url: str, smtp_server: SmtpServer, tmp_path: Path
+    database_url: str, smtp_server: SmtpServer, tmp_path: Path, newsletter: Newsletter
 ):
     database = open_database(database_url)
     addresses = add_subscribers(database, RECIPIENTS)
@@ -69,7 +100,7 @@ security = "none"
         encoding="utf-8",
     )
 
-    sender = _newsletter(config, "send", slug, "--yes")
+    sender = newsletter(config, "send", slug, "--yes")
 
     def a_third_sent() -> bool:
         assert sender.poll() is None, _output(config)
@@ -86,8 +117,8 @@ security = "none"
         (info,) = editions.list_editions(session)
     assert info.status == "sending" and info.counts["sending"] > 0
 
-    resume = _newsletter(config, "send", "--resume", str(info.id), "--json")
-    assert resume.wait(timeout=60) == 0, _output(config)
+    resume = newsletter(config, "send", "--resume", str(info.id), "--json")
+    assert _wait_for_exit(resume, config) == 0, _output(config)
 
     received = smtp_server.handler.per_address()
     assert set(received) == set(addresses), "a subscriber was lost"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import lxml.html
 import pytest
@@ -13,8 +12,7 @@ import pytest
 from newsletter.config import Settings
 from newsletter.content.classify import split_example
 from newsletter.content.post import Block, Post, QuestionAnswer
-from newsletter.errors import ConfigError, NewsletterError, RenderError
-from newsletter.files import resource_dir
+from newsletter.errors import ConfigError, RenderError
 from newsletter.mail.render import (
     MAX_HTML_BYTES,
     PLACEHOLDERS,
@@ -402,25 +400,6 @@ def test_reply_hint_only_when_reply_to_is_configured() -> None:
     )
     assert hint not in plain.html and hint not in plain.text
     assert hint in replying.html and hint in replying.text
-
-
-def test_templates_are_found_next_to_the_package() -> None:
-    directory = resource_dir("templates/emails")
-    assert (directory / "newsletter.html").is_file()
-    assert (directory / "newsletter.txt").is_file()
-    assert directory.parts[-2:] == ("templates", "emails")
-
-
-def test_bundled_templates_win_over_a_checkout(tmp_path: Path) -> None:
-    package = tmp_path / "site-packages" / "newsletter"
-    bundled = package / "_bundled" / "templates" / "emails"
-    checkout = tmp_path / "site-packages" / "templates" / "emails"
-    with pytest.raises(NewsletterError, match="missing from this installation"):
-        resource_dir("templates/emails", package=package)
-    checkout.mkdir(parents=True)
-    assert resource_dir("templates/emails", package=package) == checkout
-    bundled.mkdir(parents=True)
-    assert resource_dir("templates/emails", package=package) == bundled
 
 
 def test_post_url_prefers_the_known_url() -> None:

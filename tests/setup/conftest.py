@@ -7,6 +7,9 @@ import socket
 from collections.abc import Mapping
 from pathlib import Path
 
+from click.testing import CliRunner, Result
+
+from newsletter.cli import cli
 from newsletter.setup import doctor
 
 
@@ -18,6 +21,11 @@ def write_config(path: Path, sections: Mapping[str, Mapping[str, object]]) -> Pa
         lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    """``newsletter ARGS`` in-process, with no SMTP password from the environment."""
+    return CliRunner().invoke(cli, list(args), env={"NEWSLETTER_SMTP_PASSWORD": "", **(env or {})})
 
 
 def statuses(results: list[doctor.Result]) -> dict[str, str]:

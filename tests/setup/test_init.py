@@ -1,28 +1,21 @@
-"""``newsletter init``: the files of a working set-up, from flags (--yes) and from prompts.
+"""``newsletter init``: the files of a working set-up, from flags (--yes).
 
-The interactive test drives the real command in a pseudo-terminal (pexpect), as a person
-at a terminal would: Rich's prompts, a wrong answer asked again, a hidden password.
+The prompts at a terminal are tested with the command's module, in tests/cli/test_setup.py.
 """
 
 from __future__ import annotations
 
-import os
 import stat
-import sys
 from pathlib import Path
 
-import pexpect
-import pytest
-from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from newsletter.cli import cli
 from newsletter.config import load_settings
 from newsletter.setup import doctor
 from newsletter.setup.records import dkim_record
 
-from .conftest import statuses
+from .conftest import invoke, statuses
 
 FROM = "nieuwsbrief@gerritvanderheide.nl"
 FLAGS = [
@@ -46,11 +39,6 @@ FLAGS = [
     "--dkim-selector",
     "nb2026",
 ]
-NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
-
-
-def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env={"NEWSLETTER_SMTP_PASSWORD": "", **(env or {})})
 
 
 def mode(path: Path) -> int:
@@ -154,27 +142,6 @@ def test_init_never_overwrites_without_force_and_force_keeps_the_keys(tmp_path: 
     assert mode(target / "secret-key") == 0o600
 
 
-def test_a_bad_answer_is_one_line_naming_the_flag_and_nothing_is_written(tmp_path: Path) -> None:
-    target = tmp_path / "nb"
-    for flag, value, problem in [
-        ("--send-at", "someday", "error: --send-at: schedule.cron 'someday' is not"),
-        ("--from-address", "gerrit@", "error: --from-address: invalid e-mail address"),
-        ("--base-url", "nieuwsbrief.nl", "error: --base-url: 'nieuwsbrief.nl' is not an address"),
-        ("--smtp-port", "70000", "error: --smtp-port: 70000 is not between 1 and 65535"),
-        ("--timezone", "Mars/Olympus", "error: --timezone: 'Mars/Olympus' is not an IANA"),
-        ("--smtp-host", "smtp.x.nl:587", "error: --smtp-host: 'smtp.x.nl:587' is not a host"),
-        ("--feed", "gerrit.nl/feed", "error: --feed: 'gerrit.nl/feed' is not a feed address"),
-        ("--bounce-address", "b+1@x.nl", "error: --bounce-address: 'b+1@x.nl' has a '+'"),
-        ("--bounce-address", "bounces@", "error: --bounce-address: invalid e-mail address"),
-    ]:
-        result = invoke("init", str(target), "--yes", flag, value)
-        assert result.exit_code == 1, (flag, result.output)
-        assert result.stderr.startswith(problem), result.output
-        assert result.stderr.count("\n") == 1
-        assert result.stdout == ""
-        assert not target.exists()
-
-
 def test_without_dkim_and_with_a_password_from_the_environment(tmp_path: Path) -> None:
     target = tmp_path / "nb"
     result = invoke(
@@ -204,89 +171,6 @@ def test_without_dkim_and_with_a_password_from_the_environment(tmp_path: Path) -
     assert "gerritvanderheide.nl {\n\thandle_path /nieuwsbrief/* {\n" in caddy
     assert "_domainkey" not in result.output
     assert "geheim" not in result.output
-
-
-def test_init_asks_in_a_terminal(tmp_path: Path) -> None:
-    """A person at a terminal: defaults taken with Enter, a wrong time zone asked again,
-    the SMTP password typed without echo."""
-    target = tmp_path / "nb"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    child = pexpect.spawn(
-        NEWSLETTER,
-        ["init", str(target)],
-        env={**env, "COLUMNS": "200", "TERM": "dumb"},
-        encoding="utf-8",
-        timeout=30,
-        dimensions=(50, 200),
-    )
-    try:
-        child.expect_exact("Your name, as readers see it in their inbox (Gerrit):")
-        child.sendline("")
-        child.expect_exact("(nieuwsbrief@gerritvanderheide.com):")
-        child.sendline(FROM)
-        child.expect_exact("(https://nieuwsbrief.gerritvanderheide.nl):")
-        child.sendline("")
-        child.expect_exact("The feed of your blog")
-        child.sendline("https://gerritvanderheide.nl/feed/ https://gerritvanderheide.nl/en/feed/")
-        child.expect_exact("Your mail provider's SMTP server")
-        child.sendline("smtp.mailrelay.nl")
-        child.expect_exact("(587):")
-        child.sendline("")
-        child.expect_exact(f"({FROM}):")
-        child.sendline("")
-        child.expect_exact("(Europe/Amsterdam):")
-        child.sendline("Mars/Olympus")
-        child.expect_exact("'Mars/Olympus' is not an IANA time zone like Europe/Amsterdam")
-        child.expect_exact("(Europe/Amsterdam):")
-        child.sendline("Europe/Amsterdam")
-        child.expect_exact("(mon 07:00):")
-        child.sendline("tue 06:15")
-        child.expect_exact("(nieuwsbrief):")
-        child.sendline("")
-        child.expect_exact("The address bounces come back to")
-        child.sendline("bounces+x@gerritvanderheide.nl")
-        child.expect_exact("has a '+': give the plain address")
-        child.expect_exact("The address bounces come back to")
-        child.sendline("Bounces@Gerritvanderheide.nl")
-        child.expect_exact("The SMTP password")
-        child.sendline("s3cret-in-a-tty")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    output = child.before or ""
-    assert child.exitstatus == 0, output
-    assert "s3cret-in-a-tty" not in output  # not echoed
-    settings = load_settings(target / "config.toml", environ={})
-    assert settings.newsletter.from_name == "Gerrit"
-    assert settings.newsletter.from_address == FROM
-    assert settings.smtp.host == "smtp.mailrelay.nl"
-    assert settings.smtp.username == FROM
-    assert settings.schedule.cron == "tue 06:15"
-    assert settings.dkim.selector == "nieuwsbrief"
-    assert settings.posts.feeds == (
-        "https://gerritvanderheide.nl/feed/",
-        "https://gerritvanderheide.nl/en/feed/",
-    )
-    assert settings.bounces.address == "bounces@gerritvanderheide.nl"
-    assert settings.smtp_password is not None
-    assert settings.smtp_password.reveal() == "s3cret-in-a-tty"
-    assert mode(target / "smtp-password") == 0o600
-    assert mode(target / "secret-key") == 0o600
-
-
-def test_init_without_a_terminal_or_flags_says_to_pass_yes(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["init", str(tmp_path / "nb")], input="")
-    assert result.exit_code == 1
-    assert result.output.endswith(
-        "error: no answer (input closed): pass --yes to take the defaults\n"
-    )
-
-
-@pytest.mark.parametrize("answer", ["none", "-", ""])
-def test_the_selector_none_means_no_dkim(tmp_path: Path, answer: str) -> None:
-    result = invoke("init", str(tmp_path), "--yes", "--dkim-selector", answer)
-    assert result.exit_code == 0, result.output
-    assert not (tmp_path / "dkim-private.pem").exists()
 
 
 def test_feeds_and_a_bounce_address_are_written_and_their_records_printed(tmp_path: Path) -> None:
