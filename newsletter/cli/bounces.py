@@ -16,8 +16,8 @@ from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json_stream, print_table
 from newsletter.db.models import utcnow
 from newsletter.errors import InputError
-from newsletter.inbound.imap import fetch_mailbox
 from newsletter.returns.apply import Processed, process_message
+from newsletter.returns.mailbox import fetch_mailbox
 from newsletter.returns.parse import MAX_MESSAGE_BYTES
 from newsletter.returns.report import recent_reports
 from newsletter.scheduling.owner_mail import mail_pending_alerts

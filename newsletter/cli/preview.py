@@ -9,7 +9,6 @@ import click
 
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.delivery.publish import build_preview, deliverability_report
-from newsletter.mail.render import personalise
 
 
 @click.command()
@@ -29,7 +28,7 @@ def preview(
     if fmt == "eml":
         data = result.message
     else:
-        html_part, text_part = personalise(result.edition, result.recipient)
+        html_part, text_part = result.parts()
         data = (html_part if fmt == "html" else text_part).encode()
     if output is None:
         sys.stdout.buffer.write(data)

@@ -20,9 +20,9 @@ from rich.progress import (
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json, print_json_stream, print_table
 from newsletter.config import Settings
-from newsletter.content.post import Post
 from newsletter.db import post_queue
 from newsletter.db.models import DeliveryStatus, utcnow
+from newsletter.db.models import Post as PostRow
 from newsletter.db.states import lease_of
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Outcome
@@ -33,10 +33,10 @@ from newsletter.delivery.publish import (
     deliverability_report,
     prepare_edition,
     preview_of,
+    render_post,
     send_test_copy,
 )
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
-from newsletter.mail.render import RenderedEdition, render_edition
 from newsletter.returns.report import edition_returns
 from newsletter.scheduling.alerts import after_manual_send
 
@@ -90,7 +90,7 @@ def send(
     if earlier is not None and not force:
         raise editions.already_sent(post.slug, earlier)
     prepared = _prepare(app, post, recipients, force=force, skip_check=skip_check, yes=yes)
-    _report(_send_with_progress(app, prepared.edition_id, prepared.rendered), as_json)
+    _report(_send_with_progress(app, prepared.edition_id, prepared), as_json)
 
 
 def _check_options(
@@ -114,28 +114,27 @@ def _check_options(
         raise InputError("--skip-check goes with a real send, not with --dry-run or --to")
 
 
-def _chosen_post(app: AppContext, slug: str | None) -> tuple[Post, int, int | None]:
+def _chosen_post(app: AppContext, slug: str | None) -> tuple[PostRow, int, int | None]:
     """The post to send (SLUG, or the next unsent one), how many would get it, and the
     edition it already went out in, if any."""
     with app.database.session() as session:
         post_row = post_queue.get(session, slug) if slug else post_queue.next_unsent(session)
         if post_row is None:
             raise InputError("no unsent post in the queue (see `newsletter posts list`)")
-        post = post_queue.document(post_row)
         recipients = editions.active_subscriber_count(session)
         earlier = editions.previous_edition(session, post_row.id)
-    return post, recipients, earlier
+    return post_row, recipients, earlier
 
 
-def _send_test_copy(settings: Settings, post: Post, test_address: str) -> None:
-    attempt = send_test_copy(settings, render_edition(post, settings.newsletter), test_address)
+def _send_test_copy(settings: Settings, post: PostRow, test_address: str) -> None:
+    attempt = send_test_copy(settings, render_post(settings, post), test_address)
     if attempt.outcome != Outcome.SENT:
         raise DeliveryError(f"test copy to {test_address} not sent: {attempt.reply}")
     click.echo(f"test copy of {post.slug!r} sent to {test_address}: {attempt.reply}")
 
 
-def _show_dry_run(settings: Settings, post: Post, recipients: int, earlier: int | None) -> None:
-    sample = preview_of(settings, render_edition(post, settings.newsletter))
+def _show_dry_run(settings: Settings, post: PostRow, recipients: int, earlier: int | None) -> None:
+    sample = preview_of(settings, render_post(settings, post))
     report = deliverability_report(sample, settings)
     click.echo(f"post:       {post.slug}: {post.title}")
     click.echo(
@@ -153,7 +152,7 @@ def _show_dry_run(settings: Settings, post: Post, recipients: int, earlier: int 
 
 
 def _prepare(
-    app: AppContext, post: Post, recipients: int, *, force: bool, skip_check: bool, yes: bool
+    app: AppContext, post: PostRow, recipients: int, *, force: bool, skip_check: bool, yes: bool
 ) -> PreparedEdition:
     """The edition, made once the check passes and the admin said yes (or --yes); a failed
     check prints its report before the one-line error."""
@@ -184,8 +183,10 @@ def _prepare(
 
 
 def _send_with_progress(
-    app: AppContext, edition_id: int, rendered: RenderedEdition | None = None
+    app: AppContext, edition_id: int, prepared: PreparedEdition | None = None
 ) -> SendSummary:
+    """Send edition ``edition_id``; ``prepared``, when just made, saves rendering it again."""
+    rendered = None if prepared is None else prepared.rendered
     with _progress_reporter(edition_id) as report:
         summary = send_edition(
             app.database, app.settings, edition_id, progress=report, rendered=rendered

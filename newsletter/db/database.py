@@ -25,8 +25,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.errors import DatabaseError
-from newsletter.private_files import make_private_file
-from newsletter.resources import resource_dir
+from newsletter.files import make_private_file, resource_dir
 
 if TYPE_CHECKING:
     from alembic.config import Config

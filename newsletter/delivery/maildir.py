@@ -12,7 +12,7 @@ import mailbox
 from pathlib import Path
 
 from newsletter.delivery.attempt import Attempt, Outcome, transient
-from newsletter.private_files import PRIVATE_FILE, make_private_folder
+from newsletter.files import PRIVATE_FILE, make_private_folder
 
 
 class MaildirLane:

@@ -39,7 +39,13 @@ from newsletter.delivery.single import SingleMessageSender
 from newsletter.delivery.transport import check_transport
 from newsletter.errors import CheckFailedError, InputError, NewsletterError, NotFoundError
 from newsletter.mail.message import build_message
-from newsletter.mail.render import Recipient, RenderedEdition, recipient_for, render_edition
+from newsletter.mail.render import (
+    Recipient,
+    RenderedEdition,
+    personalise,
+    recipient_for,
+    render_edition,
+)
 
 # Whom a preview, a dry run and the demo write to when no subscriber is named.
 SAMPLE_READER: tuple[str, str] = ("lezer@example.org", "Lezer")
@@ -58,6 +64,10 @@ class Preview:
     edition: RenderedEdition
     recipient: Recipient
     message: bytes
+
+    def parts(self) -> tuple[str, str]:
+        """The HTML and the text part as this reader gets them, for ``newsletter preview``."""
+        return personalise(self.edition, self.recipient)
 
 
 @dataclass(frozen=True)
@@ -231,8 +241,7 @@ def build_preview(
         if found is None or found.email is None:
             raise NotFoundError(f"no subscriber with address {subscriber_address}")
         reader = (found.id, found.email, found.name)
-    rendered = render_edition(post_queue.document(row), settings.newsletter)
-    return preview_of(settings, rendered, reader, now)
+    return preview_of(settings, render_post(settings, row), reader, now)
 
 
 def deliverability_report(preview: Preview, settings: Settings) -> Report:
@@ -271,7 +280,7 @@ def prepare_edition(
     ``confirm`` (the CLI's question) is asked once the check has passed and before the
     edition exists; it raises to stop.
     """
-    rendered = render_edition(post_queue.document(post), settings.newsletter)
+    rendered = render_post(settings, post)
     check_transport(settings)
     report = None if skip_check else deliverability_report(preview_of(settings, rendered), settings)
     if report is not None and not report.ok and on_failure == "refuse":
@@ -290,6 +299,12 @@ def prepare_edition(
     reason = "; ".join(f.line() for f in report.findings if f.status == "fail")
     hold(session, edition_id, reason)
     return PreparedEdition(edition_id, rendered, report, reason)
+
+
+def render_post(settings: Settings, post: PostRow) -> RenderedEdition:
+    """The edition of a queued post, rendered once for all its readers; the doors render
+    through here so that every edition is made from the same section."""
+    return render_edition(post_queue.document(post), settings.newsletter)
 
 
 def send_test_copy(settings: Settings, rendered: RenderedEdition, address: str) -> Attempt:

@@ -36,9 +36,9 @@ from newsletter.content.classify import clean_display_name, split_example
 from newsletter.content.post import Block, Post, QuestionAnswer, is_web_url
 from newsletter.content.slug import slugify
 from newsletter.errors import RenderError
+from newsletter.files import resource_dir
 from newsletter.mail.text import install_text_helpers, render_text
 from newsletter.mail.tokens import make_token
-from newsletter.resources import resource_dir
 
 logger = logging.getLogger("newsletter.mail.render")
 

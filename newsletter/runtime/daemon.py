@@ -28,7 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.errors import NewsletterError
-from newsletter.inbound.imap import fetch_mailbox
+from newsletter.returns.mailbox import fetch_mailbox
 from newsletter.runtime.servers import inbound_listener, web_server
 from newsletter.scheduling.jobs import (
     build_scheduler,

@@ -23,12 +23,11 @@ from newsletter.db import post_queue, subscribers
 from newsletter.db.database import Database
 from newsletter.db.models import Post as PostRow
 from newsletter.delivery.publish import SAMPLE_READER
+from newsletter.delivery.slots import week_key
 from newsletter.errors import NotFoundError
 from newsletter.feeds.sources import load_posts
-from newsletter.private_files import make_private_folder, write_file
-from newsletter.resources import resource_dir
+from newsletter.files import make_private_folder, resource_dir, write_file
 from newsletter.scheduling.jobs import WeeklyOutcome, make_edition_for_week
-from newsletter.scheduling.slots import week_key
 
 
 def demo_settings(settings: Settings) -> Settings:

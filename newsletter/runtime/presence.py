@@ -16,7 +16,7 @@ from sqlalchemy import URL, Connection, text
 
 from newsletter.db.database import Database, database_file
 from newsletter.errors import DatabaseError
-from newsletter.private_files import make_private_file
+from newsletter.files import make_private_file
 
 _ADVISORY_KEY = 0x6E657773  # "news": the daemons' shared advisory lock on PostgreSQL
 # The lock is (application key, hash of the schema): pg_locks lists the advisory locks of

@@ -20,7 +20,7 @@ import uvicorn
 from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.errors import ConfigError
-from newsletter.inbound.listener import InboundController, build_inbound_controller
+from newsletter.returns.listener import InboundController, build_inbound_controller
 from newsletter.web.app import create_app
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,1 @@
-"""Scheduling: when an edition is due (``slots``, pure) and the daemon's jobs (``jobs``)."""
+"""Scheduling: the daemon's jobs (``jobs``), run at the slots ``delivery.slots`` computes."""

@@ -24,12 +24,12 @@ from newsletter.db.database import Database
 from newsletter.db.models import Edition
 from newsletter.delivery.editions import counts
 from newsletter.delivery.engine import SendSummary
+from newsletter.delivery.slots import next_slot, week_key
 from newsletter.feeds.failing import record_failing_feeds
 from newsletter.mail.owner import local_moment
 from newsletter.returns.limits import check_limits
 from newsletter.returns.report import refused_for_good
 from newsletter.scheduling.owner_mail import mail_pending_alerts
-from newsletter.scheduling.slots import next_slot, week_key
 
 EMPTY_QUEUE_NOTICE = timedelta(days=1)
 

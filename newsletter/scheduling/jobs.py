@@ -27,13 +27,13 @@ from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery.budget import Limits, SharedBudget
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.delivery.publish import describe, edition_of_week, publish_week
+from newsletter.delivery.slots import due_slot, make_trigger
 from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds
 from newsletter.returns import limits
 from newsletter.scheduling import alerts
 from newsletter.scheduling.empty_slots import record_empty_slot
 from newsletter.scheduling.owner_mail import mail_pending_alerts
-from newsletter.scheduling.slots import due_slot, make_trigger
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from newsletter.db.database import (
     parse_url,
 )
 from newsletter.errors import ConfigError, NewsletterError
-from newsletter.private_files import PRIVATE_FILE, PRIVATE_FOLDER
+from newsletter.files import PRIVATE_FILE, PRIVATE_FOLDER
 from newsletter.setup import dnscheck, feedcheck, relay, webcheck
 from newsletter.setup.checkup import Checkup, Finding, Status
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from newsletter.config import load_settings
 from newsletter.errors import InputError
-from newsletter.private_files import make_private_folder, write_file
+from newsletter.files import make_private_folder, write_file
 from newsletter.setup.files import (
     CADDYFILE,
     CONFIG,

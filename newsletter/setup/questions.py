@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from newsletter.config import ScheduleSection, hide_password
 from newsletter.content.classify import clean_display_name
 from newsletter.db.subscribers import normalise_address
+from newsletter.delivery.slots import make_trigger
 from newsletter.errors import ConfigError, InputError
-from newsletter.scheduling.slots import make_trigger
 from newsletter.setup.records import domain_of
 
 NO_DKIM = ("", "none", "-")

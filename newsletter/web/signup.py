@@ -32,10 +32,10 @@ from newsletter.db.subscribers import clean_name, normalise_address
 from newsletter.db.subscriptions import Newcomer, SignupRequest
 from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.single import SingleMessageSender
+from newsletter.delivery.slots import next_slot
 from newsletter.errors import InputError
 from newsletter.mail.confirmation import CONFIRM_MAX_AGE_DAYS, build_confirmation_message
 from newsletter.mail.welcome import build_welcome_message
-from newsletter.scheduling.slots import next_slot
 from newsletter.web.archive import published_editions
 from newsletter.web.context import (
     CORS,

@@ -1,6 +1,6 @@
 """What ties a returned message to a delivery: every edition message has its own signed
 return path and carries the signed Message-ID the ledger recorded for its reader (the
-forged reports that must match nothing are in ``tests/inbound/test_forged_reports.py``,
+forged reports that must match nothing are in ``tests/returns/test_forged_reports.py``,
 through every way in); without a token on the envelope, the recipient a delivered
 message names that is one of our return paths."""
 

@@ -12,8 +12,8 @@ import pytest
 from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.models import SubscriberStatus
-from newsletter.inbound.listener import InboundController, build_inbound_controller
 from newsletter.mail.tokens import make_token
+from newsletter.returns.listener import InboundController, build_inbound_controller
 from tests.support.db import add_subscriber, events_of, subscriber_row
 from tests.support.settings import SECRET
 from tests.support.settings import SENDER as FROM_ADDRESS

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newsletter.config import ScheduleSection
+from newsletter.delivery.slots import due_slot, make_trigger, next_slot, slots_between, week_key
 from newsletter.errors import ConfigError
-from newsletter.scheduling.slots import due_slot, make_trigger, next_slot, slots_between, week_key
 from tests.support.settings import AMSTERDAM, local
 
 MONDAY_7 = ScheduleSection(cron="mon 07:00", timezone="Europe/Amsterdam", catch_up_hours=24)

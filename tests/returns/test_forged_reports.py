@@ -32,9 +32,9 @@ from sqlalchemy import select, update
 from newsletter.config import ImapSection, InboundSection, Secret, Settings
 from newsletter.db.database import Database
 from newsletter.db.models import BounceReport, Delivery, OwnerAlert
-from newsletter.inbound.imap import fetch_mailbox
-from newsletter.inbound.listener import build_inbound_controller
 from newsletter.returns.limits import hold_reason
+from newsletter.returns.listener import build_inbound_controller
+from newsletter.returns.mailbox import fetch_mailbox
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
 from tests.support.dovecot import PASSWORD, USER, Dovecot

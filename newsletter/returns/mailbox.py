@@ -28,7 +28,8 @@ from newsletter.errors import DeliveryError, NotAMailError, UnreadableMessageErr
 from newsletter.returns.apply import Processed, process_message
 from newsletter.returns.parse import MAX_MESSAGE_BYTES
 
-log = logging.getLogger(__name__)
+# The logger keeps the name it had before the poller joined ``returns``: logs are read by it.
+log = logging.getLogger("newsletter.inbound.imap")
 
 _UID = re.compile(rb"UID (\d+)")
 

@@ -47,6 +47,7 @@ from newsletter.mail.verp import return_paths
 from newsletter.returns.apply import process_message
 from newsletter.returns.parse import is_report, parse_bounded
 
+# The logger keeps the name it had before the listener joined ``returns``: logs are read by it.
 logger = logging.getLogger("newsletter.inbound.listener")
 
 # Unsubscribe requests are a few kilobytes; nothing legitimate comes near this.

@@ -1,10 +1,16 @@
-"""Files and folders only their owner may read: the data folder, the database, the keys.
+"""The files the package ships and the private files it writes.
 
-They hold the subscriber list, the mails with their signed links, and the secrets, so they
-are made private from the start (a folder 0700, a secret 0600) rather than made and then
-narrowed, which leaves a moment in which another local user can open them. This is done
-where each is made, not with a process umask: the umask belongs to the whole process (and
-to every test in it), and a file the user asks for, such as a preview, is theirs to share.
+Shipped files: the migrations, email and web templates and example posts. A wheel
+carries them under ``newsletter/_bundled/`` (see ``pyproject.toml``); a checkout (an
+editable install, the tests) has them at the top of the repository. One lookup for all of
+them, bundled copy first, so an installed package never reads a stray checkout.
+
+Private files: the data folder, the database, the keys. They hold the subscriber list, the
+mails with their signed links, and the secrets, so they are made private from the start (a
+folder 0700, a secret 0600) rather than made and then narrowed, which leaves a moment in
+which another local user can open them. This is done where each is made, not with a
+process umask: the umask belongs to the whole process (and to every test in it), and a
+file the user asks for, such as a preview, is theirs to share.
 
 A file is written as a new file beside the old one and renamed over it: a symbolic link
 planted at the name is replaced, never written through, and a reader sees the old file or
@@ -16,10 +22,29 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from importlib.resources import files
 from pathlib import Path
+
+from newsletter.errors import NewsletterError
 
 PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
+
+
+def resource_dir(name: str, *, package: Path | None = None) -> Path:
+    """The folder ``name`` (``migrations``, ``templates/emails``, ``examples/posts``...).
+
+    ``package`` is the installed ``newsletter`` folder; tests pass another one.
+    """
+    package = package or Path(str(files("newsletter")))
+    candidates = (package / "_bundled" / name, package.parent / name)
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise NewsletterError(
+        f"the {name!r} folder is missing from this installation; looked in "
+        + ", ".join(str(c) for c in candidates)
+    )
 
 
 def make_private_folder(path: Path) -> None:

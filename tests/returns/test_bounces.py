@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from newsletter.config import InboundSection, Settings
 from newsletter.db.database import Database
 from newsletter.db.models import BounceReport
-from newsletter.inbound.listener import InboundController, build_inbound_controller
+from newsletter.returns.listener import InboundController, build_inbound_controller
 from tests.support.db import add_subscribers
 from tests.support.returned import (
     EXPECTED,

@@ -1,4 +1,4 @@
-"""The inbound tests' settings: any mail the listener sends goes to the toolkit's test relay."""
+"""The receivers' tests' settings: any mail the listener sends goes to the toolkit's test relay."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from newsletter.config import InboundSection, Settings
 from newsletter.db.database import Database
-from newsletter.inbound.listener import InboundController, build_inbound_controller
+from newsletter.returns.listener import InboundController, build_inbound_controller
 from tests.support.settings import make_settings, relay
 from tests.support.smtp import SmtpServer
 

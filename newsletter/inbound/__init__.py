@@ -1,1 +1,0 @@
-"""Mail coming in: the SMTP listener for ``mailto:`` unsubscribe requests."""
