@@ -133,7 +133,7 @@ def _late_soft_bounce_counts_with_the_smtp_ones(
                 edition_id = editions.create_edition(session, post, f"Editie {number}")
             _send_to_the_end(database, edition_id, server.port, settings)
             if step == "late":
-                raw = returned(server, database, edition_id, reader, "postfix_delayed.eml")
+                raw = returned(server, database, edition_id, reader, "postfix_mailbox_full.eml")
                 first = process_message(database, settings, raw, source="test")
                 assert first.result == "soft" and not first.duplicate
                 after = status_of(database, reader)

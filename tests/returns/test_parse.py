@@ -80,11 +80,29 @@ def test_a_dsn_names_its_final_and_its_original_recipient() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "kind"),
-    [("5.1.1", "hard"), ("5.0.0", "hard"), ("5.2.2", "soft"), ("5.7.1", "soft"), ("4.2.2", "soft")],
+    ("status", "diagnostic", "kind"),
+    [
+        ("5.1.1", "550 5.1.1 User unknown", "hard"),
+        ("5.0.0", "550 5.1.1 User unknown", "hard"),
+        ("5.0.0", "550 User unknown", "hard"),
+        ("5.2.2", "552 5.2.2 Mailbox full", "soft"),
+        ("5.7.1", "550 5.7.1 Message rejected by policy", "sender"),
+        ("4.2.2", "452 4.2.2 Over quota", "soft"),
+        ("5.0.0", "550 Mailbox full", "soft"),
+    ],
 )
-def test_which_failures_are_hard(status: str, kind: str) -> None:
-    raw = corpus("postfix_hard.eml").replace(b"Status: 5.1.1", f"Status: {status}".encode())
+def test_which_failures_are_hard(status: str, diagnostic: str, kind: str) -> None:
+    """Only an address gone is hard; Status and Diagnostic-Code both count (the cause in
+    the diagnostic wins over a generic Status)."""
+    raw = (
+        corpus("postfix_hard.eml")
+        .replace(b"Status: 5.1.1", f"Status: {status}".encode())
+        .replace(
+            b"550 5.1.1 <lezer1@voorbeeld.nl>: Recipient address rejected:\n"
+            b"    User unknown in virtual mailbox table",
+            diagnostic.encode(),
+        )
+    )
     assert only_verdict(raw).kind == kind
 
 
