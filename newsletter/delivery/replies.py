@@ -194,7 +194,7 @@ def _refined(by_status: tuple[Kind, str], text: str, *, told: bool) -> tuple[Kin
         return kind, _sender_reason(text) or reason
     if kind == Kind.HARD:  # 5.1.10 is a null MX to RFC 7505, a missing user to Exchange
         return kind, _first(wordings.HARD_NAMED, text) or reason
-    if reason in ("networkerror", "systemerror") and _first(wordings.SOFT_NAMED[2:], text):
+    if reason in ("networkerror", "systemerror") and wordings.EXPIRED.search(text):
         return kind, "expired"  # a queue that gave up on a connection that kept failing
     return kind, reason
 

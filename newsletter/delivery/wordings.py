@@ -172,8 +172,25 @@ SENDER_NAMED: Wordings = (
         ),
     ),
 )
+# A queue that gave up: also the cause behind a 4.4.x code that kept failing.
+EXPIRED = _words(
+    r"delivery\s+time\s+expired",
+    r"retry\s+(?:timeout|time)\s+(?:exceeded|not\s+reached)",
+    r"gave\s+up",
+    r"giving\s+up(?!\s+on\s+\[?\d)",
+    r"(?:message|delivery)\s+(?:has\s+)?expired",
+    r"too\s+long\s+in\s+(?:the\s+)?queue|in\s+the\s+queue\s+too\s+long",
+    r"expired\s+after",
+    r"could\s+not\s+be\s+delivered\s+within",
+    r"delivery\s+(?:period|timeout)",
+    r"message\s+timeout|delivered\s+within|一定時間内に配信できな",
+    r"zustellzeit|délai\s+(?:de\s+\w+\s+)?(?:expiré|dépassé)|expir[ée]|verlopen",
+    r"配送期限|有効期限",
+)
 # Tier 2: the reader's side for now.
 SOFT_NAMED: Wordings = (
+    # Greylisting (often 4.7.1): the reader's server asks every stranger to come back.
+    ("systemerror", _words(r"gr[ae]y-?list")),
     (
         "mailboxfull",
         _words(
@@ -195,23 +212,7 @@ SOFT_NAMED: Wordings = (
             r"zu\s+groß|trop\s+(?:volumineux|gros)|te\s+groot|サイズ",
         ),
     ),
-    (
-        "expired",
-        _words(
-            r"delivery\s+time\s+expired",
-            r"retry\s+(?:timeout|time)\s+(?:exceeded|not\s+reached)",
-            r"gave\s+up",
-            r"giving\s+up(?!\s+on\s+\[?\d)",
-            r"(?:message|delivery)\s+(?:has\s+)?expired",
-            r"too\s+long\s+in\s+(?:the\s+)?queue|in\s+the\s+queue\s+too\s+long",
-            r"expired\s+after",
-            r"could\s+not\s+be\s+delivered\s+within",
-            r"delivery\s+(?:period|timeout)",
-            r"message\s+timeout|delivered\s+within|一定時間内に配信できな",
-            r"zustellzeit|délai\s+(?:de\s+\w+\s+)?(?:expiré|dépassé)|expir[ée]|verlopen",
-            r"配送期限|有効期限",
-        ),
-    ),
+    ("expired", EXPIRED),
 )
 # Tier 3: the address is gone. Exchange Online's directory-based refusal (``5.4.1 ...
 # Access denied. AS(2018...)``) is an unknown recipient despite its words.
@@ -308,7 +309,7 @@ SOFT_VAGUE: Wordings = (
             r"try\s+(?:again\s+)?later",
             r"server\s+error|internal\s+error|local\s+error",
             r"system\s+(?:error|problem)|service\s+(?:unavailable|not\s+available)",
-            r"resources|greylist|graylist|loop|no\s+route\s+found\s+to\s+domain",
+            r"resources|loop|no\s+route\s+found\s+to\s+domain",
             r"vorübergehend|temporaire|tijdelijk|一時的",
         ),
     ),
