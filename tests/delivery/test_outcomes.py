@@ -1,4 +1,5 @@
-"""The retry policy's backoff, and writing a batch of results into the ledger, on SQLite and PostgreSQL.
+"""The retry policy's backoff, and writing a batch of results into the ledger, on SQLite
+and PostgreSQL.
 
 One batch holds every kind of outcome; each row must end as its result says, with the
 retry wait, the Message-ID and the bounce it calls for, and a result for a row that is no
