@@ -1,24 +1,17 @@
 """The owner's mail: one notice under its own subject, several about one edition in one
-mail under a subject naming it, and moments in the newsletter's local time."""
+mail under a subject naming it, the reports shown as they are."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from newsletter.mail.owner import Notice, build_owner_message, local_moment, subject_of
-from tests.support.settings import AMSTERDAM, OWNER, SENDER, make_settings
+from newsletter.mail.owner import Notice, build_owner_message, subject_of
+from tests.support.settings import OWNER, SENDER, make_settings
 from tests.support.smtp import ReceivedMail
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 EMPTY = Notice("De wachtrij is leeg", ["Er staat geen bericht klaar.", "Voeg er een toe."])
 HELD = Notice("Editie tegengehouden", ["De controle vond problemen."], report="FAIL  spf\nOK  dkim")
-
-
-def test_a_moment_is_written_in_local_time() -> None:
-    assert local_moment(datetime(2026, 11, 9, 6, 0, tzinfo=UTC), AMSTERDAM) == "09-11-2026 om 07:00"
-    assert (
-        local_moment(datetime(2026, 7, 1, 22, 30, tzinfo=UTC), AMSTERDAM) == "02-07-2026 om 00:30"
-    )
 
 
 def test_the_subject_is_the_notices_own_unless_several_are_about_one_edition() -> None:
