@@ -1,13 +1,10 @@
-"""Pure rules with an injected clock: rate limit, brake and recovery, backoff, reply classes."""
+"""The throttle, on a clock the test controls: the rate limit and its credit after a stall,
+the brake a relay's pushback pulls, and the recovery."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from newsletter.delivery.attempt import Outcome, classify, enhanced_status
-from newsletter.delivery.outcomes import RetryPolicy
 from newsletter.delivery.throttle import Throttle, Tuning
 
 
@@ -93,38 +90,67 @@ def test_pushback_without_a_limit_uses_the_measured_rate():
     assert throttle.rate is None
 
 
-def test_backoff_doubles_from_five_minutes_and_gives_up_after_a_day():
-    policy = RetryPolicy(first=timedelta(minutes=5), longest=timedelta(hours=24))
-    waits = []
-    attempts = 1
-    while (delay := policy.delay_after(attempts)) is not None:
-        waits.append(delay.total_seconds() / 60)
-        attempts += 1
-    assert waits == [5, 10, 20, 40, 80, 160, 320, 640, 1280]
-    assert attempts == 10  # the tenth failure is final
+def test_a_steady_few_percent_of_pushback_never_cuts():
+    throttle = Throttle(200.0, clock=Clock())
+    for n in range(10_000):
+        throttle.record(n % 25 == 0)  # 4 %: at most 2 of any 50 replies
+    assert throttle.cuts == 0 and throttle.rate == 200.0
 
 
-@pytest.mark.parametrize(
-    ("code", "text", "stage", "outcome", "bounced", "pushback"),
-    [
-        (250, "2.0.0 OK", "message", Outcome.SENT, False, False),
-        (550, "5.1.1 <x@y>: User unknown", "rcpt", Outcome.FAILED, True, False),
-        (550, "5.7.1 Rejected by policy", "message", Outcome.FAILED, False, False),
-        (552, "5.2.2 Mailbox full", "rcpt", Outcome.FAILED, False, False),
-        (451, "4.7.1 Try again later", "rcpt", Outcome.DEFERRED, False, False),
-        (450, "4.2.0 Mailbox busy", "rcpt", Outcome.DEFERRED, False, False),
-        (421, "4.3.2 Service not available", "connect", Outcome.DEFERRED, False, True),
-        (452, "4.7.0 Too many messages", "mail", Outcome.DEFERRED, False, True),
-        (554, "5.7.1 Sender refused", "mail", Outcome.DEFERRED, False, False),
-        (535, "5.7.8 Authentication failed", "connect", Outcome.DEFERRED, False, False),
-    ],
-)
-def test_reply_classification(code, text, stage, outcome, bounced, pushback):
-    attempt = classify(code, text, stage)
-    assert (attempt.outcome, attempt.bounced, attempt.pushback) == (outcome, bounced, pushback)
-    assert attempt.connection_failed == (stage == "connect")
+def test_a_pushback_share_above_the_threshold_cuts_once_per_cooldown():
+    clock = Clock()
+    throttle = Throttle(200.0, clock=clock, tuning=Tuning(cut_cooldown=1.0))
+    for _ in range(40):  # a burst of 421s on every lane within half a second
+        throttle.record(True)
+        clock.now += 0.01
+    assert throttle.cuts == 1 and throttle.rate == 100.0
+    clock.now += 1.0
+    for _ in range(3):
+        throttle.record(True)
+    assert throttle.cuts == 2 and throttle.rate == 50.0
 
 
-def test_enhanced_status_is_read_from_the_start_only():
-    assert enhanced_status("5.1.1 <a@b>: unknown") == "5.1.1"
-    assert enhanced_status("User unknown 5.1.1") is None
+def test_the_rate_never_goes_below_the_floor():
+    clock = Clock()
+    throttle = Throttle(10.0, clock=clock, tuning=Tuning(floor=2.0, cut_cooldown=0.0))
+    for _ in range(30):
+        throttle.record(True)
+    assert throttle.rate == 2.0
+
+
+@pytest.mark.parametrize("limit", [50.0, 300.0, 1000.0])
+def test_credit_after_a_stall_keeps_the_rate_and_never_runs_ahead(limit: float):
+    clock = Clock()
+    throttle = Throttle(limit, clock=clock)
+    start = clock.now
+    messages = int(limit * 20)
+    for n in range(messages):
+        clock.now += throttle.reserve()
+        if n in (messages // 3, 2 * messages // 3):
+            clock.now += 0.8  # every lane stalls for 0.8 s: a loaded machine
+        assert n + 1 <= limit * (clock.now - start) + 1 + 1e-6, "ran ahead of the limit"
+    achieved = messages / (clock.now - start)
+    assert abs(achieved - limit) / limit < 0.02
+
+
+def test_a_stall_longer_than_the_credit_loses_only_the_excess():
+    clock = Clock()
+    throttle = Throttle(100.0, clock=clock, tuning=Tuning(credit_seconds=1.0))
+    for _ in range(100):
+        clock.now += throttle.reserve()
+    clock.now += 5.0
+    waits = [throttle.reserve() for _ in range(101)]
+    assert waits == [0.0] * 101  # the last second's 100 slots and the current one, at once
+    assert throttle.reserve() == pytest.approx(0.01)
+
+
+def test_a_cut_takes_no_credit_from_the_faster_rate():
+    clock = Clock()
+    throttle = Throttle(100.0, clock=clock)
+    throttle.reserve()
+    clock.now += 0.9  # credit for 90 messages at the full rate
+    for _ in range(3):
+        throttle.record(True)
+    assert throttle.rate == 50.0
+    assert throttle.reserve() == 0.0
+    assert throttle.reserve() == pytest.approx(1 / 50)

@@ -1,29 +1,17 @@
+"""Loading: defaults < file < environment, and one line naming the key and its place."""
+
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from newsletter.cli import cli
-from newsletter.config import (
-    DkimSection,
-    ImapSection,
-    Secret,
-    Settings,
-    SmtpSection,
-    WebSection,
-    load_settings,
-)
+from newsletter.config import load_settings
 from newsletter.errors import ConfigError
+from tests.support.settings import config_file
 from tests.support.system import REPOSITORY
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_defaults_run_the_demo_without_any_file() -> None:
@@ -42,7 +30,7 @@ def test_example_config_loads_as_is() -> None:
 
 
 def test_precedence_defaults_then_file_then_environment(tmp_path: Path) -> None:
-    path = write(tmp_path, '[newsletter]\nname = "Uit bestand"\n[smtp]\nport = 2525\n')
+    path = config_file(tmp_path, '[newsletter]\nname = "Uit bestand"\n[smtp]\nport = 2525\n')
     settings = load_settings(path, environ={"NEWSLETTER_SMTP__PORT": "2626"})
     assert settings.newsletter.name == "Uit bestand"
     assert settings.smtp.port == 2626
@@ -50,7 +38,7 @@ def test_precedence_defaults_then_file_then_environment(tmp_path: Path) -> None:
 
 
 def test_config_path_argument_beats_environment_variable(tmp_path: Path) -> None:
-    chosen = write(tmp_path, '[newsletter]\nname = "Gekozen"\n')
+    chosen = config_file(tmp_path, '[newsletter]\nname = "Gekozen"\n')
     other = tmp_path / "other.toml"
     other.write_text('[newsletter]\nname = "Ander"\n', encoding="utf-8")
     assert load_settings(chosen, environ={"NEWSLETTER_CONFIG": str(other)}).newsletter.name == (
@@ -94,7 +82,7 @@ def test_environment_values_are_converted_to_the_key_type() -> None:
 def test_invalid_file_is_one_line_naming_key_and_file(
     tmp_path: Path, text: str, expected: str
 ) -> None:
-    path = write(tmp_path, text)
+    path = config_file(tmp_path, text)
     with pytest.raises(ConfigError) as error:
         load_settings(path, environ={})
     message = str(error.value)
@@ -115,37 +103,8 @@ def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml", environ={})
 
 
-@pytest.mark.parametrize(
-    ("text", "hint"),
-    [
-        ("[smtp]\npassword = 'hunter2'\n", "NEWSLETTER_SMTP_PASSWORD"),
-        ("[newsletter]\nsecret_key = 'hunter2'\n", "NEWSLETTER_SECRET_KEY"),
-        ("[dkim]\nprivate_key = 'hunter2'\n", "NEWSLETTER_DKIM_PRIVATE_KEY"),
-    ],
-)
-def test_inline_secrets_are_refused_without_echoing_them(
-    tmp_path: Path, text: str, hint: str
-) -> None:
-    with pytest.raises(ConfigError) as error:
-        load_settings(write(tmp_path, text), environ={})
-    assert hint in str(error.value)
-    assert "hunter2" not in str(error.value)
-
-
-def test_secrets_come_from_environment_or_named_file(tmp_path: Path) -> None:
-    key_file = tmp_path / "smtp-password"
-    key_file.write_text("from-file\n", encoding="utf-8")
-    path = write(tmp_path, f"[smtp]\npassword_file = '{key_file}'\n")
-    settings = load_settings(path, environ={"NEWSLETTER_SECRET_KEY": "s3cret"})
-    assert settings.secret_key == Secret("s3cret")
-    assert settings.smtp_password is not None
-    assert settings.smtp_password.reveal() == "from-file"
-    assert "s3cret" not in repr(settings)
-    assert "from-file" not in repr(settings)
-
-
 def test_cli_config_error_exits_2_without_traceback(tmp_path: Path) -> None:
-    path = write(tmp_path, "[smtp]\nport = 'x'\n")
+    path = config_file(tmp_path, "[smtp]\nport = 'x'\n")
     result = CliRunner().invoke(cli, ["--config", str(path), "subscribers", "count"])
     assert result.exit_code == 2
     assert result.output.count("\n") == 1
@@ -153,43 +112,26 @@ def test_cli_config_error_exits_2_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_secrets_never_appear_in_help_or_errors(tmp_path: Path) -> None:
-    env = {"NEWSLETTER_SECRET_KEY": "topsecret-value", "NEWSLETTER_SMTP_PASSWORD": "pw-value"}
-    runner = CliRunner()
-    for args in (["--help"], ["subscribers", "--help"], ["subscribers", "add", "nope"]):
-        result = runner.invoke(
-            cli, args, env={**env, "NEWSLETTER_DATABASE__URL": f"sqlite:///{tmp_path}/x.db"}
-        )
-        assert "topsecret-value" not in result.output
-        assert "pw-value" not in result.output
-
-
-def test_unreadable_mail_needs_a_folder_of_its_own(tmp_path: Path) -> None:
-    path = write(tmp_path, "[bounces.imap]\nhost = 'h'\nuser = 'u'\nunreadable_folder = 'INBOX'\n")
-    with pytest.raises(ConfigError, match=r"bounces\.imap\.unreadable_folder must differ"):
-        load_settings(path, environ={"NEWSLETTER_BOUNCES_IMAP_PASSWORD": "geheim"})
-
-
-def test_a_section_names_its_own_problems_and_is_not_checked_when_built_in_code() -> None:
-    web = WebSection(port=0)  # what a test binds; only a person's config is refused it
-    assert list(web.problems()) == [("port", "must be between 1 and 65535")]
-    assert list(ImapSection(port=0).problems()) == []  # off: its keys are not used
-    assert list(SmtpSection().problems()) == []
-
-
-def test_a_feature_switched_on_needs_its_secret() -> None:
-    settings = Settings(dkim=DkimSection(domain="example.org", selector="nb"))
-    assert list(settings.problems()) == [
-        (
-            "dkim",
-            "private_key_file",
-            "or NEWSLETTER_DKIM_PRIVATE_KEY is required when dkim.domain is set",
-        )
-    ]
-    assert list(replace(settings, dkim_private_key=Secret("pem")).problems()) == []
-
-
 def test_a_wrong_type_is_reported_before_what_a_value_means(tmp_path: Path) -> None:
-    path = write(tmp_path, "[newsletter]\nbase_url = 'example.org'\n[smtp]\nport = 'x'\n")
+    path = config_file(tmp_path, "[newsletter]\nbase_url = 'example.org'\n[smtp]\nport = 'x'\n")
     with pytest.raises(ConfigError, match=r"smtp\.port must be an integer"):
         load_settings(path, environ={})
+
+
+def test_a_sub_table_comes_from_its_own_toml_table_and_its_own_variables(tmp_path: Path) -> None:
+    path = config_file(tmp_path, "[bounces.imap]\nhost = 'imap.example.org'\nuser = 'u'\n")
+    environ = {"NEWSLETTER_BOUNCES__IMAP__PORT": "1993", "NEWSLETTER_BOUNCES_IMAP_PASSWORD": "pw"}
+    settings = load_settings(path, environ=environ)
+    assert (settings.bounces_imap.host, settings.bounces_imap.port) == ("imap.example.org", 1993)
+    with pytest.raises(ConfigError, match=r"unknown key bounces\.imap\.hots"):
+        load_settings(config_file(tmp_path, "[bounces.imap]\nhots = 'x'\n"), environ={})
+
+
+def test_a_problem_with_a_default_names_the_file_and_other_variables_are_ignored(
+    tmp_path: Path,
+) -> None:
+    """A rule broken by a default (no value of the key anywhere) is the file's as a whole."""
+    path = config_file(tmp_path, "[dkim]\ndomain = 'example.org'\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, environ={"NEWSLETTER_NOT_A_KEY": "x", "OTHER__THING": "y"})
+    assert str(error.value) == f"{path}: dkim.selector is required when DKIM is configured"
