@@ -18,6 +18,7 @@ from newsletter.returns.verdict import (
     Verdict,
     before_quote,
     from_reply,
+    header_text,
     part_text,
     typed_address,
 )
@@ -65,7 +66,7 @@ def _recipient(block: Message) -> _Recipient:
             if (address := typed_address(block.get(name)))
         )
     )
-    diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
+    diagnostic = " ".join(header_text(block, "Diagnostic-Code").split())
     return _Recipient(action, status, addresses, diagnostic)
 
 

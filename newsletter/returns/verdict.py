@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.header import decode_header, make_header
+from email.header import decode_header
 from email.headerregistry import Address
 from email.message import Message
 
@@ -91,15 +91,25 @@ def before_quote(text: str) -> str:
 
 
 def header_text(message: Message, name: str) -> str:
-    """A header decoded (``=?utf-8?B?...?=`` subjects of German, French and Japanese
-    systems), "" when absent or undecodable."""
+    """A header decoded: ``=?utf-8?B?...?=`` subjects of German, French and Japanese
+    systems, and raw UTF-8 (RFC 6533 diagnostics), which compat32 keeps as unknown bytes."""
     value = message.get(name)
     if value is None:
         return ""
     try:
-        return str(make_header(decode_header(str(value))))
+        chunks = decode_header(value)
     except (ValueError, LookupError, UnicodeError):
         return str(value)
+    return "".join(_chunk_text(chunk, charset) for chunk, charset in chunks)
+
+
+def _chunk_text(chunk: bytes | str, charset: str | None) -> str:
+    if isinstance(chunk, str):
+        return chunk
+    try:
+        return chunk.decode(charset or "ascii", "replace")
+    except LookupError:  # "unknown-8bit", or a charset Python does not know
+        return chunk.decode("utf-8", "replace")
 
 
 def typed_address(value: object) -> str:
