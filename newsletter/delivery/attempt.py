@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from newsletter.delivery.replies import Kind, Reply, classify_reply
+from newsletter.delivery.replies import Kind, classify_reply
 
 Stage = Literal["connect", "mail", "rcpt", "data", "message"]
 
@@ -60,8 +60,7 @@ class Attempt:
 
     ``pushback`` tells the throttle the relay wants us slower; ``soft_bounce`` that this
     reader's mailbox refused for now; ``connection_failed`` counts towards giving up on
-    an unreachable relay; ``bounced`` marks the address as dead; ``cause`` is the kind
-    and reason of a refusal (None when there was none to judge).
+    an unreachable relay; ``bounced`` marks the address as dead.
     """
 
     outcome: Outcome
@@ -70,7 +69,6 @@ class Attempt:
     pushback: bool = False
     soft_bounce: bool = False
     connection_failed: bool = False
-    cause: Reply | None = None
 
 
 def enhanced_status(text: str) -> str | None:
@@ -100,25 +98,21 @@ def classify(code: int, text: str, stage: Stage) -> Attempt:
     reply = describe(code, text)
     if 200 <= code < 300 and stage == "message":
         return Attempt(Outcome.SENT, reply)
-    cause = classify_reply(code, text) if code >= 400 else None
+    kind = classify_reply(code, text).kind
     if 500 <= code < 600 and stage in ("rcpt", "data", "message"):
-        assert cause is not None
         return Attempt(
-            Outcome.FAILED,
-            reply,
-            bounced=cause.kind == Kind.HARD,
-            soft_bounce=cause.kind == Kind.SOFT,
-            cause=cause,
+            Outcome.FAILED, reply, bounced=kind == Kind.HARD, soft_bounce=kind == Kind.SOFT
         )
     pushback = is_pushback(code, text, stage)
-    soft = cause is not None and cause.kind == Kind.SOFT
     return Attempt(
         Outcome.DEFERRED,
         reply,
         pushback=pushback,
-        soft_bounce=400 <= code < 500 and not pushback and stage in _MAILBOX_STAGES and soft,
+        soft_bounce=400 <= code < 500
+        and not pushback
+        and stage in _MAILBOX_STAGES
+        and kind == Kind.SOFT,
         connection_failed=stage == "connect",
-        cause=cause,
     )
 
 
