@@ -17,7 +17,7 @@ from email.policy import compat32
 from email.utils import getaddresses
 
 from newsletter.delivery.replies import Kind
-from newsletter.returns.verdict import Verdict, header_text, part_text
+from newsletter.returns.verdict import READ_AT_MOST, Verdict, header_text, part_text
 
 _ABUSE_WORDS = re.compile(
     r"\bspam|\babuse|complaint|unsolicited|unwanted|klacht|ongewenst|beschwerde|"
@@ -120,7 +120,7 @@ def _own_and_quoted_text(message: Message) -> tuple[str, str]:
             continue
         if part.get_content_type() not in ("text/plain", "text/rfc822-headers"):
             continue
-        text = part_text(part)
+        text = part_text(part)[:READ_AT_MOST]
         if part.get_content_type() == "text/rfc822-headers":
             quoted.append(text)
             continue

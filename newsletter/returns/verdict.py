@@ -20,6 +20,10 @@ from newsletter.delivery.replies import Kind, Reply
 _ADDRESS = re.compile(r"[^\s<>@;:,\"'()\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _QUOTED_ADDRESS = re.compile(r"<?[^\s<>@;:,\"']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}>?")
 _MAX_REASON = 300
+# What a report says about its failures is near its top; past this it is read no further
+# (a 5 MB text "bounce" cost seconds in every pattern).
+READ_AT_MOST = 20_000
+_CUT_ADDRESS = re.compile(r"\S*@\S*$")
 # Where a report stops speaking for itself and starts quoting our message.
 _QUOTE_STARTS = re.compile(
     r"^[ \t>]*(?:-{2,}.{0,40}(?:copy of the message|original message|returned message|"
@@ -85,7 +89,9 @@ def part_text(part: Message) -> str:
 
 
 def before_quote(text: str) -> str:
-    """``text`` up to where it quotes the returned message: what we wrote decides nothing."""
+    """``text`` up to where it quotes the returned message (what we wrote decides nothing),
+    and no further than :data:`READ_AT_MOST` characters."""
+    text = text[:READ_AT_MOST]
     cut = _QUOTE_STARTS.search(text)
     return text[: cut.start()] if cut else text
 
@@ -144,4 +150,6 @@ def clean_reason(text: str) -> str:
     (a report is written by whoever sent it, escape sequences included). Addresses are
     taken out: the report is linked to the reader, and erasing a reader (GDPR) must not
     leave their address behind in a reason."""
+    if len(text) > _MAX_REASON * 4:  # cut before cleaning, and no half address kept
+        text = _CUT_ADDRESS.sub("", text[: _MAX_REASON * 4])
     return _QUOTED_ADDRESS.sub("<address>", clean_text(text))[:_MAX_REASON]
