@@ -136,7 +136,7 @@ def classify_reply(code: int | None, text: str, status: str | None = None) -> Re
     permanent = _is_permanent(code, chosen)
     by_status = _BY_STATUS.get(chosen.partition(".")[2]) if chosen else None
     if by_status is not None and not (by_status[0] == Kind.HARD and not permanent):
-        kind, reason = _refined(by_status, text, told=chosen not in text)
+        kind, reason = _refined(by_status, text, told=chosen not in text, permanent=permanent)
         return Reply(kind, reason, chosen, code)
     kind, reason = _by_text(text, chosen)
     if kind == Kind.HARD and not permanent:
@@ -185,7 +185,9 @@ def _by_text(text: str, status: str) -> tuple[Kind, str]:
     return _BY_SUBJECT.get(subject, (Kind.SOFT, "undetermined"))
 
 
-def _refined(by_status: tuple[Kind, str], text: str, *, told: bool) -> tuple[Kind, str]:
+def _refined(
+    by_status: tuple[Kind, str], text: str, *, told: bool, permanent: bool
+) -> tuple[Kind, str]:
     """A specific code's verdict, made precise by the text where the code is broad.
 
     ``told``: the code is only the DSN's Status, the reporting MTA's summary; when the
@@ -196,6 +198,8 @@ def _refined(by_status: tuple[Kind, str], text: str, *, told: bool) -> tuple[Kin
         return Kind.SENDER, named
     if kind == Kind.SENDER and reason == "policy":
         return kind, _sender_reason(text) or reason
+    if reason == "suspended" and not permanent and not wordings.SUSPENDED.search(text):
+        return kind, "systemerror"  # 4.2.1: Gmail's "receiving mail at a rate" for now
     if kind == Kind.HARD:  # 5.1.10 is a null MX to RFC 7505, a missing user to Exchange
         return kind, _first(wordings.HARD_NAMED, text) or reason
     if reason in ("networkerror", "systemerror") and wordings.EXPIRED.search(text):

@@ -38,6 +38,7 @@ SENDER_NAMED: Wordings = (
         _words(
             r"for\s+one\s+or\s+more\s+recipients\s+\([^)]*:blocked\)",
             r"anti-?spoofing",
+            r"\bhelo\b|\behlo\b",  # our greeting refused: our host name, not the address
             r"reception\s+settings|受信拒否|受信設定|指定受信",
         ),
     ),
@@ -106,7 +107,8 @@ SENDER_NAMED: Wordings = (
             r"rate\s*-?limit",
             r"\brate\s+(?:of|that|too)",
             r"unusual\s+rate",
-            r"too\s+many\s+(?!hops)",
+            r"too\s+many\s+(?!hops|received)",
+            r"server\s+busy",
             r"throttl",
             r"slow\s+down",
             r"temporarily\s+deferred",
@@ -142,7 +144,7 @@ SENDER_NAMED: Wordings = (
             r"\bis\s+listed",
             r"not\s+accepted\s+from\s+(?:this|your)\s+ip",
             r"reputation",
-            r"banned\s+sending",
+            r"banned\s+send",
             r"client\s+host\s+(?:\[[^\]]*\]\s+)?rejected",
             r"ipcheck\.proofpoint|sender\.office\.com|postmaster\.live\.com|\bS3140\b",
             r"\bSC-00[1-4]\b|\bTSS0[5-9]\b|ers\.trendmicro",
@@ -189,8 +191,9 @@ EXPIRED = _words(
 )
 # Tier 2: the reader's side for now.
 SOFT_NAMED: Wordings = (
-    # Greylisting (often 4.7.1): the reader's server asks every stranger to come back.
-    ("systemerror", _words(r"gr[ae]y-?list")),
+    # Greylisting (often 4.7.1): the reader's server asks every stranger to come back; a
+    # mail loop ("too many Received: headers") is their routing, not our content.
+    ("systemerror", _words(r"gr[ae]y-?list|too\s+many\s+(?:hops|received)|loops?\s+back")),
     (
         "mailboxfull",
         _words(
@@ -223,7 +226,7 @@ HARD_NAMED: Wordings = (
         _words(
             r"host\s+(?:or\s+domain\s+name\s+)?(?:not\s+found|unknown)",
             r"unknown\s+host",
-            r"domain\s+(?:not\s+found|unknown|does\s+not\s+exist|doesn't\s+exist|not\s+exist)",
+            r"domain\s+(?:name\s+)?(?:not\s+found|unknown|does\s+not\s+exist|doesn't\s+exist)",
             r"no\s+such\s+(?:domain|host)",
             r"unknown\s+domain",
             r"unrouteable\s+(?:address|domain)",
@@ -248,7 +251,7 @@ HARD_NAMED: Wordings = (
             r"(?:doesn't|does\s+not)\s+have\s+an?\s+\S+\s+account",
             r"not\s+a\s+(?:valid|known)\s+(?:user|mailbox|recipient)",
             r"(?:account|address|mailbox|user)\s+(?:that\s+you\s+tried\s+to\s+reach\s+)?(?:does\s+not|doesn't)\s+exist",
-            r"no\s+mailbox\s+here",
+            r"no\s+mailbox\s+here|no\s+longer\s+accepts\s+mail",
             r"not\s+listed\s+in\s+(?:the\s+)?(?:domino\s+|public\s+)?(?:directory|address\s+book)",
             r"recip(?:ient)?notfound",
             r"couldn't\s+be\s+found|wasn't\s+found\s+at",
@@ -269,7 +272,7 @@ SENDER_VAGUE: Wordings = (
     (
         "contentrejected",
         _words(
-            r"content\s+(?:rejected|refused|not\s+allowed)",
+            r"content\s+(?:rejected|refused|not\s+allowed|filter)",
             r"attachment",
             r"header",
             r"line\s+too\s+long|bare\s+lf|8-?bit",
@@ -279,7 +282,7 @@ SENDER_VAGUE: Wordings = (
         "policy",
         _words(
             r"polic(?:y|ies)",
-            r"refused",
+            r"(?<!connection\s)refused",
             r"denied",
             r"not\s+(?:allowed|permitted)",
             r"prohibited",

@@ -107,6 +107,25 @@ CASES = [
     (550, "Rejected by header based Anti-Spoofing policy", None, SENDER, "policy"),  # Mimecast
     (553, "5.1.8 Sender address rejected: Domain not found", None, SENDER, "policy"),
     (550, "受信拒否設定により拒否されました", None, SENDER, "policy"),  # a Japanese carrier
+    # words that look like another cause than they are
+    (554, "<unknown[192.0.2.10]>: Helo command rejected: Host not found", None, SENDER,
+     "policy"),  # our greeting, not the reader's host
+    (554, "Too many Received: headers", None, SOFT, "systemerror"),  # a loop, not a rate
+    (None, "delivery temporarily suspended: connect to mx.voorbeeld.nl[192.0.2.25]:25: "
+           "Connection refused", None, SOFT, "networkerror"),  # Postfix; not a policy
+    (450, "4.2.1 The user you are trying to contact is receiving mail at a rate that "
+          "prevents additional messages from being delivered.", None, SOFT, "systemerror"),
+    (550, "5.7.511 Access denied, banned sender", None, SENDER, "blocked"),  # Exchange Online
+    (451, "4.7.500 Server busy. Please try again later from [192.0.2.10]. (AS761)", None,
+     SENDER, "ratelimited"),  # Exchange Online
+    (550, "5.7.1 Content filter rejection", None, SENDER, "contentrejected"),
+    (None, "This address no longer accepts mail.", None, HARD, "userunknown"),  # qmail
+    (None, "DNS Error: Domain name not found", None, HARD, "hostunknown"),  # Gmail
+    (None, "5.7.0 x-unix; maildrop: maildir over quota", None, SOFT, "mailboxfull"),
+    (554, "5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain", None, HARD,
+     "hostunknown"),  # Exchange
+    (550, "5.1.8 Access denied, bad outbound sender", None, SENDER, "policy"),  # Exchange
+    (550, "5.4.300 Message expired", None, SOFT, "expired"),  # Exchange
 ]  # fmt: skip
 
 
