@@ -87,20 +87,24 @@ def abuse_report(
     )
 
 
-def is_auto_reply(message: Message) -> bool:
-    """RFC 3834 headers (and the older ones of mail clients), else the subject's or the
-    opening's wording."""
+def has_auto_reply_headers(message: Message) -> bool:
+    """RFC 3834 headers, and the older ones of mail clients. Mail systems mark their
+    bounces so too: these say "automatic", not "no bounce"."""
     auto = str(message.get("Auto-Submitted", "no")).strip().lower()
     precedence = str(message.get("Precedence", "")).strip().lower()
-    if (
+    return (
         auto not in ("", "no")
         or precedence in ("auto_reply", "bulk", "junk")
         or any(
             message.get(name) is not None
             for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
         )
-    ):
-        return True
+    )
+
+
+def has_auto_reply_wording(message: Message) -> bool:
+    """An out-of-office or acknowledgement by its subject or opening, in Dutch, English,
+    German, French or Japanese (older clients send no header)."""
     if _AUTO_SUBJECT.search(header_text(message, "Subject")):
         return True
     own, _ = _own_and_quoted_text(message)

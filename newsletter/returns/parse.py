@@ -40,13 +40,17 @@ from newsletter.errors import NotAMailError, UnreadableMessageError
 from newsletter.returns.arf import feedback_verdict
 from newsletter.returns.dsn import delivery_status_verdicts
 from newsletter.returns.nonstandard import looks_like_bounce, nonstandard_verdicts
-from newsletter.returns.notices import abuse_report, apple_unsubscribe, is_auto_reply
+from newsletter.returns.notices import (
+    abuse_report,
+    apple_unsubscribe,
+    has_auto_reply_headers,
+    has_auto_reply_wording,
+)
 from newsletter.returns.verdict import Verdict, clean_reason, part_text
 
 __all__ = ["Kind", "Verdict", "classify", "classify_message", "clean_reason"]
 
 _MESSAGE_ID = re.compile(r"^[\s>]*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
-_MAIL_SYSTEM = re.compile(r"mailer-daemon|postmaster|mail delivery", re.IGNORECASE)
 _AUTO_REPLY = "automatic reply (out of office, vacation)"
 # Headers of which a real message has at least one; a file with none of them is no mail.
 _MAIL_HEADERS = (
@@ -136,8 +140,7 @@ def classify_message(message: Message) -> tuple[Verdict, ...]:
     unsubscribe = apple_unsubscribe(message, message_ids)
     if unsubscribe is not None:
         return (unsubscribe,)
-    bounce = looks_like_bounce(message)
-    if not bounce and is_auto_reply(message) and not _is_from_mail_system(message):
+    if not looks_like_bounce(message) and has_auto_reply_wording(message):
         return (Verdict(Kind.IGNORED, "autoreply", _AUTO_REPLY, (), message_ids),)
     verdicts = nonstandard_verdicts(message, message_ids)
     if verdicts:
@@ -145,13 +148,9 @@ def classify_message(message: Message) -> tuple[Verdict, ...]:
     complaint = abuse_report(message, _returned_headers(message), message_ids)
     if complaint is not None:
         return (complaint,)
-    if is_auto_reply(message):
+    if has_auto_reply_headers(message) or has_auto_reply_wording(message):
         return (Verdict(Kind.IGNORED, "autoreply", _AUTO_REPLY, (), message_ids),)
     return (Verdict(Kind.IGNORED, "notabounce", "not a bounce or complaint", (), message_ids),)
-
-
-def _is_from_mail_system(message: Message) -> bool:
-    return bool(_MAIL_SYSTEM.search(str(message.get("From", ""))))
 
 
 def envelope_candidates(message: Message) -> list[str]:

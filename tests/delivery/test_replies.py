@@ -5,8 +5,11 @@ systems in English, German, French, Dutch and Japanese; pure."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsletter.delivery.replies import Kind, classify_reply, status_codes
+from tests.support.wild import REASONS
 
 HARD, SOFT, SENDER = Kind.HARD, Kind.SOFT, Kind.SENDER
 
@@ -160,3 +163,20 @@ def test_versions_and_addresses_are_no_status_codes() -> None:
         "5.1.1",
         "4.2.2",
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    code=st.one_of(st.none(), st.integers(min_value=200, max_value=599)),
+    text=st.text(max_size=300),
+    status=st.one_of(st.none(), st.from_regex(r"\A[245]\.[0-9]\.[0-9]{1,3}\Z")),
+)
+def test_any_reply_gets_a_verdict_of_the_vocabulary_and_a_temporary_one_is_never_hard(
+    code: int | None, text: str, status: str | None
+) -> None:
+    reply = classify_reply(code, text, status)
+    assert reply.reason in REASONS[reply.kind]
+    temporary = (reply.status or "").startswith("4") or (
+        not reply.status and reply.reply_code is not None and reply.reply_code < 500
+    )
+    assert not (temporary and reply.kind == HARD), (code, text, status)
