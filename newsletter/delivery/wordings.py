@@ -40,6 +40,10 @@ SENDER_NAMED: Wordings = (
             r"anti-?spoofing",
             r"\bhelo\b|\behlo\b",  # our greeting refused: our host name, not the address
             r"reception\s+settings|受信拒否|受信設定|指定受信",
+            # Postfix's check_recipient_access; Exchange Online says the same of an
+            # address missing from its directory (5.4.1, AS(...), protection.outlook.com)
+            r"(?<!4\.1\s)recipient\s+address\s+rejected:\s+access\s+denied"
+            r"(?![^\n]*(?:AS\(\d|protection\.outlook))",
         ),
     ),
     (
@@ -235,14 +239,15 @@ HARD_NAMED: Wordings = (
             r"no\s+mx\s+record",
             r"name\s+or\s+service\s+not\s+known|nxdomain|mx\s+(?:records?\s+)?point\s+to\s+non",
             r"domain\s+(?:nicht\s+gefunden|existiert\s+nicht)|domaine?\s+(?:inconnu|introuvable|inexistant)",
-            r"domein\s+(?:bestaat\s+niet|onbekend|niet\s+gevonden)|ドメインが(?:存在|見つかり)",
+            r"domein\s+(?:bestaat\s+niet|onbekend|niet\s+gevonden)|(?:ドメイン|ホスト)が(?:存在|見つかり)",
         ),
     ),
     (
         "userunknown",
         _words(
             r"(?:user|recipient|addressee|mailbox|account|address|local\s+part)\s+"
-            r"(?:\w+\s+)?(?:unknown|not\s+found|not\s+exist|does\s*n[o']t\s+exist|invalid|unavailable)",
+            r"(?:(?!temporar)\w+\s+)?"
+            r"(?:unknown|not\s+found|not\s+exist|does\s*n[o']t\s+exist|invalid|unavailable)",
             r"unknown\s+(?:user|recipient|mailbox|address|local|account)",
             r"no\s+such\s+(?:user|recipient|mailbox|account|address|person)",
             r"(?:invalid|bad|illegal)\s+(?:\w+\s+)?(?:recipient|mailbox|address|user)",

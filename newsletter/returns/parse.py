@@ -5,7 +5,8 @@ Pure: raw bytes in, :class:`Verdict` objects out; no database, no network. The o
 1. Structure first. An RFC 5965 feedback report (``returns.arf``) and an RFC 3464
    delivery status notification (``returns.dsn``, one verdict per recipient) say exactly
    what happened. A report forwarded as an attachment is found the same way.
-2. Apple Mail's unsubscribe mail, by its header (``returns.notices``).
+2. A mail client's unsubscribe mail: Apple Mail's header, or our ``mailto:`` subject
+   (``returns.notices``).
 3. Bounces that follow no standard (``returns.nonstandard``): ``flufl.bounce`` finds the
    addresses, their own text the cause. Mail servers mark their bounces
    ``Auto-Submitted: auto-replied`` too, so auto-reply headers are only looked at after

@@ -129,6 +129,12 @@ CASES = [
      "hostunknown"),  # Exchange
     (550, "5.1.8 Access denied, bad outbound sender", None, SENDER, "policy"),  # Exchange
     (550, "5.4.300 Message expired", None, SOFT, "expired"),  # Exchange
+    (554, "<a@voorbeeld.nl>: Recipient address rejected: Access denied", None, SENDER,
+     "policy"),  # Postfix's recipient access table, no enhanced code
+    (550, "5.4.1 [a@voorbeeld.nl]: Recipient address rejected: Access denied "
+          "[CY1GCC01FT007.eop-gcc01.prod.protection.outlook.com]", None, HARD, "userunknown"),
+    (550, "Account temporarily unavailable", None, SOFT, "systemerror"),
+    (550, "ホストが見つかりません", None, HARD, "hostunknown"),
 ]  # fmt: skip
 
 
