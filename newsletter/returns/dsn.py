@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
-from newsletter.delivery.replies import Kind, classify_reply
+from newsletter.delivery.replies import Kind, classify_reply, status_codes
 from newsletter.returns.verdict import (
     Verdict,
     before_quote,
@@ -23,8 +23,9 @@ from newsletter.returns.verdict import (
     typed_address,
 )
 
-_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-# Where the human part stops describing the failure and starts quoting our message.
+# RFC 3464's "diagnostic-type;" before the server's words ("smtp; 550 5.1.1 ...").
+_DIAGNOSTIC_TYPE = re.compile(r"^\s*[a-z][a-z0-9-]*\s*;\s*", re.IGNORECASE)
+_FIELDS = ("Action", "Status", "Final-Recipient", "Original-Recipient")
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,11 @@ def delivery_status_verdicts(
     blocks = part.get_payload()
     if not isinstance(blocks, list) or len(blocks) < 2:
         return ()
-    recipients = [_recipient(block) for block in blocks[1:] if isinstance(block, Message)]
-    recipients = [r for r in recipients if r.action or r.status or r.addresses]
+    recipients = [
+        _recipient(block)
+        for block in blocks[1:]
+        if isinstance(block, Message) and any(block.get(name) for name in _FIELDS)
+    ]
     human = _human_text(message)
     everyone = [a for r in recipients for a in r.addresses]
     return tuple(
@@ -52,8 +56,7 @@ def delivery_status_verdicts(
 
 
 def _recipient(block: Message) -> _Recipient:
-    status_match = _STATUS.search(str(block.get("Status", "")))
-    status = ".".join(status_match.groups()) if status_match else ""
+    status = next(iter(status_codes(str(block.get("Status", "")))), "")
     action = str(block.get("Action", "")).strip().lower()
     if not action:  # some MTAs (Domino) leave Action out: the class says it, else failed
         action = {"4": "delayed", "2": "delivered"}.get(status[:1], "failed")
@@ -73,7 +76,7 @@ def _recipient(block: Message) -> _Recipient:
 def _verdict(recipient: _Recipient, snippet: str, message_ids: tuple[str, ...]) -> Verdict:
     addresses = recipient.addresses
     status = recipient.status or None
-    diagnostic = recipient.diagnostic.partition(";")[2].strip() or recipient.diagnostic
+    diagnostic = _DIAGNOSTIC_TYPE.sub("", recipient.diagnostic)
     if recipient.action in ("delivered", "relayed", "expanded"):
         text = diagnostic or "delivery report: the message arrived"
         return Verdict(Kind.IGNORED, "delivered", text, addresses, message_ids, status)

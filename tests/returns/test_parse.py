@@ -405,3 +405,14 @@ def test_a_bounce_forwarded_by_a_person_is_read_as_the_bounce() -> None:
         "blocked",
         ("lezer1@voorbeeld.nl",),
     )
+
+
+def test_a_diagnostic_without_its_type_keeps_all_its_words() -> None:
+    """RFC 3464 writes ``smtp;`` first; Exchange's own text has a ``;`` of its own."""
+    raw = dsn(
+        "Final-Recipient: rfc822; lezer1@voorbeeld.nl\nAction: failed\nStatus: 5.0.0\n"
+        "Diagnostic-Code: 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found"
+    )
+    (verdict,) = classify(raw)
+    assert (verdict.kind, verdict.reason, verdict.status) == (Kind.HARD, "userunknown", "5.1.10")
+    assert "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient" in verdict.diagnostic
