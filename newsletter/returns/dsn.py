@@ -17,6 +17,7 @@ from newsletter.delivery.replies import Kind, classify_reply, status_codes
 from newsletter.returns.verdict import (
     Verdict,
     before_quote,
+    clean_reason,
     from_reply,
     header_text,
     part_text,
@@ -78,10 +79,10 @@ def _verdict(recipient: _Recipient, snippet: str, message_ids: tuple[str, ...]) 
     status = recipient.status or None
     diagnostic = _DIAGNOSTIC_TYPE.sub("", recipient.diagnostic)
     if recipient.action in ("delivered", "relayed", "expanded"):
-        text = diagnostic or "delivery report: the message arrived"
+        text = clean_reason(diagnostic) or "delivery report: the message arrived"
         return Verdict(Kind.IGNORED, "delivered", text, addresses, message_ids, status)
     if recipient.action == "delayed":
-        text = diagnostic or "delivery delayed: the server will keep trying"
+        text = clean_reason(diagnostic) or "delivery delayed: the server will keep trying"
         return Verdict(Kind.IGNORED, "delayed", text, addresses, message_ids, status)
     reply = classify_reply(None, diagnostic, status)
     if reply.reason == "undetermined" and snippet:

@@ -20,6 +20,7 @@ from newsletter.returns.verdict import (
     Verdict,
     addresses_in,
     before_quote,
+    clean_reason,
     from_reply,
     header_text,
     part_text,
@@ -63,11 +64,11 @@ def nonstandard_verdicts(message: Message, message_ids: tuple[str, ...]) -> tupl
     if not failed:
         return ()
     if "5" not in failed.values() and _ARRIVED.search(text):
-        diagnostic = " ".join(text.split())[:300]
+        diagnostic = clean_reason(text)
         return (Verdict(Kind.IGNORED, "delivered", diagnostic, tuple(failed), message_ids),)
     if "5" not in failed.values() and _DELAY_WORDS.search(text):
-        diagnostic = " ".join(text.split()) or "delivery delayed"
-        return (Verdict(Kind.IGNORED, "delayed", diagnostic[:300], tuple(failed), message_ids),)
+        diagnostic = clean_reason(text) or "delivery delayed"
+        return (Verdict(Kind.IGNORED, "delayed", diagnostic, tuple(failed), message_ids),)
     everyone = list(failed)
     verdicts = []
     for address, class_ in failed.items():

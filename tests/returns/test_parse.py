@@ -17,6 +17,7 @@ from newsletter.returns.parse import (
     is_report,
 )
 from tests.support.returned import CORPUS, EXPECTED, nested_message, oversized_message
+from tests.support.wild import wild_corpus
 
 MESSAGE_ID = "<3.2.20261207060000@gerritvanderheide.com>"
 PLACEHOLDERS = {
@@ -416,3 +417,16 @@ def test_a_diagnostic_without_its_type_keeps_all_its_words() -> None:
     (verdict,) = classify(raw)
     assert (verdict.kind, verdict.reason, verdict.status) == (Kind.HARD, "userunknown", "5.1.10")
     assert "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient" in verdict.diagnostic
+
+
+def test_every_diagnostic_of_the_wild_corpus_is_one_line_without_addresses() -> None:
+    """Verdicts are stored and printed: the server's words, never the reader's address."""
+    for case in wild_corpus():
+        if case.is_event:
+            continue
+        try:
+            verdicts = classify(case.raw)
+        except (NotAMailError, UnreadableMessageError):
+            continue
+        for verdict in verdicts:
+            assert "\n" not in verdict.diagnostic and "@" not in verdict.diagnostic, case.name
