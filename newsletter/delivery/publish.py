@@ -280,8 +280,8 @@ def prepare_edition(
     ``confirm`` (the CLI's question) is asked once the check has passed and before the
     edition exists; it raises to stop.
     """
-    rendered = render_post(settings, post)
     check_transport(settings)
+    rendered = render_post(settings, post)
     report = None if skip_check else deliverability_report(preview_of(settings, rendered), settings)
     if report is not None and not report.ok and on_failure == "refuse":
         failed = sum(1 for finding in report.findings if finding.status == "fail")

@@ -172,7 +172,7 @@ def _apply(
     if delivery is not None and result != Kind.IGNORED:
         _act(session, settings, report, delivery)
         if result != Kind.SOFT:
-            check_limits(session, settings, delivery.edition_id)
+            check_limits(session, settings.bounces, delivery.edition_id)
     log.info("returned message (%s): %s, %s", source, result, reason)
     return _from_row(session, report, duplicate=False)
 

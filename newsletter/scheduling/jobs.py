@@ -96,15 +96,9 @@ def make_edition_for_week(
         log.warning("week %s: the queue is empty; no edition this week", key)
         with database.session() as session:
             record_empty_slot(session, key)
-        alerts.queue_empty(database, settings, key, slot or now, now)
-    elif published.action == "held" and published.edition_id is not None:
+    elif published.action == "held":
         log.error("week %s: edition %d held: %s", key, published.edition_id, published.detail)
-        if not published.owner_unreachable:
-            alerts.edition_held(
-                database, settings, key, published.edition_id, published.detail, now
-            )
-    elif published.summary is not None:
-        alerts.after_send(database, settings, published.summary, now)
+    alerts.after_publish(database, settings, key, published, slot or now, now)
     return WeeklyOutcome(published.action, key, published.edition_id, published.detail)
 
 
