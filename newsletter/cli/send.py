@@ -37,7 +37,7 @@ from newsletter.delivery.publish import (
 )
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
 from newsletter.returns.report import edition_returns
-from newsletter.scheduling.alerts import after_manual_send
+from newsletter.runtime.alerts import after_manual_send
 
 
 @click.command("send")

@@ -128,7 +128,7 @@ def _settle(
     by_address: bool = False,
 ) -> Processed:
     """Where both ways end: apply the verdict in one transaction, with the owner alert when
-    it passed a limit (``scheduling.owner_mail`` mails it)."""
+    it passed a limit (``runtime.owner_mail`` mails it)."""
     with database.session() as session:
         processed = _apply(session, settings, verdict, recipient, print_, source, by_address)
     return replace(processed, is_report=verdict.kind != Kind.IGNORED)

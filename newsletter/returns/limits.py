@@ -3,8 +3,8 @@ recipients records an owner alert, once, which holds the next weekly edition
 (:func:`hold_reason`) until the owner releases it.
 
 Checked after each late report that is not soft (:mod:`newsletter.returns.apply`) and
-after a send in which the relay refused addresses (``scheduling.alerts.after_send`` and
-``after_manual_send``). Nothing here mails: ``scheduling.owner_mail`` mails the alert.
+after a send in which the relay refused addresses (``runtime.alerts``, after the daemon's
+sends and ``newsletter send``). Nothing here mails: ``runtime.owner_mail`` mails the alert.
 """
 
 from __future__ import annotations

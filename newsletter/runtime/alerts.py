@@ -30,7 +30,7 @@ from newsletter.feeds.failing import record_failing_feeds
 from newsletter.mail.owner import Notice, local_moment
 from newsletter.returns.limits import check_limits
 from newsletter.returns.report import refused_for_good
-from newsletter.scheduling.owner_mail import mail_pending_alerts
+from newsletter.runtime.owner_mail import mail_pending_alerts
 
 EMPTY_QUEUE_NOTICE = timedelta(days=1)
 

@@ -31,9 +31,9 @@ from newsletter.delivery.slots import due_slot, make_trigger
 from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds
 from newsletter.returns import limits
-from newsletter.scheduling import alerts
-from newsletter.scheduling.empty_slots import record_empty_slot
-from newsletter.scheduling.owner_mail import mail_pending_alerts
+from newsletter.runtime import alerts
+from newsletter.runtime.empty_slots import record_empty_slot
+from newsletter.runtime.owner_mail import mail_pending_alerts
 
 log = logging.getLogger(__name__)
 
