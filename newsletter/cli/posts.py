@@ -6,7 +6,6 @@ import click
 
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json, print_table
-from newsletter.content.post import Post
 from newsletter.db import post_queue
 from newsletter.db.models import utcnow
 from newsletter.errors import InputError
@@ -30,18 +29,7 @@ def parse(app: AppContext, location: str, as_json: bool) -> None:
         print_json(parsed[0].to_json() if len(parsed) == 1 else [p.to_json() for p in parsed])
         return
     for post in parsed:
-        _describe(post)
-
-
-def _describe(post: Post) -> None:
-    click.echo(f"{post.slug}: {post.title}")
-    click.echo(
-        f"  {len(post.questions)} questions, {len(post.blocks)} blocks, {len(post.faq)} FAQ entries"
-    )
-    for block in post.blocks:
-        if block.type in ("heading", "subheading"):
-            indent = "  " if block.type == "heading" else "    "
-            click.echo(f"{indent}{block.text}")
+        click.echo("\n".join(post.outline()))
 
 
 @posts.command("import")
@@ -130,7 +118,7 @@ def show(app: AppContext, slug: str, as_json: bool) -> None:
     click.echo(
         f"status: {entry.status}" + (f" (edition {entry.edition_id})" if entry.edition_id else "")
     )
-    _describe(post)
+    click.echo("\n".join(post.outline()))
 
 
 @posts.command("next")

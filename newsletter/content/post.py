@@ -133,6 +133,21 @@ class Post:
             data["summary_only"] = True
         return data
 
+    def outline(self) -> list[str]:
+        """The post at a glance: slug and title, its counts, then its headings indented by
+        level; what ``posts parse`` and ``posts show`` print, so a parsed post and a stored
+        one read the same."""
+        lines = [
+            f"{self.slug}: {self.title}",
+            f"  {len(self.questions)} questions, {len(self.blocks)} blocks, "
+            f"{len(self.faq)} FAQ entries",
+        ]
+        for block in self.blocks:
+            if block.type in ("heading", "subheading"):
+                indent = "  " if block.type == "heading" else "    "
+                lines.append(f"{indent}{block.text}")
+        return lines
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Post:
         published = data.get("published_at")

@@ -24,11 +24,10 @@ import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, Table, Update, and_, exists, func, or_, select, update
 
-from newsletter.config import SmtpSection
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus
 
 _deliveries = typing.cast(Table, Delivery.__table__)
@@ -113,7 +112,15 @@ def move_deliveries(
     return update(_deliveries).where(Delivery.status.in_(froms)).values(status=target)
 
 
-def lease_of(smtp: SmtpSection) -> timedelta:
+class Leasing(Protocol):
+    """What :func:`lease_of` reads of the ``[smtp]`` section: its lease, and nothing else,
+    so the rules of the statuses take a value and do not depend on the configuration."""
+
+    @property
+    def lease_minutes(self) -> float: ...
+
+
+def lease_of(smtp: Leasing) -> timedelta:
     """How long a sender's claim on a row holds: ``smtp.lease_minutes``."""
     return timedelta(minutes=smtp.lease_minutes)
 

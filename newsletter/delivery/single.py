@@ -25,16 +25,21 @@ from newsletter.mail.dkim import dkim_signer
 
 @dataclass(frozen=True)
 class Handover:
-    """What came of one message: ``problem`` is None when the transport took it
-    (``reply`` is its answer), else one line on why not: the relay's refusal, or the error
-    that stopped the message before the relay saw it."""
+    """What came of one message: the relay's answer (``attempt``; None when the message
+    never reached it), and ``problem``: None when the transport took the message, else one
+    line on why not (the relay's refusal, or the error that stopped the message first)."""
 
-    reply: str
-    problem: str | None = None
+    attempt: Attempt | None
+    problem: str | None
 
     @classmethod
     def of(cls, attempt: Attempt) -> Handover:
-        return cls(attempt.reply, None if attempt.outcome == Outcome.SENT else attempt.reply)
+        return cls(attempt, None if attempt.outcome == Outcome.SENT else attempt.reply)
+
+    @property
+    def reply(self) -> str:
+        """The relay's answer, or the problem when there was none."""
+        return self.attempt.reply if self.attempt is not None else str(self.problem)
 
 
 class SingleMessageSender:
@@ -55,7 +60,7 @@ class SingleMessageSender:
             finally:
                 await close()
         except NewsletterError as exc:
-            return Handover(str(exc), str(exc))
+            return Handover(None, str(exc))
         return Handover.of(attempt)
 
     def _prepare(
@@ -76,5 +81,5 @@ def send_one(settings: Settings, build: Callable[[], bytes], recipient: str) -> 
     try:
         sender = SingleMessageSender(settings)
     except NewsletterError as exc:
-        return Handover(str(exc), str(exc))
+        return Handover(None, str(exc))
     return asyncio.run(sender.send(build, recipient))

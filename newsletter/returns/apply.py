@@ -83,7 +83,7 @@ def process_message(
 ) -> Processed:
     """Classify one raw message and act on it; :class:`NotAMailError` if it is no mail."""
     message = parse(raw)
-    verdict = classify_message(message)
+    verdict = _first_report(classify_message(message))
     recipient = envelope_recipient or pick_recipient(settings, message)
     return _settle(database, settings, verdict, recipient, fingerprint(raw), source)
 
@@ -104,11 +104,28 @@ class RelayEvent:
     message_id: str | None = None
 
 
+# Until a relay's own words go through the classifier, its event type says this much.
+_EVENT_REASONS = {
+    Kind.HARD: "userunknown",
+    Kind.SOFT: "undetermined",
+    Kind.SENDER: "policy",
+    Kind.COMPLAINT: "abuse",
+    Kind.UNSUBSCRIBE: "optout",
+    Kind.IGNORED: "notabounce",
+}
+
+
+def _first_report(verdicts: tuple[Verdict, ...]) -> Verdict:
+    """One verdict per message, as the reports table holds one row per message."""
+    return next((v for v in verdicts if v.kind != Kind.IGNORED), verdicts[0])
+
+
 def process_event(
     database: Database, settings: Settings, event: RelayEvent, *, source: str
 ) -> Processed:
     verdict = Verdict(
         event.kind,
+        _EVENT_REASONS[event.kind],
         clean_reason(event.reason),
         (event.email.lower(),) if event.email else (),
         (event.message_id,) if event.message_id else (),
@@ -148,7 +165,7 @@ def _apply(
         return _from_row(session, known, duplicate=True)
     delivery, why_not = find_delivery(session, settings, verdict, recipient, by_address)
     result = verdict.kind
-    reason = verdict.reason
+    reason = verdict.diagnostic or verdict.reason
     if result != Kind.IGNORED and delivery is None:
         reason = f"{why_not}; {result}: {reason}"
         result = Kind.IGNORED

@@ -85,9 +85,14 @@ class _BoundedParser(BytesFeedParser):
 
 
 class Kind(enum.StrEnum):
+    """What a returned message means for the reader: only ``hard`` drops them at once;
+    ``sender`` is our side (blocked, authentication, policy) and leaves them as they are."""
+
     HARD = "hard"
     SOFT = "soft"
+    SENDER = "sender"
     COMPLAINT = "complaint"
+    UNSUBSCRIBE = "unsubscribe"
     IGNORED = "ignored"
 
 
@@ -101,13 +106,19 @@ class Verdict:
     Final-Recipient and Original-Recipient (``rfc822;`` addresses of the failed or
     delayed recipients), an ARF report's Original-Rcpt-To (else the To of the returned
     headers), or the addresses ``flufl.bounce`` found in a bounce that follows no
-    standard."""
+    standard.
+
+    ``reason`` is the cause as a short category name (``userunknown``, ``mailboxfull``,
+    ``blocked``...); ``diagnostic`` is what the reporting system wrote, made one safe line.
+    """
 
     kind: Kind
     reason: str
+    diagnostic: str = ""
     recipients: tuple[str, ...] = ()
     message_ids: tuple[str, ...] = ()
     status: str | None = None
+    reply_code: int | None = None
 
 
 def parse(raw: bytes) -> Message:
@@ -131,8 +142,8 @@ def parse_bounded(raw: bytes, policy: Policy[Message] = compat32) -> Message:
     return parser.close()
 
 
-def classify(raw: bytes) -> Verdict:
-    """The verdict on one raw message; :class:`NotAMailError` for something that is no mail."""
+def classify(raw: bytes) -> tuple[Verdict, ...]:
+    """The verdicts on one raw message; :class:`NotAMailError` for something that is no mail."""
     return classify_message(parse(raw))
 
 
@@ -140,12 +151,17 @@ def is_report(raw: bytes) -> bool:
     """Whether mail that reached an address readers may write to (``from_address``) is a
     bounce or complaint by its looks; False for something that is no mail."""
     try:
-        return classify(raw).kind != Kind.IGNORED
+        return any(verdict.kind != Kind.IGNORED for verdict in classify(raw))
     except NotAMailError:
         return False
 
 
-def classify_message(message: Message) -> Verdict:
+def classify_message(message: Message) -> tuple[Verdict, ...]:
+    """At least one verdict; one per recipient where the report names several."""
+    return (_verdict(message),)
+
+
+def _verdict(message: Message) -> Verdict:
     message_ids = _returned_message_ids(message)
     for part in message.walk():
         kind = part.get_content_type()
@@ -158,18 +174,30 @@ def classify_message(message: Message) -> Verdict:
     try:
         temporary, permanent = all_failures(message)
     except Exception as exc:  # a detector tripping over broken MIME is not our crash
-        return Verdict(Kind.IGNORED, f"unreadable message: {type(exc).__name__}", (), message_ids)
+        return Verdict(
+            Kind.IGNORED, "unreadable", f"unreadable message: {type(exc).__name__}", (), message_ids
+        )
     if permanent:
         return Verdict(
-            Kind.HARD, "non-standard bounce: permanent failure", _addresses(permanent), message_ids
+            Kind.HARD,
+            "userunknown",
+            "non-standard bounce: permanent failure",
+            _addresses(permanent),
+            message_ids,
         )
     if temporary:
         return Verdict(
-            Kind.SOFT, "non-standard bounce: temporary failure", _addresses(temporary), message_ids
+            Kind.SOFT,
+            "undetermined",
+            "non-standard bounce: temporary failure",
+            _addresses(temporary),
+            message_ids,
         )
     if _is_auto_reply(message):
-        return Verdict(Kind.IGNORED, "automatic reply (out of office, vacation)", (), message_ids)
-    return Verdict(Kind.IGNORED, "not a bounce or complaint", (), message_ids)
+        return Verdict(
+            Kind.IGNORED, "autoreply", "automatic reply (out of office, vacation)", (), message_ids
+        )
+    return Verdict(Kind.IGNORED, "notabounce", "not a bounce or complaint", (), message_ids)
 
 
 def envelope_candidates(message: Message) -> list[str]:
@@ -216,17 +244,18 @@ def _delivery_status(part: Message, message_ids: tuple[str, ...]) -> Verdict | N
         chosen = hard or failed
         status, _, diagnostic = chosen[0]
         recipients = tuple(dict.fromkeys(a for _, addresses, _ in chosen for a in addresses))
-        kind = Kind.HARD if hard else Kind.SOFT
-        return Verdict(
-            kind, _reason(status, diagnostic, "delivery failed"), recipients, message_ids, status
-        )
+        kind, reason = (Kind.HARD, "userunknown") if hard else (Kind.SOFT, "undetermined")
+        text = _reason(status, diagnostic, "delivery failed")
+        return Verdict(kind, reason, text, recipients, message_ids, status)
     if delayed:
         status, _, diagnostic = delayed[0]
         recipients = tuple(dict.fromkeys(a for _, addresses, _ in delayed for a in addresses))
-        reason = _reason(status, diagnostic, "delivery delayed")
-        return Verdict(Kind.SOFT, reason, recipients, message_ids, status or None)
+        text = _reason(status, diagnostic, "delivery delayed")
+        return Verdict(Kind.SOFT, "delayed", text, recipients, message_ids, status or None)
     if delivered:
-        return Verdict(Kind.IGNORED, "delivery report: the message arrived", (), message_ids)
+        return Verdict(
+            Kind.IGNORED, "delivered", "delivery report: the message arrived", (), message_ids
+        )
     return None
 
 
@@ -234,12 +263,13 @@ def _complaint(message: Message, part: Message, message_ids: tuple[str, ...]) ->
     fields = part.get_payload()
     report = fields[0] if isinstance(fields, list) and fields else None
     if not isinstance(report, Message):
-        return Verdict(Kind.IGNORED, "feedback report without fields", (), message_ids)
+        return Verdict(
+            Kind.IGNORED, "notabounce", "feedback report without fields", (), message_ids
+        )
     feedback_type = str(report.get("Feedback-Type", "")).strip().lower()
     if feedback_type not in _COMPLAINT_TYPES:
-        return Verdict(
-            Kind.IGNORED, f"feedback report of type {feedback_type or '?'}", (), message_ids
-        )
+        text = f"feedback report of type {feedback_type or '?'}"
+        return Verdict(Kind.IGNORED, "notabounce", text, (), message_ids)
     recipients = [
         address
         for value in report.get_all("Original-Rcpt-To", [])
@@ -254,8 +284,9 @@ def _complaint(message: Message, part: Message, message_ids: tuple[str, ...]) ->
                 if address
             ]
     agent = clean_reason(str(report.get("User-Agent", "")))
-    reason = f"complaint ({feedback_type})" + (f" reported by {agent}" if agent else "")
-    return Verdict(Kind.COMPLAINT, reason, tuple(r.lower() for r in recipients), message_ids)
+    text = f"complaint ({feedback_type})" + (f" reported by {agent}" if agent else "")
+    reason = "virusreport" if feedback_type == "virus" else feedback_type
+    return Verdict(Kind.COMPLAINT, reason, text, tuple(r.lower() for r in recipients), message_ids)
 
 
 def _returned_headers(message: Message) -> Message | None:

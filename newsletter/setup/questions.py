@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.config import ScheduleSection, hide_password
-from newsletter.content.classify import clean_display_name
-from newsletter.db.subscribers import normalise_address
+from newsletter.db.subscribers import clean_name, normalise_address
 from newsletter.delivery.slots import make_trigger
 from newsletter.errors import ConfigError, InputError
 from newsletter.setup.records import domain_of
@@ -41,7 +40,8 @@ class Question:
 
 
 def _name(value: str, _answers: Mapping[str, str]) -> str:
-    name = clean_display_name(value)
+    """The sender's name goes where readers' names go, in a header: the list's rule for names."""
+    name = clean_name(value)
     if not name or any(c in name for c in '<>"'):
         raise InputError("a name of one line without < > or quotes is needed")
     return name

@@ -72,6 +72,9 @@ def test_import_list_next_skip_move(run) -> None:  # type: ignore[no-untyped-def
     )
     shown = json.loads(run("posts", "show", slugs[4], "--json").stdout)
     assert shown["slug"] == slugs[4] and shown["status"] == "queued" and shown["blocks"]
+    described = run("posts", "show", slugs[4]).stdout.splitlines()
+    assert described[:2] == ["status: queued", f"{slugs[4]}: {shown['title']}"]
+    assert described[2].endswith(f"{len(shown['blocks'])} blocks, {len(shown['faq'])} FAQ entries")
 
 
 def test_sent_post_is_frozen_and_reported(run, database_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

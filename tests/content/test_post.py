@@ -26,6 +26,15 @@ def test_keys_that_are_not_set_stay_out_of_the_json() -> None:
     assert "summary_only" not in data and "faq_heading" not in data
 
 
+def test_the_outline_gives_the_counts_and_the_headings_by_level() -> None:
+    assert rich_post().outline() == [
+        "innerlijke-rust: Innerlijke rust: thuiskomen in jezelf — ook als het schuurt",
+        "  3 questions, 10 blocks, 1 FAQ entries",
+        "  Wat rust werkelijk is — en waarom ze ruimte geeft",
+        "    1. Stilstaan bij jezelf",
+    ]
+
+
 @pytest.mark.parametrize(
     ("url", "web"),
     [

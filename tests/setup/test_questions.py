@@ -22,6 +22,8 @@ def test_a_bad_answer_is_one_line_naming_the_flag_and_nothing_is_written(tmp_pat
         ("--feed", "gerrit.nl/feed", "error: --feed: 'gerrit.nl/feed' is not a feed address"),
         ("--bounce-address", "b+1@x.nl", "error: --bounce-address: 'b+1@x.nl' has a '+'"),
         ("--bounce-address", "bounces@", "error: --bounce-address: invalid e-mail address"),
+        ("--from-name", "Gerrit <g@x.nl>", "error: --from-name: a name of one line without <"),
+        ("--from-name", "G" * 201, "error: --from-name: name is longer than 200 characters"),
     ]:
         result = invoke("init", str(target), "--yes", flag, value)
         assert result.exit_code == 1, (flag, result.output)
