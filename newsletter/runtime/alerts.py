@@ -149,9 +149,9 @@ def after_manual_send(
 def _record_after_send(
     session: Session, settings: Settings, summary: SendSummary, this_week: str
 ) -> None:
-    """The returns threshold, then the failures check (``this_week``: its period when the
-    edition has no week of its own); the failures are counted first, so that both alerts
-    are recorded one after the other."""
+    """The returns threshold's alert, then the failures' (recorded in that order: the
+    owner's mail lists them so); ``this_week`` is the failures alert's period when the
+    edition has no week of its own."""
     failures = _failures(session, summary, settings.newsletter.alert_failed_percent)
     if summary.bounced:
         check_limits(session, settings.bounces, summary.edition_id)
