@@ -8,7 +8,7 @@ claims their row. A post goes out in one edition only, unless the caller forces 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -132,11 +132,13 @@ def create_edition(
     force: bool = False,
     actor: str = "admin",
     week_key: str | None = None,
+    cards: Sequence[str] = (),
 ) -> int:
     """A new edition of ``post`` with every active subscriber queued; returns its id.
 
     ``week_key`` (e.g. ``2026-W48``) is set by the scheduler: the database's unique
-    constraint then makes a second edition for the same week impossible.
+    constraint then makes a second edition for the same week impossible. ``cards``: the
+    slugs of the other new posts it shows as cards (they go out with it).
     """
     earlier = previous_edition(session, post.id)
     if earlier is not None and not force:
@@ -151,6 +153,7 @@ def create_edition(
     )
     session.add(edition)
     session.flush()
+    post_queue.show_as_cards(session, edition.id, cards)
     snapshot = select(
         literal(edition.id),
         Subscriber.id,
@@ -177,6 +180,7 @@ def create_edition(
         post=post.slug,
         recipients=edition.recipients,
         forced=earlier is not None,
+        cards=list(cards),
     )
     return edition.id
 

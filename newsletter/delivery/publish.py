@@ -33,6 +33,7 @@ from newsletter.db.models import Edition
 from newsletter.db.models import Post as PostRow
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.checks import Finding, Report, check_edition, spamassassin_score
+from newsletter.delivery.contents import render_post
 from newsletter.delivery.editions import create_edition, hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.delivery.single import SingleMessageSender
@@ -44,7 +45,6 @@ from newsletter.mail.render import (
     RenderedEdition,
     personalise,
     recipient_for,
-    render_edition,
 )
 
 # Whom a preview, a dry run and the demo write to when no subscriber is named.
@@ -241,7 +241,7 @@ def build_preview(
         if found is None or found.email is None:
             raise NotFoundError(f"no subscriber with address {subscriber_address}")
         reader = (found.id, found.email, found.name)
-    return preview_of(settings, render_post(settings, row), reader, now)
+    return preview_of(settings, render_post(session, settings.newsletter, row), reader, now)
 
 
 def deliverability_report(preview: Preview, settings: Settings) -> Report:
@@ -280,7 +280,7 @@ def prepare_edition(
     ``confirm`` (the CLI's question) is asked once the check has passed and before the
     edition exists; it raises to stop.
     """
-    rendered = render_post(settings, post)
+    rendered = render_post(session, settings.newsletter, post)
     check_transport(settings)
     report = None if skip_check else deliverability_report(preview_of(settings, rendered), settings)
     if report is not None and not report.ok and on_failure == "refuse":
@@ -289,7 +289,13 @@ def prepare_edition(
     if confirm is not None:
         confirm()
     edition_id = create_edition(
-        session, post, rendered.subject, force=force, actor=actor, week_key=week_key
+        session,
+        post,
+        rendered.subject,
+        force=force,
+        actor=actor,
+        week_key=week_key,
+        cards=rendered.card_slugs,
     )
     if report is None:
         record_event(session, "check_skipped", actor, edition_id=edition_id, post=post.slug)
@@ -299,12 +305,6 @@ def prepare_edition(
     reason = "; ".join(f.line() for f in report.findings if f.status == "fail")
     hold(session, edition_id, reason)
     return PreparedEdition(edition_id, rendered, report, reason)
-
-
-def render_post(settings: Settings, post: PostRow) -> RenderedEdition:
-    """The edition of a queued post, rendered once for all its readers; the doors render
-    through here so that every edition is made from the same section."""
-    return render_edition(post_queue.document(post), settings.newsletter)
 
 
 def send_test_copy(settings: Settings, rendered: RenderedEdition, address: str) -> Attempt:

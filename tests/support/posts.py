@@ -89,6 +89,35 @@ def rich_post() -> Post:
     )
 
 
+BLOG = "https://www.gerritvanderheide.com"
+
+
+def busy_week_post() -> Post:
+    """The rich post as a feed brings it, with its address on the blog."""
+    return replace(rich_post(), url=f"{BLOG}/innerlijke-rust/")
+
+
+def card_posts() -> list[Post]:
+    """Two new posts as a feed brings them: a URL each, a lead of a few sentences."""
+    return [
+        make_post(
+            "loslaten-deel-2",
+            "Loslaten, deel 2: wat je vasthoudt",
+            url=f"{BLOG}/loslaten-deel-2/",
+            lead="Loslaten begint bij opmerken. Je hoeft niets te forceren. Het mag langzaam.",
+        ),
+        make_post(
+            "zelfcompassie",
+            "Zelfcompassie als je moe bent",
+            url=f"{BLOG}/zelfcompassie/",
+            lead=(
+                "Wie moe is, wordt vaak strenger voor zichzelf, terwijl juist dan een zachte "
+                "blik het verschil maakt tussen doorgaan en werkelijk uitrusten. Daarom dit."
+            ),
+        ),
+    ]
+
+
 def add_post(database: Database, post: Post | None = None) -> str:
     """Import ``post`` (the short default) into the queue; its slug."""
     post = post or make_post()
