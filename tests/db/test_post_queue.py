@@ -13,7 +13,7 @@ from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Edition, EditionStatus, Feed, Subscriber, utcnow
 from newsletter.errors import InputError, NotFoundError
-from tests.support.posts import make_post
+from tests.support.posts import FEED_ADDED, add_blog_posts, make_post
 
 
 def queued_post(slug: str, text: str = "Tekst.", published: datetime | None = None) -> Post:
@@ -151,26 +151,8 @@ def test_a_cancelled_edition_that_reached_readers_keeps_its_post(database: Datab
         assert post_queue.next_unsent(session).slug == "b"  # type: ignore[union-attr]
 
 
-FEED_ADDED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
 def blog_posts(database: Database, new: list[str], old: tuple[str, ...] | list[str] = ()) -> None:
-    """Posts a feed brought: ``new`` published after its first poll, ``old`` before it (the
-    back catalogue), each in the order given."""
-    with database.session() as session:
-        feed = Feed(url="https://www.gerritvanderheide.com/feed/", added_at=FEED_ADDED)
-        session.add(feed)
-        session.flush()
-        for days, slug in enumerate(old, start=1):
-            post_queue.import_posts(
-                session, [queued_post(slug, published=FEED_ADDED - timedelta(days=days))]
-            )
-            post_queue.get(session, slug).feed_id = feed.id
-        for days, slug in enumerate(new, start=1):
-            post_queue.import_posts(
-                session, [queued_post(slug, published=FEED_ADDED + timedelta(days=days))]
-            )
-            post_queue.get(session, slug).feed_id = feed.id
+    add_blog_posts(database, [queued_post(s) for s in new], [queued_post(s) for s in old])
 
 
 def cards(database: Database, slug: str, limit: int = 2) -> list[str]:
