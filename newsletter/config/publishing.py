@@ -57,12 +57,20 @@ class NewsletterSection:
                 "list_id",
                 f"must be a name like nieuwsbrief.example.org (RFC 2919): {self.list_id!r}",
             )
-        if self.from_address and not _SENDER_ID.fullmatch(self.sender_id):
+        if self.feedback_sender_id and not _SENDER_ID.fullmatch(self.feedback_sender_id):
             yield (
                 "feedback_sender_id",
                 (
                     "must be 5 to 15 letters, digits, '.', '_' or '-' (the SenderId of Gmail's "
-                    f"Feedback-ID; without it, the from_address domain is used): {self.sender_id!r}"
+                    f"Feedback-ID): {self.feedback_sender_id!r}"
+                ),
+            )
+        elif self.from_address and not _SENDER_ID.fullmatch(self.sender_id):
+            yield (
+                "from_address",
+                (
+                    f"gives {self.sender_id!r} as the SenderId of the Feedback-ID header, which "
+                    "needs 5 to 15 characters: set newsletter.feedback_sender_id"
                 ),
             )
         if not 0 <= self.more_posts <= MAX_MORE_POSTS:

@@ -25,7 +25,7 @@ def keys(section: NewsletterSection | PostsSection | ScheduleSection) -> list[st
         ({"list_id": "<nieuwsbrief.example.org>"}, ["list_id"]),
         ({"list_id": "nieuws brief.example.org"}, ["list_id"]),
         ({"list_id": "nb.gerrit.nl"}, []),
-        ({"from_address": "nb@x.nl"}, ["feedback_sender_id"]),
+        ({"from_address": "nb@x.nl"}, ["from_address"]),
         ({"from_address": "nb@x.nl", "feedback_sender_id": "gerrit"}, []),
         ({"feedback_sender_id": "a:b:c:d"}, ["feedback_sender_id"]),
         ({"feedback_sender_id": "sixteen-letters!"}, ["feedback_sender_id"]),
