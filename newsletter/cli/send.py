@@ -334,7 +334,8 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
         return
     for label, value in info.to_json().items():
         if label not in ("counts", "tally"):
-            click.echo(f"{label:<12}{'' if value is None else value}")
+            shown = ", ".join(value) if isinstance(value, list) else value
+            click.echo(f"{label:<12}{'' if shown is None else shown}")
     click.echo(f"{'due now':<12}{due}")
     if waiting is not None:
         click.echo(f"{'waiting':<12}{info.tally()['waiting']} messages, {waiting.describe()}")

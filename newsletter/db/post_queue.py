@@ -220,19 +220,31 @@ def cards_for(session: Session, post: PostRow, limit: int) -> list[PostRow]:
     """
     made = session.scalar(_article_of(post.id))
     if made is not None:
-        shown = (
-            select(PostRow)
-            .join(EditionCard, EditionCard.post_id == PostRow.id)
-            .where(EditionCard.edition_id == made)
-            .order_by(EditionCard.position)
-        )
-        return list(session.scalars(shown))
+        return list(session.scalars(_cards_of([made])))
     if limit <= 0:
         return []
     others = _unsent().where(PostRow.id != post.id, _new_on_the_blog())
     found = list(session.scalars(_in_send_order(others).limit(limit)))
     new_itself = session.scalar(select(PostRow.id).where(PostRow.id == post.id, _new_on_the_blog()))
     return found if len(found) + (new_itself is not None) > 1 else []
+
+
+def cards_by_edition(session: Session, edition_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The slugs of the posts each of these editions shows as cards, in order."""
+    shown: dict[int, list[str]] = {}
+    query = _cards_of(edition_ids).add_columns(EditionCard.edition_id)
+    for post, edition_id in session.execute(query):
+        shown.setdefault(edition_id, []).append(post.slug)
+    return shown
+
+
+def _cards_of(edition_ids: Sequence[int]) -> Select[PostRow]:
+    return (
+        select(PostRow)
+        .join(EditionCard, EditionCard.post_id == PostRow.id)
+        .where(EditionCard.edition_id.in_(edition_ids))
+        .order_by(EditionCard.edition_id, EditionCard.position)
+    )
 
 
 def show_as_cards(session: Session, edition_id: int, slugs: Sequence[str]) -> None:

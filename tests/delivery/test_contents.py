@@ -110,6 +110,14 @@ def test_a_busy_week_from_the_feed_to_the_inbox(
     sent_in = {queue[f"loslaten-deel-{n}"]["edition"] for n in (2, 3, 4)}
     assert [row["status"] for row in queue.values()].count("sent") == 3 and len(sent_in) == 1
     assert queue["loslaten-deel-1"]["status"] == "queued"
+    (edition,) = sent_in
+    shown = json.loads(newsletter.ok("editions", "show", str(edition), "--json"))
+    assert shown["cards"] == ["loslaten-deel-3", "loslaten-deel-4"]
+    assert "cards       loslaten-deel-3, loslaten-deel-4" in newsletter.ok(
+        "editions", "show", str(edition)
+    )
+    (listed,) = json.loads(newsletter.ok("editions", "list", "--json"))
+    assert listed["cards"] == shown["cards"]
     # A card never comes back as the article; the back catalogue is next, without cards.
     after = newsletter.ok("send", "--next", "--dry-run")
     assert "post:       loslaten-deel-1" in after and "cards:" not in after
