@@ -214,6 +214,17 @@ class Edition(Base):
     finished_at: Mapped[datetime | None]
 
 
+class EditionCard(Base):
+    """A post shown as a short card in an edition of another post (a busy week): it went
+    out with that edition, so it is sent and never becomes an edition of its own."""
+
+    __tablename__ = "edition_cards"
+
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
 class Delivery(Base):
     """The per-recipient ledger row: what happened to one edition for one subscriber."""
 
