@@ -54,14 +54,22 @@ STRANGERS = frozenset({"forged_token.eml", "unknown_address.eml"})
 
 
 def bounce_settings(
-    database_url: str, port: int, *, bounce_address: str = BOUNCES, **top: Any
+    database_url: str,
+    port: int,
+    *,
+    bounce_address: str = BOUNCES,
+    suspect_minimum: int = BouncesSection.suspect_minimum,
+    **top: Any,
 ) -> Settings:
-    """The test relay on ``port``, the owner's address, VERP with the bounce address."""
+    """The test relay on ``port``, the owner's address, VERP with the bounce address.
+
+    Every test reader is at one domain: a test that bounces many of them at once and is
+    not about the suspect hold raises ``suspect_minimum`` above their number."""
     return make_settings(
         newsletter={"owner_address": OWNER},
         database={"url": database_url},
         smtp=relay(port),
-        bounces=BouncesSection(address=bounce_address),
+        bounces=BouncesSection(address=bounce_address, suspect_minimum=suspect_minimum),
         **top,
     )
 
