@@ -173,6 +173,7 @@ def confirm(app: AppContext, edition_id: int, domain: str) -> None:
     The owner alert asks for this only when the addresses really are gone; without it
     those readers stay active.
     """
+    domain = domain.strip().lower()
     with app.database.session() as session:
         held = suspect.confirm(session, app.settings, edition_id, domain, actor="cli")
     mail_pending_alerts(app.database, app.settings, utcnow())

@@ -166,7 +166,7 @@ def process_message(
     message = parse(raw)
     verdicts = classify_message(message)
     recipient = envelope_recipient or pick_recipient(settings, message)
-    return _settle(database, settings, verdicts, recipient, fingerprint(raw), source)
+    return settle(database, settings, verdicts, recipient, fingerprint(raw), source)
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def process_event(
         (event.message_id,) if event.message_id else (),
     )
     print_ = hashlib.sha256(f"{source}\n{event.event_id}".encode()).hexdigest()
-    return _settle(database, settings, (verdict,), None, print_, source, by_address=True)
+    return settle(database, settings, (verdict,), None, print_, source, by_address=True)
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ class _Arrival:
     by_address: bool
 
 
-def _settle(
+def settle(
     database: Database,
     settings: Settings,
     verdicts: tuple[Verdict, ...],
