@@ -268,7 +268,7 @@ def _apply(
         diagnostic = f"{why_not}; {result}: {diagnostic or verdict.reason}"
         result = Kind.IGNORED
     subscriber = session.get(Subscriber, delivery.subscriber_id) if delivery else None
-    domain = receiving_domain(subscriber.email if subscriber else None, verdict.recipients)
+    domain = _receiving_domain(subscriber.email if subscriber else None, verdict.recipients)
     if delivery is not None and result == Kind.HARD:
         result = suspect.hard_or_suspect(session, settings.bounces, delivery, domain)
     report = BounceReport(
@@ -294,10 +294,11 @@ def _apply(
     return _settled(session, verdict, report, duplicate=False)
 
 
-def receiving_domain(email: str | None, recipients: tuple[str, ...]) -> str | None:
-    """The domain of the reader's address, else of the first address the report names."""
+def _receiving_domain(email: str | None, recipients: tuple[str, ...]) -> str | None:
+    """The domain of the reader's address, else of the first address the report names
+    (whoever wrote it: cut to the longest a domain name may be)."""
     address = email or (recipients[0] if recipients else "")
-    domain = address.rpartition("@")[2].strip().lower()
+    domain = address.rpartition("@")[2].strip().lower()[:255]
     return domain or None
 
 
