@@ -34,13 +34,22 @@ from newsletter.errors import ConfigError
 ENV_PREFIX = "NEWSLETTER_"
 CONFIG_ENV = "NEWSLETTER_CONFIG"
 
-# Section name -> its dataclass; a field ``bounces_imap`` is the sub-table [bounces.imap]
-# (environment: NEWSLETTER_BOUNCES__IMAP__HOST).
-_SECTIONS: dict[str, type[Any]] = {
-    f.name.replace("_", "."): typing.get_type_hints(Settings)[f.name]
-    for f in dataclasses.fields(Settings)
-    if dataclasses.is_dataclass(typing.get_type_hints(Settings)[f.name])
-}
+
+def _section_types() -> dict[str, type[Any]]:
+    """Section name -> its dataclass; a field ``bounces_imap`` is the sub-table
+    [bounces.imap] (environment: NEWSLETTER_BOUNCES__IMAP__HOST).
+
+    The type hints are read once: each reading evaluates every annotation of ``Settings``
+    again, and every command (``--help`` too) loads this module."""
+    hints = typing.get_type_hints(Settings)
+    return {
+        f.name.replace("_", "."): hints[f.name]
+        for f in dataclasses.fields(Settings)
+        if dataclasses.is_dataclass(hints[f.name])
+    }
+
+
+_SECTIONS = _section_types()
 
 Raw = dict[str, dict[str, object]]
 """Section name -> key -> value, as the file and the environment give them."""

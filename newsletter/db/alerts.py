@@ -13,7 +13,7 @@ no-op, by any process, at any moment.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -27,6 +27,11 @@ ONCE = "once"
 # A claim older than this was left by a mailer that died; an alert whose mail failed
 # waits as long before the next try, so a relay that is down is not asked every minute.
 RETRY_AFTER = timedelta(minutes=10)
+
+
+def local_moment(moment: datetime, zone: tzinfo) -> str:
+    """A moment as alerts write it: ``09-11-2026 om 07:00``, local time."""
+    return moment.astimezone(zone).strftime("%d-%m-%Y om %H:%M")
 
 
 def record_alert(

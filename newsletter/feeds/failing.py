@@ -12,9 +12,8 @@ from datetime import datetime, tzinfo
 from sqlalchemy.orm import Session
 
 from newsletter.config import hide_password
-from newsletter.db.alerts import record_alert
+from newsletter.db.alerts import local_moment, record_alert
 from newsletter.feeds.state import failing_for
-from newsletter.mail.owner import local_moment
 
 FEED_FAILING_HOURS = 24
 

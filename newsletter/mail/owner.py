@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 
 from newsletter.config import Settings
 from newsletter.mail.message import build_single_message
@@ -25,11 +25,6 @@ class Notice:
     subject: str
     paragraphs: Sequence[str]
     report: str | None = None
-
-
-def local_moment(moment: datetime, zone: tzinfo) -> str:
-    """A moment as the notices write it: ``09-11-2026 om 07:00``, local time."""
-    return moment.astimezone(zone).strftime("%d-%m-%Y om %H:%M")
 
 
 def subject_of(notices: Sequence[Notice], edition_id: int | None) -> str:

@@ -19,14 +19,13 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db import post_queue
-from newsletter.db.alerts import record_alert
+from newsletter.db.alerts import local_moment, record_alert
 from newsletter.db.database import Database
 from newsletter.db.models import Edition
 from newsletter.delivery.editions import counts
 from newsletter.delivery.engine import SendSummary
 from newsletter.delivery.slots import next_slot, week_key
 from newsletter.feeds.failing import record_failing_feeds
-from newsletter.mail.owner import local_moment
 from newsletter.returns.limits import check_limits
 from newsletter.returns.report import refused_for_good
 from newsletter.scheduling.owner_mail import mail_pending_alerts

@@ -1,5 +1,6 @@
-"""Owner alerts in the database: recorded once per cause and period, and the upgrade of
-a database whose alerts were written by the versions that mailed before recording."""
+"""Owner alerts in the database: recorded once per cause and period, the moments they
+quote in local time, and the upgrade of a database whose alerts were written by the
+versions that mailed before recording."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import select, text
 
-from newsletter.db.alerts import claim, record_alert, rewrite_pending
+from newsletter.db.alerts import claim, local_moment, record_alert, rewrite_pending
 from newsletter.db.database import Database, alembic_config, make_engine, open_database
 from newsletter.db.models import AlertStatus, OwnerAlert
 from newsletter.returns.limits import hold_reason
+from tests.support.settings import AMSTERDAM
 
 SENT_AT = datetime(2026, 11, 2, 7, 5, tzinfo=UTC)
 
@@ -92,3 +94,10 @@ _BEFORE = [
     "INSERT INTO events (occurred_at, kind, actor, edition_id, detail) VALUES (:at, "
     "'returns_alert', 'bounces', 1, '{\"recipients\": 40, \"hard\": 1, \"complaints\": 3}')",
 ]
+
+
+def test_a_moment_is_written_in_local_time() -> None:
+    assert local_moment(datetime(2026, 11, 9, 6, 0, tzinfo=UTC), AMSTERDAM) == "09-11-2026 om 07:00"
+    assert (
+        local_moment(datetime(2026, 7, 1, 22, 30, tzinfo=UTC), AMSTERDAM) == "02-07-2026 om 00:30"
+    )

@@ -1,4 +1,5 @@
-"""Writing a batch of results into the ledger, on SQLite and PostgreSQL.
+"""The retry policy's backoff, and writing a batch of results into the ledger, on SQLite
+and PostgreSQL.
 
 One batch holds every kind of outcome; each row must end as its result says, with the
 retry wait, the Message-ID and the bounce it calls for, and a result for a row that is no
@@ -99,3 +100,14 @@ def test_a_row_taken_over_by_another_sender_keeps_its_state_unless_it_was_sent(
     rows = _rows(database)
     assert rows[first.email][:2] == ("sent", 1)  # it went out: recorded whoever holds it
     assert rows[second.email][:2] == ("sending", 0)  # the other sender's to record
+
+
+def test_backoff_doubles_from_five_minutes_and_gives_up_after_a_day():
+    policy = RetryPolicy(first=timedelta(minutes=5), longest=timedelta(hours=24))
+    waits = []
+    attempts = 1
+    while (delay := policy.delay_after(attempts)) is not None:
+        waits.append(delay.total_seconds() / 60)
+        attempts += 1
+    assert waits == [5, 10, 20, 40, 80, 160, 320, 640, 1280]
+    assert attempts == 10  # the tenth failure is final

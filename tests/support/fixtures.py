@@ -6,13 +6,17 @@ tests all need a test relay, and no folder's conftest imports another's.
 
 from __future__ import annotations
 
+import base64
 import ssl
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import trustme
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .dovecot import Dovecot, running_dovecot
 from .feeds import FeedServer
@@ -86,3 +90,29 @@ def dovecot() -> Iterator[Dovecot]:
         running_dovecot(Path(folder)) as server,
     ):
         yield server
+
+
+@dataclass(frozen=True)
+class DkimKey:
+    """A DKIM key pair: the private key as ``[dkim]`` takes it, the public one as DNS has it."""
+
+    private_pem: str
+    record: bytes
+
+    def dns(self, name: bytes, timeout: int = 5) -> bytes:
+        """dkimpy's ``dnsfunc``: the record, whatever selector and domain it asks for."""
+        return self.record
+
+
+@pytest.fixture(scope="session")
+def dkim_key() -> DkimKey:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+    public_der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return DkimKey(private_pem, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public_der))

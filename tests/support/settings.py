@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,3 +92,10 @@ def local(
 ) -> datetime:
     """A moment on the newsletter's own clock (Amsterdam)."""
     return datetime(year, month, day, hour, minute, second, tzinfo=AMSTERDAM)
+
+
+def config_file(folder: Path, text: str) -> Path:
+    """``text`` as ``config.toml`` in ``folder``: the file a person writes, as they wrote it."""
+    path = folder / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -21,10 +21,8 @@ from starlette.types import Message, Receive, Scope, Send
 from newsletter.config import (
     NewsletterSection,
     Settings,
-    load_settings,
 )
 from newsletter.db.database import Database
-from newsletter.errors import ConfigError
 from newsletter.web.app import create_app
 from tests.support.db import add_edition
 from tests.support.posts import make_post
@@ -176,27 +174,6 @@ async def test_ipv6_hosts_are_answered(
         foreign = await http.get("/healthz", headers={"Host": "[2001:db8::1]"})
     assert answer.status_code == 200, answer.text
     assert foreign.status_code == 400
-
-
-def test_trusted_hosts_from_the_environment_and_toml(tmp_path: Path) -> None:
-    def hosts(value: str) -> tuple[str, ...]:
-        return load_settings(environ={"NEWSLETTER_WEB__TRUSTED_HOSTS": value}).trusted_hosts
-
-    loopback = {"127.0.0.1", "localhost", "[::1]"}
-    assert set(load_settings(environ={}).trusted_hosts) == loopback
-    public = load_settings(environ={"NEWSLETTER_NEWSLETTER__BASE_URL": BASE_URL})
-    assert set(public.trusted_hosts) == {BASE_HOST, *loopback}
-    assert hosts('["a.example.org", "*.example.net"]') == ("a.example.org", "*.example.net")
-    assert hosts("a.example.org, b.example.org") == ("a.example.org", "b.example.org")
-    config = tmp_path / "config.toml"
-    config.write_text('[web]\ntrusted_hosts = ["x.example.org"]\n')
-    assert load_settings(config, environ={}).trusted_hosts == ("x.example.org",)
-    for bad in ("https://a.example.org", "a.example.org:443", "a.*.org", '["a", 1]', "[oops"):
-        with pytest.raises(ConfigError) as refused:
-            hosts(bad)
-        message = str(refused.value)
-        assert "web.trusted_hosts" in message and "NEWSLETTER_WEB__TRUSTED_HOSTS" in message
-        assert "\n" not in message
 
 
 # 8. A disconnect mid-request; a 413 to a JSON client
