@@ -218,6 +218,7 @@ class _Arrival:
     source: str
     recipient: str | None
     by_address: bool
+    named: frozenset[str]  # every recipient any of its verdicts names
 
 
 def settle(
@@ -233,7 +234,8 @@ def settle(
     """Where both ways end: apply every verdict in one transaction, with the owner alerts
     they call for (``scheduling.owner_mail`` mails them). A report seen before (by its
     fingerprint) is answered from its stored rows and changes nothing."""
-    arrival = _Arrival(print_, source, recipient, by_address)
+    named = frozenset(address for verdict in verdicts for address in verdict.recipients)
+    arrival = _Arrival(print_, source, recipient, by_address, named)
     is_report = any(verdict.kind != Kind.IGNORED for verdict in verdicts)
     with database.session() as session:
         known = _stored(session, print_)
@@ -262,12 +264,15 @@ def _apply(
     delivery, why_not = find_delivery(
         session, settings, verdict, arrival.recipient, arrival.by_address
     )
+    subscriber = session.get(Subscriber, delivery.subscriber_id) if delivery else None
+    if subscriber is not None and not _about(verdict, subscriber.email, arrival.named):
+        delivery, subscriber = None, None
+        why_not = "the return path is another recipient's of this report"
     result: str = verdict.kind
     diagnostic = verdict.diagnostic
     if result != Kind.IGNORED and delivery is None:
         diagnostic = f"{why_not}; {result}: {diagnostic or verdict.reason}"
         result = Kind.IGNORED
-    subscriber = session.get(Subscriber, delivery.subscriber_id) if delivery else None
     domain = _receiving_domain(subscriber.email if subscriber else None, verdict.recipients)
     if delivery is not None and result == Kind.HARD:
         result = suspect.hard_or_suspect(session, settings.bounces, delivery, domain)
@@ -292,6 +297,14 @@ def _apply(
         _tell_owner(session, settings, report)
     log.info("returned message (%s): %s, %s: %s", arrival.source, result, report.reason, diagnostic)
     return _settled(session, verdict, report, duplicate=False)
+
+
+def _about(verdict: Verdict, email: str | None, named: frozenset[str]) -> bool:
+    """Whether a verdict tied to ``email``'s delivery is that reader's. A return path names
+    one delivery, so in a report naming several recipients (an address that expanded to
+    several) only the verdict naming the reader is theirs; one naming nobody, or a
+    forwarded address when the report names the reader nowhere, is theirs too."""
+    return not verdict.recipients or email in verdict.recipients or email not in named
 
 
 def _receiving_domain(email: str | None, recipients: tuple[str, ...]) -> str | None:

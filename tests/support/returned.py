@@ -116,6 +116,14 @@ def returned(
 ) -> bytes:
     """Corpus message ``name`` as it comes back for ``reader``'s copy of the edition, with
     the return path the relay saw in MAIL FROM."""
+    delivery, return_path = sent_to(server, database, edition_id, reader)
+    return fill(name, delivery=delivery, return_path=return_path, recipient=reader)
+
+
+def sent_to(
+    server: SmtpServer, database: Database, edition_id: int, reader: str
+) -> tuple[Delivery, str]:
+    """``reader``'s delivery of the edition and the return path the relay saw for it."""
     delivery = delivery_of(database, edition_id, reader)
     assert delivery.message_id is not None
     with server.handler.lock:
@@ -124,7 +132,7 @@ def returned(
             for mail in server.handler.received
             if reader in mail.recipients and delivery.message_id.encode() in mail.data
         ]
-    return fill(name, delivery=delivery, return_path=mail.sender, recipient=reader)
+    return delivery, mail.sender
 
 
 def fill(name: str, *, delivery: Delivery, return_path: str, recipient: str) -> bytes:
