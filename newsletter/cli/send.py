@@ -310,6 +310,9 @@ def list_editions(app: AppContext, as_json: bool) -> None:
     )
 
 
+TOP_DOMAINS = 10  # the receiving domains `editions show` counts one by one
+
+
 @editions_group.command("show")
 @click.argument("edition_id", metavar="N", type=int)
 @click.option("--json", "as_json", is_flag=True, help="The edition as a JSON object.")
@@ -319,7 +322,7 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
     with app.database.session() as session:
         info = editions.describe_edition(session, edition_id)
         due = editions.due_now(session, edition_id, utcnow(), lease_of(app.settings.smtp))
-        returns = edition_returns(session, edition_id)
+        returns = edition_returns(session, edition_id, top_domains=TOP_DOMAINS)
     waiting = editions.waiting_for_limits(app.database.engine, app.settings.smtp, info)
     if as_json:
         print_json(
@@ -342,8 +345,12 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
         click.echo(f"  {status:<10}{number:>8}")
     click.echo(
         f"returns     {returns.hard} hard and {returns.soft} soft bounces, "
+        f"{returns.suspect} held as suspect, {returns.sender} refused on our side, "
         f"{returns.complaints} complaints, {returns.unsubscribes} unsubscribes"
     )
+    if returns.by_domain:
+        columns = tuple(returns.by_domain[0].to_json())
+        print_table(columns, (tuple(d.to_json().values()) for d in returns.by_domain))
 
 
 @editions_group.command("release")
