@@ -2,7 +2,7 @@
 
 The parts that see something go wrong (the scheduler, the feeds, the returns threshold)
 only record it here, in their own transaction, so recording never waits for a relay and
-never fails for one. :mod:`newsletter.scheduling.owner_mail` claims what is pending,
+never fails for one. :mod:`newsletter.runtime.owner_mail` claims what is pending,
 mails it, and marks it sent, or gives the claim back so a later run tries again.
 
 "Once per cause per period" is the unique (cause, period) pair: recording the same cause
@@ -60,6 +60,39 @@ def record_alert(
         "recorded_at": utcnow(),
     }
     return insert_unless_taken(session, OwnerAlert, values) is not None
+
+
+def rewrite_pending(
+    session: Session,
+    *,
+    cause: str,
+    period: str,
+    subject: str,
+    paragraphs: Sequence[str],
+    edition_id: int | None = None,
+) -> bool:
+    """Record the alert, or bring its text up to date while it waits for the mailer (an
+    alert that grows, such as an edition's rejections per domain). Once claimed it is
+    left alone: what went out went out. True when recorded or rewritten now."""
+    if record_alert(
+        session,
+        cause=cause,
+        period=period,
+        subject=subject,
+        paragraphs=paragraphs,
+        edition_id=edition_id,
+    ):
+        return True
+    rewritten = session.execute(
+        update(OwnerAlert)
+        .where(
+            OwnerAlert.cause == cause,
+            OwnerAlert.period == period,
+            OwnerAlert.status == AlertStatus.PENDING,
+        )
+        .values(subject=subject, details={"paragraphs": list(paragraphs), "report": None})
+    )
+    return bool(getattr(rewritten, "rowcount", 0))
 
 
 def latest(session: Session, cause_prefix: str) -> OwnerAlert | None:

@@ -31,10 +31,10 @@ from newsletter.db import states
 from newsletter.db.database import Database
 from newsletter.db.models import EditionStatus, utcnow
 from newsletter.db.models import Post as PostRow
-from newsletter.db.post_queue import document
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
+from newsletter.delivery.contents import render_post
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.message_ids import EditionMessageIds, message_ids
 from newsletter.delivery.outcomes import (
@@ -49,7 +49,7 @@ from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
 from newsletter.mail.compose import Composer
 from newsletter.mail.dkim import dkim_signer
-from newsletter.mail.render import RenderedEdition, render_edition
+from newsletter.mail.render import RenderedEdition
 from newsletter.mail.verp import ReturnPaths, return_paths
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,15 @@ def _send(
 ) -> SendSummary:
     ids = message_ids(settings).of_edition(edition_id)
     composer = _composer(database, settings, edition_id, ids, rendered)
+    paths = return_paths(settings.bounces, settings.signing_key)
     lease = states.lease_of(settings.smtp)
+    limits = Limits.of(settings.smtp)
+    budget = SharedBudget(database.engine, limits, clock=options.clock) if limits.any else None
+    # With a shared per-second budget the database paces; the throttle only brakes.
+    throttle = Throttle(
+        None if budget and limits.per_second else settings.smtp.max_per_second or None,
+        tuning=options.throttle,
+    )
     ledger = Ledger(
         database.engine,
         edition_id,
@@ -176,8 +184,6 @@ def _send(
     reclaimed = ledger.reclaim_abandoned()
     if reclaimed:
         log.info("edition %d: took back %d messages of a sender that died", edition_id, reclaimed)
-    limits = Limits.of(settings.smtp)
-    budget = SharedBudget(database.engine, limits, clock=options.clock) if limits.any else None
     if budget is not None and (waiting := budget.waiting()) is not None:
         # The hour's or day's budget is spent: claim nothing, the edition waits.
         log.info("edition %d: %s", edition_id, waiting.describe())
@@ -188,12 +194,8 @@ def _send(
         ledger=ledger,
         composer=composer,
         sender_address=settings.newsletter.from_address,
-        return_paths=return_paths(settings.bounces, settings.signing_key),
-        # With a shared per-second budget the database paces; the throttle only brakes.
-        throttle=Throttle(
-            None if budget and limits.per_second else settings.smtp.max_per_second or None,
-            tuning=options.throttle,
-        ),
+        return_paths=paths,
+        throttle=throttle,
         budget=budget,
         for_smtp=settings.transport == "smtp",
         options=options,
@@ -224,7 +226,7 @@ def _composer(
         post = session.get(PostRow, edition.post_id)
         assert post is not None
         if rendered is None:
-            rendered = render_edition(document(post), settings.newsletter)
+            rendered = render_post(session, settings.newsletter, post)
     signer = dkim_signer(settings.dkim, settings.dkim_private_key)
     return Composer(
         rendered, settings.newsletter, ids, secret=settings.signing_key(), signer=signer

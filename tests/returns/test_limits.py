@@ -19,8 +19,8 @@ from newsletter.db.models import utcnow
 from newsletter.delivery import editions
 from newsletter.returns.apply import process_message
 from newsletter.returns.report import edition_returns
-from newsletter.scheduling.jobs import make_edition_for_week, send_due_work
-from newsletter.scheduling.owner_mail import mail_pending_alerts
+from newsletter.runtime.jobs import make_edition_for_week, send_due_work
+from newsletter.runtime.owner_mail import mail_pending_alerts
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post, make_post
@@ -73,7 +73,8 @@ def test_counts_list_alert_and_the_held_next_edition(
     assert sum(OWNER in mail.recipients for mail in smtp_server.handler.received) == 1
 
     numbers = json.loads(cli.ok("editions", "show", str(first), "--json", **env))
-    assert numbers["bounces"] == {"hard": 3, "soft": 1}
+    assert numbers["bounces"] == {"hard": 3, "soft": 1, "suspect": 0}
+    assert numbers["sender"] == 0
     assert (numbers["complaints"], numbers["unsubscribes"]) == (1, 1)
     listed = json.loads(cli.ok("bounces", "list", "--json", **env))
     assert [item["result"] for item in listed] == ["hard", "complaint", "soft", "hard", "hard"]
