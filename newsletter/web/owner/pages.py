@@ -73,7 +73,7 @@ class OwnerPages:
         found = await self.context.run(read)
         oldest_first = found.editions[::-1]
         labels = [f"#{edition.id}" for edition in oldest_first]
-        weeks = [week.label for week in found.weeks]
+        weeks = [week.label[-3:] for week in found.weeks]  # "W49": the table has the year
         active_chart, change_chart = charts.readers_chart(
             weeks,
             [week.active for week in found.weeks],

@@ -4,7 +4,7 @@ owner does, through the login mail that the test relay receives."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -16,21 +16,32 @@ from newsletter.web.app import create_app
 from tests.support.settings import OWNER, make_settings, relay
 from tests.support.smtp import ReceivedMail
 
-from ..conftest import BASE_URL, http_client
+from ..conftest import BASE_URL, LiveServer, http_client, serving
 
 AREA = "/beheer"
+
+
+FEED = "https://gerritvanderheide.com/feed/"
 
 
 def owner_settings(smtp_port: int, base_url: str = BASE_URL) -> Settings:
     return make_settings(
         newsletter={"base_url": base_url, "owner_address": OWNER},
         smtp=relay(smtp_port, timeout=10),
+        posts={"feeds": (FEED,)},
     )
 
 
 @pytest.fixture
 def settings(smtp_port: int) -> Settings:
     return owner_settings(smtp_port)
+
+
+@pytest.fixture
+def owner_server(database: Database, smtp_port: int) -> Iterator[LiveServer]:
+    """The app on a real uvicorn, with an owner address and one feed, as the owner runs it."""
+    with serving(database, lambda url: owner_settings(smtp_port, base_url=url)) as server:
+        yield server
 
 
 @pytest.fixture
