@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from newsletter.db.models import utcnow
 from newsletter.errors import NotFoundError
+from newsletter.returns import edition_figures
 from newsletter.web.context import route
 from newsletter.web.owner import charts, figures, outlook
 from newsletter.web.owner.access import AREA, OwnerAccess, Visit
@@ -31,14 +32,14 @@ EDITIONS = 12
 @dataclass(frozen=True)
 class Overview:
     weeks: list[figures.ReaderWeek]
-    editions: list[figures.EditionFigures]
+    editions: list[edition_figures.EditionFigures]
     outlook: outlook.Outlook
 
 
 @dataclass(frozen=True)
 class EditionPage:
-    edition: figures.EditionFigures
-    returned: list[figures.ReturnedMail]
+    edition: edition_figures.EditionFigures
+    returned: list[edition_figures.ReturnedMail]
     by_domain: list[Any] | None
 
 
@@ -66,7 +67,7 @@ class OwnerPages:
         def read(session: Session) -> Overview:
             return Overview(
                 figures.reader_weeks(session, now, zone, WEEKS),
-                figures.recent_editions(session, EDITIONS),
+                edition_figures.recent_editions(session, EDITIONS),
                 outlook.outlook(session, settings, now),
             )
 
@@ -106,9 +107,9 @@ class OwnerPages:
 
         def read(session: Session) -> EditionPage:
             return EditionPage(
-                figures.edition_figures(session, edition_id),
-                figures.edition_returned(session, edition_id),
-                figures.domain_figures(session, edition_id),
+                edition_figures.edition_figures(session, edition_id),
+                edition_figures.edition_returned(session, edition_id),
+                edition_figures.domain_figures(session, edition_id),
             )
 
         try:
