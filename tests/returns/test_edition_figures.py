@@ -6,14 +6,8 @@ from __future__ import annotations
 import pytest
 
 from newsletter.db.database import Database
-from newsletter.db.models import utcnow
 from newsletter.returns import edition_figures
-from tests.support.history import History, seed_history
-
-
-@pytest.fixture
-def history(database: Database) -> History:
-    return seed_history(database, utcnow())
+from tests.support.history import History
 
 
 def test_the_last_twelve_editions_count_what_the_history_holds(

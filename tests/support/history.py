@@ -44,6 +44,7 @@ class Reader:
 
 @dataclass
 class History:
+    base: datetime
     readers: list[Reader]
     edition_ids: list[int] = field(default_factory=list)
     expected: dict[int, Counter[str]] = field(default_factory=dict)
@@ -65,7 +66,7 @@ def _plan(base: datetime) -> list[Reader]:
 def seed_history(database: Database, base: datetime, editions: int = 20) -> History:
     """``editions`` weekly editions up to ``base`` (the last started two hours before it)
     and :data:`READERS` readers; returns what the rows mean."""
-    history = History(_plan(base))
+    history = History(base, _plan(base))
     starts = [base - timedelta(weeks=editions - 1 - k, hours=2) for k in range(editions)]
     with database.session() as session:
         for reader in history.readers:

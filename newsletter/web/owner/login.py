@@ -55,11 +55,8 @@ class OwnerLogin:
     async def request_link(self, request: Request) -> Response:
         """The button's POST: a link to the owner, and the same page for everyone."""
         visit = self.access.visit(request, None)
-        if not self.requests.allow(_client(request)):
-            return self.access.refuse(visit, "rate_limited", 429)
-        form = await request.form(max_files=0, max_fields=10)
-        if not self.access.csrf_ok(request, form.get(CSRF_FIELD)):
-            return self.access.refuse(visit, "csrf", 403)
+        if refused := await self._refusal(request, visit, self.requests):
+            return refused
         mail = None
         if self.context.settings.newsletter.owner_address and self.links.allow("owner"):
             mail = BackgroundTask(self._mail_link)
@@ -77,11 +74,8 @@ class OwnerLogin:
 
     async def use_link(self, request: Request) -> Response:
         visit = self.access.visit(request, None)
-        if not self.tries.allow(_client(request)):
-            return self.access.refuse(visit, "rate_limited", 429)
-        form = await request.form(max_files=0, max_fields=10)
-        if not self.access.csrf_ok(request, form.get(CSRF_FIELD)):
-            return self.access.refuse(visit, "csrf", 403)
+        if refused := await self._refusal(request, visit, self.tries):
+            return refused
         token = request.path_params["token"]
         now = utcnow()
         login_id = await self.context.run(lambda session: owner_logins.use(session, token, now))
@@ -100,6 +94,18 @@ class OwnerLogin:
         response = RedirectResponse(self.access.path, status_code=303)
         self.access.end_session(response)
         return self.access.finish(response, visit)
+
+    async def _refusal(
+        self, request: Request, visit: Visit, limiter: SlidingWindowLimiter
+    ) -> Response | None:
+        """The answer to a POST before a session exists: over its limit, or without its
+        CSRF token; None when it may go on."""
+        if not limiter.allow(_client(request)):
+            return self.access.refuse(visit, "rate_limited", 429)
+        form = await request.form(max_files=0, max_fields=10)
+        if not self.access.csrf_ok(request, form.get(CSRF_FIELD)):
+            return self.access.refuse(visit, "csrf", 403)
+        return None
 
     async def _mail_link(self) -> None:
         """Runs after the response went out; a failure is logged, the owner can ask again."""

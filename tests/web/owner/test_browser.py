@@ -10,8 +10,8 @@ from playwright.sync_api import Browser
 
 from newsletter.db.alerts import ONCE, record_alert
 from newsletter.db.database import Database
-from newsletter.db.models import Feed, utcnow
-from tests.support.history import seed_history
+from newsletter.db.models import Feed
+from tests.support.history import History
 from tests.support.posts import add_post, make_post
 from tests.support.smtp import ReceivedMail
 from tests.support.system import screenshot, wait_until
@@ -20,10 +20,10 @@ from ..conftest import LiveServer
 from .conftest import AREA, FEED
 
 
-def seed(database: Database) -> int:
-    """The history, three queued posts, a failing feed and a pending alert; the last edition."""
-    now = utcnow()
-    history = seed_history(database, now)
+def seed(database: Database, history: History) -> int:
+    """Beside the history: three queued posts, a failing feed and a pending alert; the
+    last edition."""
+    now = history.base
     for slug, title in (
         ("loslaten-zonder-haast", "Loslaten zonder haast"),
         ("een-langere-titel", "Een wat langere titel over zelfcompassie in drukke weken"),
@@ -52,9 +52,13 @@ def seed(database: Database) -> int:
 
 
 def test_the_owner_looks_around_in_a_real_browser(
-    browser: Browser, owner_server: LiveServer, database: Database, outbox: list[ReceivedMail]
+    browser: Browser,
+    owner_server: LiveServer,
+    database: Database,
+    history: History,
+    outbox: list[ReceivedMail],
 ) -> None:
-    last_edition = seed(database)
+    last_edition = seed(database, history)
     page = browser.new_page()
     page.goto(owner_server.url + AREA)
     assert page.get_attribute("html", "lang") == "nl"

@@ -6,42 +6,29 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 
 from newsletter.db.database import Database
-from newsletter.db.models import Subscriber, SubscriberStatus, utcnow
+from newsletter.db.models import Subscriber, SubscriberStatus
 from newsletter.web.owner import figures
-from tests.support.history import History, seed_history
+from tests.support.history import History
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
-@pytest.fixture
-def now() -> datetime:
-    return utcnow()
-
-
-@pytest.fixture
-def history(database: Database, now: datetime) -> History:
-    return seed_history(database, now)
-
-
-def test_active_readers_per_week_follow_the_history(
-    database: Database, history: History, now: datetime
-) -> None:
+def test_active_readers_per_week_follow_the_history(database: Database, history: History) -> None:
     with database.session() as session:
-        weeks = figures.reader_weeks(session, now, AMSTERDAM, 26)
+        weeks = figures.reader_weeks(session, history.base, AMSTERDAM, 26)
         active_now = session.scalar(
             select(func.count()).where(Subscriber.status == SubscriberStatus.ACTIVE)
         )
 
     assert len(weeks) == 26
-    assert weeks[-1].active == active_now == history.active_at(now)
+    assert weeks[-1].active == active_now == history.active_at(history.base)
     for week in weeks:
         start = datetime.combine(week.start, datetime.min.time(), AMSTERDAM)
         end = start + timedelta(weeks=1)
-        assert week.active == history.active_at(min(end, now)), week.label
+        assert week.active == history.active_at(min(end, history.base)), week.label
         assert week.joined == sum(start <= r.joined_at < end for r in history.readers)
         left = [r for r in history.readers if r.left_at and start <= r.left_at < end]
         assert week.unsubscribed == sum(r.left_as == SubscriberStatus.UNSUBSCRIBED for r in left)

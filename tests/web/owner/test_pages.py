@@ -6,11 +6,9 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 
 from newsletter.db.database import Database
-from newsletter.db.models import utcnow
-from tests.support.history import History, seed_history
+from tests.support.history import History
 from tests.support.smtp import ReceivedMail
 
 from .conftest import AREA, log_in
@@ -19,11 +17,6 @@ STRICT_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-
-
-@pytest.fixture
-def history(database: Database) -> History:
-    return seed_history(database, utcnow())
 
 
 async def test_the_overview_shows_the_last_twelve_editions_as_the_database_has_them(
