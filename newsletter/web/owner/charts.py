@@ -97,7 +97,7 @@ def rate_chart(labels: Sequence[str], percents: Sequence[float], limit: float) -
         )
         for i, (label, p) in enumerate(zip(labels, percents, strict=True))
     ]
-    ticks = [Tick(y(top * step / 4), f"{_number(top * step / 4)}%") for step in range(5)]
+    ticks = [Tick(y(top * step / 2), f"{_number(top * step / 2)}%") for step in range(3)]
     return Chart(
         height=height,
         bars=bars,
