@@ -68,7 +68,8 @@ def test_the_owner_looks_around_in_a_real_browser(
     page.wait_for_selector("text=Kijk in je mailbox")
     screenshot(page, "owner-link-sent")
     wait_until(lambda: outbox, timeout=10, what="the login mail")
-    page.goto(outbox[-1].link(AREA + "/inloggen/"))
+    link = outbox[-1].link(AREA + "/inloggen/")
+    page.goto(link)
     screenshot(page, "owner-use-link")
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_selector("text=Hoe gaat het met de nieuwsbrief?")
@@ -94,4 +95,8 @@ def test_the_owner_looks_around_in_a_real_browser(
 
     page.get_by_role("button", name="Uitloggen").click()
     page.wait_for_selector("text=Stuur me een inloglink")
+    page.goto(link)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_selector("text=Deze inloglink werkt niet meer")
+    screenshot(page, "owner-spent-link")
     page.close()
