@@ -39,6 +39,7 @@ CSRF_COOKIE = "beheer_csrf"
 CSRF_FIELD = "csrf"
 SESSION_SECONDS = int(owner_logins.SESSION_LENGTH.total_seconds())
 AREA = "/beheer"
+MAX_ID = 2**31 - 1  # the largest id a row can have (PostgreSQL refuses to compare more)
 
 OwnerEndpoint = Callable[[Request, "Visit"], Awaitable[Response]]
 

@@ -26,7 +26,7 @@ from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.publish import render_post, send_test_copy
 from newsletter.errors import NewsletterError
 from newsletter.web.context import route
-from newsletter.web.owner.access import AREA, OwnerAccess, Visit
+from newsletter.web.owner.access import AREA, MAX_ID, OwnerAccess, Visit
 
 logger = logging.getLogger("newsletter.web")
 
@@ -151,9 +151,11 @@ def _move(session: Session, slug: str, step: int) -> str:
 async def _text(request: Request, field: str) -> str:
     form = await request.form()  # read and checked by the guard already, so cached
     value = form.get(field)
-    return value if isinstance(value, str) else ""
+    # No slug holds a NUL, and PostgreSQL refuses one in a query (a 500, not an answer).
+    return value if isinstance(value, str) and "\x00" not in value else ""
 
 
 async def _number(request: Request, field: str) -> int:
     value = await _text(request, field)
-    return int(value) if value.isdigit() and len(value) < 12 else 0
+    number = int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else 0
+    return number if number <= MAX_ID else 0

@@ -21,7 +21,7 @@ from newsletter.errors import NotFoundError
 from newsletter.returns import edition_figures
 from newsletter.web.context import route
 from newsletter.web.owner import charts, figures, outlook
-from newsletter.web.owner.access import AREA, OwnerAccess, Visit
+from newsletter.web.owner.access import AREA, MAX_ID, OwnerAccess, Visit
 from newsletter.web.owner.actions import OwnerActions
 from newsletter.web.owner.login import OwnerLogin
 
@@ -104,6 +104,8 @@ class OwnerPages:
 
     async def edition(self, request: Request, visit: Visit) -> Response:
         edition_id = request.path_params["edition_id"]
+        if edition_id > MAX_ID:  # PostgreSQL would refuse to compare it: not ours anyway
+            return self.access.refuse(visit, "not_found", 404)
 
         def read(session: Session) -> EditionPage:
             return EditionPage(

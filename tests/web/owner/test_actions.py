@@ -62,6 +62,8 @@ async def test_moving_and_skipping_posts(
     await act(client, "omhoog", post="derde")
     assert queue(database) == ["tweede", "derde", "eerste"]
     assert "Dat kon niet" in await act(client, "omhoog", post="tweede")  # already first
+    for wrong in ("bestaat-niet", "twee\x00de", "x" * 300):
+        assert "Dat kon niet" in await act(client, "overslaan", post=wrong), wrong
     assert "Het stuk wordt overgeslagen." in await act(client, "overslaan", post="derde")
     assert queue(database) == ["tweede", "eerste"]
 
@@ -84,7 +86,8 @@ async def test_holding_and_releasing_the_waiting_edition(
     assert "Vrijgeven" in page
     await act(client, "vrijgeven", editie=str(edition_id))
     assert edition_status(database, edition_id) == "draft"
-    assert "Dat kon niet" in await act(client, "vrijgeven", editie=str(edition_id))
+    for wrong in (str(edition_id), "99999999999", "-1", "٣", ""):
+        assert "Dat kon niet" in await act(client, "vrijgeven", editie=wrong), wrong
 
     kinds = [(kind, edition) for kind, edition, _detail in owner_events(database)]
     assert kinds == [("edition_held", edition_id), ("edition_released", edition_id)]

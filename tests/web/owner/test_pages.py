@@ -74,6 +74,7 @@ async def test_an_unknown_edition_is_a_dutch_not_found_inside_the_area(
     client: httpx.AsyncClient, database: Database, outbox: list[ReceivedMail]
 ) -> None:
     await log_in(client, outbox)
-    answer = await client.get(f"{AREA}/editie/999")
-    assert answer.status_code == 404
-    assert "Deze pagina bestaat niet" in answer.text
+    for edition_id in ("999", "99999999999999999999"):
+        answer = await client.get(f"{AREA}/editie/{edition_id}")
+        assert answer.status_code == 404, edition_id
+        assert "Deze pagina bestaat niet" in answer.text
