@@ -1,7 +1,7 @@
 """The weekly report: a day after an edition went out, its figures to the owner by mail.
 
 Recorded as an owner alert (cause ``weekly-report:ID``, once), so it travels the one
-owner-notice path: :mod:`newsletter.scheduling.owner_mail` mails it, together with any
+owner-notice path: :mod:`newsletter.runtime.owner_mail` mails it, together with any
 other alert about that edition. A day's wait lets the night's bounces and complaints in;
 editions that finished more than a week before that are never reported, so switching the
 report on (or upgrading) mails no backlog. ``owner.weekly_report = false`` turns it off.

@@ -12,7 +12,6 @@ and people never see (filled in: pretend success, do nothing).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from newsletter.db import subscriptions
 from newsletter.db.models import utcnow
 from newsletter.db.subscribers import clean_name, normalise_address
 from newsletter.db.subscriptions import Newcomer, SignupRequest
-from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.delivery.slots import next_slot
 from newsletter.errors import InputError
@@ -236,20 +234,20 @@ class SignupPages:
     async def _mail(
         self, what: str, subscriber_id: int, address: str, build: Callable[[], bytes]
     ) -> None:
-        """Build (templates and MIME take milliseconds: not on the loop that serves the
-        pages) and send one mail; a failure is a log line, never an error page."""
+        """Build and send one mail (in a worker thread: templates and MIME take
+        milliseconds, not on the loop that serves the pages); a failure is a log line,
+        never an error page."""
         try:
-            message = await asyncio.to_thread(build)
-            attempt = await self.sender.send(message, address)
+            handed = await self.sender.send(build, address)
         except Exception:
             logger.exception("could not send the %s mail to subscriber %d", what, subscriber_id)
             return
-        if attempt.outcome != Outcome.SENT:
+        if handed.problem is not None:
             logger.warning(
                 "the %s mail to subscriber %d was not accepted: %s",
                 what,
                 subscriber_id,
-                attempt.reply,
+                handed.problem,
             )
 
     def _accepted(self, answer_json: bool, background: BackgroundTask | None) -> Response:

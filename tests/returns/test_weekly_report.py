@@ -11,7 +11,7 @@ from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.models import OwnerAlert
 from newsletter.returns.weekly_report import record_weekly_reports
-from newsletter.scheduling.alerts import periodic_checks
+from newsletter.runtime.alerts import periodic_checks
 from tests.support.history import History
 from tests.support.settings import OWNER, make_settings, relay
 from tests.support.smtp import SmtpServer

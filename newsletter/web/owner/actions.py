@@ -22,7 +22,6 @@ from newsletter.db import post_queue
 from newsletter.db.events import record_event
 from newsletter.db.models import EditionStatus
 from newsletter.delivery import editions
-from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.publish import render_post, send_test_copy
 from newsletter.errors import NewsletterError
 from newsletter.web.context import route
@@ -85,11 +84,12 @@ class OwnerActions:
             return self._done("kan-niet")
         try:
             rendered = await run_in_threadpool(render_post, settings, post)
-            attempt = await run_in_threadpool(send_test_copy, settings, rendered, owner)
-        except NewsletterError as exc:
+            handed = await run_in_threadpool(send_test_copy, settings, rendered, owner)
+        except NewsletterError as exc:  # the post no longer renders
             logger.warning("the owner's review copy of %s failed: %s", post.slug, exc)
             return self._done("mislukt")
-        if attempt.outcome != Outcome.SENT:
+        if handed.problem is not None:
+            logger.warning("the owner's review copy of %s failed: %s", post.slug, handed.problem)
             return self._done("mislukt")
         slug = post.slug
 

@@ -12,8 +12,8 @@ the owner's inbox through the button), and tries of a link per client address.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from functools import partial
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -22,7 +22,6 @@ from starlette.routing import Route
 
 from newsletter.db import owner_logins
 from newsletter.db.models import utcnow
-from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.mail.owner_login import build_login_message
 from newsletter.web.context import route
@@ -114,19 +113,21 @@ class OwnerLogin:
         try:
             token = await self.context.run(lambda session: owner_logins.issue(session, now))
             url = self.context.absolute_url(f"{AREA}/inloggen/{token}")
-            message = await asyncio.to_thread(
-                build_login_message,
-                settings.newsletter,
-                login_url=url,
-                valid_minutes=LINK_MINUTES,
-                now=now,
+            handed = await self.sender.send(
+                partial(
+                    build_login_message,
+                    settings.newsletter,
+                    login_url=url,
+                    valid_minutes=LINK_MINUTES,
+                    now=now,
+                ),
+                settings.newsletter.owner_address,
             )
-            attempt = await self.sender.send(message, settings.newsletter.owner_address)
         except Exception:
             logger.exception("could not send the owner's login link")
             return
-        if attempt.outcome != Outcome.SENT:
-            logger.warning("the owner's login link was not accepted: %s", attempt.reply)
+        if handed.problem is not None:
+            logger.warning("the owner's login link was not accepted: %s", handed.problem)
 
 
 def _client(request: Request) -> str:

@@ -25,12 +25,14 @@ from newsletter.db.database import Database
 from newsletter.db.models import Edition
 from newsletter.delivery.editions import counts
 from newsletter.delivery.engine import SendSummary
+from newsletter.delivery.publish import Published
 from newsletter.delivery.slots import next_slot, week_key
 from newsletter.feeds.failing import record_failing_feeds
+from newsletter.mail.owner import Notice
 from newsletter.returns.limits import check_limits
 from newsletter.returns.report import refused_for_good
 from newsletter.returns.weekly_report import record_weekly_reports
-from newsletter.scheduling.owner_mail import mail_pending_alerts
+from newsletter.runtime.owner_mail import mail_pending_alerts
 
 EMPTY_QUEUE_NOTICE = timedelta(days=1)
 
@@ -39,13 +41,30 @@ def _week(settings: Settings, moment: datetime) -> str:
     return week_key(moment, ZoneInfo(settings.schedule.timezone))
 
 
-def queue_empty(
-    database: Database, settings: Settings, key: str, slot: datetime, now: datetime
+def after_publish(
+    database: Database,
+    settings: Settings,
+    key: str,
+    published: Published,
+    slot: datetime,
+    now: datetime,
 ) -> int:
-    """The slot of week ``key`` finds no post to send (told at the slot itself when the
-    warning a day ahead could not go out)."""
+    """What the weekly step's outcome tells the owner, recorded in one transaction and
+    then mailed with whatever else is pending: the queue was empty at the slot (told at
+    the slot itself when the warning a day ahead could not go out), the edition was held,
+    or the checks after a send. A review, or an edition held because the owner's own
+    review copy did not arrive (a mail about it would not arrive either), mails nothing."""
     with database.session() as session:
-        _record_queue_empty(session, settings, key, slot, now)
+        if published.action == "queue empty":
+            _record_queue_empty(session, settings, key, slot, now)
+        elif published.action == "held" and published.edition_id is not None:
+            if published.owner_unreachable:
+                return 0
+            _record_held(session, key, published.edition_id, published.detail)
+        elif published.summary is not None:
+            _record_after_send(session, settings, published.summary, key)
+        else:
+            return 0
     return mail_pending_alerts(database, settings, now)
 
 
@@ -95,40 +114,29 @@ def _empty_slot_ahead(session: Session, settings: Settings, now: datetime) -> da
     return None if post_queue.next_unsent(session) is not None else slot
 
 
-def edition_held(
-    database: Database,
-    settings: Settings,
-    key: str,
-    edition_id: int,
-    reason: str,
-    now: datetime,
-) -> int:
-    with database.session() as session:
-        record_alert(
-            session,
-            cause=f"edition-held:{edition_id}",
-            period=key,
-            subject=f"Nieuwsbrief van week {key[-2:]} tegengehouden door de controle",
-            paragraphs=[
-                f"Editie {edition_id} is gemaakt maar niet verstuurd: de controle vóór "
-                "het versturen vond een probleem. Hieronder staat het verslag.",
-                f"Zie `newsletter editions show {edition_id}`. Annuleer de editie met "
-                f"`newsletter editions cancel {edition_id}`, los het probleem op en verstuur "
-                "het bericht met `newsletter send`.",
-            ],
-            report=reason,
-            edition_id=edition_id,
-        )
-    return mail_pending_alerts(database, settings, now)
+def _record_held(session: Session, key: str, edition_id: int, reason: str) -> None:
+    record_alert(
+        session,
+        cause=f"edition-held:{edition_id}",
+        period=key,
+        subject=f"Nieuwsbrief van week {key[-2:]} tegengehouden door de controle",
+        paragraphs=[
+            f"Editie {edition_id} is gemaakt maar niet verstuurd: de controle vóór "
+            "het versturen vond een probleem. Hieronder staat het verslag.",
+            f"Zie `newsletter editions show {edition_id}`. Annuleer de editie met "
+            f"`newsletter editions cancel {edition_id}`, los het probleem op en verstuur "
+            "het bericht met `newsletter send`.",
+        ],
+        report=reason,
+        edition_id=edition_id,
+    )
 
 
 def after_send(database: Database, settings: Settings, summary: SendSummary, now: datetime) -> int:
     """After the daemon's send: the returns threshold and the failures check, recorded in
     one transaction, so that any mailer finds both or neither and mails them as one."""
     with database.session() as session:
-        if summary.bounced:
-            check_limits(session, settings, summary.edition_id)
-        _record_failures(session, settings, summary, now)
+        _record_after_send(session, settings, summary, _week(settings, now))
     return mail_pending_alerts(database, settings, now)
 
 
@@ -138,34 +146,52 @@ def after_manual_send(
     """After ``newsletter send``: the returns threshold only (the failures are on screen)."""
     if summary.bounced:
         with database.session() as session:
-            check_limits(session, settings, summary.edition_id)
+            check_limits(session, settings.bounces, summary.edition_id)
     return mail_pending_alerts(database, settings, now)
 
 
-def _record_failures(
-    session: Session, settings: Settings, summary: SendSummary, now: datetime
+def _record_after_send(
+    session: Session, settings: Settings, summary: SendSummary, this_week: str
 ) -> None:
-    """When a finished edition failed for more than ``alert_failed_percent`` of readers.
+    """The returns threshold's alert, then the failures' (recorded in that order: the
+    owner's mail lists them so); ``this_week`` is the failures alert's period when the
+    edition has no week of its own."""
+    failures = _failures(session, summary, settings.newsletter.alert_failed_percent)
+    if summary.bounced:
+        check_limits(session, settings.bounces, summary.edition_id)
+    if failures is not None:
+        key, notice = failures
+        record_alert(
+            session,
+            cause=f"edition-failures:{summary.edition_id}",
+            period=key or this_week,
+            subject=notice.subject,
+            paragraphs=notice.paragraphs,
+            edition_id=summary.edition_id,
+        )
+
+
+def _failures(
+    session: Session, summary: SendSummary, limit: float
+) -> tuple[str | None, Notice] | None:
+    """When a finished edition failed for more than ``alert_failed_percent`` of readers:
+    the edition's week and the notice.
 
     Addresses that do not exist are left out: they are hard bounces, and the returns alert
     (which also holds the next edition) tells the owner about those, in the same mail. One
     bad edition so gives the owner one mail listing each thing that went wrong once.
     """
     if summary.status != "sent":
-        return
+        return None
     edition_id = summary.edition_id
     numbers = counts(session, edition_id)
     unknown = len(refused_for_good(session, edition_id))
     key = session.scalar(select(Edition.week_key).where(Edition.id == edition_id))
     reached = numbers["sent"] + numbers["failed"]
     failed = numbers["failed"] - unknown
-    limit = settings.newsletter.alert_failed_percent
     if not reached or failed * 100 <= limit * reached:
-        return
-    record_alert(
-        session,
-        cause=f"edition-failures:{edition_id}",
-        period=key or _week(settings, now),
+        return None
+    return key, Notice(
         subject=f"Editie {edition_id} is bij {failed} lezers niet aangekomen",
         paragraphs=[
             f"Editie {edition_id} is klaar: {numbers['sent']} berichten zijn afgeleverd en "
@@ -175,5 +201,4 @@ def _record_failures(
             f"antwoorden van de server met `newsletter deliveries {edition_id} "
             "--status failed`.",
         ],
-        edition_id=edition_id,
     )

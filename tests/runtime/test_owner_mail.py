@@ -13,7 +13,7 @@ from newsletter.config import Settings
 from newsletter.db.alerts import RETRY_AFTER, record_alert
 from newsletter.db.database import Database, open_database
 from newsletter.db.models import AlertStatus, OwnerAlert
-from newsletter.scheduling.owner_mail import mail_pending_alerts
+from newsletter.runtime.owner_mail import mail_pending_alerts
 from tests.support.settings import OWNER, make_settings, relay
 from tests.support.smtp import Faults, SmtpServer
 from tests.support.system import free_port

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from newsletter.db.database import Database
 from newsletter.db.models import Event
-from newsletter.scheduling.empty_slots import (
+from newsletter.runtime.empty_slots import (
     EMPTY_SLOT_EVENT,
     empty_slot_weeks,
     record_empty_slot,

@@ -31,9 +31,9 @@ from newsletter.delivery.slots import due_slot, make_trigger
 from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds
 from newsletter.returns import limits
-from newsletter.scheduling import alerts
-from newsletter.scheduling.empty_slots import record_empty_slot
-from newsletter.scheduling.owner_mail import mail_pending_alerts
+from newsletter.runtime import alerts
+from newsletter.runtime.empty_slots import record_empty_slot
+from newsletter.runtime.owner_mail import mail_pending_alerts
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +96,9 @@ def make_edition_for_week(
         log.warning("week %s: the queue is empty; no edition this week", key)
         with database.session() as session:
             record_empty_slot(session, key)
-        alerts.queue_empty(database, settings, key, slot or now, now)
-    elif published.action == "held" and published.edition_id is not None:
+    elif published.action == "held":
         log.error("week %s: edition %d held: %s", key, published.edition_id, published.detail)
-        if not published.owner_unreachable:
-            alerts.edition_held(
-                database, settings, key, published.edition_id, published.detail, now
-            )
-    elif published.summary is not None:
-        alerts.after_send(database, settings, published.summary, now)
+    alerts.after_publish(database, settings, key, published, slot or now, now)
     return WeeklyOutcome(published.action, key, published.edition_id, published.detail)
 
 

@@ -32,8 +32,8 @@ from newsletter.db.database import Database, open_database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, EditionStatus, utcnow
 from newsletter.delivery import editions
 from newsletter.delivery.engine import SendSummary
-from newsletter.scheduling import jobs as scheduler
-from newsletter.scheduling.jobs import WeeklyOutcome, make_weekly_edition, send_due_work
+from newsletter.runtime import jobs as scheduler
+from newsletter.runtime.jobs import WeeklyOutcome, make_weekly_edition, send_due_work
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post, make_post
 from tests.support.settings import OWNER, local, make_settings, relay, utc
@@ -144,7 +144,7 @@ def test_missed_slot_is_caught_up_inside_the_window_and_skipped_outside(
     assert len(outbox_messages(outbox)) == READERS
 
     # The next week the daemon comes back on Tuesday 07:01: 24 h 1 min late is stale.
-    with caplog.at_level(logging.WARNING, logger="newsletter.scheduling.jobs"):
+    with caplog.at_level(logging.WARNING, logger="newsletter.runtime.jobs"):
         stale = make_weekly_edition(database, settings, local(2026, 6, 16, 7, 1))
     assert stale.action == "too late"
     assert stale.week_key == "2026-W25"
@@ -253,7 +253,7 @@ def test_empty_queue_makes_no_edition_and_warns(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = job_settings(database_url, outbox)
-    with caplog.at_level(logging.WARNING, logger="newsletter.scheduling.jobs"):
+    with caplog.at_level(logging.WARNING, logger="newsletter.runtime.jobs"):
         outcome = make_weekly_edition(database, settings, local(2026, 3, 30, 7, 0, 5))
     assert outcome == WeeklyOutcome("queue empty", "2026-W14")
     assert any(
@@ -282,7 +282,7 @@ def test_failing_pre_send_check_holds_the_edition_with_its_reason(
     )
     add_posts(database, 2)
     now = local(2026, 3, 30, 7, 0, 5)
-    with caplog.at_level(logging.ERROR, logger="newsletter.scheduling.jobs"):
+    with caplog.at_level(logging.ERROR, logger="newsletter.runtime.jobs"):
         outcome = make_weekly_edition(database, settings, now)
 
     assert outcome.action == "held"
@@ -413,7 +413,7 @@ def test_a_job_that_checked_just_before_another_daemon_made_the_edition_says_alr
         return None if len(calls) == 1 else real_check(database, key)
 
     monkeypatch.setattr(scheduler, "_edition_of_week", check_that_ran_too_early)
-    with caplog.at_level(logging.INFO, logger="newsletter.scheduling.jobs"):
+    with caplog.at_level(logging.INFO, logger="newsletter.runtime.jobs"):
         late = make_weekly_edition(database, settings, now + timedelta(seconds=2))
 
     assert late.action == "already made"

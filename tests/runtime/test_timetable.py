@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from newsletter.config import ImapSection
-from newsletter.scheduling.jobs import build_scheduler
+from newsletter.runtime.jobs import build_scheduler
 from tests.support.settings import make_settings
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

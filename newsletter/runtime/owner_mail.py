@@ -13,14 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from newsletter.config import Settings
 from newsletter.db import alerts
 from newsletter.db.database import Database
 from newsletter.db.models import AlertStatus, OwnerAlert
-from newsletter.delivery.attempt import Outcome
-from newsletter.delivery.single import SingleMessageSender
-from newsletter.errors import NewsletterError
+from newsletter.delivery.single import send_one
 from newsletter.mail.owner import Notice, build_owner_message
 
 log = logging.getLogger(__name__)
@@ -89,10 +88,7 @@ def _send(
     settings: Settings, notices: Sequence[Notice], edition_id: int | None, now: datetime
 ) -> str | None:
     """Mail the owner; None when the relay took it, else what went wrong."""
-    try:
-        message = build_owner_message(settings, notices, edition_id=edition_id, now=now)
-        owner = settings.newsletter.owner_address
-        attempt = SingleMessageSender(settings).send_blocking(message, owner)
-    except NewsletterError as exc:
-        return str(exc)
-    return None if attempt.outcome == Outcome.SENT else attempt.reply
+    build = partial(
+        build_owner_message, settings.newsletter, notices, edition_id=edition_id, now=now
+    )
+    return send_one(settings, build, settings.newsletter.owner_address).problem
