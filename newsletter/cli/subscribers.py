@@ -66,6 +66,42 @@ def remove(app: AppContext, email: str, forget: bool) -> None:
     click.echo(f"{address}: {'unsubscribed and erased' if forget else record.status}")
 
 
+@subscribers.command("show")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="The subscriber as a JSON object.")
+@pass_app
+def show(app: AppContext, email: str, as_json: bool) -> None:
+    """One subscriber; for a bounced reader, the report that dropped them."""
+    from newsletter.returns.report import what_dropped  # only this command needs it
+
+    with app.database.session() as session:
+        subscriber = subscriber_list.get(session, email)
+        record = subscriber_list.SubscriberRecord.of(subscriber)
+        dropped = what_dropped(session, subscriber.id) if record.status == "bounced" else None
+    if as_json:
+        print_json({**record.to_json(), "dropped_by": dropped.to_json() if dropped else None})
+        return
+    for label, value in record.to_json().items():
+        click.echo(f"{label:<20}{'' if value is None else value}")
+    if dropped is not None:
+        click.echo("dropped by:")
+        for label, value in dropped.to_json().items():
+            click.echo(f"  {label:<18}{'' if value in (None, '') else value}")
+
+
+@subscribers.command("reactivate")
+@click.argument("email")
+@pass_app
+def reactivate(app: AppContext, email: str) -> None:
+    """Make a reader who was dropped as bounced by mistake active again.
+
+    Readers who complained or unsubscribed are never brought back this way.
+    """
+    with app.database.session() as session:
+        record = subscriber_list.reactivate(session, email, actor="cli")
+    click.echo(f"{record.email}: {record.status}")
+
+
 @subscribers.command("list")
 @click.option(
     "--status", type=click.Choice([s.value for s in SubscriberStatus]), help="Only this status."

@@ -1,5 +1,5 @@
 """One edition's figures, all in one place: where every recipient stands, what came back
-and why, per receiving domain; for the owner's edition page, the overview's table and
+and why, and per receiving domain; for the owner's edition page, the overview's table and
 the weekly report mail, which must say the same.
 
 Read only. Each number comes from the one place that defines it: the tally from
@@ -12,15 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.db.models import BounceReport, Edition, Event, Subscriber
+from newsletter.db.models import BounceReport, Edition, Event, ReportResult, Subscriber
 from newsletter.db.states import PUBLISHED
 from newsletter.delivery.editions import describe_edition
-from newsletter.returns.report import edition_returns
+from newsletter.returns.report import DomainReturns, edition_returns
 
-SENDER_KIND = "sender"  # the returns issue's verdict for mail refused because of *us*
+# The reports an edition's page lists: what bounced or was complained about (an
+# ``unsubscribe`` report is counted with the unsubscribes; an ``ignored`` one is not ours).
+RETURNED = (
+    ReportResult.HARD,
+    ReportResult.SOFT,
+    ReportResult.SENDER,
+    ReportResult.COMPLAINT,
+    ReportResult.SUSPECT,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,8 @@ class EditionFigures:
     sender: int
     complaints: int
     unsubscribes: int
+    suspect: int = 0
+    by_domain: tuple[DomainReturns, ...] = ()
 
     @property
     def in_archive(self) -> bool:
@@ -60,11 +70,12 @@ def _percent(part: int, whole: int) -> float:
     return 100 * part / whole if whole else 0.0
 
 
-def edition_figures(session: Session, edition_id: int) -> EditionFigures:
-    """The figures of one edition (``NotFoundError`` when there is none)."""
+def edition_figures(session: Session, edition_id: int, *, top_domains: int = 0) -> EditionFigures:
+    """The figures of one edition (``NotFoundError`` when there is none); with
+    ``top_domains``, that many receiving domains, most mail first, each with its own."""
     info = describe_edition(session, edition_id)
     tally = info.tally()
-    returns = edition_returns(session, edition_id)
+    returns = edition_returns(session, edition_id, top_domains=top_domains)
     return EditionFigures(
         id=info.id,
         subject=info.subject,
@@ -77,21 +88,12 @@ def edition_figures(session: Session, edition_id: int) -> EditionFigures:
         failed=tally["failed"],
         hard=returns.hard,
         soft=returns.soft,
-        sender=sender_rejections(session, edition_id),
+        sender=returns.sender,
         complaints=returns.complaints,
         unsubscribes=returns.unsubscribes,
+        suspect=returns.suspect,
+        by_domain=returns.by_domain,
     )
-
-
-def sender_rejections(session: Session, edition_id: int) -> int:
-    """Readers whose mail was refused because of the sender (blocklist, authentication):
-    reports of the ``sender`` kind. None exist until the returns part writes that kind."""
-    count = session.scalar(
-        select(func.count(func.distinct(BounceReport.subscriber_id))).where(
-            BounceReport.edition_id == edition_id, BounceReport.result == SENDER_KIND
-        )
-    )
-    return int(count or 0)
 
 
 def recent_editions(session: Session, limit: int) -> list[EditionFigures]:
@@ -108,15 +110,22 @@ class ReturnedMail:
     kind: str
     email: str | None
     reason: str
+    diagnostic: str
 
 
 def edition_returned(session: Session, edition_id: int) -> list[ReturnedMail]:
     """The edition's bounces and complaints: the reports that came back later and the
     addresses the relay refused during the send (the ledger's ``bounce`` events)."""
     reports = session.execute(
-        select(BounceReport.received_at, BounceReport.result, Subscriber.email, BounceReport.reason)
+        select(
+            BounceReport.received_at,
+            BounceReport.result,
+            Subscriber.email,
+            BounceReport.reason,
+            BounceReport.diagnostic,
+        )
         .outerjoin(Subscriber, Subscriber.id == BounceReport.subscriber_id)
-        .where(BounceReport.edition_id == edition_id, BounceReport.result != "ignored")
+        .where(BounceReport.edition_id == edition_id, BounceReport.result.in_(RETURNED))
         .order_by(BounceReport.id)
     )
     refusals = session.execute(
@@ -125,18 +134,11 @@ def edition_returned(session: Session, edition_id: int) -> list[ReturnedMail]:
         .where(Event.kind == "bounce", Event.actor == "sender", Event.edition_id == edition_id)
         .order_by(Event.id)
     )
-    return [ReturnedMail(at, kind, email, reason) for at, kind, email, reason in reports] + [
-        ReturnedMail(at, str((detail or {}).get("type", "hard")), email, _why(detail or {}))
+    return [ReturnedMail(*row) for row in reports] + [
+        ReturnedMail(at, str((detail or {}).get("type", "hard")), email, "", _reply(detail or {}))
         for at, email, detail in refusals
     ]
 
 
-def _why(detail: dict[str, Any]) -> str:
-    return str(detail.get("reason") or detail.get("reply") or "")
-
-
-def domain_figures(session: Session, edition_id: int) -> list[Any] | None:
-    """The edition's figures per receiving domain, or None while the returns part does
-    not count them (``by_domain`` in :mod:`newsletter.returns.report`, issue 22): the
-    edition page then says so. This is the one place to connect it."""
-    return None
+def _reply(detail: dict[str, Any]) -> str:
+    return str(detail.get("reply") or detail.get("reason") or "")

@@ -23,7 +23,6 @@ from newsletter.db.models import Edition, EditionStatus
 from newsletter.returns.edition_figures import (
     EditionFigures,
     ReturnedMail,
-    domain_figures,
     edition_figures,
     edition_returned,
 )
@@ -32,7 +31,14 @@ REPORT_AFTER = timedelta(days=1)
 REPORT_WINDOW = timedelta(days=7)
 CAUSE = "weekly-report:"
 MOST_RETURNED_LINES = 20
-_KINDS = {"hard": "hard", "soft": "zacht", "complaint": "klacht", "sender": "afzender"}
+TOP_DOMAINS = 10
+_KINDS = {
+    "hard": "hard",
+    "soft": "zacht",
+    "complaint": "klacht",
+    "sender": "afzender",
+    "suspect": "verdacht",
+}
 
 
 def record_weekly_reports(session: Session, settings: Settings, now: datetime) -> int:
@@ -51,12 +57,12 @@ def record_weekly_reports(session: Session, settings: Settings, now: datetime) -
     area = settings.newsletter.base_url.rstrip("/") + "/beheer/editie/"
     recorded = 0
     for edition_id in list(due):
-        figures = edition_figures(session, edition_id)
+        figures = edition_figures(session, edition_id, top_domains=TOP_DOMAINS)
         report = "\n\n".join(
             part
             for part in (
                 tally_lines(figures),
-                domain_lines(session, edition_id),
+                domain_lines(figures),
                 returned_lines(edition_returned(session, edition_id)),
                 f"Alles van deze editie: {area}{edition_id}",
             )
@@ -95,21 +101,21 @@ def tally_lines(figures: EditionFigures) -> str:
         ("Harde bounces", f"{figures.hard} ({_percent(figures.hard_percent)})"),
         ("Zachte bounces", str(figures.soft)),
         ("Geweigerd (afzender)", str(figures.sender)),
+        ("Verdacht, in de wacht", str(figures.suspect)),
         ("Klachten", f"{figures.complaints} ({_percent(figures.complaint_percent)})"),
         ("Afmeldingen", str(figures.unsubscribes)),
     ]
     return "\n".join(f"{label:<22}{value}" for label, value in rows)
 
 
-def domain_lines(session: Session, edition_id: int) -> str:
-    """Per receiving domain, once the returns part counts them (see ``domain_figures``)."""
-    domains = domain_figures(session, edition_id)
-    if not domains:
+def domain_lines(figures: EditionFigures) -> str:
+    """The receiving domains with the most mail, as the edition's page has them."""
+    if not figures.by_domain:
         return ""
-    lines = ["Per domein: verstuurd, hard, zacht, afzender, klachten"]
+    lines = [f"{'Per domein':<24}{'verst.':>7}{'hard':>6}{'zacht':>6}{'afz.':>6}{'klacht':>7}"]
     lines += [
-        f"{d.domain:<24}{d.sent:>6}{d.hard:>6}{d.soft:>6}{d.sender:>6}{d.complaints:>6}"
-        for d in domains
+        f"{d.domain:<24}{d.sent:>7}{d.hard:>6}{d.soft:>6}{d.sender:>6}{d.complaints:>7}"
+        for d in figures.by_domain
     ]
     return "\n".join(lines)
 
@@ -119,7 +125,8 @@ def returned_lines(returned: list[ReturnedMail]) -> str:
         return "Er kwam niets terug."
     lines = ["Wat er terugkwam:"]
     lines += [
-        f"- {_KINDS.get(item.kind, item.kind)}: {item.email or '(gewist)'}: {item.reason}"
+        f"- {_KINDS.get(item.kind, item.kind)}: {item.email or '(gewist)'}: "
+        + ": ".join(part for part in (item.reason, item.diagnostic) if part)
         for item in returned[:MOST_RETURNED_LINES]
     ]
     if len(returned) > MOST_RETURNED_LINES:

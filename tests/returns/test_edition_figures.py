@@ -7,7 +7,7 @@ import pytest
 
 from newsletter.db.database import Database
 from newsletter.returns import edition_figures
-from tests.support.history import History
+from tests.support.history import DOMAINS, History
 
 
 def test_the_last_twelve_editions_count_what_the_history_holds(
@@ -50,5 +50,26 @@ def test_an_editions_returned_mail_has_its_reasons(database: Database, history: 
         kinds = [item.kind for item in items]
         assert kinds.count("hard") == expected["hard"]
         assert kinds.count("complaint") == expected["complaints"]
-        assert all(item.reason in ("user unknown", "abuse report") for item in items)
+        assert all(item.reason in ("userunknown", "abuse") for item in items)
+        assert all(item.diagnostic for item in items)
         assert all(item.email and item.email.startswith("lezer") for item in items)
+
+
+def test_per_receiving_domain_the_counts_add_up_to_the_edition(
+    database: Database, history: History
+) -> None:
+    for edition_id in history.edition_ids[-3:]:
+        with database.session() as session:
+            figures = edition_figures.edition_figures(session, edition_id, top_domains=10)
+        expected = history.expected[edition_id]
+        found = {
+            domain.domain: (domain.sent, domain.deferred, domain.failed, domain.hard, domain.soft)
+            for domain in figures.by_domain
+        }
+        assert found == {
+            name: tuple(
+                expected[f"{key}@{name}"] for key in ("sent", "deferred", "failed", "hard", "soft")
+            )
+            for name in DOMAINS
+        }
+        assert sum(domain.complaints for domain in figures.by_domain) == figures.complaints

@@ -1,5 +1,6 @@
 """A seeded history: weeks of readers joining and leaving, and an edition a week with its
-deliveries, bounces, complaints and unsubscribes, as the parts that run write them.
+deliveries, bounces, complaints and unsubscribes, as the parts that run write them. Each
+edition's expected counts are kept in all and per receiving domain (``sent@example.org``).
 
 The plan is plain arithmetic on the reader's and the edition's number, so a test knows
 every figure without asking the code under test: :class:`History` keeps what the rows
@@ -38,8 +39,19 @@ class Reader:
     left_as: str = SubscriberStatus.ACTIVE
     id: int = 0
 
+    @property
+    def email(self) -> str:
+        return f"lezer{self.number}@{self.domain}"
+
+    @property
+    def domain(self) -> str:
+        return DOMAINS[self.number % 2]
+
     def active_at(self, moment: datetime) -> bool:
         return self.joined_at <= moment and (self.left_at is None or self.left_at > moment)
+
+
+DOMAINS = ("voorbeeld.nl", "example.org")
 
 
 @dataclass
@@ -71,7 +83,7 @@ def seed_history(database: Database, base: datetime, editions: int = 20) -> Hist
     with database.session() as session:
         for reader in history.readers:
             row = Subscriber(
-                email=f"lezer{reader.number}@{('voorbeeld.nl', 'example.org')[reader.number % 2]}",
+                email=reader.email,
                 status=SubscriberStatus.ACTIVE,
                 created_at=reader.joined_at,
                 confirmed_at=reader.joined_at,
@@ -133,8 +145,10 @@ def _edition(
         counts["recipients"] += 1
         status = _status(reader.number + k)
         counts[status] += 1
+        counts[f"{status}@{reader.domain}"] += 1
         soft = (reader.number + k) % 10 == 2
         counts["soft"] += soft
+        counts[f"soft@{reader.domain}"] += soft
         session.add(
             Delivery(
                 edition_id=edition.id,
@@ -177,18 +191,24 @@ def _returns(
         return
     when = start + timedelta(hours=1)
     status = SubscriberStatus.BOUNCED if kind == "hard" else SubscriberStatus.COMPLAINED
-    reason = "user unknown" if kind == "hard" else "abuse report"
-    session.add(
-        BounceReport(
-            received_at=when,
-            fingerprint=f"{edition_id}-{reader.id}".ljust(64, "0"),
-            source="mailbox",
-            result=kind,
-            reason=reason,
-            subscriber_id=reader.id,
-            edition_id=edition_id,
-        )
+    reason, diagnostic = (
+        ("userunknown", "550 5.1.1 user unknown")
+        if kind == "hard"
+        else ("abuse", "Feedback-Type: abuse")
     )
+    report = BounceReport(
+        received_at=when,
+        fingerprint=f"{edition_id}-{reader.id}".ljust(64, "0"),
+        source="mailbox",
+        result=kind,
+        reason=reason,
+        diagnostic=diagnostic,
+        domain=reader.domain,
+        subscriber_id=reader.id,
+        edition_id=edition_id,
+    )
+    session.add(report)
+    session.flush()
     session.add(
         Event(
             occurred_at=when,
@@ -199,10 +219,12 @@ def _returns(
             detail={
                 "type": kind,
                 "reason": reason,
+                "report": report.id,
                 "status_before": "active",
                 "status_after": status,
             },
         )
     )
     counts["hard" if kind == "hard" else "complaints"] += 1
+    counts[f"{'hard' if kind == 'hard' else 'complaints'}@{reader.domain}"] += 1
     reader.left_at, reader.left_as = when, status

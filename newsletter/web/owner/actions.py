@@ -1,5 +1,5 @@
 """What the owner can do from the area: hold or release the waiting edition, get its review
-copy, move or skip posts in the queue.
+copy, move or skip posts in the queue, bring back a reader dropped by mistake.
 
 Each action is a POST with the CSRF token (the guard checks it before anything here
 runs), calls the one function that already does it for the CLI, and records an event
@@ -18,12 +18,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from newsletter.db import post_queue
+from newsletter.db import post_queue, subscribers
 from newsletter.db.events import record_event
 from newsletter.db.models import EditionStatus
 from newsletter.delivery import editions
-from newsletter.delivery.publish import render_post, send_test_copy
+from newsletter.delivery.contents import render_post
+from newsletter.delivery.publish import send_test_copy
 from newsletter.errors import NewsletterError
+from newsletter.mail.render import RenderedEdition
 from newsletter.web.context import route
 from newsletter.web.owner.access import AREA, MAX_ID, OwnerAccess, Visit
 
@@ -48,6 +50,7 @@ class OwnerActions:
             "omhoog": self.move_up,
             "omlaag": self.move_down,
             "overslaan": self.skip,
+            "terugzetten": self.reactivate,
         }
         return [
             route(f"{AREA}/acties/{name}", post=guard(action)) for name, action in actions.items()
@@ -79,19 +82,25 @@ class OwnerActions:
         """The "[TEST] " copy of the next post to the owner, as the weekly review sends it."""
         settings = self.context.settings
         owner = settings.newsletter.owner_address
-        post = await self.context.run(post_queue.next_unsent)
-        if post is None or not owner:
-            return self._done("kan-niet")
+
+        def next_edition(session: Session) -> tuple[str, RenderedEdition] | None:
+            post = post_queue.next_unsent(session)
+            if post is None:
+                return None
+            return post.slug, render_post(session, settings.newsletter, post)
+
         try:
-            rendered = await run_in_threadpool(render_post, settings, post)
-            handed = await run_in_threadpool(send_test_copy, settings, rendered, owner)
+            found = await self.context.run(next_edition)
         except NewsletterError as exc:  # the post no longer renders
-            logger.warning("the owner's review copy of %s failed: %s", post.slug, exc)
+            logger.warning("the owner's review copy failed: %s", exc)
             return self._done("mislukt")
+        if found is None or not owner:
+            return self._done("kan-niet")
+        slug, rendered = found
+        handed = await run_in_threadpool(send_test_copy, settings, rendered, owner)
         if handed.problem is not None:
-            logger.warning("the owner's review copy of %s failed: %s", post.slug, handed.problem)
+            logger.warning("the owner's review copy of %s failed: %s", slug, handed.problem)
             return self._done("mislukt")
-        slug = post.slug
 
         def work(session: Session) -> str:
             record_event(session, "review_copy_sent", ACTOR, post=slug)
@@ -114,6 +123,17 @@ class OwnerActions:
             post_queue.set_skipped(session, slug, True)
             record_event(session, "post_skipped", ACTOR, post=slug)
             return "overgeslagen"
+
+        return await self._do(work)
+
+    async def reactivate(self, request: Request, visit: Visit) -> Response:
+        """Bring back a reader dropped as bounced by mistake (as ``subscribers reactivate``);
+        one who unsubscribed or complained stays out."""
+        address = await _text(request, "adres")
+
+        def work(session: Session) -> str:
+            subscribers.reactivate(session, address, actor=ACTOR)
+            return "teruggezet"
 
         return await self._do(work)
 

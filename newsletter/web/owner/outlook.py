@@ -1,5 +1,6 @@
 """What comes next and whether the unattended parts are well: the next slot and its post,
-the queue, the edition waiting for the owner, the feeds' last polls, pending alerts.
+the queue, the edition waiting for the owner, the feeds' last polls, pending alerts, and
+the readers most recently dropped by a bounce (the owner may bring one back).
 
 Read only, from the places that define each: the slot from :mod:`newsletter.delivery.slots`,
 the send order from :mod:`newsletter.db.post_queue`, the feeds' state from
@@ -12,17 +13,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings, hide_password
 from newsletter.db import post_queue
-from newsletter.db.models import AlertStatus, Edition, EditionStatus, OwnerAlert
+from newsletter.db.models import (
+    AlertStatus,
+    Edition,
+    EditionStatus,
+    Event,
+    OwnerAlert,
+    Subscriber,
+    SubscriberStatus,
+)
 from newsletter.db.post_queue import QueueEntry
 from newsletter.delivery.slots import next_slot
 from newsletter.feeds import state
+from newsletter.returns.report import Drop, what_dropped
 
 QUEUE_LENGTH = 10
+DROPPED_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -47,12 +58,21 @@ class WaitingEdition:
 
 
 @dataclass(frozen=True)
+class DroppedReader:
+    """A reader the returns dropped as ``bounced``, with why: the owner may bring them back."""
+
+    email: str
+    drop: Drop
+
+
+@dataclass(frozen=True)
 class Outlook:
     next_slot: datetime | None
     queue: list[QueueEntry]
     waiting: WaitingEdition | None
     feeds: list[FeedHealth]
     alerts: list[OwnerAlert]
+    dropped: list[DroppedReader]
 
     @property
     def next_post(self) -> QueueEntry | None:
@@ -83,7 +103,31 @@ def outlook(session: Session, settings: Settings, now: datetime) -> Outlook:
         waiting_edition(session),
         feeds,
         list(alerts),
+        recently_dropped(session),
     )
+
+
+def recently_dropped(session: Session) -> list[DroppedReader]:
+    """The readers dropped as ``bounced`` most recently (and still so), newest first."""
+    latest = (
+        select(Event.subscriber_id, func.max(Event.id).label("last"))
+        .where(Event.kind == "bounce", Event.subscriber_id.is_not(None))
+        .group_by(Event.subscriber_id)
+        .subquery()
+    )
+    readers = session.execute(
+        select(Subscriber.id, Subscriber.email)
+        .join(latest, latest.c.subscriber_id == Subscriber.id)
+        .where(Subscriber.status == SubscriberStatus.BOUNCED, Subscriber.email.is_not(None))
+        .order_by(latest.c.last.desc())
+        .limit(DROPPED_SHOWN)
+    )
+    found = []
+    for subscriber_id, email in list(readers):
+        drop = what_dropped(session, subscriber_id)
+        if drop is not None and email is not None:
+            found.append(DroppedReader(email, drop))
+    return found
 
 
 def waiting_edition(session: Session) -> WaitingEdition | None:

@@ -8,7 +8,6 @@ templates with the charts' geometry; the templates hold all the Dutch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -27,6 +26,7 @@ from newsletter.web.owner.login import OwnerLogin
 
 WEEKS = 26
 EDITIONS = 12
+TOP_DOMAINS = 10
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,6 @@ class Overview:
 class EditionPage:
     edition: edition_figures.EditionFigures
     returned: list[edition_figures.ReturnedMail]
-    by_domain: list[Any] | None
 
 
 class OwnerPages:
@@ -109,9 +108,8 @@ class OwnerPages:
 
         def read(session: Session) -> EditionPage:
             return EditionPage(
-                edition_figures.edition_figures(session, edition_id),
+                edition_figures.edition_figures(session, edition_id, top_domains=TOP_DOMAINS),
                 edition_figures.edition_returned(session, edition_id),
-                edition_figures.domain_figures(session, edition_id),
             )
 
         try:

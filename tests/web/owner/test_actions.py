@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from newsletter.db import post_queue
 from newsletter.db.database import Database
-from newsletter.db.models import Edition, Event
+from newsletter.db.models import Edition, Event, SubscriberStatus
 from newsletter.delivery.editions import hold
-from tests.support.db import add_edition
+from tests.support.db import add_edition, events_of, subscriber_row
+from tests.support.history import History
 from tests.support.posts import add_post, make_post
 from tests.support.settings import OWNER
 from tests.support.smtp import ReceivedMail
@@ -138,3 +139,21 @@ async def test_an_action_without_its_csrf_token_changes_nothing(
 
     assert queue(database) == list(SLUGS)
     assert owner_events(database) == []
+
+
+async def test_a_reader_dropped_by_mistake_comes_back_and_one_who_left_does_not(
+    client: httpx.AsyncClient, database: Database, history: History, outbox: list[ReceivedMail]
+) -> None:
+    overview = (await log_in(client, outbox)).text
+    bounced = next(r for r in history.readers if r.left_as == SubscriberStatus.BOUNCED)
+    complained = next(r for r in history.readers if r.left_as == SubscriberStatus.COMPLAINED)
+    assert bounced.email in overview  # listed with a button of its own
+
+    page = await act(client, "terugzetten", adres=bounced.email.upper())
+
+    assert "De lezer krijgt de nieuwsbrief weer." in page
+    assert subscriber_row(database, bounced.id).status == SubscriberStatus.ACTIVE
+    for wrong in (complained.email, "niemand@example.nl", "geen adres", bounced.email):
+        assert "Dat kon niet" in await act(client, "terugzetten", adres=wrong), wrong
+    assert subscriber_row(database, complained.id).status == SubscriberStatus.COMPLAINED
+    assert events_of(database, bounced.id)[-1] == ("reactivate", "owner")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from newsletter.db.alerts import ONCE, claim, finish, record_alert
 from newsletter.db.database import Database
-from newsletter.db.models import AlertStatus, Feed
-from newsletter.web.owner.outlook import QUEUE_LENGTH, outlook
+from newsletter.db.models import AlertStatus, Feed, SubscriberStatus
+from newsletter.web.owner.outlook import DROPPED_SHOWN, QUEUE_LENGTH, outlook, recently_dropped
 from tests.support.db import add_edition
+from tests.support.history import History
 from tests.support.posts import add_post, make_post
 from tests.support.settings import local, make_settings, utc
 
@@ -56,3 +57,18 @@ def test_feeds_without_their_passwords_and_only_pending_alerts(database: Databas
     assert "geheim" not in str(found.feeds[0].last_error)
     assert found.feeds[1].last_polled_at is None
     assert [alert.subject for alert in found.alerts] == ["twee"]
+
+
+def test_the_readers_dropped_last_come_with_why(database: Database, history: History) -> None:
+    with database.session() as session:
+        dropped = recently_dropped(session)
+
+    bounced = sorted(
+        (r for r in history.readers if r.left_as == SubscriberStatus.BOUNCED),
+        key=lambda r: r.left_at or r.joined_at,
+        reverse=True,
+    )
+    assert [reader.email for reader in dropped] == [r.email for r in bounced][:DROPPED_SHOWN]
+    assert dropped, "the history drops some readers"
+    assert all(reader.drop.reason == "userunknown" for reader in dropped)
+    assert all(reader.drop.diagnostic == "550 5.1.1 user unknown" for reader in dropped)

@@ -8,7 +8,7 @@ import re
 import httpx
 
 from newsletter.db.database import Database
-from tests.support.history import History
+from tests.support.history import DOMAINS, History
 from tests.support.smtp import ReceivedMail
 
 from .conftest import AREA, log_in
@@ -64,10 +64,12 @@ async def test_an_editions_page_has_its_tally_returns_and_archive_link(
 
     assert f"Van de {expected['recipients']} ontvangers" in page
     assert f'<th scope="row">Verstuurd</th><td>{expected["sent"]}</td>' in page
-    assert page.count("user unknown") == expected["hard"]
-    assert page.count("abuse report") == expected["complaints"]
+    assert page.count("550 5.1.1 user unknown") == expected["hard"]
+    assert page.count("Feedback-Type: abuse") == expected["complaints"]
     assert f'href="/archive/stuk-{history.edition_ids.index(edition_id)}"' in page
-    assert "De cijfers per domein worden nog niet bijgehouden." in page
+    for domain in DOMAINS:
+        sent = expected[f"sent@{domain}"]
+        assert f'<th scope="row">{domain}</th><td>{sent}</td>' in page
 
 
 async def test_an_unknown_edition_is_a_dutch_not_found_inside_the_area(

@@ -1,7 +1,7 @@
 """The owner's area logs in by mail: one row per one-time link and the session it opened.
 
-Revision ID: 0006_owner_login
-Revises: 0005_pending_alerts
+Revision ID: 0008_owner_login
+Revises: 0007_report_verdicts
 Create Date: 2026-12-03
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_owner_login"
-down_revision = "0005_pending_alerts"
+revision = "0008_owner_login"
+down_revision = "0007_report_verdicts"
 branch_labels = None
 depends_on = None
 
