@@ -1,11 +1,6 @@
-"""The files the package ships and the private files it writes.
+"""The private files the package writes: the data folder, the database, the keys.
 
-Shipped files: the migrations, email and web templates and example posts. A wheel
-carries them under ``newsletter/_bundled/`` (see ``pyproject.toml``); a checkout (an
-editable install, the tests) has them at the top of the repository. One lookup for all of
-them, bundled copy first, so an installed package never reads a stray checkout.
-
-Private files: the data folder, the database, the keys. They hold the subscriber list, the
+They hold the subscriber list, the
 mails with their signed links, and the secrets, so they are made private from the start (a
 folder 0700, a secret 0600) rather than made and then narrowed, which leaves a moment in
 which another local user can open them. This is done where each is made, not with a
@@ -22,29 +17,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from importlib.resources import files
 from pathlib import Path
-
-from newsletter.errors import NewsletterError
 
 PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
-
-
-def resource_dir(name: str, *, package: Path | None = None) -> Path:
-    """The folder ``name`` (``migrations``, ``templates/emails``, ``examples/posts``...).
-
-    ``package`` is the installed ``newsletter`` folder; tests pass another one.
-    """
-    package = package or Path(str(files("newsletter")))
-    candidates = (package / "_bundled" / name, package.parent / name)
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise NewsletterError(
-        f"the {name!r} folder is missing from this installation; looked in "
-        + ", ".join(str(c) for c in candidates)
-    )
 
 
 def make_private_folder(path: Path) -> None:

@@ -1,35 +1,12 @@
-"""files: the non-Python files are found in a wheel's bundle first, then in a checkout; the
-data folder, the database and the keys are private from the start, and a file is replaced
-whole, never written through a link planted at its name."""
+"""files: the data folder, the database and the keys are private from the start, and a file
+is replaced whole, never written through a link planted at its name."""
 
 from __future__ import annotations
 
 import stat
 from pathlib import Path
 
-import pytest
-
-from newsletter.errors import NewsletterError
-from newsletter.files import make_private_file, make_private_folder, resource_dir, write_file
-
-
-def test_templates_are_found_next_to_the_package() -> None:
-    directory = resource_dir("templates/emails")
-    assert (directory / "newsletter.html").is_file()
-    assert (directory / "newsletter.txt").is_file()
-    assert directory.parts[-2:] == ("templates", "emails")
-
-
-def test_bundled_templates_win_over_a_checkout(tmp_path: Path) -> None:
-    package = tmp_path / "site-packages" / "newsletter"
-    bundled = package / "_bundled" / "templates" / "emails"
-    checkout = tmp_path / "site-packages" / "templates" / "emails"
-    with pytest.raises(NewsletterError, match="missing from this installation"):
-        resource_dir("templates/emails", package=package)
-    checkout.mkdir(parents=True)
-    assert resource_dir("templates/emails", package=package) == checkout
-    bundled.mkdir(parents=True)
-    assert resource_dir("templates/emails", package=package) == bundled
+from newsletter.files import make_private_file, make_private_folder, write_file
 
 
 def mode(path: Path) -> int:

@@ -11,6 +11,8 @@ receives a :class:`Settings` (or one of its sections) as an argument. The parts:
   ``returns`` (bounces, bounces.imap), ``doctor``, ``owner``;
 - ``secrets``: where a secret may come from, and :class:`Secret`;
 - ``redact``: :func:`hide_password`, for a URL shown anywhere.
+- ``shipped``: :func:`~newsletter.config.shipped.resource_dir`, where the installation
+  keeps the files the package ships.
 """
 
 from newsletter.config.doctor import DoctorSection, parse_nameserver

@@ -24,8 +24,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsletter.config.shipped import resource_dir
 from newsletter.errors import DatabaseError
-from newsletter.files import make_private_file, resource_dir
+from newsletter.files import make_private_file
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -32,11 +32,11 @@ from markupsafe import Markup
 from premailer import Premailer
 
 from newsletter.config import NewsletterSection
+from newsletter.config.shipped import resource_dir
 from newsletter.content.classify import clean_display_name, split_example
 from newsletter.content.post import Block, Post, QuestionAnswer, is_web_url
 from newsletter.content.slug import slugify
 from newsletter.errors import RenderError
-from newsletter.files import resource_dir
 from newsletter.mail.cards import Card, card_of
 from newsletter.mail.text import install_text_helpers, one_line, render_text, shorten
 from newsletter.mail.tokens import make_token

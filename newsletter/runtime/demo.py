@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from newsletter.config import NewsletterSection, Secret, Settings
+from newsletter.config.shipped import resource_dir
 from newsletter.db import post_queue, subscribers
 from newsletter.db.database import Database
 from newsletter.db.models import Post as PostRow
@@ -26,7 +27,7 @@ from newsletter.delivery.publish import SAMPLE_READER
 from newsletter.delivery.slots import week_key
 from newsletter.errors import NotFoundError
 from newsletter.feeds.sources import load_posts
-from newsletter.files import make_private_folder, resource_dir, write_file
+from newsletter.files import make_private_folder, write_file
 from newsletter.runtime.jobs import WeeklyOutcome, make_edition_for_week
 
 

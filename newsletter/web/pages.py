@@ -17,7 +17,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import HTMLResponse
 
 from newsletter.config import Settings
-from newsletter.files import resource_dir
+from newsletter.config.shipped import resource_dir
 
 _MONTHS = (
     "januari",
