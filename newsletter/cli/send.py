@@ -32,10 +32,10 @@ from newsletter.delivery.publish import (
     PreparedEdition,
     deliverability_report,
     prepare_edition,
-    preview_of,
     send_test_copy,
 )
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
+from newsletter.mail.preview import preview_of
 from newsletter.mail.render import RenderedEdition
 from newsletter.returns.report import edition_returns
 from newsletter.runtime.alerts import after_manual_send
@@ -146,7 +146,7 @@ def _show_dry_run(
     recipients: int,
     earlier: int | None,
 ) -> None:
-    sample = preview_of(settings, rendered)
+    sample = preview_of(settings.newsletter, settings.signing_key(), rendered)
     report = deliverability_report(sample, settings)
     click.echo(f"post:       {post.slug}: {post.title}")
     click.echo(
