@@ -162,8 +162,7 @@ def _send(
     options: SendOptions,
     rendered: RenderedEdition | None,
 ) -> SendSummary:
-    ids = message_ids(settings).of_edition(edition_id)
-    composer = _composer(database, settings, edition_id, ids, rendered)
+    composer, ids = _composer(database, settings, edition_id, rendered)
     paths = return_paths(settings.bounces, settings.signing_key)
     lease = states.lease_of(settings.smtp)
     limits = Limits.of(settings.smtp)
@@ -216,21 +215,22 @@ def _composer(
     database: Database,
     settings: Settings,
     edition_id: int,
-    ids: EditionMessageIds,
     rendered: RenderedEdition | None,
-) -> Composer:
+) -> tuple[Composer, EditionMessageIds]:
     """Start the edition (a draft becomes ``sending``) and make its messages' composer,
-    rendering the post unless the caller just did."""
+    rendering the post unless the caller just did; with the Message-IDs it gives the
+    messages, which the ledger records."""
+    secret = settings.signing_key()  # without one, fail before the edition starts
     with database.session() as session:
         edition = editions.start_sending(session, edition_id)
         post = session.get(PostRow, edition.post_id)
         assert post is not None
         if rendered is None:
             rendered = render_post(session, settings.newsletter, post)
+    ids = message_ids(settings).of_edition(edition_id)
     signer = dkim_signer(settings.dkim, settings.dkim_private_key)
-    return Composer(
-        rendered, settings.newsletter, ids, secret=settings.signing_key(), signer=signer
-    )
+    composer = Composer(rendered, settings.newsletter, ids, secret=secret, signer=signer)
+    return composer, ids
 
 
 @dataclass
