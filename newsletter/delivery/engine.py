@@ -35,6 +35,7 @@ from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
 from newsletter.delivery.contents import render_post
+from newsletter.delivery.dkim import dkim_signer
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.message_ids import EditionMessageIds, message_ids
 from newsletter.delivery.outcomes import (
@@ -48,7 +49,6 @@ from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
 from newsletter.mail.compose import Composer
-from newsletter.mail.dkim import dkim_signer
 from newsletter.mail.render import RenderedEdition
 from newsletter.mail.verp import ReturnPaths, return_paths
 
@@ -227,8 +227,8 @@ def _composer(
         assert post is not None
         if rendered is None:
             rendered = render_post(session, settings.newsletter, post)
-    ids = message_ids(settings).of_edition(edition_id)
     signer = dkim_signer(settings.dkim, settings.dkim_private_key)
+    ids = message_ids(settings).of_edition(edition_id)
     composer = Composer(rendered, settings.newsletter, ids, secret=secret, signer=signer)
     return composer, ids
 
