@@ -147,7 +147,7 @@ def _show_dry_run(
     earlier: int | None,
 ) -> None:
     sample = preview_of(settings.newsletter, settings.signing_key(), rendered)
-    report = deliverability_report(sample, settings)
+    report = deliverability_report(sample, settings.newsletter.signature)
     click.echo(f"post:       {post.slug}: {post.title}")
     click.echo(
         f"subject:    {sample.edition.subject}{' (excerpt)' if sample.edition.excerpt else ''}"

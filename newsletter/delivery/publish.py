@@ -208,9 +208,9 @@ def build_preview(
     return preview_of(settings.newsletter, settings.signing_key(), rendered, reader, now)
 
 
-def deliverability_report(preview: Preview, settings: Settings) -> Report:
+def deliverability_report(preview: Preview, signature: str) -> Report:
     """The pure checks plus SpamAssassin's local rules when it is installed."""
-    report = check_edition(preview.edition, preview.message, settings.newsletter.signature)
+    report = check_edition(preview.edition, preview.message, signature)
     result = spamassassin_score(preview.message)
     if result is None:
         extra = Finding("info", "spamassassin", "not installed (Debian package spamassassin)")
@@ -249,7 +249,7 @@ def prepare_edition(
     report = None
     if not skip_check:
         sample = preview_of(settings.newsletter, settings.signing_key(), rendered)
-        report = deliverability_report(sample, settings)
+        report = deliverability_report(sample, settings.newsletter.signature)
     if report is not None and not report.ok and on_failure == "refuse":
         failed = sum(1 for finding in report.findings if finding.status == "fail")
         raise CheckFailedError(failed, report.lines())
