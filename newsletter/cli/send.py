@@ -25,18 +25,17 @@ from newsletter.db.models import DeliveryStatus, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.db.states import lease_of
 from newsletter.delivery import editions
-from newsletter.delivery.contents import render_post
 from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.delivery.publish import (
     PreparedEdition,
+    build_preview,
     deliverability_report,
     prepare_edition,
     send_test_copy,
 )
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
-from newsletter.mail.preview import preview_of
-from newsletter.mail.render import RenderedEdition
+from newsletter.mail.preview import Preview
 from newsletter.returns.report import edition_returns
 from newsletter.runtime.alerts import after_manual_send
 
@@ -82,10 +81,10 @@ def send(
         return
     post, recipients, earlier = _chosen_post(app, slug)
     if test_address:
-        _send_test_copy(app.settings, _rendered(app, post), test_address)
+        _send_test_copy(app.settings, _preview(app, post), test_address)
         return
     if dry_run:
-        _show_dry_run(app.settings, post, _rendered(app, post), recipients, earlier)
+        _show_dry_run(app.settings, post, _preview(app, post), recipients, earlier)
         return
     if earlier is not None and not force:
         raise editions.already_sent(post.slug, earlier)
@@ -126,34 +125,33 @@ def _chosen_post(app: AppContext, slug: str | None) -> tuple[PostRow, int, int |
     return post_row, recipients, earlier
 
 
-def _rendered(app: AppContext, post: PostRow) -> RenderedEdition:
+def _preview(app: AppContext, post: PostRow) -> Preview:
     """The post as its edition would show it, with the cards the queue chooses now."""
     with app.database.session() as session:
-        return render_post(session, app.settings.newsletter, post_queue.get(session, post.slug))
+        return build_preview(session, app.settings, post.slug)
 
 
-def _send_test_copy(settings: Settings, rendered: RenderedEdition, test_address: str) -> None:
-    handed = send_test_copy(settings, rendered, test_address)
+def _send_test_copy(settings: Settings, sample: Preview, test_address: str) -> None:
+    handed = send_test_copy(settings, sample.edition, test_address)
     if handed.problem is not None:
         raise DeliveryError(f"test copy to {test_address} not sent: {handed.problem}")
-    click.echo(f"test copy of {rendered.post_slug!r} sent to {test_address}: {handed.reply}")
+    click.echo(f"test copy of {sample.edition.post_slug!r} sent to {test_address}: {handed.reply}")
 
 
 def _show_dry_run(
     settings: Settings,
     post: PostRow,
-    rendered: RenderedEdition,
+    sample: Preview,
     recipients: int,
     earlier: int | None,
 ) -> None:
-    sample = preview_of(settings.newsletter, settings.signing_key(), rendered)
     report = deliverability_report(sample, settings.newsletter.signature)
     click.echo(f"post:       {post.slug}: {post.title}")
     click.echo(
         f"subject:    {sample.edition.subject}{' (excerpt)' if sample.edition.excerpt else ''}"
     )
-    if rendered.card_slugs:
-        click.echo(f"cards:      {', '.join(rendered.card_slugs)}")
+    if sample.edition.card_slugs:
+        click.echo(f"cards:      {', '.join(sample.edition.card_slugs)}")
     click.echo(f"recipients: {recipients}")
     click.echo(f"message:    {len(sample.message):,} bytes; transport {settings.transport}")
     failed = [finding.line() for finding in report.findings if finding.status == "fail"]

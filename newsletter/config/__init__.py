@@ -8,13 +8,14 @@ receives a :class:`Settings` (or one of its sections) as an argument. The parts:
 - ``settings``: :class:`Settings`, all sections and secrets, and the rules between them;
 - the sections, each checking its own keys (``section``): ``publishing`` (newsletter,
   posts, schedule, database), ``sending`` (smtp, dkim), ``serving`` (web, inbound),
-  ``returns`` (bounces, bounces.imap), ``doctor``;
+  ``returns`` (bounces, bounces.imap), ``doctor``, ``owner``;
 - ``secrets``: where a secret may come from, and :class:`Secret`;
 - ``redact``: :func:`hide_password`, for a URL shown anywhere.
 """
 
 from newsletter.config.doctor import DoctorSection, parse_nameserver
 from newsletter.config.load import CONFIG_ENV, ENV_PREFIX, load_settings
+from newsletter.config.owner import OwnerSection
 from newsletter.config.publishing import (
     DatabaseSection,
     NewsletterSection,
@@ -53,6 +54,7 @@ __all__ = [
     "ImapSection",
     "InboundSection",
     "NewsletterSection",
+    "OwnerSection",
     "PostsSection",
     "ScheduleSection",
     "Secret",

@@ -83,6 +83,8 @@ class NewsletterSection:
         if self.feedback_sender_id:
             return self.feedback_sender_id
         domain = self.from_address.rpartition("@")[2].lower()
+        if len(domain) < 5:  # x.nl: Gmail wants 5 to 15 characters, and init must not fail
+            domain = f"{domain}-news"
         return domain[:15].rstrip(".-")
 
 

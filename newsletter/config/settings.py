@@ -14,6 +14,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from newsletter.config.doctor import DoctorSection
+from newsletter.config.owner import OwnerSection
 from newsletter.config.publishing import (
     DatabaseSection,
     NewsletterSection,
@@ -49,6 +50,7 @@ class Settings:
     bounces_imap: ImapSection = field(default_factory=ImapSection)
     dkim: DkimSection = field(default_factory=DkimSection)
     doctor: DoctorSection = field(default_factory=DoctorSection)
+    owner: OwnerSection = field(default_factory=OwnerSection)
     secret_key: Secret | None = None
     smtp_password: Secret | None = None
     dkim_private_key: Secret | None = None

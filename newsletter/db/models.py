@@ -315,6 +315,24 @@ class BounceReport(Base):
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
 
 
+class OwnerLogin(Base):
+    """One login of the owner's area: a mailed one-time link, then the session it opened.
+
+    Only a hash of the link's token is stored, so a copy of the database opens nothing.
+    ``used_at`` is set once, by one conditional UPDATE (the link works once); the session
+    cookie names the row, and ``ended_at`` (logging out) ends that session wherever the
+    cookie is kept."""
+
+    __tablename__ = "owner_logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+
 class InstallationSecret(Base):
     """Values generated once per database, such as the salt of forgotten-address hashes."""
 

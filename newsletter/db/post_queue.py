@@ -258,6 +258,21 @@ def document(row: PostRow) -> Post:
     return Post.from_json(row.document)
 
 
+@dataclass(frozen=True)
+class EditionPosts:
+    """The post an edition carries in full and the posts it shows as cards, read while
+    the session is open (the archive renders them afterwards, and only when its cache
+    does not have the page)."""
+
+    post: Post
+    cards: tuple[Post, ...]
+
+
+def edition_posts(session: Session, post: PostRow, more_posts: int) -> EditionPosts:
+    cards = cards_for(session, post, more_posts)
+    return EditionPosts(document(post), tuple(document(card) for card in cards))
+
+
 def set_skipped(session: Session, slug: str, skipped: bool) -> QueueEntry:
     row = get(session, slug)
     if session.scalar(edition_of(row.id)) is not None:

@@ -4,7 +4,8 @@ The queue will be empty at the next slot (a day ahead, or at the slot itself whe
 warning could not go out, e.g. after downtime), an edition was held by the pre-send
 check, an edition ended with too many failed deliveries; after a send also the returns
 threshold (:func:`~newsletter.returns.limits.check_limits`), and in the periodic watch
-a feed that has failed for a day (:mod:`newsletter.feeds.failing`). Each is recorded once
+a feed that has failed for a day (:mod:`newsletter.feeds.failing`) and the weekly report
+of an edition (:mod:`newsletter.returns.weekly_report`). Each is recorded once
 per cause per week (:mod:`newsletter.db.alerts`), then :mod:`.owner_mail` mails what is
 pending, so a mail that failed before goes out with it.
 """
@@ -30,6 +31,7 @@ from newsletter.feeds.failing import record_failing_feeds
 from newsletter.mail.owner import Notice
 from newsletter.returns.limits import check_limits
 from newsletter.returns.report import refused_for_good
+from newsletter.returns.weekly_report import record_weekly_reports
 from newsletter.runtime.owner_mail import mail_pending_alerts
 
 EMPTY_QUEUE_NOTICE = timedelta(days=1)
@@ -68,10 +70,12 @@ def after_publish(
 
 def periodic_checks(database: Database, settings: Settings, now: datetime) -> int:
     """The periodic look: a feed failing for a day, a queue empty a day before the next
-    slot; then every pending alert, also those whose mail failed before."""
+    slot, an edition's weekly report; then every pending alert, also those whose mail
+    failed before."""
     with database.session() as session:
         zone = ZoneInfo(settings.schedule.timezone)
         record_failing_feeds(session, settings.posts.feeds, now, _week(settings, now), zone)
+        record_weekly_reports(session, settings, now)
         slot = _empty_slot_ahead(session, settings, now)
         if slot is not None:
             _record_queue_empty(session, settings, _week(settings, slot), slot, now)

@@ -27,11 +27,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from newsletter.content.post import Post
 from newsletter.db.models import Edition
 from newsletter.db.models import Post as PostRow
+from newsletter.db.post_queue import EditionPosts, edition_posts
 from newsletter.db.states import PUBLISHED
-from newsletter.delivery.contents import edition_posts
 from newsletter.errors import NewsletterError
 from newsletter.mail.render import (
     UNSUBSCRIBE_PLACEHOLDER,
@@ -110,28 +109,28 @@ class ArchivePages:
             raise HTTPException(status_code=404) from None
         return HTMLResponse(page)
 
-    def _shown(self, session: Session, slug: str) -> tuple[PostRow, Post, list[Post]] | None:
+    def _shown(self, session: Session, slug: str) -> tuple[PostRow, EditionPosts] | None:
         """The published post's row and document, and the posts it went out with as cards."""
         post = published_post(session, slug)
         if post is None:
             return None
-        return post, *edition_posts(session, self.context.settings.newsletter, post)
+        return post, edition_posts(session, post, self.context.settings.newsletter.more_posts)
 
-    def _page(self, post: PostRow, shown: Post, cards: list[Post]) -> str:
+    def _page(self, post: PostRow, shown: EditionPosts) -> str:
         key = (post.slug, post.content_hash)
         with self._lock:
             if key in self._rendered:
                 return self._rendered[key]
-        html = self._render(shown, cards)
+        html = self._render(shown)
         with self._lock:
             if len(self._rendered) >= _CACHE_SIZE:
                 self._rendered.pop(next(iter(self._rendered)))
             self._rendered[key] = html
         return html
 
-    def _render(self, shown: Post, cards: list[Post]) -> str:
+    def _render(self, shown: EditionPosts) -> str:
         newsletter = self.context.settings.newsletter
-        edition = render_edition(shown, newsletter, cards)
+        edition = render_edition(shown.post, newsletter, shown.cards)
         subscribe_url = self.context.absolute_url("/subscribe")
         subscribe_link = _UNSUBSCRIBE_LINK.sub(
             lambda link: f"{link[1]}{html.escape(subscribe_url)}{link[2]}Aanmelden{link[3]}",
@@ -143,10 +142,10 @@ class ArchivePages:
             email="",
             name=None,
             unsubscribe_url=subscribe_url,
-            browser_url=self.context.absolute_url(f"/archive/{quote(shown.slug, safe='')}"),
+            browser_url=self.context.absolute_url(f"/archive/{quote(shown.post.slug, safe='')}"),
         )
         page, _text = personalise(public, reader)
-        if shown.url:
-            source = html.escape(post_url(shown, newsletter.post_url_template))
+        if shown.post.url:
+            source = html.escape(post_url(shown.post, newsletter.post_url_template))
             page = page.replace("</head>", f'<link rel="canonical" href="{source}">\n</head>', 1)
         return page

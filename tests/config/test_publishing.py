@@ -25,7 +25,8 @@ def keys(section: NewsletterSection | PostsSection | ScheduleSection) -> list[st
         ({"list_id": "<nieuwsbrief.example.org>"}, ["list_id"]),
         ({"list_id": "nieuws brief.example.org"}, ["list_id"]),
         ({"list_id": "nb.gerrit.nl"}, []),
-        ({"from_address": "nb@x.nl"}, ["from_address"]),
+        ({"from_address": "nb@x.nl"}, []),
+        ({"from_address": "nb@café.nl"}, ["from_address"]),
         ({"from_address": "nb@x.nl", "feedback_sender_id": "gerrit"}, []),
         ({"feedback_sender_id": "a:b:c:d"}, ["feedback_sender_id"]),
         ({"feedback_sender_id": "sixteen-letters!"}, ["feedback_sender_id"]),
@@ -42,6 +43,7 @@ def test_the_feedback_sender_id_comes_from_the_sender_domain_unless_set() -> Non
     assert NewsletterSection(from_address="nb@Example.org").sender_id == "example.org"
     long_domain = NewsletterSection(from_address="nb@gerritvanderheide.com")
     assert long_domain.sender_id == "gerritvanderhei"
+    assert NewsletterSection(from_address="nb@x.nl").sender_id == "x.nl-news"
     assert NewsletterSection(feedback_sender_id="gerrit-nb").sender_id == "gerrit-nb"
 
 

@@ -18,8 +18,12 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from newsletter.db.database import Database
+from newsletter.db.models import utcnow
+
 from .dovecot import Dovecot, running_dovecot
 from .feeds import FeedServer
+from .history import History, seed_history
 from .leaks import Snapshot, leaked
 from .smtp import Faults, SmtpServer
 
@@ -50,6 +54,12 @@ def faults() -> Faults:
 def smtp_server(faults: Faults) -> Iterator[SmtpServer]:
     with SmtpServer(faults) as server:
         yield server
+
+
+@pytest.fixture
+def history(database: Database) -> History:
+    """The seeded history of :mod:`.history`: 20 weekly editions up to now."""
+    return seed_history(database, utcnow())
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from newsletter.config import (
     DkimSection,
     InboundSection,
     NewsletterSection,
+    OwnerSection,
     PostsSection,
     ScheduleSection,
     Secret,
@@ -47,6 +48,7 @@ def make_settings(
     web: Overrides | None = None,
     inbound: Overrides | None = None,
     dkim: Overrides | None = None,
+    owner: Overrides | None = None,
     secret: str | None = SECRET,
     **top: Any,
 ) -> Settings:
@@ -65,6 +67,7 @@ def make_settings(
         web=replace(WebSection(), **(web or {})),
         inbound=replace(InboundSection(), **(inbound or {})),
         dkim=replace(DkimSection(), **(dkim or {})),
+        owner=replace(OwnerSection(), **(owner or {})),
         secret_key=Secret(secret) if secret is not None else None,
         **top,
     )

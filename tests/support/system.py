@@ -34,6 +34,19 @@ def save_screenshot(page: Page, name: str) -> None:
     (SCREENSHOTS / f"{name}.png").write_bytes(page.screenshot(full_page=True))
 
 
+WIDTHS = (375, 1280)
+
+
+def screenshot(page: Page, name: str) -> None:
+    """``web-NAME-375.png`` and ``web-NAME-1280.png``: a phone and a desktop; the page
+    must not be wider than either."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        save_screenshot(page, f"web-{name}-{width}")
+        content_width = page.evaluate("document.documentElement.scrollWidth")
+        assert content_width <= width, f"{name} overflows at {width}px: {content_width}px wide"
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now.
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,16 +69,25 @@ class LiveServer:
 @pytest.fixture
 def live_server(database: Database, smtp_port: int) -> Iterator[LiveServer]:
     """uvicorn in a thread on 127.0.0.1, port 0; base_url is the real address, as in production."""
+    with serving(database, lambda url: web_settings(smtp_port, base_url=url)) as server:
+        yield server
+
+
+@contextmanager
+def serving(database: Database, settings_for: Callable[[str], Settings]) -> Iterator[LiveServer]:
+    """The app on uvicorn in a thread, with the settings ``settings_for`` its URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = web_settings(smtp_port, base_url=url)
+    settings = settings_for(url)
     app = create_app(settings, database)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     wait_until(lambda: server.started, timeout=10, what="uvicorn to start")
-    yield LiveServer(settings, url)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield LiveServer(settings, url)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

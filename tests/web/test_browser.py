@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
@@ -25,19 +25,9 @@ from tests.support.db import subscriber_row as row_of
 from tests.support.posts import make_post
 from tests.support.readers import recipient_of
 from tests.support.smtp import ReceivedMail
-from tests.support.system import save_screenshot, wait_until
+from tests.support.system import screenshot, wait_until
 
 from .conftest import LiveServer
-
-WIDTHS = (375, 1280)
-
-
-def screenshot(page: Page, name: str) -> None:
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 800})
-        save_screenshot(page, f"web-{name}-{width}")
-        content_width = page.evaluate("document.documentElement.scrollWidth")
-        assert content_width <= width, f"{name} overflows at {width}px: {content_width}px wide"
 
 
 def unsubscribe_link_from_email(settings: Settings, subscriber_id: int, address: str) -> str:

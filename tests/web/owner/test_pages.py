@@ -1,0 +1,82 @@
+"""The overview and an edition's page, logged in, over the real app: the figures of a
+seeded history, charts as inline SVG with a table each, and the strict policy kept."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from newsletter.db.database import Database
+from tests.support.history import DOMAINS, History
+from tests.support.smtp import ReceivedMail
+
+from .conftest import AREA, log_in
+
+STRICT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+async def test_the_overview_shows_the_last_twelve_editions_as_the_database_has_them(
+    client: httpx.AsyncClient, history: History, outbox: list[ReceivedMail]
+) -> None:
+    page = (await log_in(client, outbox)).text
+
+    rows = re.findall(r'<a href="/beheer/editie/(\d+)">', page)
+    assert [int(edition_id) for edition_id in rows] == history.edition_ids[::-1][:12]
+    for edition_id in history.edition_ids[-12:]:
+        expected = history.expected[edition_id]
+        cells = "".join(
+            f"<td>{expected[key]}</td>"
+            for key in ("recipients", "sent", "deferred", "failed", "hard", "soft")
+        )
+        cells += f"<td>0</td><td>{expected['complaints']}</td><td>{expected['unsubscribes']}</td>"
+        assert cells in page, edition_id
+
+
+async def test_every_chart_is_inline_svg_with_a_table_and_no_script(
+    client: httpx.AsyncClient, history: History, outbox: list[ReceivedMail]
+) -> None:
+    overview = await log_in(client, outbox)
+
+    assert overview.headers["content-security-policy"] == STRICT_POLICY
+    assert overview.headers["cache-control"] == "no-store"
+    page = overview.text
+    assert page.count('<svg class="chart"') == 4
+    assert page.count('role="img"') == 4
+    assert page.count("<table>") >= 4
+    assert "<script" not in page.lower()
+    assert not re.search(r"\son[a-z]+=", page)  # no event handler attributes
+    assert not re.search(r'(src|href)="https?://', page)  # nothing loaded from elsewhere
+    assert "grens 0,3%" in page  # the complaint limit, drawn as a line
+
+
+async def test_an_editions_page_has_its_tally_returns_and_archive_link(
+    client: httpx.AsyncClient, history: History, outbox: list[ReceivedMail]
+) -> None:
+    await log_in(client, outbox)
+    edition_id = next(e for e in history.edition_ids if history.expected[e]["hard"])
+    expected = history.expected[edition_id]
+
+    page = (await client.get(f"{AREA}/editie/{edition_id}")).text
+
+    assert f"Van de {expected['recipients']} ontvangers" in page
+    assert f'<th scope="row">Verstuurd</th><td>{expected["sent"]}</td>' in page
+    assert page.count("550 5.1.1 user unknown") == expected["hard"]
+    assert page.count("Feedback-Type: abuse") == expected["complaints"]
+    assert f'href="/archive/stuk-{history.edition_ids.index(edition_id)}"' in page
+    for domain in DOMAINS:
+        sent = expected[f"sent@{domain}"]
+        assert f'<th scope="row">{domain}</th><td>{sent}</td>' in page
+
+
+async def test_an_unknown_edition_is_a_dutch_not_found_inside_the_area(
+    client: httpx.AsyncClient, database: Database, outbox: list[ReceivedMail]
+) -> None:
+    await log_in(client, outbox)
+    for edition_id in ("999", "99999999999999999999"):
+        answer = await client.get(f"{AREA}/editie/{edition_id}")
+        assert answer.status_code == 404, edition_id
+        assert "Deze pagina bestaat niet" in answer.text
