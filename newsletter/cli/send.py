@@ -29,13 +29,13 @@ from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.delivery.publish import (
     PreparedEdition,
+    Preview,
     build_preview,
     deliverability_report,
     prepare_edition,
     send_test_copy,
 )
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
-from newsletter.mail.preview import Preview
 from newsletter.returns.report import edition_returns
 from newsletter.runtime.alerts import after_manual_send
 

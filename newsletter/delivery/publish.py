@@ -37,7 +37,8 @@ from newsletter.delivery.single import Handover, send_one
 from newsletter.delivery.transport import check_transport
 from newsletter.errors import CheckFailedError, InputError, NotFoundError
 from newsletter.mail.message import build_message
-from newsletter.mail.preview import Preview, preview_of
+from newsletter.mail.preview import Preview as Preview  # handed on, with build_preview
+from newsletter.mail.preview import preview_of
 from newsletter.mail.render import RenderedEdition, recipient_for
 
 SPAM_SCORE_LIMIT = 0.5
