@@ -45,7 +45,7 @@ def check(app: AppContext, slug: str | None) -> None:
     """Deliverability report for SLUG (default: the next post); exit 1 on a problem."""
     with app.database.session() as session:
         result = build_preview(session, app.settings, slug)
-    report = deliverability_report(result, app.settings)
+    report = deliverability_report(result, app.settings.newsletter.signature)
     click.echo(f"{result.edition.subject} ({len(result.message):,} bytes)")
     for line in report.lines():
         click.echo(line)

@@ -145,7 +145,7 @@ def _show_dry_run(
     recipients: int,
     earlier: int | None,
 ) -> None:
-    report = deliverability_report(sample, settings)
+    report = deliverability_report(sample, settings.newsletter.signature)
     click.echo(f"post:       {post.slug}: {post.title}")
     click.echo(
         f"subject:    {sample.edition.subject}{' (excerpt)' if sample.edition.excerpt else ''}"

@@ -35,6 +35,7 @@ from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
 from newsletter.delivery.contents import render_post
+from newsletter.delivery.dkim import dkim_signer
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.message_ids import EditionMessageIds, message_ids
 from newsletter.delivery.outcomes import (
@@ -48,7 +49,6 @@ from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
 from newsletter.mail.compose import Composer
-from newsletter.mail.dkim import dkim_signer
 from newsletter.mail.render import RenderedEdition
 from newsletter.mail.verp import ReturnPaths, return_paths
 
@@ -162,8 +162,7 @@ def _send(
     options: SendOptions,
     rendered: RenderedEdition | None,
 ) -> SendSummary:
-    ids = message_ids(settings).of_edition(edition_id)
-    composer = _composer(database, settings, edition_id, ids, rendered)
+    composer, ids = _composer(database, settings, edition_id, rendered)
     paths = return_paths(settings.bounces, settings.signing_key)
     lease = states.lease_of(settings.smtp)
     limits = Limits.of(settings.smtp)
@@ -216,11 +215,12 @@ def _composer(
     database: Database,
     settings: Settings,
     edition_id: int,
-    ids: EditionMessageIds,
     rendered: RenderedEdition | None,
-) -> Composer:
+) -> tuple[Composer, EditionMessageIds]:
     """Start the edition (a draft becomes ``sending``) and make its messages' composer,
-    rendering the post unless the caller just did."""
+    rendering the post unless the caller just did; with the Message-IDs it gives the
+    messages, which the ledger records."""
+    secret = settings.signing_key()  # without one, fail before the edition starts
     with database.session() as session:
         edition = editions.start_sending(session, edition_id)
         post = session.get(PostRow, edition.post_id)
@@ -228,9 +228,9 @@ def _composer(
         if rendered is None:
             rendered = render_post(session, settings.newsletter, post)
     signer = dkim_signer(settings.dkim, settings.dkim_private_key)
-    return Composer(
-        rendered, settings.newsletter, ids, secret=settings.signing_key(), signer=signer
-    )
+    ids = message_ids(settings).of_edition(edition_id)
+    composer = Composer(rendered, settings.newsletter, ids, secret=secret, signer=signer)
+    return composer, ids
 
 
 @dataclass

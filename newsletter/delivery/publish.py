@@ -6,10 +6,7 @@ it, and creates the edition, or holds it with the reason (the daemon, which nobo
 watches), or refuses it (the CLI, where someone reads the report). The rendered edition
 travels on to the sender, so a send renders the post once. :func:`publish_week` is the
 weekly job's whole step: that, then the owner's review copy or the send itself.
-
-The preview is exactly that sample: the same ``render`` and ``message`` code the delivery
-engine uses, for a real subscriber when one is named and otherwise for the sample reader,
-whose links lead nowhere (subscriber id 0 never exists).
+The sample message is :mod:`newsletter.mail.preview`'s, the one ``preview`` shows.
 """
 
 from __future__ import annotations
@@ -40,15 +37,10 @@ from newsletter.delivery.single import Handover, send_one
 from newsletter.delivery.transport import check_transport
 from newsletter.errors import CheckFailedError, InputError, NotFoundError
 from newsletter.mail.message import build_message
-from newsletter.mail.render import (
-    Recipient,
-    RenderedEdition,
-    personalise,
-    recipient_for,
-)
+from newsletter.mail.preview import Preview as Preview  # handed on, with build_preview
+from newsletter.mail.preview import preview_of
+from newsletter.mail.render import RenderedEdition, recipient_for
 
-# Whom a preview, a dry run and the demo write to when no subscriber is named.
-SAMPLE_READER: tuple[str, str] = ("lezer@example.org", "Lezer")
 SPAM_SCORE_LIMIT = 0.5
 TEST_SUBJECT_PREFIX = "[TEST] "
 
@@ -57,17 +49,6 @@ PublishAction = Literal["sent", "review", "held", "already made", "queue empty"]
 HoldCheck = Callable[[Session, int], str | None]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Preview:
-    edition: RenderedEdition
-    recipient: Recipient
-    message: bytes
-
-    def parts(self) -> tuple[str, str]:
-        """The HTML and the text part as this reader gets them, for ``newsletter preview``."""
-        return personalise(self.edition, self.recipient)
 
 
 @dataclass(frozen=True)
@@ -207,19 +188,6 @@ def _send_for_review(
     return Published("review", edition_id)
 
 
-def preview_of(
-    settings: Settings,
-    rendered: RenderedEdition,
-    reader: tuple[int, str, str | None] | None = None,
-    now: datetime | None = None,
-) -> Preview:
-    """The message ``rendered`` makes for ``reader`` (id, address, name), else the sample."""
-    subscriber_id, address, name = reader or (0, *SAMPLE_READER)
-    recipient = _recipient(settings, rendered, subscriber_id, address, name)
-    message = build_message(rendered, recipient, settings.newsletter, now=now or datetime.now(UTC))
-    return Preview(rendered, recipient, message)
-
-
 def build_preview(
     session: Session,
     settings: Settings,
@@ -237,12 +205,13 @@ def build_preview(
         if found is None or found.email is None:
             raise NotFoundError(f"no subscriber with address {subscriber_address}")
         reader = (found.id, found.email, found.name)
-    return preview_of(settings, render_post(session, settings.newsletter, row), reader, now)
+    rendered = render_post(session, settings.newsletter, row)
+    return preview_of(settings.newsletter, settings.signing_key(), rendered, reader, now)
 
 
-def deliverability_report(preview: Preview, settings: Settings) -> Report:
+def deliverability_report(preview: Preview, signature: str) -> Report:
     """The pure checks plus SpamAssassin's local rules when it is installed."""
-    report = check_edition(preview.edition, preview.message, settings.newsletter.signature)
+    report = check_edition(preview.edition, preview.message, signature)
     result = spamassassin_score(preview.message)
     if result is None:
         extra = Finding("info", "spamassassin", "not installed (Debian package spamassassin)")
@@ -278,7 +247,10 @@ def prepare_edition(
     """
     check_transport(settings)
     rendered = render_post(session, settings.newsletter, post)
-    report = None if skip_check else deliverability_report(preview_of(settings, rendered), settings)
+    report = None
+    if not skip_check:
+        sample = preview_of(settings.newsletter, settings.signing_key(), rendered)
+        report = deliverability_report(sample, settings.newsletter.signature)
     if report is not None and not report.ok and on_failure == "refuse":
         failed = sum(1 for finding in report.findings if finding.status == "fail")
         raise CheckFailedError(failed, report.lines())
@@ -313,27 +285,10 @@ def send_test_copy(settings: Settings, rendered: RenderedEdition, address: str) 
 
 
 def _test_copy(settings: Settings, rendered: RenderedEdition, address: str) -> bytes:
-    return build_message(
-        rendered,
-        _recipient(settings, rendered, 0, address, None),
-        settings.newsletter,
-        now=datetime.now(UTC),
-        subject_prefix=TEST_SUBJECT_PREFIX,
+    newsletter = settings.newsletter
+    recipient = recipient_for(
+        newsletter.base_url, settings.signing_key(), 0, address, None, post_slug=rendered.post_slug
     )
-
-
-def _recipient(
-    settings: Settings,
-    rendered: RenderedEdition,
-    subscriber_id: int,
-    address: str,
-    name: str | None,
-) -> Recipient:
-    return recipient_for(
-        settings.newsletter.base_url,
-        settings.signing_key(),
-        subscriber_id,
-        address,
-        name,
-        post_slug=rendered.post_slug,
+    return build_message(
+        rendered, recipient, newsletter, now=datetime.now(UTC), subject_prefix=TEST_SUBJECT_PREFIX
     )

@@ -18,9 +18,9 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.delivery.attempt import Attempt, Outcome
+from newsletter.delivery.dkim import dkim_signer
 from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import NewsletterError
-from newsletter.mail.dkim import dkim_signer
 
 
 @dataclass(frozen=True)

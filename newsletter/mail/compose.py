@@ -34,7 +34,6 @@ from typing import Protocol
 
 from newsletter.config import NewsletterSection
 from newsletter.errors import RenderError
-from newsletter.mail.dkim import DkimSigner
 from newsletter.mail.message import SERIALISE_POLICY, build_message
 from newsletter.mail.render import (
     PLACEHOLDERS,
@@ -83,6 +82,12 @@ class MessageIds(Protocol):
     """The Message-IDs of one edition, by subscriber (the delivery ledger makes them)."""
 
     def for_subscriber(self, subscriber_id: int) -> str: ...
+
+
+class Signer(Protocol):
+    """Signs a finished message (the DKIM signer that the sending side makes)."""
+
+    def sign(self, message: bytes) -> bytes: ...
 
 
 class _CannotSplice(RenderError):
@@ -285,7 +290,7 @@ class Composer:
         message_ids: MessageIds,
         *,
         secret: str,
-        signer: DkimSigner | None,
+        signer: Signer | None,
     ) -> None:
         self.edition = edition
         self._newsletter = newsletter

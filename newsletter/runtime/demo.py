@@ -23,11 +23,11 @@ from newsletter.config.shipped import resource_dir
 from newsletter.db import post_queue, subscribers
 from newsletter.db.database import Database
 from newsletter.db.models import Post as PostRow
-from newsletter.delivery.publish import SAMPLE_READER
 from newsletter.delivery.slots import week_key
 from newsletter.errors import NotFoundError
 from newsletter.feeds.sources import load_posts
 from newsletter.files import make_private_folder, write_file
+from newsletter.mail.preview import SAMPLE_READER
 from newsletter.runtime.jobs import WeeklyOutcome, make_edition_for_week
 
 

@@ -14,9 +14,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from newsletter.config import Secret, Settings
+from newsletter.delivery.dkim import dkim_signer
 from newsletter.delivery.message_ids import message_ids
 from newsletter.mail.compose import Composer, dot_stuff, without_boundary
-from newsletter.mail.dkim import dkim_signer
 from newsletter.mail.render import render_edition
 from tests.support.fixtures import DkimKey
 from tests.support.headers import bulk_sender_problems

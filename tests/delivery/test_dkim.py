@@ -9,8 +9,8 @@ import dkim
 import pytest
 
 from newsletter.config import DkimSection, Secret
+from newsletter.delivery.dkim import DkimSigner, dkim_signer
 from newsletter.errors import ConfigError
-from newsletter.mail.dkim import DkimSigner, dkim_signer
 from tests.support.fixtures import DkimKey
 
 MESSAGE = (
