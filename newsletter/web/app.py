@@ -2,8 +2,9 @@
 
 It runs on its own (``newsletter web``) or inside ``newsletter run`` next to the scheduler;
 nothing is created at import time. Pages: unsubscribe (link and RFC 8058 one-click),
-sign-up with double opt-in, the archive, and ``/healthz`` for monitors. Every failure a
-subscriber can meet ends on a Dutch page that names no one.
+sign-up with double opt-in, the reader's own page (pause, name, address), the archive,
+and ``/healthz`` for monitors. Every failure a subscriber can meet ends on a Dutch page
+that names no one.
 
 The app's own endpoints and error pages are module-level functions; what they need (the
 pages, the database, the scheduler's pulse) is put on ``app.state`` once by
@@ -36,6 +37,7 @@ from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import ExpiredTokenError, InvalidTokenError
 from newsletter.web.archive import ArchivePages
 from newsletter.web.context import PRIVATE, WebContext, json_refusal, route, wants_json
+from newsletter.web.manage import ManagePages
 from newsletter.web.security import (
     SECURITY_HEADERS,
     BodySizeLimitMiddleware,
@@ -67,12 +69,14 @@ def create_app(
     ``scheduler`` key at all, rather than claiming a scheduler that is not there.
     """
     context = WebContext.create(settings, database)
+    sender = sender or SingleMessageSender(settings)
     app = Starlette(
         routes=[
             route("/", get=home),
             route("/healthz", get=health),
             *UnsubscribePages(context).routes(),
-            *SignupPages(context, sender or SingleMessageSender(settings)).routes(),
+            *SignupPages(context, sender).routes(),
+            *ManagePages(context, sender).routes(),
             *ArchivePages(context).routes(),
             *Webhooks(settings, database, sns).routes(),
         ],
