@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import sys
+from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 import click
@@ -11,6 +13,7 @@ import click
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json, print_json_stream, print_table
 from newsletter.db import subscribers as subscriber_list
+from newsletter.db.consent import ConsentEvidence
 from newsletter.db.models import SubscriberStatus
 from newsletter.db.subscriber_import import RowProblem, import_csv, spreadsheet_safe
 
@@ -22,6 +25,14 @@ EXPORT_COLUMNS = (
     "confirmed_at",
     "unsubscribed_at",
     "unsubscribe_source",
+    "paused_until",
+    "consent_recorded",
+    "consent_source",
+    "consent_file",
+    "signed_up_at",
+    "consent_ip",
+    "consent_user_agent",
+    "consent_form_hash",
 )
 
 
@@ -48,6 +59,58 @@ def add(app: AppContext, email: str, name: str | None, resubscribe: bool, as_jso
         print_json({**record.to_json(), "outcome": outcome})
     else:
         click.echo(f"{record.email}: {outcome}")
+
+
+@subscribers.command("show")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print the subscriber as a JSON object.")
+@pass_app
+def show(app: AppContext, email: str, as_json: bool) -> None:
+    """Show one subscriber: status, pause, pending address change, proof of consent."""
+    with app.database.session() as session:
+        record = subscriber_list.get(session, email)
+    if as_json:
+        print_json(record.to_json())
+        return
+    click.echo(f"{record.email}: {record.status}, since {_moment(record.created_at)}")
+    if record.name:
+        click.echo(f"name: {record.name}")
+    if record.paused_until:
+        click.echo(f"paused until: {_moment(record.paused_until)}")
+    if record.new_email:
+        click.echo(f"moving to: {record.new_email} (not confirmed yet)")
+    for line in _consent_lines(record.consent, record.confirmed_at):
+        click.echo(line)
+
+
+def _consent_lines(evidence: ConsentEvidence, confirmed_at: datetime | None) -> list[str]:
+    """The proof of consent as ``show`` prints it, one fact a line."""
+    how = {"form": "the sign-up form", "api": "the sign-up API", "cli": "the CLI (admin)"}
+    source = evidence.source
+    came = (
+        f"an import of {evidence.file or 'a file'}"
+        if source == "import"
+        else how.get(source or "", "unknown (before consent was recorded)")
+    )
+    lines = [f"consent: came through {came}"]
+    if not evidence.recorded:
+        lines.append("consent: NO EVIDENCE on record (no sign-up moment)")
+    lines += [
+        f"consent: {label}: {value}"
+        for label, value in (
+            ("signed up", _moment(evidence.signed_up_at)),
+            ("confirmed", _moment(confirmed_at)),
+            ("confirmed from IP", evidence.ip),
+            ("confirmed with browser", evidence.user_agent),
+            ("sign-up text hash", evidence.form_hash),
+        )
+        if value
+    ]
+    return lines
+
+
+def _moment(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
 
 
 @subscribers.command("remove")
@@ -116,7 +179,7 @@ def import_(app: AppContext, file: TextIO, dry_run: bool, as_json: bool) -> None
         click.echo(f"line {problem.line}: {problem.message}", err=True)
 
     with app.database.session(dry_run=dry_run) as session:
-        summary = import_csv(session, file, report=report)
+        summary = import_csv(session, file, report=report, file_name=Path(file.name).name)
     if as_json:
         print_json({**summary.to_json(), "dry_run": dry_run})
         return

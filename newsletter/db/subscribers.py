@@ -73,6 +73,7 @@ class SubscriberRecord:
     unsubscribed_at: datetime | None
     unsubscribe_source: str | None
     paused_until: datetime | None
+    new_email: str | None
     consent: ConsentEvidence
 
     @classmethod
@@ -87,6 +88,7 @@ class SubscriberRecord:
             unsubscribed_at=row.unsubscribed_at,
             unsubscribe_source=row.unsubscribe_source,
             paused_until=row.paused_until,
+            new_email=row.new_email,
             consent=ConsentEvidence.of(row),
         )
 
@@ -104,6 +106,7 @@ class SubscriberRecord:
             "unsubscribed_at": when(self.unsubscribed_at),
             "unsubscribe_source": self.unsubscribe_source,
             "paused_until": when(self.paused_until),
+            "new_email": self.new_email,
             **self.consent.to_json(),
         }
 
@@ -242,6 +245,15 @@ def unsubscribe(session: Session, subscriber: Subscriber, source: str) -> bool:
     subscriber.unsubscribe_source = source
     record_event(session, "unsubscribe", source, subscriber.id)
     return True
+
+
+def get(session: Session, raw_address: str) -> SubscriberRecord:
+    """The reader at ``raw_address``; ``NotFoundError`` when nobody is."""
+    address = normalise_address(raw_address)
+    subscriber = find(session, address)
+    if subscriber is None:
+        raise NotFoundError(f"no subscriber with address {address}")
+    return SubscriberRecord.of(subscriber)
 
 
 def remove(session: Session, raw_address: str, *, forget: bool = False) -> SubscriberRecord:
