@@ -9,6 +9,11 @@ sign-up through the form, a ``subscribe`` one the CLI, an ``import`` one an impo
 first two also give the moment. Nobody's IP address or form text was ever kept, so those
 stay empty, and an imported reader stays without evidence (no ``signed_up_at``).
 
+Only columns are added, so SQLite alters the table in place: a CHECK on
+``consent_source`` would make Alembic rebuild ``subscribers``, which the foreign keys of
+the events and deliveries that name its readers forbid. The code writes the values of
+``models.ConsentSource`` only.
+
 Revision ID: 0006_reader_controls
 Revises: 0005_pending_alerts
 Create Date: 2026-12-03
@@ -24,7 +29,6 @@ down_revision = "0005_pending_alerts"
 branch_labels = None
 depends_on = None
 
-_SOURCE = "consent_source IN ('form', 'api', 'cli', 'import')"
 # (event kind, the actor that wrote it, the source it proves, whether its time is the sign-up)
 _EVIDENCE = (
     ("signup", "web", "form", True),
@@ -46,9 +50,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("consent_ip", sa.String(length=45), nullable=True))
         batch_op.add_column(sa.Column("consent_user_agent", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("consent_form_hash", sa.String(length=64), nullable=True))
-        batch_op.create_check_constraint(
-            batch_op.f("ck_subscribers_consent_source_allowed"), _SOURCE
-        )
     for kind, actor, source, timed in _EVIDENCE:
         _backfill(kind, actor, source, timed=timed)
 
@@ -92,9 +93,6 @@ def _backfill(kind: str, actor: str, source: str, *, timed: bool) -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("ck_subscribers_consent_source_allowed"), type_="check"
-        )
         batch_op.drop_column("consent_form_hash")
         batch_op.drop_column("consent_user_agent")
         batch_op.drop_column("consent_ip")
