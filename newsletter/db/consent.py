@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from newsletter.db.models import ConsentSource, Subscriber, SubscriberStatus
+from newsletter.db.models import ConsentSource, Subscriber, SubscriberStatus, iso_moment
 
 USER_AGENT_MAX_LENGTH = 500
 
@@ -59,14 +59,11 @@ class ConsentEvidence:
         return self.signed_up_at is not None
 
     def to_json(self) -> dict[str, Any]:
-        def when(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
         return {
             "consent_recorded": self.recorded,
             "consent_source": self.source,
             "consent_file": self.file,
-            "signed_up_at": when(self.signed_up_at),
+            "signed_up_at": iso_moment(self.signed_up_at),
             "consent_ip": self.ip,
             "consent_user_agent": self.user_agent,
             "consent_form_hash": self.form_hash,

@@ -54,6 +54,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_moment(value: datetime | None) -> str | None:
+    """A moment as JSON carries it (ISO 8601), or None."""
+    return value.isoformat() if value else None
+
+
 class SubscriberStatus(enum.StrEnum):
     PENDING = "pending"
     ACTIVE = "active"

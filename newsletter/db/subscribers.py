@@ -28,6 +28,7 @@ from newsletter.db.models import (
     InstallationSecret,
     Subscriber,
     SubscriberStatus,
+    iso_moment,
     utcnow,
 )
 from newsletter.errors import InputError, NotFoundError
@@ -93,19 +94,16 @@ class SubscriberRecord:
         )
 
     def to_json(self) -> dict[str, Any]:
-        def when(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
         return {
             "id": self.id,
             "email": self.email,
             "name": self.name,
             "status": self.status,
-            "created_at": when(self.created_at),
-            "confirmed_at": when(self.confirmed_at),
-            "unsubscribed_at": when(self.unsubscribed_at),
+            "created_at": iso_moment(self.created_at),
+            "confirmed_at": iso_moment(self.confirmed_at),
+            "unsubscribed_at": iso_moment(self.unsubscribed_at),
             "unsubscribe_source": self.unsubscribe_source,
-            "paused_until": when(self.paused_until),
+            "paused_until": iso_moment(self.paused_until),
             "new_email": self.new_email,
             **self.consent.to_json(),
         }

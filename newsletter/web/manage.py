@@ -13,6 +13,8 @@ behind a GET); until then the old address keeps receiving.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -125,23 +127,20 @@ class ManagePages:
 
     async def show_move(self, request: Request) -> Response:
         """The page behind the mailed link: one button. A GET never moves anyone."""
-        token = request.path_params["token"]
-        subscriber_id, made = self.context.stamped_subscriber_id(
-            "move", token, max_age=MOVE_MAX_AGE
-        )
-        outcome = await self.context.run(
-            lambda session: reader_controls.move_page(session, subscriber_id, made)
-        )
-        return self._move_page(outcome, token)
+        return await self._move_step(request, reader_controls.move_page)
 
     async def confirm_move(self, request: Request) -> Response:
+        return await self._move_step(request, reader_controls.confirm_move)
+
+    async def _move_step(
+        self, request: Request, step: Callable[[Session, int, datetime], MoveOutcome | None]
+    ) -> Response:
+        """Read the link's token (to the reader and when it was made) and take ``step``."""
         token = request.path_params["token"]
         subscriber_id, made = self.context.stamped_subscriber_id(
             "move", token, max_age=MOVE_MAX_AGE
         )
-        outcome = await self.context.run(
-            lambda session: reader_controls.confirm_move(session, subscriber_id, made)
-        )
+        outcome = await self.context.run(lambda session: step(session, subscriber_id, made))
         return self._move_page(outcome, token)
 
     def _reader(self, request: Request) -> tuple[int, str]:

@@ -6,15 +6,14 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from newsletter.db import consent
 from newsletter.db import subscribers as subscriber_list
-from newsletter.db.database import Database, alembic_config, make_engine, open_database
+from newsletter.db.database import Database
 from newsletter.db.models import Subscriber, SubscriberStatus
 from newsletter.db.subscriber_import import RowProblem, import_csv
-from tests.support.db import subscriber_row
+from tests.support.db import subscriber_row, upgraded_from
 
 SIGNED_UP = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -49,16 +48,7 @@ def test_erasing_a_reader_erases_the_evidence(database: Database) -> None:
 
 
 def test_an_upgrade_gives_earlier_readers_what_their_event_log_proves(database_url: str) -> None:
-    engine = make_engine(database_url)
-    try:
-        command.upgrade(alembic_config(engine), "0005_pending_alerts")
-        with engine.begin() as connection:
-            for statement in _BEFORE:
-                connection.execute(text(statement), {"at": SIGNED_UP})
-        command.upgrade(alembic_config(engine), "head")
-    finally:
-        engine.dispose()
-    database = open_database(database_url)
+    database = upgraded_from(database_url, "0005_pending_alerts", _BEFORE, at=SIGNED_UP)
     try:
         with database.session() as session:
             rows = {
