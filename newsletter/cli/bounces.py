@@ -20,7 +20,7 @@ from newsletter.returns.apply import Processed, process_message
 from newsletter.returns.mailbox import fetch_mailbox
 from newsletter.returns.parse import MAX_MESSAGE_BYTES
 from newsletter.returns.report import recent_reports
-from newsletter.scheduling.owner_mail import mail_pending_alerts
+from newsletter.runtime.owner_mail import mail_pending_alerts
 
 
 @click.group("bounces")

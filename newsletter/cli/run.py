@@ -14,9 +14,9 @@ import click
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.runtime.daemon import Daemon, configure_logging
 from newsletter.runtime.demo import demo_settings, run_demo_edition
+from newsletter.runtime.jobs import run_once
 from newsletter.runtime.presence import daemon_presence
 from newsletter.runtime.servers import ensure_web_port_free
-from newsletter.scheduling.jobs import run_once
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,6 @@ from newsletter.db.models import DeliveryStatus, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.db.states import lease_of
 from newsletter.delivery import editions
-from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.delivery.publish import (
@@ -38,7 +37,7 @@ from newsletter.delivery.publish import (
 )
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
 from newsletter.returns.report import edition_returns
-from newsletter.scheduling.alerts import after_manual_send
+from newsletter.runtime.alerts import after_manual_send
 
 
 @click.command("send")
@@ -127,10 +126,10 @@ def _chosen_post(app: AppContext, slug: str | None) -> tuple[PostRow, int, int |
 
 
 def _send_test_copy(settings: Settings, post: PostRow, test_address: str) -> None:
-    attempt = send_test_copy(settings, render_post(settings, post), test_address)
-    if attempt.outcome != Outcome.SENT:
-        raise DeliveryError(f"test copy to {test_address} not sent: {attempt.reply}")
-    click.echo(f"test copy of {post.slug!r} sent to {test_address}: {attempt.reply}")
+    handed = send_test_copy(settings, render_post(settings, post), test_address)
+    if handed.problem is not None:
+        raise DeliveryError(f"test copy to {test_address} not sent: {handed.problem}")
+    click.echo(f"test copy of {post.slug!r} sent to {test_address}: {handed.reply}")
 
 
 def _show_dry_run(settings: Settings, post: PostRow, recipients: int, earlier: int | None) -> None:

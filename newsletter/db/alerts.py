@@ -2,7 +2,7 @@
 
 The parts that see something go wrong (the scheduler, the feeds, the returns threshold)
 only record it here, in their own transaction, so recording never waits for a relay and
-never fails for one. :mod:`newsletter.scheduling.owner_mail` claims what is pending,
+never fails for one. :mod:`newsletter.runtime.owner_mail` claims what is pending,
 mails it, and marks it sent, or gives the claim back so a later run tries again.
 
 "Once per cause per period" is the unique (cause, period) pair: recording the same cause

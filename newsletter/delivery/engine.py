@@ -164,7 +164,15 @@ def _send(
 ) -> SendSummary:
     ids = message_ids(settings).of_edition(edition_id)
     composer = _composer(database, settings, edition_id, ids, rendered)
+    paths = return_paths(settings.bounces, settings.signing_key)
     lease = states.lease_of(settings.smtp)
+    limits = Limits.of(settings.smtp)
+    budget = SharedBudget(database.engine, limits, clock=options.clock) if limits.any else None
+    # With a shared per-second budget the database paces; the throttle only brakes.
+    throttle = Throttle(
+        None if budget and limits.per_second else settings.smtp.max_per_second or None,
+        tuning=options.throttle,
+    )
     ledger = Ledger(
         database.engine,
         edition_id,
@@ -176,8 +184,6 @@ def _send(
     reclaimed = ledger.reclaim_abandoned()
     if reclaimed:
         log.info("edition %d: took back %d messages of a sender that died", edition_id, reclaimed)
-    limits = Limits.of(settings.smtp)
-    budget = SharedBudget(database.engine, limits, clock=options.clock) if limits.any else None
     if budget is not None and (waiting := budget.waiting()) is not None:
         # The hour's or day's budget is spent: claim nothing, the edition waits.
         log.info("edition %d: %s", edition_id, waiting.describe())
@@ -188,12 +194,8 @@ def _send(
         ledger=ledger,
         composer=composer,
         sender_address=settings.newsletter.from_address,
-        return_paths=return_paths(settings.bounces, settings.signing_key),
-        # With a shared per-second budget the database paces; the throttle only brakes.
-        throttle=Throttle(
-            None if budget and limits.per_second else settings.smtp.max_per_second or None,
-            tuning=options.throttle,
-        ),
+        return_paths=paths,
+        throttle=throttle,
         budget=budget,
         for_smtp=settings.transport == "smtp",
         options=options,

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Literal
 
 from sqlalchemy import select
@@ -31,13 +32,12 @@ from newsletter.db.database import Database
 from newsletter.db.events import record_event
 from newsletter.db.models import Edition
 from newsletter.db.models import Post as PostRow
-from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.checks import Finding, Report, check_edition, spamassassin_score
 from newsletter.delivery.editions import create_edition, hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
-from newsletter.delivery.single import SingleMessageSender
+from newsletter.delivery.single import Handover, send_one
 from newsletter.delivery.transport import check_transport
-from newsletter.errors import CheckFailedError, InputError, NewsletterError, NotFoundError
+from newsletter.errors import CheckFailedError, InputError, NotFoundError
 from newsletter.mail.message import build_message
 from newsletter.mail.render import (
     Recipient,
@@ -190,13 +190,9 @@ def _send_for_review(
     """The owner's "[TEST] " copy; the edition waits for them, or is held when the copy
     did not go out (nobody reviewed it, so it must not go out when the wait is over)."""
     edition_id = prepared.edition_id
-    try:
-        attempt = send_test_copy(settings, prepared.rendered, owner)
-        problem = None if attempt.outcome == Outcome.SENT else attempt.reply
-    except NewsletterError as exc:
-        problem = str(exc)
-    if problem is not None:
-        reason = f"the [TEST] copy to {owner} was not delivered: {problem}"
+    handed = send_test_copy(settings, prepared.rendered, owner)
+    if handed.problem is not None:
+        reason = f"the [TEST] copy to {owner} was not delivered: {handed.problem}"
         with database.session() as session:
             hold(session, edition_id, reason)
         return Published("held", edition_id, reason, owner_unreachable=True)
@@ -205,7 +201,7 @@ def _send_for_review(
         "edition %d: [TEST] copy to %s (%s); sending at %s unless cancelled",
         edition_id,
         owner,
-        attempt.reply,
+        handed.reply,
         send_at.isoformat(timespec="minutes"),
     )
     return Published("review", edition_id)
@@ -280,8 +276,8 @@ def prepare_edition(
     ``confirm`` (the CLI's question) is asked once the check has passed and before the
     edition exists; it raises to stop.
     """
-    rendered = render_post(settings, post)
     check_transport(settings)
+    rendered = render_post(settings, post)
     report = None if skip_check else deliverability_report(preview_of(settings, rendered), settings)
     if report is not None and not report.ok and on_failure == "refuse":
         failed = sum(1 for finding in report.findings if finding.status == "fail")
@@ -307,21 +303,23 @@ def render_post(settings: Settings, post: PostRow) -> RenderedEdition:
     return render_edition(post_queue.document(post), settings.newsletter)
 
 
-def send_test_copy(settings: Settings, rendered: RenderedEdition, address: str) -> Attempt:
+def send_test_copy(settings: Settings, rendered: RenderedEdition, address: str) -> Handover:
     """Mail one "[TEST] " copy of an edition to ``address``; the ledger is not touched.
 
     The copy's unsubscribe link is made for subscriber 0, which does not exist, so a
     reviewer clicking it unsubscribes nobody.
     """
-    recipient = _recipient(settings, rendered, 0, address, None)
-    message = build_message(
+    return send_one(settings, partial(_test_copy, settings, rendered, address), address)
+
+
+def _test_copy(settings: Settings, rendered: RenderedEdition, address: str) -> bytes:
+    return build_message(
         rendered,
-        recipient,
+        _recipient(settings, rendered, 0, address, None),
         settings.newsletter,
         now=datetime.now(UTC),
         subject_prefix=TEST_SUBJECT_PREFIX,
     )
-    return SingleMessageSender(settings).send_blocking(message, address)
 
 
 def _recipient(

@@ -44,10 +44,10 @@ def check_transport(settings: Settings) -> None:
     (Whether the relay answers is learnt when sending: a relay that is down for an hour
     pauses an edition, it does not stop one being made.)
     """
-    if settings.transport == "maildir":
-        _maildir_lane(settings)
-    else:
+    if settings.transport == "smtp":
         tls_context(settings.smtp)
+    else:
+        _maildir_lane(settings)
 
 
 def _maildir_lane(settings: Settings) -> MaildirLane:

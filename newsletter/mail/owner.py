@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from newsletter.config import Settings
+from newsletter.config import NewsletterSection
 from newsletter.mail.message import build_single_message
 from newsletter.mail.render import email_templates
 
@@ -35,7 +35,7 @@ def subject_of(notices: Sequence[Notice], edition_id: int | None) -> str:
 
 
 def build_owner_message(
-    settings: Settings,
+    newsletter: NewsletterSection,
     notices: Sequence[Notice],
     *,
     edition_id: int | None = None,
@@ -46,13 +46,13 @@ def build_owner_message(
     context = {
         "subject": subject,
         "notices": list(notices),
-        "newsletter_name": settings.newsletter.name,
+        "newsletter_name": newsletter.name,
     }
     templates = email_templates()
     return build_single_message(
-        settings.newsletter,
+        newsletter,
         to_name=None,
-        to_address=settings.newsletter.owner_address,
+        to_address=newsletter.owner_address,
         subject=subject,
         text=templates.get_template("owner.txt").render(context),
         html=templates.get_template("owner.html").render(context),

@@ -145,7 +145,7 @@ def _settle(
     by_address: bool = False,
 ) -> Processed:
     """Where both ways end: apply the verdict in one transaction, with the owner alert when
-    it passed a limit (``scheduling.owner_mail`` mails it)."""
+    it passed a limit (``runtime.owner_mail`` mails it)."""
     with database.session() as session:
         processed = _apply(session, settings, verdict, recipient, print_, source, by_address)
     return replace(processed, is_report=verdict.kind != Kind.IGNORED)
@@ -189,7 +189,7 @@ def _apply(
     if delivery is not None and result != Kind.IGNORED:
         _act(session, settings, report, delivery)
         if result != Kind.SOFT:
-            check_limits(session, settings, delivery.edition_id)
+            check_limits(session, settings.bounces, delivery.edition_id)
     log.info("returned message (%s): %s, %s", source, result, reason)
     return _from_row(session, report, duplicate=False)
 

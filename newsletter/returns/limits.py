@@ -3,8 +3,8 @@ recipients records an owner alert, once, which holds the next weekly edition
 (:func:`hold_reason`) until the owner releases it.
 
 Checked after each late report that is not soft (:mod:`newsletter.returns.apply`) and
-after a send in which the relay refused addresses (``scheduling.alerts.after_send`` and
-``after_manual_send``). Nothing here mails: ``scheduling.owner_mail`` mails the alert.
+after a send in which the relay refused addresses (``runtime.alerts``, after the daemon's
+sends and ``newsletter send``). Nothing here mails: ``runtime.owner_mail`` mails the alert.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from newsletter.config import Settings
+from newsletter.config import BouncesSection
 from newsletter.db.alerts import ONCE, latest, record_alert
 from newsletter.db.models import Edition
 from newsletter.mail.returns_alert import returns_notice
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 _ALERT = "returns:"  # the owner alert's cause: this and the edition id
 
 
-def check_limits(session: Session, settings: Settings, edition_id: int) -> bool:
+def check_limits(session: Session, limits: BouncesSection, edition_id: int) -> bool:
     """Once per edition: past a limit, record the owner alert, which holds the next weekly
     edition (see :func:`hold_reason`). True when it was recorded now."""
     edition = session.get(Edition, edition_id)
@@ -33,7 +33,6 @@ def check_limits(session: Session, settings: Settings, edition_id: int) -> bool:
         return False
     session.flush()
     returns = edition_returns(session, edition_id)
-    limits = settings.bounces
     over = (
         returns.hard * 100 > limits.hard_alert_percent * edition.recipients
         or returns.complaints * 100 > limits.complaint_alert_percent * edition.recipients

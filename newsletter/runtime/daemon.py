@@ -29,14 +29,14 @@ from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.errors import NewsletterError
 from newsletter.returns.mailbox import fetch_mailbox
-from newsletter.runtime.servers import inbound_listener, web_server
-from newsletter.scheduling.jobs import (
+from newsletter.runtime.jobs import (
     build_scheduler,
     make_weekly_edition,
     send_due_work,
     watch,
 )
-from newsletter.scheduling.owner_mail import mail_pending_alerts
+from newsletter.runtime.owner_mail import mail_pending_alerts
+from newsletter.runtime.servers import inbound_listener, web_server
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from newsletter.delivery.slots import week_key
 from newsletter.errors import NotFoundError
 from newsletter.feeds.sources import load_posts
 from newsletter.files import make_private_folder, resource_dir, write_file
-from newsletter.scheduling.jobs import WeeklyOutcome, make_edition_for_week
+from newsletter.runtime.jobs import WeeklyOutcome, make_edition_for_week
 
 
 def demo_settings(settings: Settings) -> Settings:

@@ -26,8 +26,8 @@ from newsletter.delivery.editions import (
 )
 from newsletter.delivery.slots import due_slot, next_slot
 from newsletter.feeds import state
+from newsletter.runtime.empty_slots import empty_slot_weeks
 from newsletter.runtime.presence import running_daemons
-from newsletter.scheduling.empty_slots import empty_slot_weeks
 
 
 def collect_status(database: Database, settings: Settings, now: datetime) -> dict[str, Any]:

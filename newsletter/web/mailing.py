@@ -5,11 +5,9 @@ The reader already has their page; a failure here is a log line, never an error 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
-from newsletter.delivery.attempt import Outcome
 from newsletter.delivery.single import SingleMessageSender
 
 logger = logging.getLogger("newsletter.web")
@@ -22,18 +20,17 @@ async def send_after_answer(
     address: str,
     build: Callable[[], bytes],
 ) -> None:
-    """Build (templates and MIME take milliseconds: not on the loop that serves the
-    pages) and send one mail to ``address``; ``what`` names it in the log."""
+    """Build and send one mail to ``address`` (in a worker thread: templates and MIME take
+    milliseconds, not on the loop that serves the pages); ``what`` names it in the log."""
     try:
-        message = await asyncio.to_thread(build)
-        attempt = await sender.send(message, address)
+        handed = await sender.send(build, address)
     except Exception:
         logger.exception("could not send the %s mail to subscriber %d", what, subscriber_id)
         return
-    if attempt.outcome != Outcome.SENT:
+    if handed.problem is not None:
         logger.warning(
             "the %s mail to subscriber %d was not accepted: %s",
             what,
             subscriber_id,
-            attempt.reply,
+            handed.problem,
         )

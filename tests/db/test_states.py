@@ -21,8 +21,8 @@ from newsletter.delivery import editions
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.message_ids import message_ids
 from newsletter.delivery.outcomes import RetryPolicy
+from newsletter.runtime.jobs import editions_with_due_work
 from newsletter.runtime.status import collect_status
-from newsletter.scheduling.jobs import editions_with_due_work
 from tests.support.db import new_edition
 from tests.support.settings import make_settings
 

@@ -22,7 +22,7 @@ def test_the_subject_is_the_notices_own_unless_several_are_about_one_edition() -
 
 def test_the_mail_goes_to_the_owner_with_every_notice_and_its_report_as_it_is() -> None:
     settings = make_settings(newsletter={"owner_address": OWNER})
-    raw = build_owner_message(settings, [EMPTY, HELD], edition_id=5, now=NOW)
+    raw = build_owner_message(settings.newsletter, [EMPTY, HELD], edition_id=5, now=NOW)
     mail = ReceivedMail(SENDER, [OWNER], raw)
     assert mail.message["To"] == OWNER
     assert mail.message["Subject"] == "Nieuwsbrief: 2 meldingen over editie 5"
@@ -34,6 +34,6 @@ def test_the_mail_goes_to_the_owner_with_every_notice_and_its_report_as_it_is() 
 
 def test_a_single_notice_has_no_heading_of_its_own() -> None:
     settings = make_settings(newsletter={"owner_address": OWNER})
-    mail = ReceivedMail(SENDER, [OWNER], build_owner_message(settings, [EMPTY], now=NOW))
+    mail = ReceivedMail(SENDER, [OWNER], build_owner_message(settings.newsletter, [EMPTY], now=NOW))
     assert mail.message["Subject"] == "De wachtrij is leeg"
     assert "# " not in mail.text()

@@ -19,8 +19,8 @@ from newsletter.db.models import utcnow
 from newsletter.delivery import editions
 from newsletter.returns.apply import process_message
 from newsletter.returns.report import edition_returns
-from newsletter.scheduling.jobs import make_edition_for_week, send_due_work
-from newsletter.scheduling.owner_mail import mail_pending_alerts
+from newsletter.runtime.jobs import make_edition_for_week, send_due_work
+from newsletter.runtime.owner_mail import mail_pending_alerts
 from tests.support.cli import NewsletterCli
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post, make_post

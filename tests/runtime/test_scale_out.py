@@ -17,7 +17,7 @@ from functools import partial
 import pytest
 
 from newsletter.db.database import open_database
-from newsletter.scheduling.jobs import make_weekly_edition
+from newsletter.runtime.jobs import make_weekly_edition
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post
 from tests.support.settings import AMSTERDAM, OWNER, make_settings, relay

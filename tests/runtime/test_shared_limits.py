@@ -14,7 +14,7 @@ from newsletter.config import load_settings
 from newsletter.db.database import open_database
 from newsletter.db.models import utcnow
 from newsletter.delivery.engine import SendOptions, send_edition
-from newsletter.scheduling.jobs import send_due_work
+from newsletter.runtime.jobs import send_due_work
 from tests.support.db import assert_states_add_up, new_edition
 from tests.support.smtp import Faults, SmtpServer
 from tests.support.system import NEWSLETTER_SCRIPT

@@ -1,7 +1,7 @@
 """The toolkit's fixtures, registered for the whole suite by ``tests/conftest.py``.
 
-A plugin rather than a conftest of one folder: the delivery, runtime, scheduling and web
-tests all need a test relay, and no folder's conftest imports another's.
+A plugin rather than a conftest of one folder: the delivery, runtime and web tests
+all need a test relay, and no folder's conftest imports another's.
 """
 
 from __future__ import annotations

@@ -130,16 +130,25 @@ def fill(name: str, *, delivery: Delivery, return_path: str, recipient: str) -> 
 
 
 def written(
-    name: str, *, return_path: str, recipient: str, message_id: str, delivery_id: int = 1
+    name: str,
+    *,
+    return_path: str,
+    recipient: str,
+    message_id: str,
+    delivery_id: int = 1,
+    others: tuple[str, ...] = (),
 ) -> bytes:
     """Corpus message ``name`` with whatever its writer chose to put in: a reporting
-    server's truth, or an attacker's guesses."""
+    server's truth, or an attacker's guesses. ``others`` fill the further recipients of a
+    report that names several (``%%RECIPIENT_2%%``, ``%%RECIPIENT_3%%``)."""
     forged = ReturnPaths(BOUNCES, "another-installation").for_delivery(delivery_id)
     raw = (CORPUS / name).read_bytes()
+    further = [(f"%%RECIPIENT_{n}%%", other) for n, other in enumerate(others, start=2)]
     for placeholder, value in (
         ("%%RETURN_PATH%%", return_path),
         ("%%FORGED_RETURN_PATH%%", forged),
         ("%%RECIPIENT%%", recipient),
+        *further,
         ("%%MESSAGE_ID%%", message_id),
         ("%%FROM%%", SENDER),
         ("%%BOUNCES%%", BOUNCES),
