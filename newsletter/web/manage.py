@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -171,11 +172,14 @@ class ManagePages:
     ) -> Response:
         if found is None:
             return self.context.pages.error("invalid_link", 400, headers=PRIVATE)
+        zone = ZoneInfo(self.context.settings.schedule.timezone)
         return self.context.pages.render(
             "manage.html",
             status_code=status_code,
             headers=PRIVATE,
             reader=found,
+            # The last day of the pause as the reader's calendar (the schedule's) has it.
+            paused_until=found.paused_until.astimezone(zone) if found.paused_until else None,
             token=token,
             unsubscribe_token=self.context.token("unsubscribe", subscriber_id),
             pause_weeks=PAUSE_WEEKS,

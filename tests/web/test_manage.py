@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -18,6 +19,7 @@ from newsletter.db.database import Database
 from newsletter.db.models import Subscriber, SubscriberStatus
 from newsletter.delivery import editions
 from newsletter.mail.tokens import make_token
+from newsletter.web.pages import dutch_date
 from tests.support.db import add_subscriber, events_of, subscriber_row
 from tests.support.posts import add_post
 from tests.support.readers import edition_mail
@@ -69,8 +71,8 @@ async def test_pausing_skips_editions_and_ends_by_request(
     page = await client.get(answer.headers["location"])
     paused_until = subscriber_row(database, reader).paused_until
     assert paused_until is not None
-    when = f"{paused_until.day} "
-    assert "Gelukt: je pauze loopt tot en met" in page.text and when in page.text
+    last_day = dutch_date(paused_until.astimezone(ZoneInfo(settings.schedule.timezone)))
+    assert f"Gelukt: je pauze loopt tot en met {last_day}." in page.text
     add_post(database)
     with database.session() as session:
         post = post_queue.get(session, "rust-vinden")
