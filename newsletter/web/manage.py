@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -39,7 +39,7 @@ MOVE_MAX_AGE = CONFIRM_MAX_AGE_DAYS * 24 * 60 * 60
 MOVE_MAILS_PER_READER_PER_HOUR = 3
 # What the page says after a change (``?gedaan=...``): the copy is in ``manage.html``.
 Done = Literal["pauze", "hervat", "naam", "adres"]
-DONE: tuple[Done, ...] = ("pauze", "hervat", "naam", "adres")
+DONE: tuple[Done, ...] = get_args(Done)
 
 
 class ManagePages:
