@@ -16,9 +16,10 @@ from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json_stream, print_table
 from newsletter.db.models import utcnow
 from newsletter.errors import InputError
-from newsletter.returns.apply import Processed, process_message
+from newsletter.returns import suspect
+from newsletter.returns.apply import Processed, process_message, verdict_json
 from newsletter.returns.mailbox import fetch_mailbox
-from newsletter.returns.parse import MAX_MESSAGE_BYTES
+from newsletter.returns.parse import MAX_MESSAGE_BYTES, classify
 from newsletter.returns.report import recent_reports
 from newsletter.runtime.owner_mail import mail_pending_alerts
 
@@ -110,12 +111,15 @@ def _read(path: Path) -> bytes:
 
 
 def _print(name: str, outcome: Processed, as_json: bool) -> None:
+    """One JSON object per message (its verdicts inside), or one line per verdict."""
     if as_json:
         click.echo(json.dumps({"message": name, **outcome.to_json()}, ensure_ascii=False))
         return
-    who = outcome.email or "-"
-    again = " (already processed)" if outcome.duplicate else ""
-    click.echo(f"{name}: {outcome.result} {who}: {outcome.reason}{again}")
+    for settled in outcome.verdicts:
+        who = settled.email or "-"
+        again = " (already processed)" if settled.duplicate else ""
+        text = f"{settled.diagnostic} [{settled.verdict.reason}]".strip()
+        click.echo(f"{name}: {settled.result} {who}: {text}{again}")
 
 
 def _print_error(name: str, problem: str, as_json: bool, **extra: object) -> None:
@@ -123,6 +127,57 @@ def _print_error(name: str, problem: str, as_json: bool, **extra: object) -> Non
         click.echo(json.dumps({"message": name, "result": "error", "reason": problem, **extra}))
     else:
         click.echo(f"{name}: error: {problem}", err=True)
+
+
+@bounces.command("explain")
+@click.argument("source", metavar="FILE|DIR|-")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+def explain(source: str, as_json: bool) -> None:
+    """What returned mail says, verdict by verdict, without acting on it: the kind, the
+    reason, the codes and the failed addresses. Reads no settings and no database.
+
+    Exit 1 when something was no e-mail or could not be read.
+    """
+    unread = 0
+    for name, read in _messages(source):
+        try:
+            verdicts = classify(read())
+        except InputError as exc:
+            unread += 1
+            _print_error(name, str(exc), as_json)
+            continue
+        if as_json:
+            found = [verdict_json(verdict) for verdict in verdicts]
+            click.echo(json.dumps({"message": name, "verdicts": found}, ensure_ascii=False))
+            continue
+        for verdict in verdicts:
+            codes = " ".join(str(c) for c in (verdict.reply_code, verdict.status) if c)
+            click.echo(f"{name}: {verdict.kind} [{verdict.reason}] {codes}".rstrip())
+            for label, value in (
+                ("recipients", ", ".join(verdict.recipients)),
+                ("diagnostic", verdict.diagnostic),
+            ):
+                if value:
+                    click.echo(f"  {label}: {value}")
+    if unread:
+        raise click.exceptions.Exit(1)
+
+
+@bounces.command("confirm")
+@click.argument("edition_id", metavar="N", type=int)
+@click.argument("domain")
+@pass_app
+def confirm(app: AppContext, edition_id: int, domain: str) -> None:
+    """Drop the readers whose hard bounces of edition N at DOMAIN were held as suspect.
+
+    The owner alert asks for this only when the addresses really are gone; without it
+    those readers stay active.
+    """
+    domain = domain.strip().lower()
+    with app.database.session() as session:
+        held = suspect.confirm(session, app.settings, edition_id, domain, actor="cli")
+    mail_pending_alerts(app.database, app.settings, utcnow())
+    click.echo(f"edition {edition_id}: {held} held hard bounces at {domain} confirmed")
 
 
 @bounces.command("fetch")
@@ -161,15 +216,16 @@ def list_reports(app: AppContext, limit: int, as_json: bool) -> None:
         print_json_stream(report.to_json() for report in reports)
         return
     print_table(
-        ("when", "result", "email", "edition", "source", "reason"),
+        ("when", "result", "reason", "email", "edition", "source", "diagnostic"),
         (
             (
                 report.received_at.strftime("%Y-%m-%d %H:%M"),
                 report.result,
+                report.reason,
                 report.email,
                 report.edition_id,
                 report.source,
-                report.reason,
+                report.diagnostic,
             )
             for report in reports
         ),

@@ -25,6 +25,7 @@ from newsletter.db.models import DeliveryStatus, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.db.states import lease_of
 from newsletter.delivery import editions
+from newsletter.delivery.contents import render_post
 from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.delivery.publish import (
@@ -32,10 +33,10 @@ from newsletter.delivery.publish import (
     deliverability_report,
     prepare_edition,
     preview_of,
-    render_post,
     send_test_copy,
 )
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
+from newsletter.mail.render import RenderedEdition
 from newsletter.returns.report import edition_returns
 from newsletter.runtime.alerts import after_manual_send
 
@@ -81,10 +82,10 @@ def send(
         return
     post, recipients, earlier = _chosen_post(app, slug)
     if test_address:
-        _send_test_copy(app.settings, post, test_address)
+        _send_test_copy(app.settings, _rendered(app, post), test_address)
         return
     if dry_run:
-        _show_dry_run(app.settings, post, recipients, earlier)
+        _show_dry_run(app.settings, post, _rendered(app, post), recipients, earlier)
         return
     if earlier is not None and not force:
         raise editions.already_sent(post.slug, earlier)
@@ -125,20 +126,34 @@ def _chosen_post(app: AppContext, slug: str | None) -> tuple[PostRow, int, int |
     return post_row, recipients, earlier
 
 
-def _send_test_copy(settings: Settings, post: PostRow, test_address: str) -> None:
-    handed = send_test_copy(settings, render_post(settings, post), test_address)
+def _rendered(app: AppContext, post: PostRow) -> RenderedEdition:
+    """The post as its edition would show it, with the cards the queue chooses now."""
+    with app.database.session() as session:
+        return render_post(session, app.settings.newsletter, post_queue.get(session, post.slug))
+
+
+def _send_test_copy(settings: Settings, rendered: RenderedEdition, test_address: str) -> None:
+    handed = send_test_copy(settings, rendered, test_address)
     if handed.problem is not None:
         raise DeliveryError(f"test copy to {test_address} not sent: {handed.problem}")
-    click.echo(f"test copy of {post.slug!r} sent to {test_address}: {handed.reply}")
+    click.echo(f"test copy of {rendered.post_slug!r} sent to {test_address}: {handed.reply}")
 
 
-def _show_dry_run(settings: Settings, post: PostRow, recipients: int, earlier: int | None) -> None:
-    sample = preview_of(settings, render_post(settings, post))
+def _show_dry_run(
+    settings: Settings,
+    post: PostRow,
+    rendered: RenderedEdition,
+    recipients: int,
+    earlier: int | None,
+) -> None:
+    sample = preview_of(settings, rendered)
     report = deliverability_report(sample, settings)
     click.echo(f"post:       {post.slug}: {post.title}")
     click.echo(
         f"subject:    {sample.edition.subject}{' (excerpt)' if sample.edition.excerpt else ''}"
     )
+    if rendered.card_slugs:
+        click.echo(f"cards:      {', '.join(rendered.card_slugs)}")
     click.echo(f"recipients: {recipients}")
     click.echo(f"message:    {len(sample.message):,} bytes; transport {settings.transport}")
     failed = [finding.line() for finding in report.findings if finding.status == "fail"]
@@ -295,6 +310,9 @@ def list_editions(app: AppContext, as_json: bool) -> None:
     )
 
 
+TOP_DOMAINS = 10  # the receiving domains `editions show` counts one by one
+
+
 @editions_group.command("show")
 @click.argument("edition_id", metavar="N", type=int)
 @click.option("--json", "as_json", is_flag=True, help="The edition as a JSON object.")
@@ -304,7 +322,7 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
     with app.database.session() as session:
         info = editions.describe_edition(session, edition_id)
         due = editions.due_now(session, edition_id, utcnow(), lease_of(app.settings.smtp))
-        returns = edition_returns(session, edition_id)
+        returns = edition_returns(session, edition_id, top_domains=TOP_DOMAINS)
     waiting = editions.waiting_for_limits(app.database.engine, app.settings.smtp, info)
     if as_json:
         print_json(
@@ -318,7 +336,8 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
         return
     for label, value in info.to_json().items():
         if label not in ("counts", "tally"):
-            click.echo(f"{label:<12}{'' if value is None else value}")
+            shown = ", ".join(value) if isinstance(value, list) else value
+            click.echo(f"{label:<12}{'' if shown is None else shown}")
     click.echo(f"{'due now':<12}{due}")
     if waiting is not None:
         click.echo(f"{'waiting':<12}{info.tally()['waiting']} messages, {waiting.describe()}")
@@ -326,8 +345,12 @@ def show_edition(app: AppContext, edition_id: int, as_json: bool) -> None:
         click.echo(f"  {status:<10}{number:>8}")
     click.echo(
         f"returns     {returns.hard} hard and {returns.soft} soft bounces, "
+        f"{returns.suspect} held as suspect, {returns.sender} refused on our side, "
         f"{returns.complaints} complaints, {returns.unsubscribes} unsubscribes"
     )
+    if returns.by_domain:
+        columns = tuple(returns.by_domain[0].to_json())
+        print_table(columns, (tuple(d.to_json().values()) for d in returns.by_domain))
 
 
 @editions_group.command("release")

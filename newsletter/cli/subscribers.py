@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -13,7 +12,6 @@ import click
 from newsletter.cli.context import AppContext, pass_app
 from newsletter.cli.output import print_json, print_json_stream, print_table
 from newsletter.db import subscribers as subscriber_list
-from newsletter.db.consent import ConsentEvidence
 from newsletter.db.models import SubscriberStatus
 from newsletter.db.subscriber_import import RowProblem, import_csv, spreadsheet_safe
 
@@ -61,58 +59,6 @@ def add(app: AppContext, email: str, name: str | None, resubscribe: bool, as_jso
         click.echo(f"{record.email}: {outcome}")
 
 
-@subscribers.command("show")
-@click.argument("email")
-@click.option("--json", "as_json", is_flag=True, help="Print the subscriber as a JSON object.")
-@pass_app
-def show(app: AppContext, email: str, as_json: bool) -> None:
-    """Show one subscriber: status, pause, pending address change, proof of consent."""
-    with app.database.session() as session:
-        record = subscriber_list.get(session, email)
-    if as_json:
-        print_json(record.to_json())
-        return
-    click.echo(f"{record.email}: {record.status}, since {_moment(record.created_at)}")
-    if record.name:
-        click.echo(f"name: {record.name}")
-    if record.paused_until:
-        click.echo(f"paused until: {_moment(record.paused_until)}")
-    if record.new_email:
-        click.echo(f"moving to: {record.new_email} (not confirmed yet)")
-    for line in _consent_lines(record.consent, record.confirmed_at):
-        click.echo(line)
-
-
-def _consent_lines(evidence: ConsentEvidence, confirmed_at: datetime | None) -> list[str]:
-    """The proof of consent as ``show`` prints it, one fact a line."""
-    how = {"form": "the sign-up form", "api": "the sign-up API", "cli": "the CLI (admin)"}
-    source = evidence.source
-    came = (
-        f"an import of {evidence.file or 'a file'}"
-        if source == "import"
-        else how.get(source or "", "unknown (before consent was recorded)")
-    )
-    lines = [f"consent: came through {came}"]
-    if not evidence.recorded:
-        lines.append("consent: NO EVIDENCE on record (no sign-up moment)")
-    lines += [
-        f"consent: {label}: {value}"
-        for label, value in (
-            ("signed up", _moment(evidence.signed_up_at)),
-            ("confirmed", _moment(confirmed_at)),
-            ("confirmed from IP", evidence.ip),
-            ("confirmed with browser", evidence.user_agent),
-            ("sign-up text hash", evidence.form_hash),
-        )
-        if value
-    ]
-    return lines
-
-
-def _moment(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
-
-
 @subscribers.command("remove")
 @click.argument("email")
 @click.option(
@@ -127,6 +73,61 @@ def remove(app: AppContext, email: str, forget: bool) -> None:
         record = subscriber_list.remove(session, email, forget=forget)
     address = subscriber_list.normalise_address(email)
     click.echo(f"{address}: {'unsubscribed and erased' if forget else record.status}")
+
+
+@subscribers.command("show")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="The subscriber as a JSON object.")
+@pass_app
+def show(app: AppContext, email: str, as_json: bool) -> None:
+    """One subscriber and the proof of their consent; for a bounced reader, the report
+    that dropped them."""
+    from newsletter.returns.report import what_dropped  # only this command needs it
+
+    with app.database.session() as session:
+        subscriber = subscriber_list.get(session, email)
+        record = subscriber_list.SubscriberRecord.of(subscriber)
+        dropped = what_dropped(session, subscriber.id) if record.status == "bounced" else None
+    if as_json:
+        print_json({**record.to_json(), "dropped_by": dropped.to_json() if dropped else None})
+        return
+    for label, value in record.to_json().items():
+        click.echo(f"{label:<20}{'' if value is None else value}")
+    if dropped is not None:
+        click.echo("dropped by:")
+        for label, value in dropped.to_json().items():
+            click.echo(f"  {label:<18}{'' if value in (None, '') else value}")
+    for line in _consent_lines(record):
+        click.echo(line)
+
+
+def _consent_lines(record: subscriber_list.SubscriberRecord) -> list[str]:
+    """The proof of consent in words, after the fields: how the reader came, and a mark
+    when there is no evidence of their yes."""
+    evidence = record.consent
+    how = {"form": "the sign-up form", "api": "the sign-up API", "cli": "the CLI (admin)"}
+    came = (
+        f"an import of {evidence.file or 'a file'}"
+        if evidence.source == "import"
+        else how.get(evidence.source or "", "unknown (before consent was recorded)")
+    )
+    lines = [f"consent: came through {came}"]
+    if not evidence.recorded:
+        lines.append("consent: NO EVIDENCE on record (no sign-up moment)")
+    return lines
+
+
+@subscribers.command("reactivate")
+@click.argument("email")
+@pass_app
+def reactivate(app: AppContext, email: str) -> None:
+    """Make a reader who was dropped as bounced by mistake active again.
+
+    Readers who complained or unsubscribed are never brought back this way.
+    """
+    with app.database.session() as session:
+        record = subscriber_list.reactivate(session, email, actor="cli")
+    click.echo(f"{record.email}: {record.status}")
 
 
 @subscribers.command("list")

@@ -3,12 +3,20 @@ schedule, and the database that remembers them."""
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from dataclasses import dataclass
 from typing import Literal
 
 from newsletter.config.redact import hide_password
 from newsletter.config.section import Problems
+
+# RFC 2919: list-label "." namespace, both dot-atom-text (RFC 5322 atext), 255 at most.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LIST_ID = re.compile(rf"{_ATOM}(?:\.{_ATOM})+")
+# Gmail's Feedback-ID: the SenderId is 5 to 15 characters, and ":" separates the fields.
+_SENDER_ID = re.compile(r"[A-Za-z0-9._-]{5,15}")
+MAX_MORE_POSTS = 5
 
 
 @dataclass(frozen=True)
@@ -22,10 +30,12 @@ class NewsletterSection:
     welcome: bool = True
     base_url: str = "http://127.0.0.1:8080"
     list_id: str = "nieuwsbrief.example.org"
+    feedback_sender_id: str = ""
     signature: str = "Groet,\nGerrit"
     language: str = "nl"
     content: Literal["full", "excerpt"] = "full"
     post_url_template: str = "https://www.gerritvanderheide.com/?s={title}"
+    more_posts: int = 2
     data_dir: str = "data"
     secret_key_file: str = ""
 
@@ -42,6 +52,40 @@ class NewsletterSection:
             yield "from_address", "is required"
         if "{title}" not in self.post_url_template and "{slug}" not in self.post_url_template:
             yield "post_url_template", "must contain {title} or {slug}"
+        if not (_LIST_ID.fullmatch(self.list_id) and len(self.list_id) <= 255):
+            yield (
+                "list_id",
+                f"must be a name like nieuwsbrief.example.org (RFC 2919): {self.list_id!r}",
+            )
+        if self.feedback_sender_id and not _SENDER_ID.fullmatch(self.feedback_sender_id):
+            yield (
+                "feedback_sender_id",
+                (
+                    "must be 5 to 15 letters, digits, '.', '_' or '-' (the SenderId of Gmail's "
+                    f"Feedback-ID): {self.feedback_sender_id!r}"
+                ),
+            )
+        elif self.from_address and not _SENDER_ID.fullmatch(self.sender_id):
+            yield (
+                "from_address",
+                (
+                    f"gives {self.sender_id!r} as the SenderId of the Feedback-ID header, which "
+                    "needs 5 to 15 characters: set newsletter.feedback_sender_id"
+                ),
+            )
+        if not 0 <= self.more_posts <= MAX_MORE_POSTS:
+            yield "more_posts", f"must be between 0 (off) and {MAX_MORE_POSTS}"
+
+    @property
+    def sender_id(self) -> str:
+        """The SenderId of the Feedback-ID header: the configured one, else the sender's
+        domain (cut to Gmail's 15 characters), the same for every mail of the stream."""
+        if self.feedback_sender_id:
+            return self.feedback_sender_id
+        domain = self.from_address.rpartition("@")[2].lower()
+        if len(domain) < 5:  # x.nl: Gmail wants 5 to 15 characters, and init must not fail
+            domain = f"{domain}-news"
+        return domain[:15].rstrip(".-")
 
 
 @dataclass(frozen=True)

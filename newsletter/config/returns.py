@@ -22,7 +22,9 @@ class BouncesSection:
     can tell which message a late bounce belongs to except its quoted Message-ID (signed,
     and only together with the reader the report names as its recipient). A soft
     bounce (a 4xx during the send, or reported later) in ``soft_limit`` of a reader's last
-    ``soft_window`` editions makes them ``bounced``.
+    ``soft_window`` editions makes them ``bounced``. A hard bounce that takes one
+    edition's hard bounces at its reader's domain to ``suspect_minimum`` and past
+    ``suspect_percent`` of the edition's mail to that domain is held (``returns.suspect``).
     """
 
     address: str = ""
@@ -30,6 +32,8 @@ class BouncesSection:
     complaint_alert_percent: float = 0.3
     soft_limit: int = 3
     soft_window: int = 5
+    suspect_percent: float = 20.0
+    suspect_minimum: int = 5
     # Relay webhooks; each is off (404) until configured.
     ses_topic_arn: str = ""
     postmark_user: str = ""
@@ -43,11 +47,13 @@ class BouncesSection:
                 "must be a plain address without '+' such as bounces@example.org: "
                 f"{self.address!r}",
             )
-        for key in ("hard_alert_percent", "complaint_alert_percent"):
+        for key in ("hard_alert_percent", "complaint_alert_percent", "suspect_percent"):
             if not 0 < getattr(self, key) <= 100:
                 yield key, "must be more than 0 and at most 100"
         if self.ses_topic_arn and not self.ses_topic_arn.startswith("arn:"):
             yield "ses_topic_arn", f"is not an SNS topic ARN: {self.ses_topic_arn!r}"
+        if self.suspect_minimum < 1:
+            yield "suspect_minimum", "must be at least 1"
         if self.soft_window < 1:
             yield "soft_window", "must be at least 1"
         if not 1 <= self.soft_limit <= self.soft_window:

@@ -62,6 +62,39 @@ def record_alert(
     return insert_unless_taken(session, OwnerAlert, values) is not None
 
 
+def rewrite_pending(
+    session: Session,
+    *,
+    cause: str,
+    period: str,
+    subject: str,
+    paragraphs: Sequence[str],
+    edition_id: int | None = None,
+) -> bool:
+    """Record the alert, or bring its text up to date while it waits for the mailer (an
+    alert that grows, such as an edition's rejections per domain). Once claimed it is
+    left alone: what went out went out. True when recorded or rewritten now."""
+    if record_alert(
+        session,
+        cause=cause,
+        period=period,
+        subject=subject,
+        paragraphs=paragraphs,
+        edition_id=edition_id,
+    ):
+        return True
+    rewritten = session.execute(
+        update(OwnerAlert)
+        .where(
+            OwnerAlert.cause == cause,
+            OwnerAlert.period == period,
+            OwnerAlert.status == AlertStatus.PENDING,
+        )
+        .values(subject=subject, details={"paragraphs": list(paragraphs), "report": None})
+    )
+    return bool(getattr(rewritten, "rowcount", 0))
+
+
 def latest(session: Session, cause_prefix: str) -> OwnerAlert | None:
     """The most recent alert whose cause starts with ``cause_prefix``."""
     query = select(OwnerAlert).where(OwnerAlert.cause.startswith(cause_prefix, autoescape=True))

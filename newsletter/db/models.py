@@ -143,7 +143,7 @@ class Subscriber(Base):
     paused_until: Mapped[datetime | None]
     new_email: Mapped[str | None] = mapped_column(String(320))
     new_email_requested_at: Mapped[datetime | None]
-    # A value of ConsentSource; no CHECK (see migration 0006: it would rebuild the table).
+    # A value of ConsentSource; no CHECK (see migration 0008: it would rebuild the table).
     consent_source: Mapped[str | None] = mapped_column(String(16))
     consent_file: Mapped[str | None] = mapped_column(String(255))
     signed_up_at: Mapped[datetime | None]
@@ -244,6 +244,17 @@ class Edition(Base):
     finished_at: Mapped[datetime | None]
 
 
+class EditionCard(Base):
+    """A post shown as a short card in an edition of another post (a busy week): it went
+    out with that edition, so it is sent and never becomes an edition of its own."""
+
+    __tablename__ = "edition_cards"
+
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
 class Delivery(Base):
     """The per-recipient ledger row: what happened to one edition for one subscriber."""
 
@@ -285,32 +296,52 @@ class Event(Base):
 
 
 class ReportResult(enum.StrEnum):
+    """What a stored report did: the verdict's kind (see ``returns.parse.Kind``), ``ignored``
+    when it was tied to no delivery of ours, or ``suspect``: a hard verdict held back
+    because its domain refused too much of one edition at once (``returns.suspect``)."""
+
     HARD = "hard"
     SOFT = "soft"
+    SENDER = "sender"
     COMPLAINT = "complaint"
+    UNSUBSCRIBE = "unsubscribe"
+    SUSPECT = "suspect"
     IGNORED = "ignored"
 
 
 class BounceReport(Base):
-    """One bounce, complaint or other message that came back after the relay said yes.
+    """One verdict of a bounce, complaint or other message that came back after the relay
+    said yes: one row per recipient a report names (``part``: the verdict's place in the
+    message's verdicts).
 
-    ``fingerprint`` (SHA-256 of the message, or of the webhook event) is unique, so the
-    same report fed in twice (a re-run pipe, a mailbox polled again, a webhook retried)
-    is recognised and changes nothing. No address is stored here: the subscriber row has
-    it, and erasing a subscriber (GDPR) erases it everywhere.
+    ``fingerprint`` (SHA-256 of the message, or of the webhook event) and ``part`` are
+    unique together, so the same report fed in twice (a re-run pipe, a mailbox polled
+    again, a webhook retried) is recognised and changes nothing. No address is stored
+    here, only the receiving ``domain``: the subscriber row has the address, and erasing
+    a subscriber (GDPR) erases it everywhere. ``reason`` is the cause as a category
+    (``userunknown``, ``blocked``...), ``diagnostic`` the reporting server's words.
     """
 
     __tablename__ = "bounce_reports"
-    __table_args__ = (_one_of("result", ReportResult),)
+    __table_args__ = (
+        UniqueConstraint("fingerprint", "part"),
+        Index("ix_bounce_reports_edition_domain", "edition_id", "domain"),
+        _one_of("result", ReportResult),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    part: Mapped[int] = mapped_column(Integer, default=0)
     source: Mapped[str] = mapped_column(String(32))
     result: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(32))
+    diagnostic: Mapped[str] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(16))
+    reply_code: Mapped[int | None] = mapped_column(Integer)
+    domain: Mapped[str | None] = mapped_column(String(255))
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"), index=True)
-    edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id"), index=True)
+    edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id"))
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
 
 

@@ -7,6 +7,10 @@ next edition instead of waiting behind years of old posts, and a week without a 
 still gets an edition from the back catalogue. :func:`next_unsent` is the one definition
 of "the next post to send"; the CLI, the preview and the scheduler all ask it.
 
+In a busy week (more than one new post waiting) an edition also shows the other new posts
+as short cards (:func:`cards_for`). A post goes out as an edition's article or as a card,
+and either way it is sent: it never comes back as an article.
+
 A post that went into an edition is frozen: re-importing it never changes what was sent.
 """
 
@@ -24,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.content.post import Post
 from newsletter.db import states
-from newsletter.db.models import Edition, EditionStatus, Feed, utcnow
+from newsletter.db.models import Edition, EditionCard, EditionStatus, Feed, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.errors import InputError, NotFoundError
 
@@ -73,8 +77,8 @@ def _takes_its_post() -> ColumnElement[bool]:
     return or_(Edition.status != EditionStatus.CANCELLED, states.reached_someone())
 
 
-def edition_of(post_id: Any) -> Select[int]:
-    """The (latest) edition that used up this post, if any."""
+def _article_of(post_id: Any) -> Select[int]:
+    """The (latest) edition that used up this post as its article, if any."""
     return (
         select(Edition.id)
         .where(Edition.post_id == post_id, _takes_its_post())
@@ -83,14 +87,33 @@ def edition_of(post_id: Any) -> Select[int]:
     )
 
 
-def _in_send_order(query: Select[Any]) -> Select[Any]:
-    new_on_the_blog = exists().where(
-        Feed.id == PostRow.feed_id, PostRow.published_at > Feed.added_at
+def edition_of(post_id: Any) -> Select[int]:
+    """The (latest) edition that used up this post, as its article or as a card."""
+    # Correlated on the caller's post too, when ``post_id`` is a column (see ``entries``).
+    as_card = (
+        exists()
+        .where(EditionCard.edition_id == Edition.id, EditionCard.post_id == post_id)
+        .correlate_except(EditionCard)
     )
+    return (
+        select(Edition.id)
+        .where(or_(Edition.post_id == post_id, as_card), _takes_its_post())
+        .order_by(Edition.id.desc())
+        .limit(1)
+    )
+
+
+def _new_on_the_blog() -> ColumnElement[bool]:
+    """Brought by a feed and published after that feed was first polled: not the back
+    catalogue the first poll found."""
+    return exists().where(Feed.id == PostRow.feed_id, PostRow.published_at > Feed.added_at)
+
+
+def _in_send_order(query: Select[Any]) -> Select[Any]:
     return query.order_by(
         PostRow.position.is_(None),
         PostRow.position,
-        case((new_on_the_blog, 0), else_=1),
+        case((_new_on_the_blog(), 0), else_=1),
         PostRow.published_at.is_(None),
         PostRow.published_at,
         PostRow.id,
@@ -169,11 +192,66 @@ def entry(session: Session, slug: str) -> QueueEntry:
     return _entry(row, session.scalar(edition_of(row.id)))
 
 
+def _unsent() -> Select[PostRow]:
+    """Posts no edition used up, as its article or as a card, and not skipped."""
+    articles = select(Edition.post_id).where(_takes_its_post())
+    cards = (
+        select(EditionCard.post_id)
+        .join(Edition, Edition.id == EditionCard.edition_id)
+        .where(_takes_its_post())
+    )
+    return select(PostRow).where(
+        PostRow.skipped.is_(False), PostRow.id.not_in(articles), PostRow.id.not_in(cards)
+    )
+
+
 def next_unsent(session: Session) -> PostRow | None:
     """The post the next edition is made of: first in send order, not skipped, never sent."""
-    taken = select(Edition.post_id).where(_takes_its_post())
-    query = select(PostRow).where(PostRow.skipped.is_(False), PostRow.id.not_in(taken))
-    return session.scalars(_in_send_order(query).limit(1)).first()
+    return session.scalars(_in_send_order(_unsent()).limit(1)).first()
+
+
+def cards_for(session: Session, post: PostRow, limit: int) -> list[PostRow]:
+    """The other new posts an edition of ``post`` shows as cards, in order.
+
+    Once ``post`` has gone out: the cards it went out with, so the archive and a resumed
+    send show what was sent. Before: when more than one new post waits (``post`` counted
+    when it is new itself), the first ``limit`` new ones besides it in send order. Back
+    catalogue posts are never cards: they have no news to tell.
+    """
+    made = session.scalar(_article_of(post.id))
+    if made is not None:
+        return list(session.scalars(_cards_of([made])))
+    if limit <= 0:
+        return []
+    others = _unsent().where(PostRow.id != post.id, _new_on_the_blog())
+    found = list(session.scalars(_in_send_order(others).limit(limit)))
+    new_itself = session.scalar(select(PostRow.id).where(PostRow.id == post.id, _new_on_the_blog()))
+    return found if len(found) + (new_itself is not None) > 1 else []
+
+
+def cards_by_edition(session: Session, edition_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The slugs of the posts each of these editions shows as cards, in order."""
+    shown: dict[int, list[str]] = {}
+    query = _cards_of(edition_ids).add_columns(EditionCard.edition_id)
+    for post, edition_id in session.execute(query):
+        shown.setdefault(edition_id, []).append(post.slug)
+    return shown
+
+
+def _cards_of(edition_ids: Sequence[int]) -> Select[PostRow]:
+    return (
+        select(PostRow)
+        .join(EditionCard, EditionCard.post_id == PostRow.id)
+        .where(EditionCard.edition_id.in_(edition_ids))
+        .order_by(EditionCard.edition_id, EditionCard.position)
+    )
+
+
+def show_as_cards(session: Session, edition_id: int, slugs: Sequence[str]) -> None:
+    """Record that edition ``edition_id`` shows these posts as cards, in this order."""
+    for position, slug in enumerate(slugs):
+        card = get(session, slug)
+        session.add(EditionCard(edition_id=edition_id, post_id=card.id, position=position))
 
 
 def document(row: PostRow) -> Post:

@@ -245,20 +245,9 @@ def unsubscribe(session: Session, subscriber: Subscriber, source: str) -> bool:
     return True
 
 
-def get(session: Session, raw_address: str) -> SubscriberRecord:
-    """The reader at ``raw_address``; ``NotFoundError`` when nobody is."""
-    address = normalise_address(raw_address)
-    subscriber = find(session, address)
-    if subscriber is None:
-        raise NotFoundError(f"no subscriber with address {address}")
-    return SubscriberRecord.of(subscriber)
-
-
 def remove(session: Session, raw_address: str, *, forget: bool = False) -> SubscriberRecord:
     address = normalise_address(raw_address)
-    subscriber = find(session, address)
-    if subscriber is None:
-        raise NotFoundError(f"no subscriber with address {address}")
+    subscriber = get(session, address)
     if subscriber.status not in OPTED_OUT:
         unsubscribe(session, subscriber, "admin")
     if forget:
@@ -270,6 +259,32 @@ def remove(session: Session, raw_address: str, *, forget: bool = False) -> Subsc
         subscriber.paused_until = None
         consent.erase(subscriber)
         record_event(session, "forget", "admin", subscriber.id)
+    return SubscriberRecord.of(subscriber)
+
+
+def get(session: Session, raw_address: str) -> Subscriber:
+    """The subscriber with this address; :class:`NotFoundError` when there is none."""
+    address = normalise_address(raw_address)
+    subscriber = find(session, address)
+    if subscriber is None:
+        raise NotFoundError(f"no subscriber with address {address}")
+    return subscriber
+
+
+def reactivate(session: Session, raw_address: str, *, actor: str = "admin") -> SubscriberRecord:
+    """Bring back a reader who was dropped as ``bounced`` by mistake (a classifier's error,
+    a provider's bad day). Only a bounce is undone here: a reader who complained or
+    unsubscribed left by their own choice and stays out."""
+    subscriber = get(session, raw_address)
+    if subscriber.status in (SubscriberStatus.COMPLAINED, SubscriberStatus.UNSUBSCRIBED):
+        raise InputError(
+            f"{subscriber.email} is {subscriber.status} (their choice is respected); "
+            "only a bounced reader is reactivated"
+        )
+    if subscriber.status != SubscriberStatus.BOUNCED:
+        raise InputError(f"{subscriber.email} is {subscriber.status}, not bounced")
+    subscriber.status = SubscriberStatus.ACTIVE
+    record_event(session, "reactivate", actor, subscriber.id, status_before="bounced")
     return SubscriberRecord.of(subscriber)
 
 

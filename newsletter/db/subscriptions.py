@@ -114,9 +114,12 @@ def view(session: Session, subscriber_id: int) -> SubscriberView | None:
 
 
 def unsubscribe_by_link(
-    session: Session, subscriber_id: int, source: UnsubscribeSource
+    session: Session, subscriber_id: int, source: UnsubscribeSource | str
 ) -> SubscriberView | None:
-    """Unsubscribe at once; someone who bounced or complained keeps that stronger status."""
+    """Unsubscribe at once; someone who bounced or complained keeps that stronger status.
+
+    Also what a mail client's unsubscribe mail or an ARF opt-out report does
+    (``returns.apply``), its way in (``imap``, ``inbound``...) as the source."""
     subscriber = _known(session, subscriber_id)
     if subscriber is None:
         return None

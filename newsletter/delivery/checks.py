@@ -3,7 +3,8 @@
 :func:`check_edition` is pure and fast, so ``newsletter check`` and ``newsletter preview``
 can run it on every edition: size against Gmail's clipping, text/HTML parity (spam filters
 penalise parts that say different things), images without alt text, suspicious links,
-the signature, and the unsubscribe link in all three places it must be.
+the signature, the unsubscribe link in all three places it must be, and the headers that
+mailbox providers sort and count by (List-Id, Feedback-ID).
 :func:`spamassassin_score` adds SpamAssassin's local rules when the binary is installed.
 """
 
@@ -29,6 +30,12 @@ from newsletter.mail.render import GMAIL_CLIP_BYTES, MAX_HTML_BYTES, PLACEHOLDER
 Status = Literal["pass", "fail", "warn", "info"]
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _SPAMASSASSIN_TIMEOUT_SECONDS = 120
+# RFC 2919: an optional phrase, then <list-label.namespace> (dot-atom-text) at the end.
+_LIST_ID = re.compile(
+    r"(?:(?P<phrase>\S.*?)\s*)?<(?P<id>[!#-'*+/-9=?A-Z^-~-]+(?:\.[!#-'*+/-9=?A-Z^-~-]+)+)>"
+)
+# Gmail: Feedback-ID: a:b:c:SenderId, the SenderId 5 to 15 characters.
+_FEEDBACK_ID = re.compile(r"(?:[^:\s]*:){0,3}(?P<sender>[^:\s]{5,15})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +117,7 @@ def check_edition(edition: RenderedEdition, message_bytes: bytes, signature: str
         *_links(scan.hrefs),
         *_signature(signature, html_part, text_part),
         *_unsubscribe(message_bytes, message, scan.hrefs, text_part),
+        *_list_headers(message_bytes),
         _placeholders(html_part, text_part),
     ]
     return Report(tuple(findings))
@@ -295,6 +303,23 @@ def _unsubscribe(
             )
         )
     return findings
+
+
+def _list_headers(message_bytes: bytes) -> list[Finding]:
+    """List-Id names the list (RFC 2919), Feedback-ID has Gmail's form; both as on the wire."""
+    list_id = _raw_header(message_bytes, "List-Id")
+    found = _LIST_ID.fullmatch(list_id or "")
+    if found is None:
+        listed = Finding("fail", "List-Id (RFC 2919)", f"not <name.domain>: {list_id!r}")
+    elif not found["phrase"]:
+        listed = Finding("warn", "List-Id (RFC 2919)", f"{list_id}: no name of the newsletter")
+    else:
+        listed = Finding("pass", "List-Id (RFC 2919)", list_id or "")
+    feedback = _raw_header(message_bytes, "Feedback-ID")
+    if feedback is None or not _FEEDBACK_ID.fullmatch(feedback):
+        problem = "missing" if feedback is None else f"not a:b:c:SenderId: {feedback!r}"
+        return [listed, Finding("fail", "Feedback-ID (Gmail)", problem)]
+    return [listed, Finding("pass", "Feedback-ID (Gmail)", feedback)]
 
 
 def _is_loopback_http(url: str) -> bool:

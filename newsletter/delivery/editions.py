@@ -9,7 +9,7 @@ the caller forces a resend.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +49,8 @@ class EditionInfo:
     started_at: datetime | None
     finished_at: datetime | None
     counts: dict[str, int] = field(default_factory=dict)
+    # The other new posts it shows as cards (a busy week), by slug.
+    cards: tuple[str, ...] = ()
 
     @property
     def open(self) -> int:
@@ -81,6 +83,7 @@ class EditionInfo:
             "finished_at": _when(self.finished_at),
             "counts": self.counts,
             "tally": self.tally(),
+            "cards": list(self.cards),
         }
 
 
@@ -131,12 +134,14 @@ def create_edition(
     force: bool = False,
     actor: str = "admin",
     week_key: str | None = None,
+    cards: Sequence[str] = (),
 ) -> int:
     """A new edition of ``post`` with every receiving reader queued (active, not paused:
     :func:`subscribers.receiving`); returns its id.
 
     ``week_key`` (e.g. ``2026-W48``) is set by the scheduler: the database's unique
-    constraint then makes a second edition for the same week impossible.
+    constraint then makes a second edition for the same week impossible. ``cards``: the
+    slugs of the other new posts it shows as cards (they go out with it).
     """
     earlier = previous_edition(session, post.id)
     if earlier is not None and not force:
@@ -151,6 +156,7 @@ def create_edition(
     )
     session.add(edition)
     session.flush()
+    post_queue.show_as_cards(session, edition.id, cards)
     snapshot = select(
         literal(edition.id),
         Subscriber.id,
@@ -177,6 +183,7 @@ def create_edition(
         post=post.slug,
         recipients=edition.recipients,
         forced=earlier is not None,
+        cards=list(cards),
     )
     return edition.id
 
@@ -224,7 +231,8 @@ def describe_edition(session: Session, edition_id: int) -> EditionInfo:
     edition = get_edition(session, edition_id)
     post = session.get(PostRow, edition.post_id)
     assert post is not None
-    return _info(edition, post, counts(session, edition_id))
+    cards = post_queue.cards_by_edition(session, [edition_id]).get(edition_id, [])
+    return _info(edition, post, counts(session, edition_id), cards)
 
 
 def list_editions(session: Session) -> list[EditionInfo]:
@@ -241,15 +249,23 @@ def list_editions(session: Session) -> list[EditionInfo]:
         select(Edition, PostRow)
         .join(PostRow, PostRow.id == Edition.post_id)
         .order_by(Edition.id.desc())
-    )
+    ).all()
     empty = {status.value: 0 for status in DeliveryStatus}
+    cards = post_queue.cards_by_edition(session, [edition.id for edition, _ in editions])
     return [
-        _info(edition, post, {str(k): v for k, v in per_edition.get(edition.id, empty).items()})
+        _info(
+            edition,
+            post,
+            {str(k): v for k, v in per_edition.get(edition.id, empty).items()},
+            cards.get(edition.id, []),
+        )
         for edition, post in editions
     ]
 
 
-def _info(edition: Edition, post: PostRow, numbers: dict[str, int]) -> EditionInfo:
+def _info(
+    edition: Edition, post: PostRow, numbers: dict[str, int], cards: Sequence[str] = ()
+) -> EditionInfo:
     return EditionInfo(
         id=edition.id,
         post_slug=post.slug,
@@ -261,6 +277,7 @@ def _info(edition: Edition, post: PostRow, numbers: dict[str, int]) -> EditionIn
         started_at=edition.started_at,
         finished_at=edition.finished_at,
         counts=numbers,
+        cards=tuple(cards),
     )
 
 

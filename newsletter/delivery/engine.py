@@ -31,10 +31,10 @@ from newsletter.db import states
 from newsletter.db.database import Database
 from newsletter.db.models import EditionStatus, utcnow
 from newsletter.db.models import Post as PostRow
-from newsletter.db.post_queue import document
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
+from newsletter.delivery.contents import render_post
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.message_ids import EditionMessageIds, message_ids
 from newsletter.delivery.outcomes import (
@@ -49,7 +49,7 @@ from newsletter.delivery.transport import Lane, open_lanes
 from newsletter.errors import InputError, RenderError
 from newsletter.mail.compose import Composer
 from newsletter.mail.dkim import dkim_signer
-from newsletter.mail.render import RenderedEdition, render_edition
+from newsletter.mail.render import RenderedEdition
 from newsletter.mail.verp import ReturnPaths, return_paths
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ def _composer(
         post = session.get(PostRow, edition.post_id)
         assert post is not None
         if rendered is None:
-            rendered = render_edition(document(post), settings.newsletter)
+            rendered = render_post(session, settings.newsletter, post)
     signer = dkim_signer(settings.dkim, settings.dkim_private_key)
     return Composer(
         rendered, settings.newsletter, ids, secret=settings.signing_key(), signer=signer

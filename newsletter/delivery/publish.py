@@ -33,6 +33,7 @@ from newsletter.db.events import record_event
 from newsletter.db.models import Edition
 from newsletter.db.models import Post as PostRow
 from newsletter.delivery.checks import Finding, Report, check_edition, spamassassin_score
+from newsletter.delivery.contents import render_post
 from newsletter.delivery.editions import create_edition, hold
 from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
 from newsletter.delivery.single import Handover, send_one
@@ -44,7 +45,6 @@ from newsletter.mail.render import (
     RenderedEdition,
     personalise,
     recipient_for,
-    render_edition,
 )
 
 # Whom a preview, a dry run and the demo write to when no subscriber is named.
@@ -237,7 +237,7 @@ def build_preview(
         if found is None or found.email is None:
             raise NotFoundError(f"no subscriber with address {subscriber_address}")
         reader = (found.id, found.email, found.name)
-    return preview_of(settings, render_post(settings, row), reader, now)
+    return preview_of(settings, render_post(session, settings.newsletter, row), reader, now)
 
 
 def deliverability_report(preview: Preview, settings: Settings) -> Report:
@@ -277,7 +277,7 @@ def prepare_edition(
     edition exists; it raises to stop.
     """
     check_transport(settings)
-    rendered = render_post(settings, post)
+    rendered = render_post(session, settings.newsletter, post)
     report = None if skip_check else deliverability_report(preview_of(settings, rendered), settings)
     if report is not None and not report.ok and on_failure == "refuse":
         failed = sum(1 for finding in report.findings if finding.status == "fail")
@@ -285,7 +285,13 @@ def prepare_edition(
     if confirm is not None:
         confirm()
     edition_id = create_edition(
-        session, post, rendered.subject, force=force, actor=actor, week_key=week_key
+        session,
+        post,
+        rendered.subject,
+        force=force,
+        actor=actor,
+        week_key=week_key,
+        cards=rendered.card_slugs,
     )
     if report is None:
         record_event(session, "check_skipped", actor, edition_id=edition_id, post=post.slug)
@@ -295,12 +301,6 @@ def prepare_edition(
     reason = "; ".join(f.line() for f in report.findings if f.status == "fail")
     hold(session, edition_id, reason)
     return PreparedEdition(edition_id, rendered, report, reason)
-
-
-def render_post(settings: Settings, post: PostRow) -> RenderedEdition:
-    """The edition of a queued post, rendered once for all its readers; the doors render
-    through here so that every edition is made from the same section."""
-    return render_edition(post_queue.document(post), settings.newsletter)
 
 
 def send_test_copy(settings: Settings, rendered: RenderedEdition, address: str) -> Handover:

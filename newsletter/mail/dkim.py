@@ -25,6 +25,8 @@ DKIM_SIGNED_HEADERS = (
     b"List-Id",
     b"List-Unsubscribe",
     b"List-Unsubscribe-Post",
+    # Gmail counts a Feedback-ID only when a DKIM signature of the sender's domain covers it.
+    b"Feedback-ID",
 )
 
 

@@ -9,14 +9,19 @@ Two policies, on purpose:
   which mail clients do not decode, and the one-click unsubscribe button disappears.
 
 Header values are only ever set through the email package (never by joining strings), and
-it refuses CR/LF in them; recipient names are cleaned beforehand as well.
+it refuses CR/LF in them; recipient names are cleaned beforehand as well. The one exception
+is a :class:`WireHeader`, a value made here in its final ASCII form (List-Id, Feedback-ID):
+the email package would decode and re-encode it word by word, leaving a non-ASCII list
+name's ":" or "(" bare in the phrase, where they mean something else.
 """
 
 from __future__ import annotations
 
 import email.policy
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -29,6 +34,13 @@ from newsletter.mail.render import Recipient, RenderedEdition, personalise
 
 # Long headers (List-Unsubscribe) stay unfolded and unencoded; compose.py splices against it.
 SERIALISE_POLICY = email.policy.SMTP.clone(max_line_length=998)
+# The kind of mail in Feedback-ID's third field: every message with the header is an edition.
+FEEDBACK_KIND = "edition"
+_NOT_IN_FEEDBACK_FIELD = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class WireHeader(str):
+    """A header value already in wire form (ASCII, no line breaks), set as it is."""
 
 
 def build_message(
@@ -58,13 +70,14 @@ def build_message(
     headers += [
         ("Subject", subject_prefix + edition.subject),
         *_date_and_id(sender, now, message_id),
-        ("List-Id", _list_id(newsletter.name, newsletter.list_id)),
+        ("List-Id", list_id_header(newsletter.name, newsletter.list_id)),
         (
             "List-Unsubscribe",
             f"<{recipient.unsubscribe_url}>, "
             f"<mailto:{sender.addr_spec}?subject=unsubscribe-{unsubscribe_token}>",
         ),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("Feedback-ID", feedback_id(edition.post_slug, newsletter)),
     ]
     return mime_message(headers, text_part, html_part)
 
@@ -97,7 +110,10 @@ def mime_message(headers: Sequence[tuple[str, str | Address]], text: str, html: 
     """multipart/alternative, text/plain then text/html, serialised for SMTP (see above)."""
     message = EmailMessage(policy=email.policy.default)
     for name, value in headers:
-        message[name] = value
+        if isinstance(value, WireHeader):
+            message.set_raw(name, value)
+        else:
+            message[name] = value
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     return message.as_bytes(policy=SERIALISE_POLICY)
@@ -126,12 +142,26 @@ def address(name: str | None, addr_spec: str, what: str) -> Address:
         raise RenderError(f"invalid {what} {addr_spec!r}: {exc}") from None
 
 
-def _list_id(name: str, list_id: str) -> str:
-    """RFC 2919: an optional phrase, then the list's id in angle brackets."""
+def list_id_header(name: str, list_id: str) -> WireHeader:
+    """RFC 2919: the list's name as a phrase, then its id in angle brackets.
+
+    An ASCII name is a quoted string; any other is RFC 2047 encoded words as a whole, so
+    no character of it can end the phrase early.
+    """
     phrase = clean_display_name(name)
     if phrase is None:
-        return f"<{list_id}>"
+        return WireHeader(f"<{list_id}>")
     if phrase.isascii():
         escaped = phrase.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}" <{list_id}>'
-    return f"{phrase} <{list_id}>"
+        return WireHeader(f'"{escaped}" <{list_id}>')
+    encoded = Header(phrase, "utf-8").encode(maxlinelen=76)
+    return WireHeader(" ".join(word.strip() for word in encoded.splitlines()) + f" <{list_id}>")
+
+
+def feedback_id(post_slug: str, newsletter: NewsletterSection) -> WireHeader:
+    """Gmail's ``Feedback-ID: a:b:c:SenderId``: the edition (its post's slug, as in its
+    archive URL), the newsletter (its List-Id), the kind of mail and the sender, so
+    Postmaster Tools shows the complaint rate of each edition. Gmail reads the fields from
+    the right and splits them at ":", which none of them may hold."""
+    edition = _NOT_IN_FEEDBACK_FIELD.sub("-", post_slug).strip("-") or "post"
+    return WireHeader(f"{edition}:{newsletter.list_id}:{FEEDBACK_KIND}:{newsletter.sender_id}")

@@ -38,7 +38,8 @@ from newsletter.content.post import Block, Post, QuestionAnswer, is_web_url
 from newsletter.content.slug import slugify
 from newsletter.errors import RenderError
 from newsletter.files import resource_dir
-from newsletter.mail.text import install_text_helpers, render_text
+from newsletter.mail.cards import Card, card_of
+from newsletter.mail.text import install_text_helpers, one_line, render_text, shorten
 from newsletter.mail.tokens import make_token
 
 logger = logging.getLogger("newsletter.mail.render")
@@ -76,7 +77,8 @@ class RenderedEdition:
     """One post rendered for everyone; ``html`` and ``text`` still hold the placeholders.
 
     ``key_phrases`` are the headings, prompts and questions the edition shows; the
-    deliverability check looks for each of them in both parts.
+    deliverability check looks for each of them in both parts. ``card_slugs``: the other
+    new posts shown below it as cards, which go out with it.
     """
 
     subject: str
@@ -86,6 +88,7 @@ class RenderedEdition:
     excerpt: bool
     post_slug: str
     key_phrases: tuple[str, ...] = ()
+    card_slugs: tuple[str, ...] = ()
     # Both parts cut at the placeholders once, so personalise() only joins strings.
     _html_pieces: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _text_pieces: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -152,18 +155,23 @@ def render_templates(
     return inline_css(raw_html), text
 
 
-def render_edition(post: Post, newsletter: NewsletterSection) -> RenderedEdition:
-    """Render ``post`` once for all subscribers, as a whole or as an excerpt.
+def render_edition(
+    post: Post, newsletter: NewsletterSection, more: Sequence[Post] = ()
+) -> RenderedEdition:
+    """Render ``post`` once for all subscribers, as a whole or as an excerpt, with the
+    posts of ``more`` as short cards below it.
 
     With ``content = "full"`` the whole post is sent unless its HTML would be too large for
     Gmail; then, and always with ``content = "excerpt"``, the opening sections are sent
     with a "Lees verder op de blog" button. A post known only by its feed summary is
     always sent that way: the rest of it is on the blog.
     """
-    _refuse_placeholders_in(post)
+    for shown in (post, *more):
+        _refuse_placeholders_in(shown)
+    cards = tuple(card_of(other, post_url(other, newsletter.post_url_template)) for other in more)
     blocks = _body_blocks(post)
     if newsletter.content == "full" and not post.summary_only:
-        edition = _render(post, newsletter, blocks, excerpt=False)
+        edition = _render(post, newsletter, blocks, cards, excerpt=False)
         size = _html_bytes(edition)
         if size + _PERSONALISATION_HEADROOM < MAX_HTML_BYTES:
             return edition
@@ -174,7 +182,7 @@ def render_edition(post: Post, newsletter: NewsletterSection) -> RenderedEdition
             size,
             MAX_HTML_BYTES,
         )
-    edition = _render(post, newsletter, excerpt_blocks(blocks), excerpt=True)
+    edition = _render(post, newsletter, excerpt_blocks(blocks), cards, excerpt=True)
     size = _html_bytes(edition)
     if size + _PERSONALISATION_HEADROOM >= MAX_HTML_BYTES:
         raise RenderError(
@@ -284,6 +292,7 @@ def _render(
     post: Post,
     newsletter: NewsletterSection,
     blocks: tuple[Block, ...],
+    cards: tuple[Card, ...],
     *,
     excerpt: bool,
 ) -> RenderedEdition:
@@ -291,7 +300,7 @@ def _render(
     faq = () if excerpt else post.faq
     link_template = newsletter.post_url_template
     context: dict[str, Any] = {
-        "subject": _one_line(post.title),
+        "subject": one_line(post.title),
         "preheader": preheader,
         "newsletter_name": newsletter.name,
         "meta": _meta_line(post),
@@ -301,6 +310,9 @@ def _render(
         "faq_title": post.faq_heading or _FAQ_TITLE,
         "excerpt": excerpt,
         "post_url": post_url(post, link_template),
+        # The post's own page: the title links to it and the article ends with a link to it.
+        "source_url": post_url(post, link_template) if post.url else None,
+        "cards": cards,
         "article_url": lambda title: _blog_url(link_template, title, slugify(title)),
         "reply_to": bool(newsletter.reply_to),
         "greeting": GREETING_PLACEHOLDER,
@@ -312,13 +324,14 @@ def _render(
         "newsletter", context, newsletter.signature, what=f"post {post.slug!r}"
     )
     return RenderedEdition(
-        subject=_one_line(post.title),
+        subject=one_line(post.title),
         html=html,
         text=text,
         preheader=preheader,
         excerpt=excerpt,
         post_slug=post.slug,
-        key_phrases=_key_phrases(post, blocks, faq),
+        key_phrases=(*_key_phrases(post, blocks, faq), *(card.title for card in cards)),
+        card_slugs=tuple(card.slug for card in cards),
     )
 
 
@@ -371,18 +384,14 @@ def _key_phrases(
 ) -> tuple[str, ...]:
     phrases = [b.text for b in blocks if b.type in ("heading", "subheading", "prompt")]
     phrases += [item.question for item in (*post.questions, *faq)]
-    return tuple(_one_line(p) for p in phrases if p.strip())
+    return tuple(one_line(p) for p in phrases if p.strip())
 
 
 def _preheader(post: Post) -> str:
     """The grey preview line in the inbox: the lead, the first question or paragraph, shortened."""
     paragraphs = (block.text for block in post.blocks if block.type == "paragraph")
     source = post.lead or (post.questions[0].question if post.questions else next(paragraphs, ""))
-    text = _one_line(source)
-    if len(text) <= PREHEADER_MAX_CHARS:
-        return text
-    cut = text[: PREHEADER_MAX_CHARS - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:—–- ") + "…"
+    return shorten(source, PREHEADER_MAX_CHARS)
 
 
 def _meta_line(post: Post) -> str:
@@ -390,10 +399,6 @@ def _meta_line(post: Post) -> str:
     if post.reading_minutes:
         parts.append(f"{post.reading_minutes} min leestijd")
     return " · ".join(p for p in parts if p)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _text_size(block: Block) -> int:

@@ -56,6 +56,20 @@ def underline(text: str, char: str) -> str:
     return f"{wrapped}\n{char * width}"
 
 
+def one_line(text: str) -> str:
+    """All whitespace, line breaks included, as single spaces: for a subject or a teaser."""
+    return " ".join(text.split())
+
+
+def shorten(text: str, max_chars: int) -> str:
+    """``text`` on one line, cut at a word with "…" when it is longer than ``max_chars``."""
+    text = one_line(text)
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:—–- ") + "…"
+
+
 def install_text_helpers(environment: Environment) -> None:
     environment.filters["wrap"] = wrap
     environment.filters["underline"] = underline

@@ -5,8 +5,10 @@ The core, one module per job in the order a report flows: ``parse`` reads what c
 on the reader (the one entry every receiver calls:
 :func:`~newsletter.returns.apply.process_message` for a message,
 :func:`~newsletter.returns.apply.process_event` for a relay's webhook event), ``report``
-lists the reports and counts an edition's returns, and ``limits`` records an owner alert
-when an edition passes the thresholds and holds the next one.
+lists the reports and counts an edition's returns, ``limits`` records an owner alert
+when an edition passes the thresholds and holds the next one, ``suspect`` holds the hard
+bounces of a domain that refuses too much of one edition, and ``senders`` tells the owner
+what to fix when mail is refused on our side.
 
 The two receivers that live here, ``mailbox`` (the IMAP poller) and ``listener`` (the SMTP
 listener, which also takes the ``mailto:`` List-Unsubscribe mails), and the ones outside

@@ -1,29 +1,32 @@
 """What a late bounce or complaint does: the one place every way in hands what came back
 to. A returned message (a file or pipe, the inbound listener, a mailbox) goes to
 :func:`process_message`, a relay's webhook event to :func:`process_event`; both end in
-one function that stores the report, ties it to a delivery (:mod:`newsletter.returns.match`)
-and acts on the reader.
+one function that stores a row for each verdict (one per recipient the report names),
+ties it to a delivery (:mod:`newsletter.returns.match`) and acts on the reader.
 
-* A report that :mod:`~newsletter.returns.match` cannot tie to a delivery of ours
+* A verdict that :mod:`~newsletter.returns.match` cannot tie to a delivery of ours
   changes nothing: it is stored as ignored, tied to nobody, and counts towards no limit.
-* Hard bounce: the reader becomes ``bounced`` at once. Complaint: ``complained``, never
-  mailed again. Soft bounce: the delivery is marked ``soft_bounce``, as the ledger marks
-  a 4xx during the send, and the ledger's one rule decides
-  (:func:`~newsletter.delivery.outcomes.soft_bounces_adding_up`): soft bounces, during the
-  send or later, in ``bounces.soft_limit`` of the reader's last ``bounces.soft_window``
-  editions, none delivered without one since, make them ``bounced``. A hard bounce or a
-  complaint may pass the edition's limits (:mod:`newsletter.returns.limits`).
+* ``hard`` (the address is gone): the reader becomes ``bounced`` at once, unless their
+  domain refused too much of the edition at once: then the verdict is held as
+  ``suspect`` and the owner asked (:mod:`newsletter.returns.suspect`). ``complaint``:
+  ``complained``, never mailed again. ``unsubscribe``: unsubscribed as the link does it.
+  ``soft``: the delivery is marked ``soft_bounce``, as the ledger marks a 4xx during the
+  send, and the ledger's one rule decides
+  (:func:`~newsletter.delivery.outcomes.soft_bounces_adding_up`). ``sender`` (our side:
+  blocked, authentication, policy): the reader stays as they are, nothing is counted
+  against them, and the owner hears what to fix (:mod:`newsletter.returns.senders`). A
+  hard bounce or a complaint may pass the edition's limits (:mod:`newsletter.returns.limits`).
 * Every report is stored once, keyed by its fingerprint (SHA-256 of the message with
-  LF line endings, so the SMTP and the Maildir copy of one message are one report), and
-  every outcome tied to a reader is an event with the reason. The same report fed in
-  again is answered from the stored row and changes nothing.
+  LF line endings, so the SMTP and the Maildir copy of one message are one report) and
+  the verdict's place in it, and every outcome tied to a reader is an event with the
+  reason. The same report fed in again is answered from the stored rows and changes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -33,39 +36,117 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.events import record_event
-from newsletter.db.models import BounceReport, Delivery, Subscriber, SubscriberStatus, utcnow
+from newsletter.db.models import (
+    BounceReport,
+    Delivery,
+    ReportResult,
+    Subscriber,
+    SubscriberStatus,
+    utcnow,
+)
+from newsletter.db.subscriptions import unsubscribe_by_link
 from newsletter.delivery.outcomes import SoftBouncePolicy, soft_bounces_adding_up
+from newsletter.returns import suspect
 from newsletter.returns.limits import check_limits
 from newsletter.returns.match import find_delivery, pick_recipient
 from newsletter.returns.parse import Kind, Verdict, classify_message, clean_reason, parse
+from newsletter.returns.senders import alert_sender_rejections
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Processed:
-    """The answer for one report, as ``bounces process --json`` prints it. ``is_report``
-    (not printed): what came back reads as a bounce or complaint, whether or not it was
-    tied to a delivery of ours; the mailbox moves those out of the way."""
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    """A verdict as the commands print it: operator output, so the failed addresses are
+    in it (they are never stored)."""
+    return {
+        "kind": verdict.kind.value,
+        "reason": verdict.reason,
+        "status": verdict.status,
+        "reply_code": verdict.reply_code,
+        "recipients": list(verdict.recipients),
+        "diagnostic": verdict.diagnostic,
+    }
 
+
+@dataclass(frozen=True)
+class Settled:
+    """One verdict of a report and what it did. ``result`` is what was stored: the
+    verdict's kind, ``ignored`` when it was tied to no delivery of ours (``diagnostic``
+    then says why), ``suspect`` when a hard verdict was held (:mod:`newsletter.returns.suspect`).
+    """
+
+    verdict: Verdict
     result: str
-    email: str | None
-    reason: str
+    diagnostic: str
+    email: str | None = None
     subscriber_id: int | None = None
     edition_id: int | None = None
     status: str | None = None
     duplicate: bool = False
-    is_report: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        """What ``bounces process --json`` prints for one verdict, with what it did."""
+        matched = self.subscriber_id is not None
         return {
+            **verdict_json(self.verdict),
+            "diagnostic": self.diagnostic,
             "result": self.result,
-            "email": self.email,
-            "reason": self.reason,
-            "subscriber_id": self.subscriber_id,
-            "edition": self.edition_id,
+            "delivery": (
+                {
+                    "edition": self.edition_id,
+                    "subscriber_id": self.subscriber_id,
+                    "email": self.email,
+                }
+                if matched
+                else None
+            ),
             "subscriber_status": self.status,
-            "duplicate": self.duplicate,
+        }
+
+
+@dataclass(frozen=True)
+class Processed:
+    """The answer for one report: a verdict for each recipient it names, in order.
+
+    ``is_report`` (not printed): what came back reads as a bounce or complaint, whether or
+    not it was tied to a delivery of ours; the mailbox moves those out of the way. The
+    report's own fields are its lead verdict's: the first that is not ignored."""
+
+    verdicts: tuple[Settled, ...]
+    is_report: bool = False
+
+    @property
+    def lead(self) -> Settled:
+        return next((v for v in self.verdicts if v.result != Kind.IGNORED), self.verdicts[0])
+
+    @property
+    def result(self) -> str:
+        return self.lead.result
+
+    @property
+    def reason(self) -> str:
+        return self.lead.verdict.reason
+
+    @property
+    def email(self) -> str | None:
+        return self.lead.email
+
+    @property
+    def duplicate(self) -> bool:
+        return self.lead.duplicate
+
+    def to_json(self) -> dict[str, Any]:
+        lead = self.lead
+        return {
+            "result": lead.result,
+            "email": lead.email,
+            "reason": lead.verdict.reason,
+            "diagnostic": lead.diagnostic,
+            "subscriber_id": lead.subscriber_id,
+            "edition": lead.edition_id,
+            "subscriber_status": lead.status,
+            "duplicate": lead.duplicate,
+            "verdicts": [verdict.to_json() for verdict in self.verdicts],
         }
 
 
@@ -83,9 +164,9 @@ def process_message(
 ) -> Processed:
     """Classify one raw message and act on it; :class:`NotAMailError` if it is no mail."""
     message = parse(raw)
-    verdict = _first_report(classify_message(message))
+    verdicts = classify_message(message)
     recipient = envelope_recipient or pick_recipient(settings, message)
-    return _settle(database, settings, verdict, recipient, fingerprint(raw), source)
+    return settle(database, settings, verdicts, recipient, fingerprint(raw), source)
 
 
 @dataclass(frozen=True)
@@ -115,11 +196,6 @@ _EVENT_REASONS = {
 }
 
 
-def _first_report(verdicts: tuple[Verdict, ...]) -> Verdict:
-    """One verdict per message, as the reports table holds one row per message."""
-    return next((v for v in verdicts if v.kind != Kind.IGNORED), verdicts[0])
-
-
 def process_event(
     database: Database, settings: Settings, event: RelayEvent, *, source: str
 ) -> Processed:
@@ -131,73 +207,128 @@ def process_event(
         (event.message_id,) if event.message_id else (),
     )
     print_ = hashlib.sha256(f"{source}\n{event.event_id}".encode()).hexdigest()
-    return _settle(database, settings, verdict, None, print_, source, by_address=True)
+    return settle(database, settings, (verdict,), None, print_, source, by_address=True)
 
 
-def _settle(
+@dataclass(frozen=True)
+class _Arrival:
+    """What every verdict of one report shares: where it came from and how it is tied."""
+
+    fingerprint: str
+    source: str
+    recipient: str | None
+    by_address: bool
+    named: frozenset[str]  # every recipient any of its verdicts names
+
+
+def settle(
     database: Database,
     settings: Settings,
-    verdict: Verdict,
+    verdicts: tuple[Verdict, ...],
     recipient: str | None,
     print_: str,
     source: str,
     *,
     by_address: bool = False,
 ) -> Processed:
-    """Where both ways end: apply the verdict in one transaction, with the owner alert when
-    it passed a limit (``runtime.owner_mail`` mails it)."""
+    """Where both ways end: apply every verdict in one transaction, with the owner alerts
+    they call for (``runtime.owner_mail`` mails them). A report seen before (by its
+    fingerprint) is answered from its stored rows and changes nothing."""
+    named = frozenset(address for verdict in verdicts for address in verdict.recipients)
+    arrival = _Arrival(print_, source, recipient, by_address, named)
+    is_report = any(verdict.kind != Kind.IGNORED for verdict in verdicts)
     with database.session() as session:
-        processed = _apply(session, settings, verdict, recipient, print_, source, by_address)
-    return replace(processed, is_report=verdict.kind != Kind.IGNORED)
+        known = _stored(session, print_)
+        if known:
+            return Processed(_replayed(session, verdicts, known), is_report)
+        try:
+            settled = tuple(
+                _apply(session, settings, verdict, part, arrival)
+                for part, verdict in enumerate(verdicts)
+            )
+        except IntegrityError:  # the same report, processed at this moment by another way in
+            session.rollback()
+            return Processed(_replayed(session, verdicts, _stored(session, print_)), is_report)
+    return Processed(settled, is_report)
+
+
+def _stored(session: Session, print_: str) -> list[BounceReport]:
+    query = select(BounceReport).where(BounceReport.fingerprint == print_)
+    return list(session.scalars(query.order_by(BounceReport.part)))
 
 
 def _apply(
-    session: Session,
-    settings: Settings,
-    verdict: Verdict,
-    recipient: str | None,
-    print_: str,
-    source: str,
-    by_address: bool,
-) -> Processed:
-    known = session.scalar(select(BounceReport).where(BounceReport.fingerprint == print_))
-    if known is not None:
-        return _from_row(session, known, duplicate=True)
-    delivery, why_not = find_delivery(session, settings, verdict, recipient, by_address)
-    result = verdict.kind
-    reason = verdict.diagnostic or verdict.reason
+    session: Session, settings: Settings, verdict: Verdict, part: int, arrival: _Arrival
+) -> Settled:
+    """Store one verdict, tied to the delivery it is about or to nobody, and act on it."""
+    delivery, why_not = find_delivery(
+        session, settings, verdict, arrival.recipient, arrival.by_address
+    )
+    subscriber = session.get(Subscriber, delivery.subscriber_id) if delivery else None
+    if subscriber is not None and not _about(verdict, subscriber.email, arrival.named):
+        delivery, subscriber = None, None
+        why_not = "the return path is another recipient's of this report"
+    result: str = verdict.kind
+    diagnostic = verdict.diagnostic
     if result != Kind.IGNORED and delivery is None:
-        reason = f"{why_not}; {result}: {reason}"
+        diagnostic = f"{why_not}; {result}: {diagnostic or verdict.reason}"
         result = Kind.IGNORED
+    domain = _receiving_domain(subscriber.email if subscriber else None, verdict.recipients)
+    if delivery is not None and result == Kind.HARD:
+        result = suspect.hard_or_suspect(session, settings.bounces, delivery, domain)
     report = BounceReport(
-        fingerprint=print_,
-        source=source,
+        fingerprint=arrival.fingerprint,
+        part=part,
+        source=arrival.source,
         result=result,
-        reason=reason,
+        reason=verdict.reason,
+        diagnostic=diagnostic,
+        status=verdict.status,
+        reply_code=verdict.reply_code,
+        domain=domain,
         subscriber_id=delivery.subscriber_id if delivery else None,
         edition_id=delivery.edition_id if delivery else None,
         delivery_id=delivery.id if delivery else None,
     )
     session.add(report)
-    try:
-        session.flush()
-    except IntegrityError:  # the same report, processed at this moment by another way in
-        session.rollback()
-        known = session.scalar(select(BounceReport).where(BounceReport.fingerprint == print_))
-        assert known is not None
-        return _from_row(session, known, duplicate=True)
-    if delivery is not None and result != Kind.IGNORED:
-        _act(session, settings, report, delivery)
-        if result != Kind.SOFT:
-            check_limits(session, settings.bounces, delivery.edition_id)
-    log.info("returned message (%s): %s, %s", source, result, reason)
-    return _from_row(session, report, duplicate=False)
+    session.flush()
+    if delivery is not None and subscriber is not None and result != Kind.IGNORED:
+        _act(session, settings, report, delivery, subscriber)
+        _tell_owner(session, settings, report)
+    log.info("returned message (%s): %s, %s: %s", arrival.source, result, report.reason, diagnostic)
+    return _settled(session, verdict, report, duplicate=False)
 
 
-def _act(session: Session, settings: Settings, report: BounceReport, delivery: Delivery) -> None:
-    subscriber = session.get(Subscriber, delivery.subscriber_id)
-    assert subscriber is not None
+def _about(verdict: Verdict, email: str | None, named: frozenset[str]) -> bool:
+    """Whether a verdict tied to ``email``'s delivery is that reader's. A return path names
+    one delivery, so in a report naming several recipients (an address that expanded to
+    several) only the verdict naming the reader is theirs; one naming nobody, or a
+    forwarded address when the report names the reader nowhere, is theirs too."""
+    return not verdict.recipients or email in verdict.recipients or email not in named
+
+
+def _receiving_domain(email: str | None, recipients: tuple[str, ...]) -> str | None:
+    """The domain of the reader's address, else of the first address the report names
+    (whoever wrote it: cut to the longest a domain name may be)."""
+    address = email or (recipients[0] if recipients else "")
+    domain = address.rpartition("@")[2].strip().lower()[:255]
+    return domain or None
+
+
+def _act(
+    session: Session,
+    settings: Settings,
+    report: BounceReport,
+    delivery: Delivery,
+    subscriber: Subscriber,
+) -> None:
+    """What the verdict does to the reader. ``sender`` (our side) and ``suspect`` (held)
+    leave them as they are, and a sender rejection is not counted as a soft bounce."""
     before = subscriber.status
+    if report.result == Kind.UNSUBSCRIBE:
+        # Exactly as the link does it, the report's way in as the source.
+        unsubscribe_by_link(session, subscriber.id, report.source)
+        return
     if report.result == Kind.HARD and before == SubscriberStatus.ACTIVE:
         subscriber.status = SubscriberStatus.BOUNCED
     elif report.result == Kind.COMPLAINT and before != SubscriberStatus.COMPLAINED:
@@ -219,18 +350,50 @@ def _act(session: Session, settings: Settings, report: BounceReport, delivery: D
         delivery.edition_id,
         type=report.result,
         reason=report.reason,
+        diagnostic=report.diagnostic,
         report=report.id,
         status_before=before,
         status_after=subscriber.status,
     )
 
 
-def _from_row(session: Session, report: BounceReport, *, duplicate: bool) -> Processed:
+def _tell_owner(session: Session, settings: Settings, report: BounceReport) -> None:
+    """The owner alerts a verdict may call for: an edition past its limits, a domain's
+    hard bounces held as suspect, rejections on our side."""
+    assert report.edition_id is not None
+    if report.result in (Kind.HARD, Kind.COMPLAINT):
+        check_limits(session, settings.bounces, report.edition_id)
+    elif report.result == ReportResult.SUSPECT:
+        suspect.alert(session, settings.bounces, report.edition_id, report.domain)
+    elif report.result == Kind.SENDER:
+        alert_sender_rejections(session, report.edition_id)
+
+
+def _replayed(
+    session: Session, verdicts: tuple[Verdict, ...], rows: list[BounceReport]
+) -> tuple[Settled, ...]:
+    """The stored answer to a report seen before, each row with the verdict it stored."""
+    by_part = dict(enumerate(verdicts))
+    return tuple(
+        _settled(session, by_part.get(row.part, _verdict_of(row)), row, duplicate=True)
+        for row in rows
+    )
+
+
+def _verdict_of(row: BounceReport) -> Verdict:
+    kind = Kind(row.result) if row.result in set(Kind) else Kind.HARD
+    return Verdict(kind, row.reason, row.diagnostic, (), (), row.status, row.reply_code)
+
+
+def _settled(
+    session: Session, verdict: Verdict, report: BounceReport, *, duplicate: bool
+) -> Settled:
     subscriber = session.get(Subscriber, report.subscriber_id) if report.subscriber_id else None
-    return Processed(
+    return Settled(
+        verdict=verdict,
         result=report.result,
+        diagnostic=report.diagnostic,
         email=subscriber.email if subscriber else None,
-        reason=report.reason,
         subscriber_id=report.subscriber_id,
         edition_id=report.edition_id,
         status=subscriber.status if subscriber else None,

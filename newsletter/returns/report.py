@@ -7,14 +7,23 @@ Read only: the reports written by :mod:`newsletter.returns.apply` and the ledger
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from newsletter.db.models import BounceReport, Delivery, DeliveryStatus, Edition, Event, Subscriber
+from newsletter.db.models import (
+    BounceReport,
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    Event,
+    ReportResult,
+    Subscriber,
+)
 from newsletter.returns.parse import Kind
 
 
@@ -28,6 +37,8 @@ class ReportInfo:
     edition_id: int | None
     source: str
     reason: str
+    diagnostic: str
+    domain: str | None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +48,8 @@ class ReportInfo:
             "edition": self.edition_id,
             "source": self.source,
             "reason": self.reason,
+            "diagnostic": self.diagnostic,
+            "domain": self.domain,
         }
 
 
@@ -55,48 +68,69 @@ def recent_reports(session: Session, limit: int) -> list[ReportInfo]:
             report.edition_id,
             report.source,
             report.reason,
+            report.diagnostic,
+            report.domain,
         )
         for report, email in rows
     ]
 
 
 @dataclass(frozen=True)
+class DomainReturns:
+    """One receiving domain's share of an edition: its messages by delivery status and
+    its readers by what came back."""
+
+    domain: str
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    hard: int = 0
+    soft: int = 0
+    sender: int = 0
+    complaints: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class EditionReturns:
-    """What came back for one edition, for ``editions show``: distinct readers each."""
+    """What came back for one edition, for ``editions show``: distinct readers each.
+    ``sender``: readers whose mail was refused on our side; ``suspect``: hard bounces
+    held (see :mod:`newsletter.returns.suspect`), not counted as hard."""
 
     hard: int
     soft: int
     complaints: int
     unsubscribes: int
+    sender: int = 0
+    suspect: int = 0
+    by_domain: tuple[DomainReturns, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "bounces": {"hard": self.hard, "soft": self.soft},
+            "bounces": {"hard": self.hard, "soft": self.soft, "suspect": self.suspect},
+            "sender": self.sender,
             "complaints": self.complaints,
             "unsubscribes": self.unsubscribes,
+            "by_domain": [domain.to_json() for domain in self.by_domain],
         }
 
 
-def edition_returns(session: Session, edition_id: int) -> EditionReturns:
+def edition_returns(session: Session, edition_id: int, *, top_domains: int = 0) -> EditionReturns:
     """Hard bounces count both kinds: refused during the send for good (the ledger's hard
     ``bounce`` events; not the readers its soft-bounce rule marked) and reported later.
     Soft bounces too: a 4xx that no retry delivered (the delivery's ``soft_bounce``, which
-    a late soft report also sets) or a soft report. Unsubscribes are the edition's readers
-    who unsubscribed after it started and before the next edition started (as Mailchimp
-    attributes them)."""
-
-    def readers(result: str) -> set[int]:
-        return set(
-            session.scalars(
-                select(BounceReport.subscriber_id).where(
-                    BounceReport.edition_id == edition_id,
-                    BounceReport.result == result,
-                    BounceReport.subscriber_id.is_not(None),
-                )
-            )
+    a late soft report also sets) or a soft report. ``top_domains``: that many receiving
+    domains, most mail first, each with its own counts."""
+    readers: dict[str, set[int]] = defaultdict(set)
+    for result, subscriber_id in session.execute(
+        select(BounceReport.result, BounceReport.subscriber_id).where(
+            BounceReport.edition_id == edition_id, BounceReport.subscriber_id.is_not(None)
         )
-
-    refused = refused_for_good(session, edition_id)
+    ):
+        if subscriber_id is not None:
+            readers[result].add(subscriber_id)
     soft_at_send = set(
         session.scalars(
             select(Delivery.subscriber_id).where(
@@ -104,37 +138,75 @@ def edition_returns(session: Session, edition_id: int) -> EditionReturns:
             )
         )
     )
-    edition = session.get(Edition, edition_id)
-    unsubscribes = 0
-    if edition is not None and edition.started_at is not None:
-        next_start = session.scalar(
-            select(func.min(Edition.started_at)).where(
-                Edition.id > edition_id, Edition.started_at.is_not(None)
-            )
-        )
-        window = [Event.occurred_at >= edition.started_at]
-        if next_start is not None:
-            window.append(Event.occurred_at < next_start)
-        unsubscribes = (
-            session.scalar(
-                select(func.count(func.distinct(Event.subscriber_id))).where(
-                    Event.kind == "unsubscribe",
-                    *window,
-                    Event.subscriber_id.in_(
-                        select(Delivery.subscriber_id).where(
-                            Delivery.edition_id == edition_id,
-                            Delivery.status == DeliveryStatus.SENT,
-                        )
-                    ),
-                )
-            )
-            or 0
-        )
+    counted = {
+        "hard": readers[Kind.HARD] | refused_for_good(session, edition_id),
+        "soft": readers[Kind.SOFT] | soft_at_send,
+        "sender": readers[Kind.SENDER],
+        "complaints": readers[Kind.COMPLAINT],
+    }
     return EditionReturns(
-        hard=len((readers(Kind.HARD) | refused) - {None}),
-        soft=len((readers(Kind.SOFT) | soft_at_send) - {None}),
-        complaints=len(readers(Kind.COMPLAINT)),
-        unsubscribes=unsubscribes,
+        hard=len(counted["hard"]),
+        soft=len(counted["soft"]),
+        complaints=len(counted["complaints"]),
+        unsubscribes=_unsubscribes(session, edition_id),
+        sender=len(counted["sender"]),
+        suspect=len(readers[ReportResult.SUSPECT]),
+        by_domain=_by_domain(session, edition_id, counted, top_domains) if top_domains else (),
+    )
+
+
+def _by_domain(
+    session: Session, edition_id: int, counted: dict[str, set[int]], top: int
+) -> tuple[DomainReturns, ...]:
+    """The edition's deliveries and returned readers per domain of the reader's address
+    (erased readers have none and count nowhere here)."""
+    domain_of: dict[int, str] = {}
+    numbers: dict[str, Counter[str]] = defaultdict(Counter)
+    for subscriber_id, status, email in session.execute(
+        select(Delivery.subscriber_id, Delivery.status, Subscriber.email)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.edition_id == edition_id, Subscriber.email.is_not(None))
+    ):
+        domain = (email or "").rpartition("@")[2]
+        domain_of[subscriber_id] = domain
+        if status in (DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED):
+            numbers[domain][status] += 1
+    for name, subscriber_ids in counted.items():
+        for subscriber_id in subscriber_ids:
+            if subscriber_id in domain_of:
+                numbers[domain_of[subscriber_id]][name] += 1
+    ranked = sorted(numbers.items(), key=lambda item: (-item[1].total(), item[0]))
+    return tuple(DomainReturns(domain, **dict(found)) for domain, found in ranked[:top])
+
+
+def _unsubscribes(session: Session, edition_id: int) -> int:
+    """The edition's readers who unsubscribed after it started and before the next
+    edition started (as Mailchimp attributes them)."""
+    edition = session.get(Edition, edition_id)
+    if edition is None or edition.started_at is None:
+        return 0
+    next_start = session.scalar(
+        select(func.min(Edition.started_at)).where(
+            Edition.id > edition_id, Edition.started_at.is_not(None)
+        )
+    )
+    window = [Event.occurred_at >= edition.started_at]
+    if next_start is not None:
+        window.append(Event.occurred_at < next_start)
+    return (
+        session.scalar(
+            select(func.count(func.distinct(Event.subscriber_id))).where(
+                Event.kind == "unsubscribe",
+                *window,
+                Event.subscriber_id.in_(
+                    select(Delivery.subscriber_id).where(
+                        Delivery.edition_id == edition_id,
+                        Delivery.status == DeliveryStatus.SENT,
+                    )
+                ),
+            )
+        )
+        or 0
     )
 
 
@@ -158,3 +230,60 @@ def _refused_for_good(detail: dict[str, Any]) -> bool:
     if "type" in detail:
         return bool(detail["type"] == "hard")
     return bool(detail.get("reason") == "the address does not exist")
+
+
+@dataclass(frozen=True)
+class Drop:
+    """What made a reader ``bounced``: a report that came back, or the relay's refusal
+    during the send (``source`` ``sender``, no report of its own)."""
+
+    when: datetime
+    kind: str
+    reason: str
+    diagnostic: str
+    edition_id: int | None
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "when": self.when.isoformat(),
+            "kind": self.kind,
+            "reason": self.reason,
+            "diagnostic": self.diagnostic,
+            "edition": self.edition_id,
+            "source": self.source,
+        }
+
+
+def what_dropped(session: Session, subscriber_id: int) -> Drop | None:
+    """The latest event that made the reader ``bounced``, with the report it names."""
+    events = session.scalars(
+        select(Event)
+        .where(Event.subscriber_id == subscriber_id, Event.kind == "bounce")
+        .order_by(Event.id.desc())
+    )
+    for event in events:
+        detail = event.detail or {}
+        if event.actor == "sender":  # the ledger writes one only for a reader it drops
+            reply = str(detail.get("reply") or detail.get("reason") or "")
+            return Drop(
+                event.occurred_at,
+                str(detail.get("type", "hard")),
+                "",
+                reply,
+                event.edition_id,
+                event.actor,
+            )
+        if detail.get("status_after") != "bounced" or detail.get("status_before") == "bounced":
+            continue
+        report = session.get(BounceReport, detail.get("report")) if "report" in detail else None
+        if report is not None:
+            return Drop(
+                report.received_at,
+                report.result,
+                report.reason,
+                report.diagnostic,
+                report.edition_id,
+                report.source,
+            )
+    return None

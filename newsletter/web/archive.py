@@ -1,10 +1,12 @@
 """The public archive: every edition that went out, readable as a web page.
 
 The "Bekijk in je browser" link of every email points at ``/archive/{slug}``, so the page
-must show the email exactly as sent, but to anyone who has the link: it is rendered for a
-neutral reader (plain "Hoi,", no address) and its "Afmelden" link becomes "Aanmelden",
-pointing at the sign-up form, since a public page can hold nobody's unsubscribe token.
-The "Instellingen" link (a reader's own page) is left out, with the separator after it.
+must show the email exactly as sent, cards included, but to anyone who has the link: it is
+rendered for a neutral reader (plain "Hoi,", no address) and its "Afmelden" link becomes
+"Aanmelden", pointing at the sign-up form, since a public page can hold nobody's
+unsubscribe token; the "Instellingen" link (a reader's own page) is left out, with the
+separator after it. A post with a page of its own on the blog names it as the source
+(``<link rel="canonical">``), so search engines send readers to the blog, not here.
 """
 
 from __future__ import annotations
@@ -26,16 +28,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from newsletter.content.post import Post
 from newsletter.db.models import Edition
 from newsletter.db.models import Post as PostRow
-from newsletter.db.post_queue import document
 from newsletter.db.states import PUBLISHED
+from newsletter.delivery.contents import edition_posts
 from newsletter.errors import NewsletterError
 from newsletter.mail.render import (
     MANAGE_PLACEHOLDER,
     UNSUBSCRIBE_PLACEHOLDER,
     Recipient,
     personalise,
+    post_url,
     render_edition,
 )
 from newsletter.web.context import WebContext, route
@@ -99,11 +103,11 @@ class ArchivePages:
         slug = request.path_params["slug"]
         if "\x00" in slug:  # no slug holds one, and PostgreSQL refuses it in a query (a 500)
             raise HTTPException(status_code=404)
-        post = await self.context.run(lambda session: published_post(session, slug))
-        if post is None:
+        found = await self.context.run(lambda session: self._shown(session, slug))
+        if found is None:
             raise HTTPException(status_code=404)
         try:
-            page = await run_in_threadpool(self._page, post)
+            page = await run_in_threadpool(self._page, *found)
         except NewsletterError as exc:
             # A post stored before a rule it breaks (a javascript: link, say): not shown,
             # and the log says why in one line.
@@ -111,20 +115,28 @@ class ArchivePages:
             raise HTTPException(status_code=404) from None
         return HTMLResponse(page)
 
-    def _page(self, post: PostRow) -> str:
+    def _shown(self, session: Session, slug: str) -> tuple[PostRow, Post, list[Post]] | None:
+        """The published post's row and document, and the posts it went out with as cards."""
+        post = published_post(session, slug)
+        if post is None:
+            return None
+        return post, *edition_posts(session, self.context.settings.newsletter, post)
+
+    def _page(self, post: PostRow, shown: Post, cards: list[Post]) -> str:
         key = (post.slug, post.content_hash)
         with self._lock:
             if key in self._rendered:
                 return self._rendered[key]
-        html = self._render(post)
+        html = self._render(shown, cards)
         with self._lock:
             if len(self._rendered) >= _CACHE_SIZE:
                 self._rendered.pop(next(iter(self._rendered)))
             self._rendered[key] = html
         return html
 
-    def _render(self, post: PostRow) -> str:
-        edition = render_edition(document(post), self.context.settings.newsletter)
+    def _render(self, shown: Post, cards: list[Post]) -> str:
+        newsletter = self.context.settings.newsletter
+        edition = render_edition(shown, newsletter, cards)
         subscribe_url = self.context.absolute_url("/subscribe")
         subscribe_link = _UNSUBSCRIBE_LINK.sub(
             lambda link: f"{link[1]}{html.escape(subscribe_url)}{link[2]}Aanmelden{link[3]}",
@@ -136,7 +148,10 @@ class ArchivePages:
             email="",
             name=None,
             unsubscribe_url=subscribe_url,
-            browser_url=self.context.absolute_url(f"/archive/{quote(post.slug, safe='')}"),
+            browser_url=self.context.absolute_url(f"/archive/{quote(shown.slug, safe='')}"),
         )
         page, _text = personalise(public, reader)
+        if shown.url:
+            source = html.escape(post_url(shown, newsletter.post_url_template))
+            page = page.replace("</head>", f'<link rel="canonical" href="{source}">\n</head>', 1)
         return page

@@ -170,3 +170,89 @@ def test_a_maildir_run_sets_hostile_messages_aside_and_goes_on(sent: Sent, tmp_p
     ]
     assert result.stdout.startswith(f"4-bounce: hard {READER}: 550 5.1.1"), result.stdout
     assert status_of(sent.database, READER) == "bounced"
+
+
+def test_a_dropped_reader_is_explained_shown_and_brought_back(sent: Sent, tmp_path: Path) -> None:
+    """As the owner goes about it: the bounce processed, explained, the edition's counts per
+    domain, the reader's page, and the reader brought back; those who left stay out."""
+    message = tmp_path / "bounce.eml"
+    message.write_bytes(sent.returned("postfix_hard.eml"))
+    answer = json.loads(sent.process("--json", str(message)))
+    (verdict,) = answer["verdicts"]
+    assert set(verdict) == {
+        "kind", "reason", "status", "reply_code", "recipients", "diagnostic", "result",
+        "delivery", "subscriber_status",
+    }  # fmt: skip
+    assert (verdict["kind"], verdict["reason"], verdict["status"]) == (
+        "hard",
+        "userunknown",
+        "5.1.1",
+    )
+    assert verdict["recipients"] == [READER]
+    assert verdict["delivery"] == {
+        "edition": sent.edition_id,
+        "subscriber_id": answer["subscriber_id"],
+        "email": READER,
+    }
+
+    # explain reads the file only: a database that cannot be reached does not matter
+    nowhere = {"NEWSLETTER_DATABASE__URL": "postgresql://nobody@127.0.0.1:9/nowhere"}
+    explained = json.loads(sent.cli.ok("bounces", "explain", "--json", str(message), **nowhere))
+    assert explained["verdicts"][0]["recipients"] == [READER]
+    assert explained["verdicts"][0]["kind"] == "hard"
+    told = sent.cli.ok("bounces", "explain", str(message), **nowhere)
+    assert told.startswith("bounce.eml: hard [userunknown]") and f"recipients: {READER}" in told
+    sent.cli.fails("bounces", "explain", str(tmp_path / "missing.eml"), **nowhere)
+
+    shown = json.loads(sent.cli.ok("editions", "show", str(sent.edition_id), "--json"))
+    assert shown["by_domain"] == [
+        {"domain": "voorbeeld.nl", "sent": 3, "deferred": 0, "failed": 0, "hard": 1, "soft": 0,
+         "sender": 0, "complaints": 0}
+    ]  # fmt: skip
+    reader = json.loads(sent.cli.ok("subscribers", "show", READER, "--json"))
+    assert reader["status"] == "bounced"
+    dropped = reader["dropped_by"]
+    assert (dropped["kind"], dropped["reason"], dropped["edition"]) == (
+        "hard",
+        "userunknown",
+        sent.edition_id,
+    )
+    assert "5.1.1" in dropped["diagnostic"]
+    assert "dropped by:" in sent.cli.ok("subscribers", "show", READER)
+
+    assert sent.cli.ok("subscribers", "reactivate", READER) == f"{READER}: active\n"
+    assert events_about(sent.database, READER)[-1][:2] == ("reactivate", "cli")
+    assert "is active, not bounced" in sent.cli.fails("subscribers", "reactivate", READER)
+    sent.process("-", input=sent.returned("yahoo_arf.eml", "lezer2@voorbeeld.nl"))
+    sent.cli.ok("subscribers", "remove", "lezer0@voorbeeld.nl")
+    for gone, status in (
+        ("lezer2@voorbeeld.nl", "complained"),
+        ("lezer0@voorbeeld.nl", "unsubscribed"),
+    ):
+        error = sent.cli.fails("subscribers", "reactivate", gone)
+        assert f"is {status} (their choice is respected)" in error
+        assert status_of(sent.database, gone) == status
+    sent.cli.fails("subscribers", "reactivate", "niemand@voorbeeld.nl")
+    sent.cli.fails("subscribers", "reactivate", "geen adres", code=1)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the interim classifier calls these soft and ignored (issue 22 point 1)"
+)
+@pytest.mark.parametrize(
+    ("name", "kind", "reason", "status"),
+    [
+        ("gmail_dmarc.eml", "sender", "authfailure", "active"),
+        ("arf_optout.eml", "unsubscribe", "optout", "unsubscribed"),
+    ],
+)
+def test_a_dmarc_rejection_and_an_opt_out_through_the_cli(
+    sent: Sent, tmp_path: Path, name: str, kind: str, reason: str, status: str
+) -> None:
+    message = tmp_path / name
+    message.write_bytes(sent.returned(name))
+    answer = json.loads(sent.process("--json", str(message)))
+    assert (answer["result"], answer["reason"]) == (kind, reason)
+    assert status_of(sent.database, READER) == status
+    shown = json.loads(sent.cli.ok("editions", "show", str(sent.edition_id), "--json"))
+    assert shown["sender"] == (1 if kind == "sender" else 0)

@@ -21,10 +21,30 @@ def keys(section: NewsletterSection | PostsSection | ScheduleSection) -> list[st
         ({"from_address": "a@example.org\r\nBcc: x@example.org"}, ["from_address"]),
         ({"post_url_template": "https://blog.example.org/"}, ["post_url_template"]),
         ({"post_url_template": "https://blog.example.org/{slug}/"}, []),
+        ({"list_id": "nieuwsbrief"}, ["list_id"]),
+        ({"list_id": "<nieuwsbrief.example.org>"}, ["list_id"]),
+        ({"list_id": "nieuws brief.example.org"}, ["list_id"]),
+        ({"list_id": "nb.gerrit.nl"}, []),
+        ({"from_address": "nb@x.nl"}, []),
+        ({"from_address": "nb@café.nl"}, ["from_address"]),
+        ({"from_address": "nb@x.nl", "feedback_sender_id": "gerrit"}, []),
+        ({"feedback_sender_id": "a:b:c:d"}, ["feedback_sender_id"]),
+        ({"feedback_sender_id": "sixteen-letters!"}, ["feedback_sender_id"]),
+        ({"more_posts": -1}, ["more_posts"]),
+        ({"more_posts": 6}, ["more_posts"]),
+        ({"more_posts": 0}, []),
     ],
 )
 def test_newsletter_keys_that_would_break_a_mail_or_a_link(changes: dict, expected: list[str]):
     assert keys(NewsletterSection(**changes)) == expected
+
+
+def test_the_feedback_sender_id_comes_from_the_sender_domain_unless_set() -> None:
+    assert NewsletterSection(from_address="nb@Example.org").sender_id == "example.org"
+    long_domain = NewsletterSection(from_address="nb@gerritvanderheide.com")
+    assert long_domain.sender_id == "gerritvanderhei"
+    assert NewsletterSection(from_address="nb@x.nl").sender_id == "x.nl-news"
+    assert NewsletterSection(feedback_sender_id="gerrit-nb").sender_id == "gerrit-nb"
 
 
 def test_a_feed_with_a_password_is_named_without_it() -> None:

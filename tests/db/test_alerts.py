@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from newsletter.db.alerts import local_moment, record_alert
+from newsletter.db.alerts import claim, local_moment, record_alert, rewrite_pending
 from newsletter.db.database import Database
 from newsletter.db.models import AlertStatus, OwnerAlert
 from newsletter.returns.limits import hold_reason
@@ -36,6 +36,25 @@ def test_recording_a_cause_twice_in_one_period_keeps_the_first(database: Databas
         AlertStatus.PENDING,
         {"paragraphs": ["een"], "report": None},
     )
+
+
+def test_a_pending_alert_is_rewritten_and_a_claimed_one_left_as_it_went(
+    database: Database,
+) -> None:
+    def rewrite(text: str) -> bool:
+        with database.session() as session:
+            return rewrite_pending(
+                session, cause="sender_rejections", period="edition-1", subject=text,
+                paragraphs=[text],
+            )  # fmt: skip
+
+    assert rewrite("een") and rewrite("twee")
+    with database.session() as session:
+        assert claim(session, [1], SENT_AT) == [1]
+    assert not rewrite("drie")
+    with database.session() as session:
+        [alert] = session.scalars(select(OwnerAlert)).all()
+    assert (alert.subject, alert.details["paragraphs"]) == ("twee", ["twee"])
 
 
 def test_an_upgrade_keeps_sent_alerts_and_the_hold_of_an_earlier_returns_alert(

@@ -27,7 +27,7 @@ def test_the_cli_and_an_import_record_how_a_reader_came(database: Database) -> N
     assert problems == []
     assert added.consent.source == "cli" and added.consent.recorded
     with database.session() as session:
-        imported = subscriber_list.get(session, "lijst@example.nl").consent
+        imported = consent.ConsentEvidence.of(subscriber_list.get(session, "lijst@example.nl"))
         assert consent.count_without_evidence(session) == 1
     assert (imported.source, imported.file, imported.recorded) == ("import", "oud.csv", False)
 
@@ -48,7 +48,7 @@ def test_erasing_a_reader_erases_the_evidence(database: Database) -> None:
 
 
 def test_an_upgrade_gives_earlier_readers_what_their_event_log_proves(database_url: str) -> None:
-    database = upgraded_from(database_url, "0005_pending_alerts", _BEFORE, at=SIGNED_UP)
+    database = upgraded_from(database_url, "0007_report_verdicts", _BEFORE, at=SIGNED_UP)
     try:
         with database.session() as session:
             rows = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,9 +11,9 @@ from sqlalchemy import select
 from newsletter.content.post import Block, Post
 from newsletter.db import post_queue
 from newsletter.db.database import Database
-from newsletter.db.models import Delivery, Edition, EditionStatus, Subscriber, utcnow
+from newsletter.db.models import Delivery, Edition, EditionStatus, Feed, Subscriber, utcnow
 from newsletter.errors import InputError, NotFoundError
-from tests.support.posts import make_post
+from tests.support.posts import FEED_ADDED, add_blog_posts, make_post
 
 
 def queued_post(slug: str, text: str = "Tekst.", published: datetime | None = None) -> Post:
@@ -149,3 +149,75 @@ def test_a_cancelled_edition_that_reached_readers_keeps_its_post(database: Datab
     assert order(database) == [("a", "sent"), ("b", "queued")]
     with database.session() as session:
         assert post_queue.next_unsent(session).slug == "b"  # type: ignore[union-attr]
+
+
+def blog_posts(database: Database, new: list[str], old: tuple[str, ...] | list[str] = ()) -> None:
+    add_blog_posts(database, [queued_post(s) for s in new], [queued_post(s) for s in old])
+
+
+def cards(database: Database, slug: str, limit: int = 2) -> list[str]:
+    with database.session() as session:
+        return [
+            row.slug for row in post_queue.cards_for(session, post_queue.get(session, slug), limit)
+        ]
+
+
+def send_with_cards(
+    database: Database, slug: str, shown: list[str], status: EditionStatus = EditionStatus.SENT
+) -> int:
+    with database.session() as session:
+        edition = Edition(post_id=post_queue.get(session, slug).id, status=status, subject=slug)
+        session.add(edition)
+        session.flush()
+        post_queue.show_as_cards(session, edition.id, shown)
+        return edition.id
+
+
+def test_a_busy_week_shows_the_other_new_posts_as_cards(database: Database) -> None:
+    blog_posts(database, new=["n1", "n2", "n3", "n4"], old=["oud"])
+    with database.session() as session:
+        assert post_queue.next_unsent(session).slug == "n1"  # type: ignore[union-attr]
+    assert cards(database, "n1") == ["n2", "n3"]
+    assert cards(database, "n1", limit=5) == ["n2", "n3", "n4"]
+    assert cards(database, "n1", limit=0) == []
+
+
+def test_one_new_post_has_no_cards_and_the_back_catalogue_never_is_one(
+    database: Database,
+) -> None:
+    blog_posts(database, new=["nieuw"], old=["oud1", "oud2"])
+    with database.session() as session:
+        post_queue.import_posts(session, [queued_post("handwerk")])
+    assert cards(database, "nieuw") == []
+    assert cards(database, "oud1") == []
+    # A back-catalogue post moved ahead: the new posts are its cards once there are two.
+    with database.session() as session:
+        feed_id = session.scalar(select(Feed.id))
+        post_queue.import_posts(
+            session, [queued_post("nieuw2", published=FEED_ADDED + timedelta(days=9))]
+        )
+        post_queue.get(session, "nieuw2").feed_id = feed_id
+        post_queue.move_before(session, "oud1", "nieuw")
+    assert cards(database, "oud1") == ["nieuw", "nieuw2"]
+
+
+def test_a_card_counts_as_sent_and_never_becomes_an_article(database: Database) -> None:
+    blog_posts(database, new=["n1", "n2", "n3"], old=["oud"])
+    edition_id = send_with_cards(database, "n1", ["n2"])
+    assert order(database) == [("n1", "sent"), ("n2", "sent"), ("n3", "queued"), ("oud", "queued")]
+    with database.session() as session:
+        assert post_queue.entry(session, "n2").edition_id == edition_id
+        assert post_queue.next_unsent(session).slug == "n3"  # type: ignore[union-attr]
+        with pytest.raises(InputError, match="already sent"):
+            post_queue.set_skipped(session, "n2", True)
+    # Once sent, the article's cards are the ones it went out with, whatever waits now.
+    assert cards(database, "n1") == ["n2"]
+    # n3 is the only new post left: no cards for it.
+    assert cards(database, "n3") == []
+
+
+def test_a_cancelled_edition_gives_its_cards_back(database: Database) -> None:
+    blog_posts(database, new=["n1", "n2", "n3"])
+    send_with_cards(database, "n1", ["n2", "n3"], EditionStatus.CANCELLED)
+    assert order(database) == [("n1", "queued"), ("n2", "queued"), ("n3", "queued")]
+    assert cards(database, "n1") == ["n2", "n3"]

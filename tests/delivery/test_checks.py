@@ -84,6 +84,8 @@ def test_missing_unsubscribe_everywhere_fails(settings: Settings) -> None:
     message["From"] = "nieuwsbrief@gerritvanderheide.com"
     message["To"] = "zoe@example.nl"
     message["Subject"] = edition.subject
+    message["List-Id"] = '"Nieuwsbrief van Gerrit" <nieuwsbrief.gerritvanderheide.com>'
+    message["Feedback-ID"] = "innerlijke-rust:nieuwsbrief.example.org:edition:example.org"
     message.set_content(text.replace(person.unsubscribe_url, ""))
     message.add_alternative(html, subtype="html")
     raw = message.as_bytes()
@@ -91,6 +93,25 @@ def test_missing_unsubscribe_everywhere_fails(settings: Settings) -> None:
         "List-Unsubscribe-Post (RFC 8058 one-click)",
         "List-Unsubscribe",
     ]
+
+
+@pytest.mark.parametrize(
+    ("header", "spoiled", "check"),
+    [
+        (b"List-Id: ", b"X-List: ", "List-Id (RFC 2919)"),
+        (b"<nieuwsbrief.gerritvanderheide.com>", b"nieuwsbrief", "List-Id (RFC 2919)"),
+        (b".gerritvanderheide.com>\r\n", b">\r\n", "List-Id (RFC 2919)"),
+        (b"Feedback-ID: ", b"X-Feedback: ", "Feedback-ID (Gmail)"),
+        (b":gerritvanderhei\r\n", b":nb\r\n", "Feedback-ID (Gmail)"),
+    ],
+)
+def test_list_id_and_feedback_id_must_have_their_form(
+    settings: Settings, header: bytes, spoiled: bytes, check: str
+) -> None:
+    edition = render_edition(rich_post(), settings.newsletter)
+    raw = built(edition, settings)
+    assert header in raw
+    assert failures(edition, raw.replace(header, spoiled, 1), settings) == [check]
 
 
 def test_an_encoded_list_unsubscribe_header_fails(settings: Settings) -> None:

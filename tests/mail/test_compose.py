@@ -127,6 +127,8 @@ def test_the_header_checks_catch_what_they_look_for(composer: Composer):
             b"List-Unsubscribe: <", b"List-Unsubscribe: =?utf-8?q?=3C?= <", 1
         ),
         "no bare LF among CRLF": spliced.replace(b"\r\nSubject:", b"\nSubject:", 1),
+        "List-Id well formed": spliced.replace(b"<nieuwsbrief.gerritvanderheide.com>", b"<lijst>"),
+        "Feedback-ID well formed": re.sub(rb"(Feedback-ID: \S+:)\S+", rb"\1nb", spliced),
     }
     for problem, message in spoiled.items():
         assert problem in bulk_sender_problems(message), problem
@@ -163,7 +165,10 @@ def test_dkim_signature_verifies(dkim_key: DkimKey):
         "message-id",
         "list-unsubscribe",
         "list-unsubscribe-post",
+        "list-id",
+        "feedback-id",
     ):
         assert header in covered
+    assert bulk_sender_problems(message) == []
     tampered = message.replace(b"Subject: ", b"Subject: Re: ", 1)
     assert not dkim.verify(tampered, dnsfunc=dns)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
 import re
 from dataclasses import replace
@@ -169,3 +170,39 @@ def test_non_ascii_list_name(edition: RenderedEdition) -> None:
         str(message["List-Id"])
         == 'Gerrits "Stille" Brief — rust <nieuwsbrief.gerritvanderheide.com>'
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["Zoë's brief: week (1), <geen@adres>", "Nieuwsbrief van Gerrit", 'Een "brief"']
+)
+def test_list_id_keeps_the_list_id_outside_the_phrase(edition: RenderedEdition, name: str) -> None:
+    """RFC 2919: whatever the name holds, the id is the last <...> and the phrase decodes
+    to the name (a non-ASCII name is encoded as a whole, so its ":" or "(" stay inside)."""
+    settings = make_settings(newsletter={"name": name})
+    raw = build_message(edition, recipient(settings), settings.newsletter, now=NOW)
+    (value,) = [v for n, v in raw_headers(raw) if n == "List-Id"]
+    phrase, _, list_id = value.rpartition(" ")
+    assert list_id == "<nieuwsbrief.gerritvanderheide.com>"
+    if name.isascii():
+        assert phrase == '"' + name.replace('"', '\\"') + '"'
+    else:
+        assert re.fullmatch(r"(?:=\?utf-8\?[bq]\?[^?\s]*\?=\s*)+", phrase, re.IGNORECASE)
+        assert str(email.header.make_header(email.header.decode_header(phrase))) == name
+
+
+def test_feedback_id_names_the_edition_the_newsletter_and_the_sender(
+    edition: RenderedEdition, settings: Settings
+) -> None:
+    """Gmail's form a:b:c:SenderId, so Postmaster Tools shows complaints per edition."""
+    raw = build_message(edition, recipient(settings), settings.newsletter, now=NOW)
+    (value,) = [v for n, v in raw_headers(raw) if n == "Feedback-ID"]
+    assert value == "innerlijke-rust:nieuwsbrief.gerritvanderheide.com:edition:gerritvanderhei"
+    custom = make_settings(newsletter={"feedback_sender_id": "gerrit-nb"})
+    raw = build_message(edition, recipient(custom), custom.newsletter, now=NOW)
+    assert parse(raw)["Feedback-ID"].endswith(":edition:gerrit-nb")
+
+
+def test_feedback_id_fields_never_hold_a_colon(settings: Settings) -> None:
+    odd = replace(render_edition(rich_post(), settings.newsletter), post_slug="een:twee drie")
+    raw = build_message(odd, recipient(settings), settings.newsletter, now=NOW)
+    assert parse(raw)["Feedback-ID"].split(":")[0] == "een-twee-drie"

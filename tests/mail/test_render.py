@@ -431,6 +431,43 @@ def test_post_url_prefers_the_known_url() -> None:
     )
 
 
+BLOG_URL = "https://www.gerritvanderheide.com/innerlijke-rust/"
+
+
+def test_a_post_with_an_address_leads_to_the_blog(settings: Settings) -> None:
+    """The title links to the post, and the article ends with a clear link to it, in the
+    HTML and the text part, before the signature."""
+    edition = render_edition(replace(rich_post(), url=BLOG_URL), settings.newsletter)
+    html, text = personalised(edition, settings)
+    tree = lxml.html.document_fromstring(html)
+    (title,) = tree.xpath("//h1")
+    assert [a.get("href") for a in title.xpath(".//a")] == [BLOG_URL]
+    (link,) = tree.xpath("//a[normalize-space()='Lees dit artikel op de blog']")
+    assert link.get("href") == BLOG_URL
+    page = visible_text(html)
+    assert page.index("Lees dit artikel op de blog") > page.index(rich_post().faq[0].answer)
+    assert page.index("Lees dit artikel op de blog") < page.index("Groet,")
+    assert f"Lees dit artikel op de blog: {BLOG_URL}" in one_line(text)
+    assert text.index("Lees dit artikel op de blog") < text.index("Groet,\nGerrit")
+
+
+def test_a_post_without_an_address_has_no_blog_link(settings: Settings) -> None:
+    html, text = personalised(render_edition(rich_post(), settings.newsletter), settings)
+    assert not lxml.html.document_fromstring(html).xpath("//h1//a")
+    assert "Lees dit artikel op de blog" not in html and "Lees dit artikel" not in text
+
+
+def test_an_excerpt_links_its_title_and_keeps_its_one_button() -> None:
+    settings = make_settings(newsletter={"content": "excerpt"})
+    edition = render_edition(replace(rich_post(), url=BLOG_URL), settings.newsletter)
+    html, text = personalised(edition, settings)
+    tree = lxml.html.document_fromstring(html)
+    assert [a.get("href") for a in tree.xpath("//h1//a")] == [BLOG_URL]
+    (button,) = tree.xpath("//a[normalize-space()='Lees verder op de blog']")
+    assert button.get("href") == BLOG_URL
+    assert "Lees dit artikel op de blog" not in html and "Lees dit artikel" not in text
+
+
 def test_a_broken_post_url_template_is_a_render_error() -> None:
     settings = make_settings(
         newsletter={"post_url_template": "https://blog.example/{title}/{year}"}

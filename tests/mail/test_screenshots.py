@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Route
 
 from newsletter.content.post import Post
-from newsletter.mail.render import personalise, render_edition
+from newsletter.mail.render import RenderedEdition, personalise, render_edition
+from tests.support.posts import busy_week_post, card_posts
 from tests.support.readers import recipient_of
 from tests.support.settings import make_settings
 from tests.support.system import save_screenshot
@@ -29,8 +30,20 @@ def _no_network(route: Route) -> None:
 @pytest.mark.parametrize("post", POSTS, ids=[p.slug for p in POSTS])
 def test_no_horizontal_overflow(browser: Browser, post: Post, width: int) -> None:
     settings = make_settings()
-    edition = render_edition(post, settings.newsletter)
-    person = recipient_of(settings, 42, "zoe@example.nl", "Zoë", post_slug=post.slug)
+    _fits(browser, render_edition(post, settings.newsletter), post.slug, width)
+
+
+@pytest.mark.parametrize("width", [600, 375])
+def test_a_busy_week_with_cards_fits_too(browser: Browser, width: int) -> None:
+    """The article with its blog link and two cards below it (issue 23)."""
+    edition = render_edition(busy_week_post(), make_settings().newsletter, card_posts())
+    assert edition.card_slugs
+    _fits(browser, edition, "busy-week", width)
+
+
+def _fits(browser: Browser, edition: RenderedEdition, name: str, width: int) -> None:
+    settings = make_settings()
+    person = recipient_of(settings, 42, "zoe@example.nl", "Zoë", post_slug=edition.post_slug)
     html, _ = personalise(edition, person)
     # Dark mode is checked on the phone, where most readers have it on.
     for scheme in ("light", "dark") if width == 375 else ("light",):
@@ -42,7 +55,7 @@ def test_no_horizontal_overflow(browser: Browser, post: Post, width: int) -> Non
             "parseFloat(getComputedStyle(document.querySelector('p.p')).fontSize)"
         )
         suffix = "" if scheme == "light" else "-dark"
-        save_screenshot(page, f"{post.slug}-{width}{suffix}")
+        save_screenshot(page, f"{name}-{width}{suffix}")
         page.close()
         assert scroll_width <= width, f"{scheme}: content is {scroll_width}px wide in {width}px"
         assert body_size >= 16

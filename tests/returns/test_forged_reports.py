@@ -187,7 +187,7 @@ def test_forged_reports_through_bounces_process_change_nothing(
         ("ignored", None, None),
         ("ignored", None, None),
     ]
-    assert all("no message of ours" in a["reason"] for a in answers), answers
+    assert all("no message of ours" in a["diagnostic"] for a in answers), answers
     assert_nothing_changed(database, smtp_server, edition_id)
 
 
@@ -295,9 +295,9 @@ def test_only_a_verified_message_id_with_its_own_reader_matches(
     statuses.update({"lezer1@voorbeeld.nl": "bounced", "lezer0@voorbeeld.nl": "complained"})
     for reader, status in statuses.items():
         assert status_of(database, reader) == status, reader
-    assert answers["another-reader"]["reason"].startswith(
+    assert answers["another-reader"]["diagnostic"].startswith(
         "our Message-ID, but the report names another recipient"
     )
-    assert answers["no-recipient"]["reason"].startswith(
+    assert answers["no-recipient"]["diagnostic"].startswith(
         "our Message-ID, but the report names no recipient"
     )

@@ -73,7 +73,8 @@ def test_counts_list_alert_and_the_held_next_edition(
     assert sum(OWNER in mail.recipients for mail in smtp_server.handler.received) == 1
 
     numbers = json.loads(cli.ok("editions", "show", str(first), "--json", **env))
-    assert numbers["bounces"] == {"hard": 3, "soft": 1}
+    assert numbers["bounces"] == {"hard": 3, "soft": 1, "suspect": 0}
+    assert numbers["sender"] == 0
     assert (numbers["complaints"], numbers["unsubscribes"]) == (1, 1)
     listed = json.loads(cli.ok("bounces", "list", "--json", **env))
     assert [item["result"] for item in listed] == ["hard", "complaint", "soft", "hard", "hard"]

@@ -82,6 +82,7 @@ def _mailbox_settings(database_url: str, smtp_port: int, dovecot: Dovecot) -> Se
     return bounce_settings(
         database_url,
         smtp_port,
+        suspect_minimum=len(READERS) + 1,  # every reader at one domain, bounced at once
         bounces_imap=ImapSection(
             host="127.0.0.1",
             port=dovecot.port,

@@ -15,6 +15,11 @@ from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
 ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+# RFC 2919 List-Id: a phrase, then <label.namespace>; Gmail's Feedback-ID: a:b:c:SenderId.
+LIST_ID = re.compile(
+    r"(?:\S.*\s)?<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+>"
+)
+FEEDBACK_ID = re.compile(r"(?:[^:\s]*:){0,3}[^:\s]{5,15}")
 SINGLETONS = (
     "From",
     "To",
@@ -121,6 +126,12 @@ def bulk_sender_problems(raw: bytes) -> list[str]:
             "the unsubscribe URL in the text part",
         )
 
+    for name, form, value in (
+        ("List-Id", LIST_ID, [v for n, v in on_wire if n.lower() == "list-id"]),
+        ("Feedback-ID", FEEDBACK_ID, [v for n, v in on_wire if n.lower() == "feedback-id"]),
+    ):
+        need(len(value) <= 1 and all(form.fullmatch(v) for v in value), f"{name} well formed")
+
     crlf = raw.count(b"\r\n")
     need(raw.count(b"\r") == crlf, "no bare CR")
     need(not crlf or raw.count(b"\n") == crlf, "no bare LF among CRLF")
@@ -149,4 +160,6 @@ def bulk_sender_problems(raw: bytes) -> list[str]:
             {"from", "list-unsubscribe", "list-unsubscribe-post"} <= signed,
             "DKIM covers From and List-Unsubscribe(-Post)",
         )
+        listed = {n.lower() for n, _ in on_wire} & {"list-id", "feedback-id"}
+        need(listed <= signed, "DKIM covers List-Id and Feedback-ID")
     return problems

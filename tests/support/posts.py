@@ -6,12 +6,15 @@ type that the render tests need to see each template path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsletter.content.post import Block, Post, QuestionAnswer
 from newsletter.db import post_queue
 from newsletter.db.database import Database
+from newsletter.db.models import Feed
 
 SHORT_BLOCKS = (
     Block("paragraph", "Een drukke week vraagt om kleine pauzes."),
@@ -89,9 +92,63 @@ def rich_post() -> Post:
     )
 
 
+BLOG = "https://www.gerritvanderheide.com"
+
+
+def busy_week_post() -> Post:
+    """The rich post as a feed brings it, with its address on the blog."""
+    return replace(rich_post(), url=f"{BLOG}/innerlijke-rust/")
+
+
+def card_posts() -> list[Post]:
+    """Two new posts as a feed brings them: a URL each, a lead of a few sentences."""
+    return [
+        make_post(
+            "loslaten-deel-2",
+            "Loslaten, deel 2: wat je vasthoudt",
+            url=f"{BLOG}/loslaten-deel-2/",
+            lead="Loslaten begint bij opmerken. Je hoeft niets te forceren. Het mag langzaam.",
+        ),
+        make_post(
+            "zelfcompassie",
+            "Zelfcompassie als je moe bent",
+            url=f"{BLOG}/zelfcompassie/",
+            lead=(
+                "Wie moe is, wordt vaak strenger voor zichzelf, terwijl juist dan een zachte "
+                "blik het verschil maakt tussen doorgaan en werkelijk uitrusten. Daarom dit."
+            ),
+        ),
+    ]
+
+
 def add_post(database: Database, post: Post | None = None) -> str:
     """Import ``post`` (the short default) into the queue; its slug."""
     post = post or make_post()
     with database.session() as session:
         post_queue.import_posts(session, [post])
     return post.slug
+
+
+FEED_ADDED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def add_blog_posts(database: Database, new: Sequence[Post], old: Sequence[Post] = ()) -> None:
+    """Posts a feed brought: ``new`` ones published after its first poll (a day apart, in
+    the order given), ``old`` ones before it (the back catalogue)."""
+    with database.session() as session:
+        feed = Feed(url=f"{BLOG}/feed/", added_at=FEED_ADDED)
+        session.add(feed)
+        session.flush()
+        dated = [
+            *(
+                replace(p, published_at=FEED_ADDED - timedelta(days=n))
+                for n, p in enumerate(old, 1)
+            ),
+            *(
+                replace(p, published_at=FEED_ADDED + timedelta(days=n))
+                for n, p in enumerate(new, 1)
+            ),
+        ]
+        post_queue.import_posts(session, dated)
+        for post in dated:
+            post_queue.get(session, post.slug).feed_id = feed.id

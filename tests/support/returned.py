@@ -54,14 +54,22 @@ STRANGERS = frozenset({"forged_token.eml", "unknown_address.eml"})
 
 
 def bounce_settings(
-    database_url: str, port: int, *, bounce_address: str = BOUNCES, **top: Any
+    database_url: str,
+    port: int,
+    *,
+    bounce_address: str = BOUNCES,
+    suspect_minimum: int = BouncesSection.suspect_minimum,
+    **top: Any,
 ) -> Settings:
-    """The test relay on ``port``, the owner's address, VERP with the bounce address."""
+    """The test relay on ``port``, the owner's address, VERP with the bounce address.
+
+    Every test reader is at one domain: a test that bounces many of them at once and is
+    not about the suspect hold raises ``suspect_minimum`` above their number."""
     return make_settings(
         newsletter={"owner_address": OWNER},
         database={"url": database_url},
         smtp=relay(port),
-        bounces=BouncesSection(address=bounce_address),
+        bounces=BouncesSection(address=bounce_address, suspect_minimum=suspect_minimum),
         **top,
     )
 
@@ -108,6 +116,14 @@ def returned(
 ) -> bytes:
     """Corpus message ``name`` as it comes back for ``reader``'s copy of the edition, with
     the return path the relay saw in MAIL FROM."""
+    delivery, return_path = sent_to(server, database, edition_id, reader)
+    return fill(name, delivery=delivery, return_path=return_path, recipient=reader)
+
+
+def sent_to(
+    server: SmtpServer, database: Database, edition_id: int, reader: str
+) -> tuple[Delivery, str]:
+    """``reader``'s delivery of the edition and the return path the relay saw for it."""
     delivery = delivery_of(database, edition_id, reader)
     assert delivery.message_id is not None
     with server.handler.lock:
@@ -116,7 +132,7 @@ def returned(
             for mail in server.handler.received
             if reader in mail.recipients and delivery.message_id.encode() in mail.data
         ]
-    return fill(name, delivery=delivery, return_path=mail.sender, recipient=reader)
+    return delivery, mail.sender
 
 
 def fill(name: str, *, delivery: Delivery, return_path: str, recipient: str) -> bytes:

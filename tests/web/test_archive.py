@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import lxml.html
 
 from newsletter.db.database import Database
 from newsletter.db.models import SubscriberStatus
@@ -51,3 +52,18 @@ async def test_archive_edition_shows_the_email_without_personal_data(
     assert 'href="http://testserver/subscribe"' in page and "Aanmelden" in page
     assert 'href="http://testserver/archive/innerlijke-rust"' in page
     assert not any(placeholder in page for placeholder in PLACEHOLDERS)
+
+
+async def test_archive_names_the_post_on_the_blog_as_the_source(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    blog = "https://www.gerritvanderheide.com/innerlijke-rust/?a=1&b=2"
+    add_edition(database, make_post("met-adres", "Met adres", url=blog), "sent")
+    add_edition(database, make_post("zonder-adres", "Zonder adres"), "sent")
+
+    page = (await client.get("/archive/met-adres")).text
+    tree = lxml.html.document_fromstring(page)
+    assert [link.get("href") for link in tree.xpath("//head/link[@rel='canonical']")] == [blog]
+    assert [a.get("href") for a in tree.xpath("//h1//a")] == [blog]
+    without = lxml.html.document_fromstring((await client.get("/archive/zonder-adres")).text)
+    assert not without.xpath("//link[@rel='canonical']")

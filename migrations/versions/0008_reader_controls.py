@@ -14,8 +14,8 @@ Only columns are added, so SQLite alters the table in place: a CHECK on
 the events and deliveries that name its readers forbid. The code writes the values of
 ``models.ConsentSource`` only.
 
-Revision ID: 0006_reader_controls
-Revises: 0005_pending_alerts
+Revision ID: 0008_reader_controls
+Revises: 0007_report_verdicts
 Create Date: 2026-12-03
 """
 
@@ -24,8 +24,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_reader_controls"
-down_revision = "0005_pending_alerts"
+revision = "0008_reader_controls"
+down_revision = "0007_report_verdicts"
 branch_labels = None
 depends_on = None
 
