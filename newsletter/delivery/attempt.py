@@ -4,8 +4,11 @@ The rules are pure functions so they can be tested without a server:
 
 * 2xx after the message text: sent.
 * 4xx anywhere, a timeout or a dropped connection: deferred (retried later with backoff).
-* 5xx on RCPT, DATA or after the message text: failed; an enhanced status ``5.1.x``
-  (bad mailbox, bad domain, bad syntax...) also marks the subscriber bounced.
+* 5xx on RCPT, DATA or after the message text: failed. Why is judged by cause by
+  :mod:`newsletter.delivery.replies`, as for returned mail: only an address that is gone
+  (``550 5.1.1``) marks the subscriber bounced; the reader's side for now (``552 5.2.2``
+  mailbox full) is a soft bounce that adds up; our side (``550 5.7.26`` DMARC, a
+  blocklist, a policy) changes nothing for the reader.
 * 5xx when connecting or on MAIL FROM is our problem (relay, credentials, sender
   address), not the subscriber's, so it defers instead of failing them.
 
@@ -19,7 +22,9 @@ time (greylisting ``451 4.7.1``, mailbox full ``452 4.2.2``, ``451 4.3.0``):
   ``4.1.x``/``4.2.x``: about one address or mailbox, such as a mailbox over quota).
   A 4xx on RCPT concerns one recipient and never slows the edition.
 * *Soft bounce*: did this reader's mailbox refuse for now? A 4xx (other than pushback)
-  on RCPT or after the message text. These add up across editions (see ``outcomes``).
+  on RCPT or after the message text whose cause is the reader's side (not greylisting,
+  not our authentication), or a 5xx of that kind. These add up across editions (see
+  ``outcomes``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import enum
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from newsletter.delivery.replies import Kind, classify_reply
 
 Stage = Literal["connect", "mail", "rcpt", "data", "message"]
 
@@ -91,16 +98,20 @@ def classify(code: int, text: str, stage: Stage) -> Attempt:
     reply = describe(code, text)
     if 200 <= code < 300 and stage == "message":
         return Attempt(Outcome.SENT, reply)
+    kind = classify_reply(code, text).kind
     if 500 <= code < 600 and stage in ("rcpt", "data", "message"):
-        status = enhanced_status(text)
-        bounced = bool(status and status.startswith("5.1."))
-        return Attempt(Outcome.FAILED, reply, bounced=bounced)
+        return Attempt(
+            Outcome.FAILED, reply, bounced=kind == Kind.HARD, soft_bounce=kind == Kind.SOFT
+        )
     pushback = is_pushback(code, text, stage)
     return Attempt(
         Outcome.DEFERRED,
         reply,
         pushback=pushback,
-        soft_bounce=400 <= code < 500 and not pushback and stage in _MAILBOX_STAGES,
+        soft_bounce=400 <= code < 500
+        and not pushback
+        and stage in _MAILBOX_STAGES
+        and kind == Kind.SOFT,
         connection_failed=stage == "connect",
     )
 

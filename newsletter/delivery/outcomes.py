@@ -94,9 +94,9 @@ def soft_bounces_adding_up(
     editions, and how many.
 
     A reader's editions are counted newest first. An edition counts when its delivery is
-    marked ``soft_bounce`` (a 4xx during the send that no retry got past, or a late soft
-    report); the count stops at the newest edition delivered without one: a delivered
-    edition resets it.
+    marked ``soft_bounce`` (a 4xx during the send that no retry got past, a 5xx of the
+    reader's side such as a full mailbox, or a late soft report); the count stops at the
+    newest edition delivered without one: a delivered edition resets it.
     """
     ids = list(subscriber_ids)
     if not ids:
@@ -154,11 +154,13 @@ class _Sorted:
             status = DeliveryStatus.FAILED
             if attempt.outcome == Outcome.DEFERRED and retry.delay_after(attempts) is not None:
                 status = DeliveryStatus.DEFERRED
+            # A 4xx on every retry; a 5xx soft bounce (a full mailbox) only adds up.
+            gave_up = attempt.outcome == Outcome.DEFERRED and status == DeliveryStatus.FAILED
             step = (status, attempts, attempt.reply, attempt.soft_bounce)
             batch.unsent[step].append(result.claim.delivery_id)
             if attempt.bounced:
                 batch.bounced.append(_Bounce(result, "the address does not exist", "hard"))
-            elif attempt.soft_bounce and status == DeliveryStatus.FAILED:
+            elif attempt.soft_bounce and gave_up:
                 batch.bounced.append(_Bounce(result, "a temporary failure on every retry", "soft"))
             elif attempt.soft_bounce:
                 batch.soft.append(result)

@@ -180,20 +180,12 @@ class RelayEvent:
 
     kind: Kind
     email: str | None
-    reason: str
+    reason: str  # the category, from delivery.replies as for returned mail
     event_id: str
     message_id: str | None = None
-
-
-# Until a relay's own words go through the classifier, its event type says this much.
-_EVENT_REASONS = {
-    Kind.HARD: "userunknown",
-    Kind.SOFT: "undetermined",
-    Kind.SENDER: "policy",
-    Kind.COMPLAINT: "abuse",
-    Kind.UNSUBSCRIBE: "optout",
-    Kind.IGNORED: "notabounce",
-}
+    diagnostic: str = ""  # the server's words as the relay passed them on
+    status: str | None = None
+    reply_code: int | None = None
 
 
 def process_event(
@@ -201,10 +193,12 @@ def process_event(
 ) -> Processed:
     verdict = Verdict(
         event.kind,
-        _EVENT_REASONS[event.kind],
-        clean_reason(event.reason),
+        event.reason,
+        clean_reason(event.diagnostic),
         (event.email.lower(),) if event.email else (),
         (event.message_id,) if event.message_id else (),
+        event.status,
+        event.reply_code,
     )
     print_ = hashlib.sha256(f"{source}\n{event.event_id}".encode()).hexdigest()
     return settle(database, settings, (verdict,), None, print_, source, by_address=True)

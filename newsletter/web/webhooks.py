@@ -52,10 +52,15 @@ from starlette.routing import Route
 
 from newsletter.config import Settings
 from newsletter.db.database import Database
-from newsletter.errors import InputError
 from newsletter.returns.apply import RelayEvent, process_event
-from newsletter.returns.parse import Kind
 from newsletter.web.context import json_object, route
+from newsletter.web.relay_events import (
+    Payload,
+    Refused,
+    mailgun_events,
+    postmark_events,
+    ses_events,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,65 +80,10 @@ _SNS_FIELDS = {
         "Type",
     ),
 }
-_POSTMARK_KINDS = {
-    "HardBounce": Kind.HARD,
-    "BadEmailAddress": Kind.HARD,
-    "SoftBounce": Kind.SOFT,
-    "Transient": Kind.SOFT,
-    "DnsError": Kind.SOFT,
-    "Blocked": Kind.SOFT,
-    "DMARCPolicy": Kind.SOFT,
-    "SpamComplaint": Kind.COMPLAINT,
-}
-
-
-class _Refused(InputError):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
 
 
 def _answer(status: int, **body: Any) -> Response:
     return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-
-
-class Payload:
-    """One JSON object of a relay's request, read field by field with the type the relay
-    documents for it. A field of another type is refused (400) right where it is read, so
-    nothing deeper down meets a list where it expects a string."""
-
-    def __init__(self, value: object, where: str) -> None:
-        if not isinstance(value, dict):
-            raise _Refused(400, f"{where} is not a JSON object")
-        self._fields: dict[str, object] = value
-        self._where = where
-
-    def has(self, key: str) -> bool:
-        return self._fields.get(key) is not None
-
-    def _field(self, key: str, kinds: tuple[type, ...], what: str) -> Any:
-        value = self._fields.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
-            raise _Refused(400, f"{self._where}.{key} is not {what}")
-        return value
-
-    def text(self, key: str) -> str:
-        """A string; "" when absent or null."""
-        return self._field(key, (str,), "a string") or ""
-
-    def code(self, key: str) -> str:
-        """A number or a string (an SMTP code, a relay's record id), as text."""
-        value = self._field(key, (str, int), "a number or a string")
-        return "" if value is None else str(value)
-
-    def object(self, key: str) -> Payload:
-        """An object; an empty one when absent or null."""
-        return Payload(self._field(key, (dict,), "a JSON object") or {}, f"{self._where}.{key}")
-
-    def objects(self, key: str) -> list[Payload]:
-        """A list of objects; empty when absent or null."""
-        items = self._field(key, (list,), "a list") or []
-        return [Payload(item, f"{self._where}.{key}[{n}]") for n, item in enumerate(items)]
 
 
 @dataclass
@@ -158,7 +108,7 @@ class SnsVerifier:
 
     def fetch(self, url: str) -> bytes:
         if not self.allowed(url):
-            raise _Refused(403, "the URL is not an SNS host")
+            raise Refused(403, "the URL is not an SNS host")
         context = self.tls or ssl.create_default_context()
         with urllib.request.urlopen(url, timeout=10, context=context) as answer:  # noqa: S310
             data: bytes = answer.read(64 * 1024)
@@ -172,10 +122,10 @@ class SnsVerifier:
         try:
             certificate = x509.load_pem_x509_certificate(self.fetch(url))
         except (OSError, ValueError) as exc:
-            raise _Refused(403, f"the signing certificate cannot be used: {exc}") from None
+            raise Refused(403, f"the signing certificate cannot be used: {exc}") from None
         key = certificate.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
-            raise _Refused(403, "the signing certificate has no RSA key")
+            raise Refused(403, "the signing certificate has no RSA key")
         with self._lock:
             self._certificates[url] = key
         return key
@@ -184,7 +134,7 @@ class SnsVerifier:
         kind = message.text("Type")
         fields = _SNS_FIELDS.get(kind)
         if fields is None:
-            raise _Refused(403, f"unexpected SNS message type {kind!r}")
+            raise Refused(403, f"unexpected SNS message type {kind!r}")
         version = message.code("SignatureVersion")
         digest: hashes.HashAlgorithm
         if version == "1":
@@ -192,25 +142,25 @@ class SnsVerifier:
         elif version == "2":
             digest = hashes.SHA256()
         else:
-            raise _Refused(403, "unknown SNS signature version")
+            raise Refused(403, "unknown SNS signature version")
         text = "".join(f"{name}\n{message.text(name)}\n" for name in fields if message.has(name))
         try:
             signature = base64.b64decode(message.text("Signature"), validate=True)
         except (binascii.Error, ValueError):
-            raise _Refused(403, "the SNS signature is not base64") from None
+            raise Refused(403, "the SNS signature is not base64") from None
         key = self.public_key(message.text("SigningCertURL"))
         try:
             key.verify(signature, text.encode("utf-8"), padding.PKCS1v15(), digest)
         except InvalidSignature:
-            raise _Refused(403, "the SNS signature does not verify") from None
+            raise Refused(403, "the SNS signature does not verify") from None
         try:
             sent = datetime.fromisoformat(message.text("Timestamp").replace("Z", "+00:00"))
         except ValueError:
-            raise _Refused(403, "the SNS timestamp is unreadable") from None
+            raise Refused(403, "the SNS timestamp is unreadable") from None
         if sent.tzinfo is None:
-            raise _Refused(403, "the SNS timestamp has no time zone")
+            raise Refused(403, "the SNS timestamp has no time zone")
         if abs(now - sent) > SNS_MAX_AGE:
-            raise _Refused(403, "the SNS message is too old (a replay?)")
+            raise Refused(403, "the SNS message is too old (a replay?)")
 
 
 @dataclass
@@ -262,7 +212,7 @@ class Webhooks:
     async def _handle(self, request: Request, work: Callable[[Request], Any]) -> Response:
         try:
             result = await work(request)
-        except _Refused as exc:
+        except Refused as exc:
             log.warning("webhook %s refused (%d): %s", request.url.path, exc.status, exc)
             return _answer(exc.status, ok=False, reason=str(exc))
         return _answer(200, ok=True, **result)
@@ -286,7 +236,7 @@ class Webhooks:
     async def _ses(self, request: Request) -> dict[str, Any]:
         message = await self._json(request)
         if message.text("TopicArn") != self.settings.bounces.ses_topic_arn:
-            raise _Refused(403, "unknown SNS topic")
+            raise Refused(403, "unknown SNS topic")
         now = datetime.fromtimestamp(self.clock(), UTC)
         await run_in_threadpool(self.sns.verify, message, now)
         if message.text("Type") == "SubscriptionConfirmation":
@@ -294,7 +244,7 @@ class Webhooks:
             log.info("confirmed the SNS subscription to %s", message.text("TopicArn"))
             return {"confirmed": True}
         notification = Payload(json_object(message.text("Message")), "the SNS message")
-        return await self._record(_ses_events(notification, message.text("MessageId")), "ses")
+        return await self._record(ses_events(notification, message.text("MessageId")), "ses")
 
     # -- Postmark --------------------------------------------------------------------
 
@@ -306,24 +256,10 @@ class Webhooks:
     async def _postmark(self, request: Request) -> dict[str, Any]:
         self._basic_auth(request)
         record = await self._json(request)
-        record_type, bounce_type = record.text("RecordType"), record.text("Type")
-        kind = _POSTMARK_KINDS.get(
-            "SpamComplaint" if record_type == "SpamComplaint" else bounce_type
-        )
-        email, reason, record_id = (
-            record.text("Email"),
-            record.text("Description"),
-            record.code("ID"),
-        )
-        if kind is None or record_type not in ("Bounce", "SpamComplaint"):
+        events = postmark_events(record)
+        if not events:
             return {"results": ["ignored"]}
-        event = RelayEvent(
-            kind=kind,
-            email=email or None,
-            reason=f"Postmark {bounce_type}: {reason}".strip(),
-            event_id=f"{record_type}:{record_id}",
-        )
-        return await self._record([event], "postmark")
+        return await self._record(events, "postmark")
 
     def _basic_auth(self, request: Request) -> None:
         expected_user = self.settings.bounces.postmark_user
@@ -340,7 +276,7 @@ class Webhooks:
             and secrets.compare_digest(given.encode(), password.reveal().encode())
         )
         if not good:
-            raise _Refused(401, "wrong or missing credentials")
+            raise Refused(401, "wrong or missing credentials")
 
     # -- Mailgun ---------------------------------------------------------------------
 
@@ -360,67 +296,10 @@ class Webhooks:
             hashlib.sha256,
         ).hexdigest()
         if not hmac.compare_digest(expected, signature.text("signature")):
-            raise _Refused(403, "the signature does not verify")
+            raise Refused(403, "the signature does not verify")
         now = self.clock()
         if not _SECONDS.fullmatch(timestamp) or abs(now - int(timestamp)) > MAILGUN_MAX_AGE_SECONDS:
-            raise _Refused(403, "the request is too old (a replay?)")
+            raise Refused(403, "the request is too old (a replay?)")
         if not self.mailgun_tokens.first_time(token, now):
-            raise _Refused(403, "this request was seen before (a replay)")
-        return await self._record(_mailgun_events(body.object("event-data"), token), "mailgun")
-
-
-def _ses_events(notification: Payload, sns_id: str) -> list[RelayEvent]:
-    kind_name = notification.text("notificationType") or notification.text("eventType")
-    message_id = notification.object("mail").object("commonHeaders").text("messageId") or None
-    if kind_name == "Bounce":
-        bounce = notification.object("bounce")
-        bounce_type, sub_type = bounce.text("bounceType"), bounce.text("bounceSubType")
-        kind = Kind.HARD if bounce_type == "Permanent" else Kind.SOFT
-        return [
-            RelayEvent(
-                kind,
-                item.text("emailAddress") or None,
-                f"SES {bounce_type}/{sub_type}: "
-                f"{item.text('status')} {item.text('diagnosticCode')}".strip(),
-                f"{sns_id}:{number}",
-                message_id,
-            )
-            for number, item in enumerate(bounce.objects("bouncedRecipients"))
-        ]
-    if kind_name == "Complaint":
-        complaint = notification.object("complaint")
-        feedback = complaint.text("complaintFeedbackType") or "abuse"
-        recipients = complaint.objects("complainedRecipients")
-        if feedback == "not-spam":
-            return []
-        return [
-            RelayEvent(
-                Kind.COMPLAINT,
-                item.text("emailAddress") or None,
-                f"SES complaint ({feedback})",
-                f"{sns_id}:{number}",
-                message_id,
-            )
-            for number, item in enumerate(recipients)
-        ]
-    return []
-
-
-def _mailgun_events(data: Payload, token: str) -> list[RelayEvent]:
-    event, severity, recipient = data.text("event"), data.text("severity"), data.text("recipient")
-    message_id = data.object("message").object("headers").text("message-id") or None
-    if message_id and not message_id.startswith("<"):
-        message_id = f"<{message_id}>"
-    status = data.object("delivery-status")
-    # All three are read, so each has its type checked, even when the first one answers.
-    details = (status.text("description"), status.text("message"), data.text("reason"))
-    detail = next((text for text in details if text), "")
-    event_id = data.text("id") or token
-    if event == "failed":
-        kind = Kind.HARD if severity == "permanent" else Kind.SOFT
-        reason = f"Mailgun {severity} failure: {status.code('code')} {detail}"
-    elif event == "complained":
-        kind, reason = Kind.COMPLAINT, "Mailgun complaint"
-    else:
-        return []
-    return [RelayEvent(kind, recipient or None, reason.strip(), event_id, message_id)]
+            raise Refused(403, "this request was seen before (a replay)")
+        return await self._record(mailgun_events(body.object("event-data"), token), "mailgun")

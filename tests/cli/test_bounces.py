@@ -236,9 +236,6 @@ def test_a_dropped_reader_is_explained_shown_and_brought_back(sent: Sent, tmp_pa
     sent.cli.fails("subscribers", "reactivate", "geen adres", code=1)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the interim classifier calls these soft and ignored (issue 22 point 1)"
-)
 @pytest.mark.parametrize(
     ("name", "kind", "reason", "status"),
     [

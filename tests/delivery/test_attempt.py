@@ -64,3 +64,23 @@ def test_pushback_and_soft_bounces_are_told_apart(code, text, stage, pushback, s
     attempt = classify(code, text, stage)
     assert (attempt.pushback, attempt.soft_bounce) == (pushback, soft_bounce)
     assert attempt.outcome == (Outcome.FAILED if code >= 500 else Outcome.DEFERRED)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "bounced", "soft_bounce"),
+    [
+        (550, "5.1.1 <x@y>: Recipient address rejected: User unknown", True, False),
+        (550, "User unknown", True, False),  # no enhanced code: the words decide
+        (552, "5.2.2 Mailbox full", False, True),  # the reader's side: it adds up
+        (550, "5.7.26 Unauthenticated email is not accepted due to DMARC policy", False, False),
+        (554, "5.7.1 Client host [192.0.2.10] blocked using zen.spamhaus.org", False, False),
+        (550, "5.1.1 recipient rejected; spam filter", True, False),  # a real 5.1.1 is hard
+        (451, "4.7.1 Client host rejected: cannot find your reverse hostname", False, False),
+        (452, "4.2.2 Mailbox full", False, True),
+    ],
+)
+def test_a_refusal_at_rcpt_is_judged_by_its_cause(code, text, bounced, soft_bounce):
+    """Issue 22: the same classifier as returned mail; only an address gone drops a
+    reader, and a refusal on our side counts against nobody."""
+    attempt = classify(code, text, "rcpt")
+    assert (attempt.bounced, attempt.soft_bounce) == (bounced, soft_bounce)

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from newsletter.db.models import Event, Subscriber
+from newsletter.db.models import Delivery, Event, Subscriber
 from newsletter.delivery.engine import send_edition
 from tests.support.db import delivery_states, new_edition
 from tests.support.settings import make_settings, relay
 from tests.support.smtp import Faults, SmtpServer
 
 USER_UNKNOWN = "550 5.1.1 <{}>: Recipient address rejected: User unknown"
+DMARC = "550 5.7.26 Unauthenticated email is not accepted due to domain's DMARC policy"
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["plain", "pipelining"])
@@ -27,6 +28,7 @@ def test_refusals_stalls_and_hang_ups_end_in_the_right_state(database, pipelinin
             unknown: USER_UNKNOWN.format(unknown),
             busy: "451 4.7.1 Please try again later",
             addresses[5]: "552 5.2.2 Mailbox full",
+            addresses[6]: DMARC,
         },
         stall_rcpt={stalled},
         stall_seconds=6.0,
@@ -43,20 +45,35 @@ def test_refusals_stalls_and_hang_ups_end_in_the_right_state(database, pipelinin
     states = delivery_states(database, edition_id)
     assert states[unknown][0] == "failed" and "5.1.1" in (states[unknown][2] or "")
     assert states[addresses[5]][0] == "failed"
+    assert states[addresses[6]][0] == "failed" and "5.7.26" in (states[addresses[6]][2] or "")
     assert states[busy][:2] == ("deferred", 1) and "451" in (states[busy][2] or "")
     assert states[stalled][0] == "deferred" and "timeout" in (states[stalled][2] or "")
     assert states[hung_up][0] == "deferred"
-    others = set(addresses) - {unknown, busy, stalled, hung_up, addresses[5]}
+    others = set(addresses) - {unknown, busy, stalled, hung_up, addresses[5], addresses[6]}
     assert {states[address][0] for address in others} == {"sent"}
     received = server.handler.per_address()
     assert set(received) == others and set(received.values()) == {1}
-    assert (summary.sent, summary.failed, summary.deferred, summary.bounced) == (35, 2, 3, 1)
+    assert (summary.sent, summary.failed, summary.deferred, summary.bounced) == (34, 3, 3, 1)
     assert summary.status == "sending"  # deferred messages keep the edition open
     with database.session() as session:
         bounced = session.scalars(select(Subscriber).where(Subscriber.email == unknown)).one()
         assert bounced.status == "bounced"
         event = session.scalars(select(Event).where(Event.kind == "bounce")).one()
         assert event.subscriber_id == bounced.id and event.edition_id == edition_id
+        # Issue 22: our DMARC failure drops nobody and counts against nobody; a full
+        # mailbox is a soft bounce that adds up, not a drop.
+        soft = dict(
+            session.execute(
+                select(Subscriber.email, Delivery.soft_bounce)
+                .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+                .where(Subscriber.email.in_([addresses[5], addresses[6]]))
+            ).all()
+        )
+        assert soft == {addresses[5]: True, addresses[6]: False}
+        statuses = session.scalars(
+            select(Subscriber.status).where(Subscriber.email.in_([addresses[5], addresses[6]]))
+        ).all()
+        assert set(statuses) == {"active"}
 
 
 class _Refuser:

@@ -23,7 +23,7 @@ def test_soft_bounces_in_three_of_the_last_five_editions_make_a_reader_bounced(
     reader = "lezer1@voorbeeld.nl"
     for number in range(3):
         edition_id = send_next(database, settings, f"week-{number}")
-        raw = returned(smtp_server, database, edition_id, reader, "postfix_delayed.eml")
+        raw = returned(smtp_server, database, edition_id, reader, "postfix_mailbox_full.eml")
         assert process_message(database, settings, raw, source="test").result == "soft"
         # a second soft report for the same edition does not count twice
         other = returned(smtp_server, database, edition_id, reader, "microsoft_mailbox_full.eml")

@@ -54,7 +54,7 @@ def test_counts_list_alert_and_the_held_next_edition(
     for reader, name in (
         ("lezer1@voorbeeld.nl", "gmail_hard.eml"),
         ("lezer2@voorbeeld.nl", "postfix_hard.eml"),
-        ("lezer3@voorbeeld.nl", "postfix_delayed.eml"),
+        ("lezer3@voorbeeld.nl", "postfix_mailbox_full.eml"),
         ("lezer4@voorbeeld.nl", "yahoo_arf.eml"),
     ):
         raw = returned(smtp_server, database, first, reader, name)

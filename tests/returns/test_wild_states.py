@@ -27,9 +27,6 @@ from tests.support.returned import (
 from tests.support.smtp import SmtpServer
 
 READERS = ("lezer1@voorbeeld.nl", "lezer2@voorbeeld.nl", "lezer3@voorbeeld.nl")
-_CLASSIFIER = pytest.mark.xfail(
-    strict=True, reason="issue 22: the classifier by cause lands on branch classify"
-)
 
 
 @pytest.fixture
@@ -58,10 +55,10 @@ def _came_back(database: Database, settings: Settings, smtp_server: SmtpServer, 
     ("name", "kind", "status"),
     [
         ("courier-user-unknown.eml", "hard", "bounced"),
-        pytest.param("courier-mailbox-full.eml", "soft", "active", marks=_CLASSIFIER),
-        pytest.param("postfix-gmail-dmarc-5.7.26.eml", "sender", "active", marks=_CLASSIFIER),
+        ("courier-mailbox-full.eml", "soft", "active"),
+        ("postfix-gmail-dmarc-5.7.26.eml", "sender", "active"),
         ("arf-aol-abuse.eml", "complaint", "complained"),
-        pytest.param("arf-opt-out.eml", "unsubscribe", "unsubscribed", marks=_CLASSIFIER),
+        ("arf-opt-out.eml", "unsubscribe", "unsubscribed"),
         ("ooo-exchange-de.eml", "ignored", "active"),
         ("postfix-delivered.eml", "ignored", "active"),
     ],

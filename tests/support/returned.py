@@ -34,7 +34,8 @@ BOUNCES = "bounces@gerritvanderheide.com"
 # corpus file -> (result, the reader's status afterwards)
 EXPECTED = {
     "postfix_hard.eml": ("hard", "bounced"),
-    "postfix_delayed.eml": ("soft", "active"),
+    "postfix_delayed.eml": ("ignored", "active"),
+    "postfix_mailbox_full.eml": ("soft", "active"),
     "exim_hard.eml": ("hard", "bounced"),
     "gmail_hard.eml": ("hard", "bounced"),
     "microsoft_hard.eml": ("hard", "bounced"),
