@@ -41,6 +41,11 @@ def status(app: AppContext, as_json: bool) -> None:
             click.echo(f"last edition is {edition['waiting']['text']}")
     click.echo(f"deferred backlog: {info['deferred_backlog']}")
     click.echo(f"daemons running: {info['daemons_running']}")
+    readers = info["readers"]
+    click.echo(
+        f"readers: {readers['receiving']} receiving, {readers['paused']} paused, "
+        f"{readers['without_consent_evidence']} without proof of consent"
+    )
     for feed in info["feeds"]:
         state = (
             "failing"

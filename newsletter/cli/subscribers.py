@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from pathlib import Path
 from typing import TextIO
 
 import click
@@ -22,6 +23,14 @@ EXPORT_COLUMNS = (
     "confirmed_at",
     "unsubscribed_at",
     "unsubscribe_source",
+    "paused_until",
+    "consent_recorded",
+    "consent_source",
+    "consent_file",
+    "signed_up_at",
+    "consent_ip",
+    "consent_user_agent",
+    "consent_form_hash",
 )
 
 
@@ -71,7 +80,8 @@ def remove(app: AppContext, email: str, forget: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="The subscriber as a JSON object.")
 @pass_app
 def show(app: AppContext, email: str, as_json: bool) -> None:
-    """One subscriber; for a bounced reader, the report that dropped them."""
+    """One subscriber and the proof of their consent; for a bounced reader, the report
+    that dropped them."""
     from newsletter.returns.report import what_dropped  # only this command needs it
 
     with app.database.session() as session:
@@ -87,6 +97,24 @@ def show(app: AppContext, email: str, as_json: bool) -> None:
         click.echo("dropped by:")
         for label, value in dropped.to_json().items():
             click.echo(f"  {label:<18}{'' if value in (None, '') else value}")
+    for line in _consent_lines(record):
+        click.echo(line)
+
+
+def _consent_lines(record: subscriber_list.SubscriberRecord) -> list[str]:
+    """The proof of consent in words, after the fields: how the reader came, and a mark
+    when there is no evidence of their yes."""
+    evidence = record.consent
+    how = {"form": "the sign-up form", "api": "the sign-up API", "cli": "the CLI (admin)"}
+    came = (
+        f"an import of {evidence.file or 'a file'}"
+        if evidence.source == "import"
+        else how.get(evidence.source or "", "unknown (before consent was recorded)")
+    )
+    lines = [f"consent: came through {came}"]
+    if not evidence.recorded:
+        lines.append("consent: NO EVIDENCE on record (no sign-up moment)")
+    return lines
 
 
 @subscribers.command("reactivate")
@@ -152,7 +180,7 @@ def import_(app: AppContext, file: TextIO, dry_run: bool, as_json: bool) -> None
         click.echo(f"line {problem.line}: {problem.message}", err=True)
 
     with app.database.session(dry_run=dry_run) as session:
-        summary = import_csv(session, file, report=report)
+        summary = import_csv(session, file, report=report, file_name=Path(file.name).name)
     if as_json:
         print_json({**summary.to_json(), "dry_run": dry_run})
         return

@@ -26,6 +26,9 @@ class WebSection:
     # Proxies (IP addresses or networks) whose X-Forwarded-For names the visitor; empty: the
     # connecting address is the visitor, whatever the headers say.
     trusted_proxies: tuple[str, ...] = ()
+    # Keep the IP address and user agent of the request confirming a sign-up (GDPR proof
+    # of consent); false stores neither. Its type is checked when the settings are built.
+    record_consent_ip: bool = True
 
     def problems(self) -> Problems:
         if not 0 < self.port <= 65535:

@@ -54,6 +54,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_moment(value: datetime | None) -> str | None:
+    """A moment as JSON carries it (ISO 8601), or None."""
+    return value.isoformat() if value else None
+
+
 class SubscriberStatus(enum.StrEnum):
     PENDING = "pending"
     ACTIVE = "active"
@@ -100,12 +105,27 @@ class Base(DeclarativeBase):
     }
 
 
+class ConsentSource(enum.StrEnum):
+    """How a reader came onto the list (``subscribers show`` prints it as evidence)."""
+
+    FORM = "form"
+    API = "api"
+    CLI = "cli"
+    IMPORT = "import"
+
+
 class Subscriber(Base):
     """A person on the list. ``email`` is NULL once the subscriber was forgotten (GDPR).
 
     Addresses are stored lower-cased, which makes uniqueness case-insensitive on every
     database; ``forgotten_hash`` keeps a salted hash of a forgotten address so an import
     can recognise it without knowing it.
+
+    ``paused_until``: editions made before then skip the reader (the pause ends by itself).
+    ``new_email``: an address the reader asked to move to, mailed a confirm link at
+    ``new_email_requested_at``; the old one keeps receiving until it is confirmed.
+    The ``consent_*`` columns and ``signed_up_at`` are the proof of consent (GDPR art. 7(1));
+    erasing the reader clears them (see ``db/consent.py``).
     """
 
     __tablename__ = "subscribers"
@@ -120,6 +140,16 @@ class Subscriber(Base):
     unsubscribed_at: Mapped[datetime | None]
     unsubscribe_source: Mapped[str | None] = mapped_column(String(32))
     forgotten_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    paused_until: Mapped[datetime | None]
+    new_email: Mapped[str | None] = mapped_column(String(320))
+    new_email_requested_at: Mapped[datetime | None]
+    # A value of ConsentSource; no CHECK (see migration 0008: it would rebuild the table).
+    consent_source: Mapped[str | None] = mapped_column(String(16))
+    consent_file: Mapped[str | None] = mapped_column(String(255))
+    signed_up_at: Mapped[datetime | None]
+    consent_ip: Mapped[str | None] = mapped_column(String(45))
+    consent_user_agent: Mapped[str | None] = mapped_column(String(500))
+    consent_form_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Post(Base):

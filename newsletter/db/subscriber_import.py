@@ -5,6 +5,10 @@ leaves the list as it was, and ``--dry-run`` is the same work rolled back. Opt-o
 over the file: an unsubscribed, bounced, complained or erased address is never made
 active by an import, while a row whose ``status`` says unsubscribed/bounced/complained
 does mark an existing subscriber that way (importing a suppression list).
+
+A new reader from a file is recorded as come by import, with the file's name, and without
+evidence of consent (no sign-up moment): ``subscribers show`` says so, ``status`` counts
+them, and the owner keeps the proof that came with the list.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any, TextIO
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
-from newsletter.db.models import Event, Subscriber, SubscriberStatus, utcnow
+from newsletter.db.models import ConsentSource, Event, Subscriber, SubscriberStatus, utcnow
 from newsletter.db.subscribers import (
     OPTED_OUT,
     clean_name,
@@ -31,6 +35,7 @@ from newsletter.db.subscribers import (
 from newsletter.errors import InputError
 
 BATCH_SIZE = 1000
+FILE_NAME_MAX_LENGTH = 255  # the column's width
 # A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection");
 # the apostrophe is the spreadsheet's own "this is text" mark, so it prefixes them on export.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -196,8 +201,10 @@ def import_csv(
     stream: TextIO,
     *,
     report: Callable[[RowProblem], None],
+    file_name: str | None,
     batch_size: int = BATCH_SIZE,
 ) -> ImportSummary:
+    """Import ``stream``; ``file_name`` is kept with each new reader as where they came from."""
     summary = ImportSummary()
     salt = forget_salt(session)
     erased = set(
@@ -219,7 +226,7 @@ def import_csv(
                 summary.skipped += 1
             else:
                 valid[row.email] = row
-        _apply_batch(session, valid, summary)
+        _apply_batch(session, valid, summary, file_name)
     return summary
 
 
@@ -243,7 +250,9 @@ class _PlannerStatistics:
             self._analysed_at = added
 
 
-def _apply_batch(session: Session, rows: dict[str, _Row], summary: ImportSummary) -> None:
+def _apply_batch(
+    session: Session, rows: dict[str, _Row], summary: ImportSummary, file_name: str | None
+) -> None:
     existing = {
         subscriber.email: subscriber
         for subscriber in session.execute(
@@ -253,12 +262,13 @@ def _apply_batch(session: Session, rows: dict[str, _Row], summary: ImportSummary
         )
     }
     now = utcnow()
-    _insert_new(session, [row for email, row in rows.items() if email not in existing], now)
+    new = [row for email, row in rows.items() if email not in existing]
+    _insert_new(session, new, now, file_name)
     summary.added += len(rows) - len(existing)
     _update_existing(session, existing, rows, summary, now)
 
 
-def _insert_new(session: Session, rows: list[_Row], now: datetime) -> None:
+def _insert_new(session: Session, rows: list[_Row], now: datetime, file_name: str | None) -> None:
     if not rows:
         return
     new = [
@@ -270,6 +280,8 @@ def _insert_new(session: Session, rows: list[_Row], now: datetime) -> None:
             "confirmed_at": now if row.status == SubscriberStatus.ACTIVE else None,
             "unsubscribed_at": now if row.status in OPTED_OUT else None,
             "unsubscribe_source": "import" if row.status in OPTED_OUT else None,
+            "consent_source": ConsentSource.IMPORT,
+            "consent_file": file_name[:FILE_NAME_MAX_LENGTH] if file_name else None,
         }
         for row in rows
     ]

@@ -16,12 +16,21 @@ from datetime import datetime
 from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.content.classify import clean_display_name
+from newsletter.db import consent
+from newsletter.db.consent import ConsentEvidence
 from newsletter.db.events import record_event
-from newsletter.db.models import InstallationSecret, Subscriber, SubscriberStatus, utcnow
+from newsletter.db.models import (
+    ConsentSource,
+    InstallationSecret,
+    Subscriber,
+    SubscriberStatus,
+    iso_moment,
+    utcnow,
+)
 from newsletter.errors import InputError, NotFoundError
 
 NAME_MAX_LENGTH = 200
@@ -64,6 +73,9 @@ class SubscriberRecord:
     confirmed_at: datetime | None
     unsubscribed_at: datetime | None
     unsubscribe_source: str | None
+    paused_until: datetime | None
+    new_email: str | None
+    consent: ConsentEvidence
 
     @classmethod
     def of(cls, row: Subscriber) -> SubscriberRecord:
@@ -76,21 +88,24 @@ class SubscriberRecord:
             confirmed_at=row.confirmed_at,
             unsubscribed_at=row.unsubscribed_at,
             unsubscribe_source=row.unsubscribe_source,
+            paused_until=row.paused_until,
+            new_email=row.new_email,
+            consent=ConsentEvidence.of(row),
         )
 
     def to_json(self) -> dict[str, Any]:
-        def when(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
         return {
             "id": self.id,
             "email": self.email,
             "name": self.name,
             "status": self.status,
-            "created_at": when(self.created_at),
-            "confirmed_at": when(self.confirmed_at),
-            "unsubscribed_at": when(self.unsubscribed_at),
+            "created_at": iso_moment(self.created_at),
+            "confirmed_at": iso_moment(self.confirmed_at),
+            "unsubscribed_at": iso_moment(self.unsubscribed_at),
             "unsubscribe_source": self.unsubscribe_source,
+            "paused_until": iso_moment(self.paused_until),
+            "new_email": self.new_email,
+            **self.consent.to_json(),
         }
 
 
@@ -109,6 +124,30 @@ def forget_salt(session: Session) -> bytes:
 
 def forgotten_hash(salt: bytes, address: str) -> str:
     return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
+
+
+def receiving(now: datetime) -> ColumnElement[bool]:
+    """The readers an edition made at ``now`` goes to: active, with an address, and not on
+    a pause (a pause ends by itself when ``paused_until`` has passed)."""
+    return and_(
+        Subscriber.status == SubscriberStatus.ACTIVE,
+        Subscriber.email.is_not(None),
+        or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now),
+    )
+
+
+def count_paused(session: Session, now: datetime) -> int:
+    """Active readers on a pause at ``now``: ``status`` shows them beside the receiving."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Subscriber.status == SubscriberStatus.ACTIVE,
+                Subscriber.email.is_not(None),
+                Subscriber.paused_until > now,
+            )
+        )
+        or 0
+    )
 
 
 def find(session: Session, address: str) -> Subscriber | None:
@@ -143,6 +182,7 @@ def add(
         subscriber.confirmed_at = now
         subscriber.unsubscribed_at = None
         subscriber.unsubscribe_source = None
+        consent.record_signup(subscriber, ConsentSource.CLI, now)
         if name:
             subscriber.name = name
         record_event(session, "resubscribe", actor, subscriber.id)
@@ -152,6 +192,7 @@ def add(
     if subscriber.status == SubscriberStatus.PENDING:
         subscriber.status = SubscriberStatus.ACTIVE
         subscriber.confirmed_at = now
+        consent.record_signup(subscriber, ConsentSource.CLI, now)
         record_event(session, "confirm", actor, subscriber.id)
         outcome = "updated"
     if name and name != subscriber.name:
@@ -186,6 +227,7 @@ def _add_new(
         created_at=now,
         confirmed_at=now,
     )
+    consent.record_signup(subscriber, ConsentSource.CLI, now)
     session.add(subscriber)
     session.flush()
     record_event(session, "subscribe", actor, subscriber.id, returning=forgotten is not None)
@@ -212,6 +254,10 @@ def remove(session: Session, raw_address: str, *, forget: bool = False) -> Subsc
         subscriber.forgotten_hash = forgotten_hash(forget_salt(session), address)
         subscriber.email = None
         subscriber.name = None
+        subscriber.new_email = None
+        subscriber.new_email_requested_at = None
+        subscriber.paused_until = None
+        consent.erase(subscriber)
         record_event(session, "forget", "admin", subscriber.id)
     return SubscriberRecord.of(subscriber)
 

@@ -20,8 +20,10 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.db import consent
+from newsletter.db.consent import ConfirmingRequest
 from newsletter.db.events import record_event
-from newsletter.db.models import Subscriber, SubscriberStatus, utcnow
+from newsletter.db.models import ConsentSource, Subscriber, SubscriberStatus, utcnow
 from newsletter.db.subscribers import (
     OPTED_OUT,
     find,
@@ -147,20 +149,31 @@ def resubscribe(session: Session, subscriber_id: int) -> ResubscribeOutcome:
     return "resubscribed"
 
 
-def request_signup(session: Session, address: str, name: str | None) -> SignupRequest:
-    """Record a sign-up from the form; ``address`` is already normalised.
+def request_signup(
+    session: Session,
+    address: str,
+    name: str | None,
+    *,
+    source: ConsentSource,
+    form_hash: str | None,
+) -> SignupRequest:
+    """Record a sign-up from the form or the API; ``address`` is already normalised.
 
     New address: a pending subscriber. Pending or opted out: unchanged, the mail is sent
-    (again). Active: unchanged, no mail. The caller answers all four the same way.
+    (again). Active: unchanged, no mail. The caller answers all four the same way. Every
+    sign-up that gets a mail is the one its confirmation will answer: its evidence is kept.
     """
+    now = utcnow()
     subscriber = find(session, address)
     if subscriber is None:
         subscriber = Subscriber(
-            email=address, name=name, status=SubscriberStatus.PENDING, created_at=utcnow()
+            email=address, name=name, status=SubscriberStatus.PENDING, created_at=now
         )
         session.add(subscriber)
         session.flush()
         record_event(session, "signup", WEB_ACTOR, subscriber.id)
+    if subscriber.status != SubscriberStatus.ACTIVE:
+        consent.record_signup(subscriber, source, now, form_hash=form_hash)
     return SignupRequest(
         subscriber_id=subscriber.id,
         address=address,
@@ -212,9 +225,12 @@ def confirm_page(session: Session, subscriber_id: int, made: datetime) -> Confir
     return Confirmation(_view(subscriber), _confirm_outcome(subscriber, made))
 
 
-def confirm(session: Session, subscriber_id: int, made: datetime) -> Confirmation | None:
+def confirm(
+    session: Session, subscriber_id: int, made: datetime, request: ConfirmingRequest
+) -> Confirmation | None:
     """Activate the sign-up a link made at ``made`` answers; the one way back for someone
-    who had opted out. A spent link, or an active reader, changes nothing."""
+    who had opted out. A spent link, or an active reader, changes nothing. ``request`` is
+    what is kept of the confirming request, as proof of consent."""
     subscriber = _known(session, subscriber_id, lock=True)
     if subscriber is None:
         return None
@@ -228,14 +244,16 @@ def confirm(session: Session, subscriber_id: int, made: datetime) -> Confirmatio
     subscriber.confirmed_at = utcnow()
     subscriber.unsubscribed_at = None
     subscriber.unsubscribe_source = None
+    consent.record_confirmation(subscriber, request)
     detail = {"returning": True} if returning else {}
     record_event(session, "confirm", WEB_ACTOR, subscriber.id, **detail)
-    _release_forgotten_twin(session, subscriber)
+    release_forgotten_twin(session, subscriber)
     return Confirmation(_view(subscriber), "confirmed", newcomer)
 
 
-def _release_forgotten_twin(session: Session, subscriber: Subscriber) -> None:
-    """A person who was erased and has now confirmed again frees their old erased row's hash.
+def release_forgotten_twin(session: Session, subscriber: Subscriber) -> None:
+    """A person who was erased and has now confirmed (again, or a new address) frees their
+    old erased row's hash.
 
     Otherwise erasing them a second time would collide with the first erasure's hash.
     """

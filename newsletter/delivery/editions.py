@@ -1,9 +1,10 @@
 """Editions: one send of one post, with its recipients frozen in the deliveries ledger.
 
-Creating an edition snapshots the active subscribers with one ``INSERT … SELECT``: the
-list is fixed at that moment (a subscriber who joins later waits for next week), while
-someone who leaves after the snapshot is still respected: the sender skips them when it
-claims their row. A post goes out in one edition only, unless the caller forces a resend.
+Creating an edition snapshots the receiving readers (active, not paused) with one
+``INSERT … SELECT``: the list is fixed at that moment (a subscriber who joins later waits
+for next week), while someone who leaves after the snapshot is still respected: the
+sender skips them when it claims their row. A post goes out in one edition only, unless
+the caller forces a resend.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import SmtpSection
-from newsletter.db import post_queue, states
+from newsletter.db import post_queue, states, subscribers
 from newsletter.db.events import record_event
 from newsletter.db.models import (
     Delivery,
@@ -25,7 +26,6 @@ from newsletter.db.models import (
     Edition,
     EditionStatus,
     Subscriber,
-    SubscriberStatus,
     utcnow,
 )
 from newsletter.db.models import Post as PostRow
@@ -112,11 +112,10 @@ class DeliveryInfo:
 
 
 def active_subscriber_count(session: Session) -> int:
+    """How many readers an edition made now would go to (paused readers not counted)."""
     return (
         session.scalar(
-            select(func.count())
-            .select_from(Subscriber)
-            .where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.email.is_not(None))
+            select(func.count()).select_from(Subscriber).where(subscribers.receiving(utcnow()))
         )
         or 0
     )
@@ -137,7 +136,8 @@ def create_edition(
     week_key: str | None = None,
     cards: Sequence[str] = (),
 ) -> int:
-    """A new edition of ``post`` with every active subscriber queued; returns its id.
+    """A new edition of ``post`` with every receiving reader queued (active, not paused:
+    :func:`subscribers.receiving`); returns its id.
 
     ``week_key`` (e.g. ``2026-W48``) is set by the scheduler: the database's unique
     constraint then makes a second edition for the same week impossible. ``cards``: the
@@ -162,7 +162,7 @@ def create_edition(
         Subscriber.id,
         literal(DeliveryStatus.QUEUED.value),
         literal(0),
-    ).where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.email.is_not(None))
+    ).where(subscribers.receiving(edition.created_at))
     session.execute(
         insert(Delivery).from_select(
             ["edition_id", "subscriber_id", "status", "attempts"], snapshot

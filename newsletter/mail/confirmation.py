@@ -1,7 +1,9 @@
-"""The double opt-in mail ("Bevestig je aanmelding"), from ``templates/emails/confirm.*``.
+"""The mails that ask a reader to confirm with a link: a sign-up ("Bevestig je
+aanmelding", ``templates/emails/confirm.*``) and a new address ("Bevestig je nieuwe
+e-mailadres", ``templates/emails/move.*``).
 
-Built with the editions' templates environment and message code, so it carries the same
-sender, policies and line lengths; the web app sends it with the single-message sender.
+Built with the editions' templates environment and message code, so they carry the same
+sender, policies and line lengths; the web app sends them with the single-message sender.
 """
 
 from __future__ import annotations
@@ -25,6 +27,32 @@ def build_confirmation_message(
     now: datetime,
 ) -> bytes:
     """The confirmation mail for one sign-up as CRLF bytes, text and HTML alternatives."""
+    subject = f"Bevestig je aanmelding voor {newsletter.name}"
+    return _link_mail(newsletter, "confirm", subject, address, name, confirm_url, now)
+
+
+def build_move_message(
+    newsletter: NewsletterSection,
+    *,
+    new_address: str,
+    name: str | None,
+    confirm_url: str,
+    now: datetime,
+) -> bytes:
+    """The mail to a reader's new address; until its link is followed the old one stays."""
+    subject = f"Bevestig je nieuwe e-mailadres voor {newsletter.name}"
+    return _link_mail(newsletter, "move", subject, new_address, name, confirm_url, now)
+
+
+def _link_mail(
+    newsletter: NewsletterSection,
+    template: str,
+    subject: str,
+    address: str,
+    name: str | None,
+    confirm_url: str,
+    now: datetime,
+) -> bytes:
     name = clean_display_name(name)
     context = {
         "name": name,
@@ -38,8 +66,8 @@ def build_confirmation_message(
         newsletter,
         to_name=name,
         to_address=address,
-        subject=f"Bevestig je aanmelding voor {newsletter.name}",
-        text=templates.get_template("confirm.txt").render(context),
-        html=templates.get_template("confirm.html").render(context),
+        subject=subject,
+        text=templates.get_template(f"{template}.txt").render(context),
+        html=templates.get_template(f"{template}.html").render(context),
         now=now,
     )

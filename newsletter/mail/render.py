@@ -3,9 +3,10 @@
 Rendering is split in two so that sending to thousands of subscribers stays cheap:
 
 1. :func:`render_edition` renders the Jinja templates once, inlines the CSS with premailer
-   once, and leaves three placeholders where each subscriber differs (greeting, unsubscribe
-   URL, view-in-browser URL). The placeholders are plain ASCII letters and digits: premailer
-   and HTML serialisation leave them alone, and quoted-printable has nothing to escape.
+   once, and leaves four placeholders where each subscriber differs (greeting, unsubscribe
+   URL, view-in-browser URL, the URL of the reader's own page). The placeholders are plain
+   ASCII letters and digits: premailer and HTML serialisation leave them alone, and
+   quoted-printable has nothing to escape.
 2. :func:`personalise` swaps the placeholders for one subscriber's values with
    ``str.replace``: escaped for the HTML, raw for the text. That takes microseconds.
 
@@ -46,7 +47,7 @@ logger = logging.getLogger("newsletter.mail.render")
 GMAIL_CLIP_BYTES = 102 * 1024
 # Our own limit on the final HTML, a little under Gmail's, measured in UTF-8 bytes.
 MAX_HTML_BYTES = 100_000
-# Room for what personalise() adds to the HTML: two URLs and a name instead of placeholders.
+# Room for what personalise() adds to the HTML: three URLs and a name instead of placeholders.
 _PERSONALISATION_HEADROOM = 2_000
 # Characters of body text an excerpt may carry: about the first two or three sections.
 EXCERPT_BUDGET_CHARS = 6_000
@@ -55,7 +56,13 @@ PREHEADER_MAX_CHARS = 140
 GREETING_PLACEHOLDER = "XnlSlotGreeting7q"
 UNSUBSCRIBE_PLACEHOLDER = "XnlSlotUnsubscribe7q"
 BROWSER_PLACEHOLDER = "XnlSlotBrowser7q"
-PLACEHOLDERS = (GREETING_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, BROWSER_PLACEHOLDER)
+MANAGE_PLACEHOLDER = "XnlSlotManage7q"
+PLACEHOLDERS = (
+    GREETING_PLACEHOLDER,
+    UNSUBSCRIBE_PLACEHOLDER,
+    BROWSER_PLACEHOLDER,
+    MANAGE_PLACEHOLDER,
+)
 _PLACEHOLDER_PATTERN = re.compile("(" + "|".join(PLACEHOLDERS) + ")")
 
 _QUOTE_MARKS = "\"'“”„‘’‚«»"
@@ -99,6 +106,8 @@ class Recipient:
     name: str | None
     unsubscribe_url: str
     browser_url: str
+    # The reader's own page (pause, address, name); empty where no reader is known.
+    manage_url: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", clean_display_name(self.name))
@@ -223,6 +232,7 @@ def personalise(edition: RenderedEdition, recipient: Recipient) -> tuple[str, st
         GREETING_PLACEHOLDER: greeting,
         UNSUBSCRIBE_PLACEHOLDER: recipient.unsubscribe_url,
         BROWSER_PLACEHOLDER: recipient.browser_url,
+        MANAGE_PLACEHOLDER: recipient.manage_url,
     }
     html_values = {key: html.escape(value) for key, value in text_values.items()}
     return _splice(edition._html_pieces, html_values), _splice(edition._text_pieces, text_values)
@@ -242,7 +252,7 @@ def recipient_for(
     *,
     post_slug: str,
 ) -> Recipient:
-    """A subscriber's :class:`Recipient` with a link signed by ``secret`` for this edition.
+    """A subscriber's :class:`Recipient` with links signed by ``secret`` for this edition.
 
     ``base_url`` is ``newsletter.base_url``; the links are made under it.
     """
@@ -253,6 +263,7 @@ def recipient_for(
         name=name,
         unsubscribe_url=f"{base_url}/unsubscribe/{token}",
         browser_url=f"{base_url}/archive/{quote(post_slug, safe='')}",
+        manage_url=f"{base_url}/manage/{make_token(secret, 'manage', subscriber_id)}",
     )
 
 
@@ -307,6 +318,7 @@ def _render(
         "greeting": GREETING_PLACEHOLDER,
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "browser_url": BROWSER_PLACEHOLDER,
+        "manage_url": MANAGE_PLACEHOLDER,
     }
     html, text = render_templates(
         "newsletter", context, newsletter.signature, what=f"post {post.slug!r}"

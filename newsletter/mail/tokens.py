@@ -1,7 +1,7 @@
 """Signed subscriber references for the links in a newsletter and on the website.
 
-An unsubscribe, confirm or resubscribe link carries a token instead of a bare subscriber id,
-so nobody can unsubscribe someone else by changing a number in a URL. The token is an
+An unsubscribe, confirm, resubscribe, manage or move link carries a token instead of a bare
+subscriber id, so nobody can unsubscribe someone else by changing a number in a URL. The token is an
 itsdangerous signature over the id, salted with the link's *purpose*: an unsubscribe token
 cannot be replayed as a confirm token. Tokens use the URL-safe base64 alphabet without
 padding (letters, digits, ``-``, ``_`` and ``.``), so they need no escaping in a URL and never
@@ -32,7 +32,8 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 
 from newsletter.errors import ConfigError, ExpiredTokenError, InvalidTokenError
 
-TokenPurpose = Literal["unsubscribe", "confirm", "resubscribe"]
+# "manage": the reader's own page (every mail's footer); "move": confirm a new address.
+TokenPurpose = Literal["unsubscribe", "confirm", "resubscribe", "manage", "move"]
 TOKEN_PURPOSES: tuple[TokenPurpose, ...] = get_args(TokenPurpose)
 
 

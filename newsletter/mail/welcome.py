@@ -7,6 +7,7 @@ footer, same List-Unsubscribe headers) because it is the reader's first taste of
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,8 @@ from newsletter.mail.message import build_message
 from newsletter.mail.render import (
     BROWSER_PLACEHOLDER,
     GREETING_PLACEHOLDER,
+    MANAGE_PLACEHOLDER,
     UNSUBSCRIBE_PLACEHOLDER,
-    Recipient,
     RenderedEdition,
     recipient_for,
     render_templates,
@@ -51,7 +52,7 @@ def build_welcome_message(
     )
     if latest is None:  # nothing sent yet: the archive's index instead of an edition
         base_url = newsletter.base_url.rstrip("/")
-        recipient = Recipient(address, name, recipient.unsubscribe_url, f"{base_url}/archive")
+        recipient = dataclasses.replace(recipient, browser_url=f"{base_url}/archive")
     return build_message(rendered, recipient, newsletter, now=now)
 
 
@@ -75,6 +76,7 @@ def _render(
         "greeting": GREETING_PLACEHOLDER,
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "browser_url": BROWSER_PLACEHOLDER,
+        "manage_url": MANAGE_PLACEHOLDER,
     }
     html, text = render_templates("welcome", context, newsletter.signature, what="welcome mail")
     return RenderedEdition(

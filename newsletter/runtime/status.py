@@ -1,4 +1,4 @@
-"""What ``newsletter status`` reports: schedule, queue, editions, backlog, daemons."""
+"""What ``newsletter status`` reports: schedule, queue, editions, backlog, readers, daemons."""
 
 from __future__ import annotations
 
@@ -12,11 +12,18 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings, hide_password
 from newsletter.db import post_queue, states
+from newsletter.db.consent import count_without_evidence
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, Feed
 from newsletter.db.models import Post as PostRow
 from newsletter.db.post_queue import QueueEntry
-from newsletter.delivery.editions import describe_edition, due_now, waiting_for_limits
+from newsletter.db.subscribers import count_paused
+from newsletter.delivery.editions import (
+    active_subscriber_count,
+    describe_edition,
+    due_now,
+    waiting_for_limits,
+)
 from newsletter.delivery.slots import due_slot, next_slot
 from newsletter.feeds import state
 from newsletter.runtime.empty_slots import empty_slot_weeks
@@ -43,6 +50,7 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
             else None
         )
         last_empty = last.week_key is not None and last.week_key in empty_slot_weeks(session)
+        readers = _readers_json(session, now)
     feeds = [_feed_json(url, feed_rows.get(url)) for url in settings.posts.feeds]
     notes = []
     if last.week_key and last_edition is None and last_empty:
@@ -63,6 +71,7 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
         "queue": _queue_json(entries, next_post),
         "edition": edition,
         "deferred_backlog": int(deferred or 0),
+        "readers": readers,
         "daemons_running": running_daemons(database),
         "last_slot": {
             "week": last.week_key,
@@ -88,6 +97,16 @@ def _latest_edition(
         **info.to_json(),
         "due_now": due_now(session, latest, now, states.lease_of(settings.smtp)),
         "waiting": waiting.to_json() if waiting else None,
+    }
+
+
+def _readers_json(session: Session, now: datetime) -> dict[str, int]:
+    """Who the next edition goes to, who is on a pause, and how many active readers have
+    no proof of consent on record (imported, or from before it was kept)."""
+    return {
+        "receiving": active_subscriber_count(session),
+        "paused": count_paused(session, now),
+        "without_consent_evidence": count_without_evidence(session),
     }
 
 

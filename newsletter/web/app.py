@@ -2,9 +2,9 @@
 
 It runs on its own (``newsletter web``) or inside ``newsletter run`` next to the scheduler;
 nothing is created at import time. Pages: unsubscribe (link and RFC 8058 one-click),
-sign-up with double opt-in, the archive, the owner's area (``/beheer``, see
-:mod:`newsletter.web.owner`), and ``/healthz`` for monitors. Every failure a
-subscriber can meet ends on a Dutch page that names no one.
+sign-up with double opt-in, the reader's own page (pause, name, address), the archive,
+the owner's area (``/beheer``, see :mod:`newsletter.web.owner`), and ``/healthz`` for
+monitors. Every failure a subscriber can meet ends on a Dutch page that names no one.
 
 The app's own endpoints and error pages are module-level functions; what they need (the
 pages, the database, the scheduler's pulse) is put on ``app.state`` once by
@@ -37,6 +37,7 @@ from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import ExpiredTokenError, InvalidTokenError
 from newsletter.web.archive import ArchivePages
 from newsletter.web.context import PRIVATE, WebContext, json_refusal, route, wants_json
+from newsletter.web.manage import ManagePages
 from newsletter.web.owner import owner_routes
 from newsletter.web.security import (
     SECURITY_HEADERS,
@@ -76,6 +77,7 @@ def create_app(
             route("/healthz", get=health),
             *UnsubscribePages(context).routes(),
             *SignupPages(context, sender).routes(),
+            *ManagePages(context, sender).routes(),
             *ArchivePages(context).routes(),
             *owner_routes(context, sender),
             *Webhooks(settings, database, sns).routes(),

@@ -4,7 +4,8 @@ The "Bekijk in je browser" link of every email points at ``/archive/{slug}``, so
 must show the email exactly as sent, cards included, but to anyone who has the link: it is
 rendered for a neutral reader (plain "Hoi,", no address) and its "Afmelden" link becomes
 "Aanmelden", pointing at the sign-up form, since a public page can hold nobody's
-unsubscribe token. A post with a page of its own on the blog names it as the source
+unsubscribe token; the "Instellingen" link (a reader's own page) is left out, with the
+separator after it. A post with a page of its own on the blog names it as the source
 (``<link rel="canonical">``), so search engines send readers to the blog, not here.
 """
 
@@ -33,6 +34,7 @@ from newsletter.db.post_queue import EditionPosts, edition_posts
 from newsletter.db.states import PUBLISHED
 from newsletter.errors import NewsletterError
 from newsletter.mail.render import (
+    MANAGE_PLACEHOLDER,
     UNSUBSCRIBE_PLACEHOLDER,
     Recipient,
     personalise,
@@ -46,6 +48,9 @@ logger = logging.getLogger(__name__)
 _CACHE_SIZE = 16
 _UNSUBSCRIBE_LINK = re.compile(
     r'(<a\b[^>]*?href=")' + UNSUBSCRIBE_PLACEHOLDER + r'("[^>]*>).*?(</a>)', re.DOTALL
+)
+_MANAGE_LINK = re.compile(
+    r'<a\b[^>]*?href="' + MANAGE_PLACEHOLDER + r'"[^>]*>.*?</a>[^<]*', re.DOTALL
 )
 
 
@@ -136,7 +141,7 @@ class ArchivePages:
             lambda link: f"{link[1]}{html.escape(subscribe_url)}{link[2]}Aanmelden{link[3]}",
             edition.html,
         )
-        public = dataclasses.replace(edition, html=subscribe_link)
+        public = dataclasses.replace(edition, html=_MANAGE_LINK.sub("", subscribe_link))
         # Anything the pattern missed still gets the sign-up URL, never a token.
         reader = Recipient(
             email="",

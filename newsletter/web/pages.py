@@ -7,8 +7,10 @@ browser. All copy a subscriber reads lives in the templates, in Dutch.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,8 +76,38 @@ class Pages:
         html = self._environment.get_template(template).render(context)
         return HTMLResponse(html, status_code=status_code, headers=headers, background=background)
 
+    def text_hash(self, template: str, **context: Any) -> str:
+        """SHA-256 of the words a visitor reads in a page's ``<main>`` (markup and spacing
+        left out): which version of the sign-up text a reader agreed to."""
+        reader = _MainText()
+        reader.feed(self._environment.get_template(template).render(context))
+        reader.close()
+        words = " ".join(" ".join(reader.pieces).split())
+        return hashlib.sha256(words.encode()).hexdigest()
+
     def error(
         self, kind: str, status_code: int, *, headers: Mapping[str, str] | None = None
     ) -> HTMLResponse:
         """The Dutch error page; ``kind`` picks the copy in ``error.html``."""
         return self.render("error.html", status_code=status_code, headers=headers, kind=kind)
+
+
+class _MainText(HTMLParser):
+    """Collects the text inside ``<main>``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pieces: list[str] = []
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "main":
+            self._depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "main" and self._depth:
+            self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.pieces.append(data)

@@ -13,7 +13,6 @@ and people never see (filled in: pretend success, do nothing).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -26,7 +25,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from newsletter.db import subscriptions
-from newsletter.db.models import utcnow
+from newsletter.db.consent import ConfirmingRequest
+from newsletter.db.models import ConsentSource, utcnow
 from newsletter.db.subscribers import clean_name, normalise_address
 from newsletter.db.subscriptions import Newcomer, SignupRequest
 from newsletter.delivery.single import SingleMessageSender
@@ -45,6 +45,7 @@ from newsletter.web.context import (
     route,
     wants_json,
 )
+from newsletter.web.mailing import send_after_answer
 from newsletter.web.ratelimit import SlidingWindowLimiter
 
 logger = logging.getLogger("newsletter.web")
@@ -77,6 +78,8 @@ class SignupPages:
         self.per_address = per_address or SlidingWindowLimiter(
             CONFIRMATIONS_PER_ADDRESS_PER_HOUR, 3600
         )
+        # The version of the sign-up text a form sign-up saw, for its proof of consent.
+        self.form_hash = context.pages.text_hash("subscribe.html", error=None, email="", name="")
 
     def routes(self) -> list[Route]:
         return [
@@ -119,8 +122,14 @@ class SignupPages:
         except InputError:
             return self._refuse("invalid_name", 400, answer_json, submitted)
 
+        # The blog's box posts JSON: its text is the blog's, not ours to hash.
+        source = ConsentSource.API if is_json else ConsentSource.FORM
+        form_hash = None if is_json else self.form_hash
+
         def record(session: Session) -> SignupRequest:
-            return subscriptions.request_signup(session, address, name)
+            return subscriptions.request_signup(
+                session, address, name, source=source, form_hash=form_hash
+            )
 
         try:
             signup = await self.context.run(record)
@@ -147,8 +156,9 @@ class SignupPages:
         subscriber_id, made = self.context.stamped_subscriber_id(
             "confirm", token, max_age=CONFIRM_MAX_AGE
         )
+        confirming = self._confirming_request(request)
         confirmation = await self.context.run(
-            lambda session: subscriptions.confirm(session, subscriber_id, made)
+            lambda session: subscriptions.confirm(session, subscriber_id, made, confirming)
         )
         welcome = None
         if (
@@ -158,6 +168,15 @@ class SignupPages:
         ):
             welcome = BackgroundTask(self._send_welcome, confirmation.newcomer)
         return self._confirmation_page(confirmation, token, welcome)
+
+    def _confirming_request(self, request: Request) -> ConfirmingRequest:
+        """The visitor's address (through the trusted proxies, as uvicorn resolves it) and
+        browser, unless ``web.record_consent_ip`` is off."""
+        if not self.context.settings.web.record_consent_ip:
+            return ConfirmingRequest(None, None)
+        return ConfirmingRequest(
+            request.client.host if request.client else None, request.headers.get("user-agent")
+        )
 
     def _confirmation_page(
         self,
@@ -186,7 +205,8 @@ class SignupPages:
     async def _send_confirmation(self, signup: SignupRequest) -> None:
         """Runs after the response went out; a failure is logged, the person can try again."""
         token = self.context.token("confirm", signup.subscriber_id)
-        await self._mail(
+        await send_after_answer(
+            self.sender,
             "confirmation",
             signup.subscriber_id,
             signup.address,
@@ -213,7 +233,8 @@ class SignupPages:
             )
             return
         upcoming = next_slot(settings.schedule, now)
-        await self._mail(
+        await send_after_answer(
+            self.sender,
             "welcome",
             newcomer.subscriber_id,
             newcomer.address,
@@ -230,25 +251,6 @@ class SignupPages:
                 now=now,
             ),
         )
-
-    async def _mail(
-        self, what: str, subscriber_id: int, address: str, build: Callable[[], bytes]
-    ) -> None:
-        """Build and send one mail (in a worker thread: templates and MIME take
-        milliseconds, not on the loop that serves the pages); a failure is a log line,
-        never an error page."""
-        try:
-            handed = await self.sender.send(build, address)
-        except Exception:
-            logger.exception("could not send the %s mail to subscriber %d", what, subscriber_id)
-            return
-        if handed.problem is not None:
-            logger.warning(
-                "the %s mail to subscriber %d was not accepted: %s",
-                what,
-                subscriber_id,
-                handed.problem,
-            )
 
     def _accepted(self, answer_json: bool, background: BackgroundTask | None) -> Response:
         if answer_json:

@@ -193,6 +193,48 @@ def test_export_round_trip(newsletter: NewsletterCli, tmp_path: Path, database_u
     assert [r["email"] for r in as_json] == [r["email"] for r in rows]
 
 
+def test_show_export_and_status_carry_the_proof_of_consent(
+    newsletter: NewsletterCli, tmp_path: Path
+) -> None:
+    newsletter.ok("subscribers", "add", "anna@example.nl", "--name", "Anna")
+    csv_file = tmp_path / "oude-lijst.csv"
+    csv_file.write_text("email\nbram@example.nl\n", encoding="utf-8")
+    newsletter.ok("subscribers", "import", str(csv_file))
+
+    shown = newsletter.ok("subscribers", "show", "ANNA@example.nl").splitlines()
+    assert "consent: came through the CLI (admin)" in shown
+    assert any(line.startswith("signed_up_at        20") for line in shown)
+    assert not any("NO EVIDENCE" in line for line in shown)
+    imported = newsletter.ok("subscribers", "show", "bram@example.nl")
+    assert "consent: came through an import of oude-lijst.csv" in imported
+    assert "consent: NO EVIDENCE on record (no sign-up moment)" in imported
+    as_json = json.loads(newsletter.ok("subscribers", "show", "bram@example.nl", "--json"))
+    assert (as_json["consent_source"], as_json["consent_file"]) == ("import", "oude-lijst.csv")
+    assert (as_json["consent_recorded"], as_json["signed_up_at"]) == (False, None)
+    assert "no subscriber with address nobody@example.nl" in newsletter.fails(
+        "subscribers", "show", "nobody@example.nl"
+    )
+
+    rows = {
+        r["email"]: r for r in csv.DictReader(io.StringIO(newsletter.ok("subscribers", "export")))
+    }
+    assert (rows["anna@example.nl"]["consent_source"], rows["bram@example.nl"]["consent_file"]) == (
+        "cli",
+        "oude-lijst.csv",
+    )
+    assert rows["anna@example.nl"]["signed_up_at"] and not rows["bram@example.nl"]["signed_up_at"]
+    status = json.loads(newsletter.ok("status", "--json"))["readers"]
+    assert status == {"receiving": 2, "paused": 0, "without_consent_evidence": 1}
+
+    newsletter.ok("subscribers", "remove", "anna@example.nl", "--forget")
+    database = open_database(newsletter.database_url)
+    with database.session() as session:
+        erased = session.scalars(select(Subscriber).where(Subscriber.email.is_(None))).one()
+        kept = (erased.consent_source, erased.signed_up_at, erased.consent_form_hash)
+    database.dispose()
+    assert kept == (None, None, None)
+
+
 def test_list_and_count_json_shapes(newsletter: NewsletterCli) -> None:
     assert json.loads(newsletter.ok("subscribers", "list", "--json")) == []
     newsletter.ok("subscribers", "add", "a@example.nl", "--name", "A")

@@ -53,6 +53,19 @@ def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
         assert "\n" not in message
 
 
+def test_recording_the_consent_ip_is_on_unless_switched_off(tmp_path: Path) -> None:
+    assert load_settings(environ={}).web.record_consent_ip is True
+    config = tmp_path / "config.toml"
+    config.write_text("[web]\nrecord_consent_ip = false\n")
+    assert load_settings(config, environ={}).web.record_consent_ip is False
+    environ = {"NEWSLETTER_WEB__RECORD_CONSENT_IP": "false"}
+    assert load_settings(environ=environ).web.record_consent_ip is False
+    config.write_text('[web]\nrecord_consent_ip = "nee"\n')
+    with pytest.raises(ConfigError, match=r"web\.record_consent_ip") as refused:
+        load_settings(config, environ={})
+    assert "\n" not in str(refused.value)
+
+
 @pytest.mark.parametrize(
     "host",
     ["*", "*.example.org", "a.example.org", "a.example.org.", "10.0.0.1", "[::1]", "fd00::1"],

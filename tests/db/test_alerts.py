@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from newsletter.db.alerts import claim, local_moment, record_alert, rewrite_pending
-from newsletter.db.database import Database, alembic_config, make_engine, open_database
+from newsletter.db.database import Database
 from newsletter.db.models import AlertStatus, OwnerAlert
 from newsletter.returns.limits import hold_reason
+from tests.support.db import upgraded_from
 from tests.support.settings import AMSTERDAM
 
 SENT_AT = datetime(2026, 11, 2, 7, 5, tzinfo=UTC)
@@ -60,16 +60,7 @@ def test_a_pending_alert_is_rewritten_and_a_claimed_one_left_as_it_went(
 def test_an_upgrade_keeps_sent_alerts_and_the_hold_of_an_earlier_returns_alert(
     database_url: str,
 ) -> None:
-    engine = make_engine(database_url)
-    try:
-        command.upgrade(alembic_config(engine), "0004_bounces")
-        with engine.begin() as connection:
-            for statement in _BEFORE:
-                connection.execute(text(statement), {"at": SENT_AT})
-        command.upgrade(alembic_config(engine), "head")
-    finally:
-        engine.dispose()
-    database = open_database(database_url)
+    database = upgraded_from(database_url, "0004_bounces", _BEFORE, at=SENT_AT)
     try:
         with database.session() as session:
             alerts = session.scalars(select(OwnerAlert).order_by(OwnerAlert.id)).all()

@@ -33,7 +33,11 @@ def run_import(
     problems: list[RowProblem] = []
     with database.session() as session:
         summary = import_csv(
-            session, io.StringIO(text), report=problems.append, batch_size=batch_size
+            session,
+            io.StringIO(text),
+            report=problems.append,
+            file_name="lijst.csv",
+            batch_size=batch_size,
         )
         session.commit()
     with database.session() as session:

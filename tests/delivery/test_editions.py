@@ -3,12 +3,21 @@ moves an edition makes (held, released, sending, sent, cancelled) with their ref
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import update
 
 from newsletter.db import post_queue
 from newsletter.db.database import Database
-from newsletter.db.models import Delivery, DeliveryStatus, EditionStatus, SubscriberStatus
+from newsletter.db.models import (
+    Delivery,
+    DeliveryStatus,
+    EditionStatus,
+    Subscriber,
+    SubscriberStatus,
+    utcnow,
+)
 from newsletter.delivery import editions
 from newsletter.errors import InputError, NotFoundError
 from tests.support.db import add_subscriber, add_subscribers
@@ -107,3 +116,25 @@ def test_an_unknown_edition_or_status_is_refused_by_name(database: Database) -> 
         with pytest.raises(InputError, match="unknown delivery status 'lost'"):
             list(editions.iterate_deliveries(session, edition_id, "lost"))
         assert list(editions.iterate_deliveries(session, edition_id, "sent")) == []
+
+
+def test_an_edition_skips_paused_readers_until_their_pause_is_over(database: Database) -> None:
+    add_subscribers(database, 3)
+    add_post(database)
+    now = utcnow()
+    with database.session() as session:
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.email == "lezer0@voorbeeld.nl")
+            .values(paused_until=now + timedelta(weeks=2))
+        )
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.email == "lezer1@voorbeeld.nl")
+            .values(paused_until=now - timedelta(seconds=1))  # the pause ended by itself
+        )
+    edition_id = _edition(database)
+    with database.session() as session:
+        listed = {row.email for row in editions.iterate_deliveries(session, edition_id)}
+        assert editions.active_subscriber_count(session) == 2
+    assert listed == {"lezer1@voorbeeld.nl", "lezer2@voorbeeld.nl"}

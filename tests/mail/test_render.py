@@ -175,6 +175,20 @@ def test_unsubscribe_link_is_signed_and_differs_per_subscriber(
 
 
 @by_slug
+def test_the_readers_own_page_is_linked_next_to_afmelden(
+    post: Post, editions: dict[str, RenderedEdition], settings: Settings
+) -> None:
+    html, text = personalised(editions[post.slug], settings, 7)
+    tree = lxml.html.document_fromstring(html)
+    [href] = tree.xpath("//a[normalize-space(text())='Instellingen']/@href")
+    assert href.startswith("https://nieuwsbrief.gerritvanderheide.com/manage/")
+    assert read_token(SECRET, "manage", href.rsplit("/", 1)[1]) == 7
+    assert f"Pauzeren, ander adres of naam: {href}\nAfmelden: " in text
+    [footer] = tree.xpath("//a[normalize-space(text())='Afmelden']/..")
+    assert "Instellingen" in footer.text_content()
+
+
+@by_slug
 def test_html_stays_under_the_gmail_clip_limit(
     post: Post, editions: dict[str, RenderedEdition], settings: Settings
 ) -> None:

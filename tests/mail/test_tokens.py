@@ -32,7 +32,7 @@ def test_tokens_are_url_safe_and_quoted_printable_safe() -> None:
 
 def test_tokens_differ_per_subscriber_and_per_purpose() -> None:
     tokens = {make_token(SECRET, p, i) for p in TOKEN_PURPOSES for i in (1, 2, 3)}
-    assert len(tokens) == 9
+    assert len(tokens) == 3 * len(TOKEN_PURPOSES)
 
 
 def test_a_token_cannot_be_used_for_another_purpose() -> None:

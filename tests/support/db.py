@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from alembic import command
+from sqlalchemy import insert, select, text
 
 from newsletter.content.post import Post
 from newsletter.db import post_queue
-from newsletter.db.database import Database
+from newsletter.db.database import Database, alembic_config, make_engine, open_database
 from newsletter.db.models import Edition, Event, Subscriber, SubscriberStatus, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.delivery import editions
@@ -116,3 +117,21 @@ def add_edition(database: Database, post: Post, status: str) -> int:
         session.add(edition)
         session.flush()
         return edition.id
+
+
+def upgraded_from(
+    database_url: str, revision: str, statements: list[str], **params: object
+) -> Database:
+    """The database migrated to ``revision``, given the rows of ``statements`` (written as
+    that revision's code wrote them, with ``params``), then upgraded to the head: what an
+    upgrade makes of an installation's data. The caller disposes of it."""
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), revision)
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement), params)
+        command.upgrade(alembic_config(engine), "head")
+    finally:
+        engine.dispose()
+    return open_database(database_url)

@@ -124,4 +124,5 @@ def test_archive_in_a_real_browser(
     assert page.get_by_role("link", name="Aanmelden").first.get_attribute("href") == (
         f"{live_server.url}/subscribe"
     )
+    assert page.get_by_role("link", name="Instellingen").count() == 0  # nobody's own page
     page.close()

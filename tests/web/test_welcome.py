@@ -43,6 +43,7 @@ async def test_without_any_edition_the_welcome_links_the_archive(
     assert _subjects(outbox) == ["Bevestig je aanmelding voor Nieuwsbrief van Gerrit", WELCOME]
     welcome = outbox[1]
     assert "Archief: http://testserver/archive\r\n" in welcome.text()
+    assert "Pauzeren, ander adres of naam: http://testserver/manage/" in welcome.text()
     assert "elke maandag rond 07:00" in welcome.text()
 
 
