@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, deque
+from collections.abc import Sequence
 
 from newsletter.delivery.outcomes import Claim
 
@@ -26,8 +27,9 @@ class ClaimQueue:
         self._pushed_back: Counter[int] = Counter()
         self._limit = limit
 
-    def put_nowait(self, claim: Claim | None) -> None:
-        self._queue.put_nowait(claim)
+    def extend(self, claims: Sequence[Claim | None]) -> None:
+        for claim in claims:
+            self._queue.put_nowait(claim)
 
     async def get(self) -> Claim | None:
         # The lane that puts a claim back takes from the head before it can stop, so no

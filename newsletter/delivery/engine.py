@@ -102,6 +102,7 @@ class SendSummary:
     relay_unavailable: bool = False
     slowdowns: int = 0
     recoveries: int = 0
+    relay_rate: float | None = None  # what the relay was found to accept, msgs/s
     waiting: Waiting | None = None
 
     @property
@@ -123,6 +124,7 @@ class SendSummary:
             "relay_unavailable": self.relay_unavailable,
             "slowdowns": self.slowdowns,
             "recoveries": self.recoveries,
+            "relay_rate": round(self.relay_rate, 1) if self.relay_rate else None,
             "waiting": self.waiting.to_json() if self.waiting else None,
         }
 
@@ -274,6 +276,7 @@ class _Sender:
             relay_unavailable=self.relay_unavailable,
             slowdowns=self.throttle.cuts,
             recoveries=self.throttle.recoveries,
+            relay_rate=self.throttle.ceiling,
             waiting=self.waiting,
         )
 
@@ -319,10 +322,8 @@ class _Sender:
             if not claims:
                 break
             self._outstanding += len(claims)
-            for claim in claims:
-                self._queue.put_nowait(claim)
-        for _ in range(lane_count):
-            self._queue.put_nowait(None)
+            self._queue.extend(claims)
+        self._queue.extend([None] * lane_count)  # each lane stops at one
 
     async def _work(self, lane: Lane) -> None:
         while (claim := await self._queue.get()) is not None:

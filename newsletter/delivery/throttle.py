@@ -177,6 +177,7 @@ class Throttle:
         raised = self._reduced + max(step, tuning.floor * tuning.probe_share)
         if raised < min(self._recover_to, self._limit or self._recover_to):
             self._set(now, raised)
+            log.debug("probing %.1f msgs/s", raised)
             return
         self._reduced = None
         self._last_change = now
