@@ -22,10 +22,13 @@ window. The rate is set to ``hold_share`` of that ceiling and climbs from there 
 ``1/probes_per_span`` of the span measured, if longer: a relay that counts over a minute
 is probed as slowly), so a relay that allows more is found. Until a ceiling is known a
 cut halves the rate (``cut_factor``); once it is known, a cut is gentle
-(``gentle_factor``): the sender was probing just above it, and a cut ends its episode
-only when the relay accepts a message booked after the cut (one in flight proves
-nothing). The ceiling is kept for the run (not across runs: a relay's limit is per
-client and its window restarts with the next run); when the probe climbs back to the
+(``gentle_factor``), one an episode: the sender was probing just above it; a
+relay that counts per window then refuses until its window ends, and what it accepted
+over the span is learned again (never below that gentle cut: a sender below the limit
+for part of the span sees less than the limit). An episode ends only when the relay
+accepts a message booked after the cut (one in flight proves nothing). The ceiling is
+kept for the run (not across runs: a relay's limit is per client and its window restarts
+with the next run); when the probe climbs back to the
 rate before the first cut (or the configured limit) the brake lets go, a recovery.
 
 Everything takes its time from an injected ``clock`` so tests need no sleeping.
@@ -134,6 +137,8 @@ class Throttle:
         tuning = self._tuning
         if self._pushbacks <= tuning.threshold * tuning.window:
             return
+        if self._episode and self.ceiling is not None:
+            return  # one gentle cut an episode: the window ends, then we learn
         now = self._clock()
         if now - self._last_change < tuning.cut_cooldown and self._reduced is not None:
             return
@@ -145,7 +150,11 @@ class Throttle:
         if self._reduced is None:
             self._recover_to = current
         factor = tuning.cut_factor if self.ceiling is None else tuning.gentle_factor
-        self._set(now, max(tuning.floor, current * factor))
+        # Cut again while it still refuses, never below what the relay took so far in this
+        # span: halving on while it refuses until its window ends only overshoots.
+        start = self._span_start if self._span_start is not None else now
+        taken = self._accepted / max(now - start, 1.0) if self._episode else 0.0
+        self._set(now, max(tuning.floor, current * factor, min(current, taken)))
         # A cut rate starts its grid now: no credit from the faster rate carries over.
         self._next_slot = max(self._next_slot or now, now)
         self._replies.clear()
@@ -162,12 +171,19 @@ class Throttle:
         self._episode = False
         # A span shorter than the cooldown is counted as that long: never an absurd rate.
         span = max(now - start, tuning.cut_cooldown)
-        self.ceiling = max(tuning.floor, self._accepted / span)
+        # Below the relay's limit it accepts all we send, so the count can fall short of
+        # its rate: after a gentle cut the rate never goes lower than that cut.
+        held = max(tuning.floor, self._accepted / span) * tuning.hold_share
+        if self.ceiling is not None and self._reduced is not None:
+            held = max(held, self._reduced)
+        self.ceiling = held / tuning.hold_share
         # A relay that counts over a long window is probed as slowly: a few steps a span.
         self._probe_every = max(tuning.recovery_seconds, span / tuning.probes_per_span)
         self._span_start, self._accepted = now, 0
-        self._set(now, max(tuning.floor, self.ceiling * tuning.hold_share))
-        log.info("the relay accepts about %.1f msgs/s; holding %.1f", self.ceiling, self._reduced)
+        self._replies.clear()  # the episode's pushbacks are answered: they cut no more
+        self._pushbacks = 0
+        self._set(now, held)
+        log.info("the relay accepts about %.1f msgs/s; holding %.1f", self.ceiling, held)
 
     def _recover(self, now: float) -> None:
         tuning = self._tuning
