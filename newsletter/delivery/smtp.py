@@ -11,7 +11,8 @@ any other is stuffed with one ``bytes.replace``). After the relay pushed back (s
 ``attempt.py``), a connection is *careful*: its next transactions are not pipelined, one
 command at a time, until the relay accepts one again; pipelined, one refused MAIL would
 make RCPT and DATA fail too, three errors where Postfix counts each towards slowing its
-replies down and hanging up.
+replies down and hanging up; after ``PUSHBACKS_PER_CONNECTION`` of them the session
+is replaced by a fresh one, still careful.
 
 Connections are reopened after ``messages_per_connection`` messages, and when the relay
 closes one. A transaction that fails before the message text was written cannot have
@@ -36,6 +37,11 @@ from newsletter.errors import DeliveryError
 from newsletter.mail.compose import DotStuffed, dot_stuff
 
 log = logging.getLogger(__name__)
+
+# Postfix delays every reply by a second once a session has made 10 errors
+# (smtpd_soft_error_limit) and hangs up at 20: a session that heard this many pushbacks
+# is closed, and the next message opens a fresh one with no errors counted.
+PUSHBACKS_PER_CONNECTION = 5
 
 
 class _ConnectionLost(DeliveryError):
@@ -135,6 +141,7 @@ class SmtpConnection:
         self._client: aiosmtplib.SMTP | None = None
         self._pipelining = False
         self._careful = False  # the relay pushed back: one command at a time
+        self._pushbacks_on_connection = 0
         self._sent_on_connection = 0
         self._text_written = False
 
@@ -167,6 +174,7 @@ class SmtpConnection:
         try:
             attempt = await self._transaction(self._reader, sender, recipient, data)
             self._careful = attempt.pushback
+            self._pushbacks_on_connection += attempt.pushback
         except _ConnectionLost:
             await self.close()
             return None
@@ -174,7 +182,10 @@ class SmtpConnection:
             await self.close()
             return transient(f"timeout: no reply within {self._config.timeout:g} s")
         self._sent_on_connection += 1
-        if self._sent_on_connection >= self._config.messages_per_connection:
+        if (
+            self._sent_on_connection >= self._config.messages_per_connection
+            or self._pushbacks_on_connection >= PUSHBACKS_PER_CONNECTION
+        ):
             await self.close()
         return attempt
 
@@ -265,7 +276,7 @@ class SmtpConnection:
         self._pipelining = client.supports_extension("pipelining")
         self._reader = _ReplyReader(transport)
         transport.set_protocol(self._reader)
-        self._sent_on_connection = 0
+        self._sent_on_connection = self._pushbacks_on_connection = 0
         return None
 
     async def close(self) -> None:

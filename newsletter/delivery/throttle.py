@@ -9,27 +9,27 @@ the configured rate within a fraction of a percent. It can never run ahead: coun
 the first message, no more than ``rate × elapsed + 1`` messages are ever booked.
 
 The brake learns the rate the relay accepts and holds it. It acts on the share of
-pushback (see ``attempt.py``) among the last ``window`` replies, never on a single reply:
-more than ``threshold`` of them and the rate is cut (then the window starts afresh, so the
-replies that were already in flight cannot cut twice), and no second cut comes within
-``cut_cooldown`` seconds: a relay that closes on every lane at once is one complaint, not
-four. A cut starts an *episode* that ends with the first reply that is not pushback. Then
-the relay's rate is learned, as it counts it: the replies it accepted since the previous
-episode ended (or since the first message) over that time. A relay that allows N messages
-per window and refuses the rest until the window ends is measured exactly, whatever its
-window. The rate is set to ``hold_share`` of that ceiling and climbs from there by
-``probe_share`` of it each ``recovery_seconds`` without a cut (or each
-``1/probes_per_span`` of the span measured, if longer: a relay that counts over a minute
-is probed as slowly), so a relay that allows more is found. Until a ceiling is known a
-cut halves the rate (``cut_factor``); once it is known, a cut is gentle
-(``gentle_factor``), one an episode: the sender was probing just above it; a
-relay that counts per window then refuses until its window ends, and what it accepted
-over the span is learned again (never below that gentle cut: a sender below the limit
-for part of the span sees less than the limit). An episode ends only when the relay
-accepts a message booked after the cut (one in flight proves nothing). The ceiling is
-kept for the run (not across runs: a relay's limit is per client and its window restarts
-with the next run); when the probe climbs back to the
-rate before the first cut (or the configured limit) the brake lets go, a recovery.
+pushback (see ``attempt.py``) among the last ``window`` replies, never on a single
+reply: more than ``threshold`` of them and the rate is cut (then the window starts
+afresh, so the replies that were already in flight cannot cut twice), and no second cut
+comes within ``cut_cooldown`` seconds: a relay that closes on every lane at once is one
+complaint, not four. A cut starts an *episode* that ends with the first reply that is
+not pushback. Then the relay's rate is learned, as it counts it: the replies it accepted
+since the previous episode ended (or since the first message) over that time. A relay
+that allows N messages per window and refuses the rest until the window ends is measured
+exactly, whatever its window. The rate is set to ``hold_share`` of that ceiling and
+climbs from there by ``probe_share`` of it each ``recovery_seconds`` without a cut (or
+each ``1/probes_per_span`` of the span measured, if longer: a relay that counts over a
+minute is probed as slowly), so a relay that allows more is found. Until a ceiling is
+known a cut halves the rate (``cut_factor``); once it is known, a cut is gentle
+(``gentle_factor``), one an episode: the sender was probing just above it; a relay that
+counts per window then refuses until its window ends, and what it accepted over the span
+is learned again (never below that gentle cut: a sender below the limit for part of the
+span sees less than the limit). An episode ends only when the relay accepts a message
+booked after its first cut (one in flight then proves nothing). The ceiling is kept for
+the run (not across runs: a relay's limit is per client and its window restarts with the
+next run); when the probe climbs back to the rate before the first cut (or the
+configured limit) the brake lets go, a recovery.
 
 Everything takes its time from an injected ``clock`` so tests need no sleeping.
 """
@@ -125,7 +125,7 @@ class Throttle:
     def record(self, pushback: bool, booking: int | None = None) -> None:
         """One reply from the relay, to the message of ``booking`` (by default the latest):
         cut the rate when too many recent ones pushed back; learn the relay's rate when it
-        accepts again a message booked after the cut (one already in flight proves nothing)."""
+        accepts again a message booked after the episode's first cut."""
         if not pushback:
             self._accepted += 1
             if self._episode and (booking is None or booking > self._cut_booking):
@@ -159,8 +159,9 @@ class Throttle:
         self._next_slot = max(self._next_slot or now, now)
         self._replies.clear()
         self._pushbacks = 0
+        if not self._episode:  # the episode's first cut: what was in flight proves nothing
+            self._cut_booking = self.bookings
         self._episode = True
-        self._cut_booking = self.bookings
         self.cuts += 1
         log.warning("the relay pushes back; slowing down to %.1f msgs/s", self._reduced)
 
