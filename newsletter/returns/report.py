@@ -24,7 +24,9 @@ from newsletter.db.models import (
     ReportResult,
     Subscriber,
 )
+from newsletter.delivery.replies import Reply, classify_reply
 from newsletter.returns.parse import Kind
+from newsletter.returns.verdict import clean_reason
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,8 @@ def edition_returns(session: Session, edition_id: int, *, top_domains: int = 0) 
     counted = {
         "hard": readers[Kind.HARD] | refused_for_good(session, edition_id),
         "soft": readers[Kind.SOFT] | soft_at_send,
-        "sender": readers[Kind.SENDER],
+        "sender": readers[Kind.SENDER]
+        | {r.subscriber_id for r in refused_on_our_side(session, edition_id)},
         "complaints": readers[Kind.COMPLAINT],
     }
     return EditionReturns(
@@ -222,6 +225,41 @@ def refused_for_good(session: Session, edition_id: int) -> set[int]:
         )
         if _refused_for_good(detail or {})
     }
+
+
+@dataclass(frozen=True)
+class OurSideRefusal:
+    """A delivery the relay refused during the send for a reason on our side (a
+    ``550 5.7.26`` at RCPT): failed, with no report of its own."""
+
+    subscriber_id: int
+    domain: str | None
+    reply: Reply
+    text: str  # the reply, cleaned as a report's diagnostic is (no address)
+
+
+def refused_on_our_side(session: Session, edition_id: int) -> list[OurSideRefusal]:
+    """The edition's failed deliveries whose last reply the one classifier of replies
+    calls ``sender``: counted and alerted like a ``sender`` report that came back later.
+    Judged here from the ledger's reply rather than recorded apart, so the rule stays in
+    :mod:`newsletter.delivery.replies` alone."""
+    rows = session.execute(
+        select(Delivery.subscriber_id, Delivery.last_reply, Subscriber.email)
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.status == DeliveryStatus.FAILED,
+            Delivery.last_reply.is_not(None),
+        )
+        .order_by(Delivery.id)
+    )
+    found: list[OurSideRefusal] = []
+    for subscriber_id, text, email in rows:
+        reply = classify_reply(None, text or "")
+        if reply.kind == Kind.SENDER:
+            domain = email.rpartition("@")[2] if email else None
+            found.append(OurSideRefusal(subscriber_id, domain, reply, clean_reason(text or "")))
+    return found
 
 
 def _refused_for_good(detail: dict[str, Any]) -> bool:
