@@ -16,11 +16,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, update
 
 from newsletter.config import SmtpSection
 from newsletter.db import states
-from newsletter.db.models import Delivery, DeliveryStatus, Event, Subscriber, SubscriberStatus
+from newsletter.db.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    Event,
+    Subscriber,
+    SubscriberStatus,
+)
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.message_ids import EditionMessageIds
 
@@ -96,14 +103,28 @@ def soft_bounces_adding_up(
     A reader's editions are counted newest first. An edition counts when its delivery is
     marked ``soft_bounce`` (a 4xx during the send that no retry got past, a 5xx of the
     reader's side such as a full mailbox, or a late soft report); the count stops at the
-    newest edition delivered without one: a delivered edition resets it.
+    newest edition delivered without one: a delivered edition resets it, and so does
+    bringing the reader back (``subscribers reactivate``): the editions made before their
+    last reactivation are not counted, so the marks that dropped them do not drop them
+    again at the next soft bounce, and the ledger keeps its history.
     """
     ids = list(subscriber_ids)
     if not ids:
         return {}
+    reactivated = (
+        select(Event.subscriber_id, func.max(Event.occurred_at).label("at"))
+        .where(Event.kind == "reactivate", Event.subscriber_id.in_(ids))
+        .group_by(Event.subscriber_id)
+        .subquery()
+    )
     rows = connection.execute(
         select(Delivery.subscriber_id, Delivery.status, Delivery.soft_bounce)
-        .where(Delivery.subscriber_id.in_(ids))
+        .join(Edition, Edition.id == Delivery.edition_id)
+        .outerjoin(reactivated, reactivated.c.subscriber_id == Delivery.subscriber_id)
+        .where(
+            Delivery.subscriber_id.in_(ids),
+            or_(reactivated.c.at.is_(None), Edition.created_at > reactivated.c.at),
+        )
         .order_by(Delivery.subscriber_id, Delivery.edition_id.desc())
     )
     seen: dict[int, int] = defaultdict(int)
