@@ -36,6 +36,7 @@ from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
 from newsletter.delivery.contents import render_post
 from newsletter.delivery.dkim import dkim_signer
+from newsletter.delivery.domain_hold import SuspectPolicy
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.message_ids import EditionMessageIds, message_ids
 from newsletter.delivery.outcomes import (
@@ -179,6 +180,7 @@ def _send(
         retry=RetryPolicy.of(settings.smtp),
         message_ids=ids,
         soft_bounces=SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window),
+        suspect=SuspectPolicy(settings.bounces.suspect_minimum, settings.bounces.suspect_percent),
     )
     reclaimed = ledger.reclaim_abandoned()
     if reclaimed:

@@ -35,6 +35,7 @@ from newsletter.db.models import (
     SubscriberStatus,
     utcnow,
 )
+from newsletter.delivery.domain_hold import SuspectPolicy
 from newsletter.delivery.message_ids import EditionMessageIds
 from newsletter.delivery.outcomes import (
     Claim,
@@ -80,6 +81,7 @@ class Ledger:
         message_ids: EditionMessageIds,
         owner: str | None = None,
         soft_bounces: SoftBouncePolicy | None = None,
+        suspect: SuspectPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._engine = engine
@@ -94,6 +96,7 @@ class Ledger:
             retry=retry,
             message_ids=message_ids,
             soft_bounces=soft_bounces or SoftBouncePolicy(),
+            suspect=suspect or SuspectPolicy(),
         )
 
     def reclaim_abandoned(self) -> int:

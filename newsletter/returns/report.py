@@ -24,6 +24,7 @@ from newsletter.db.models import (
     ReportResult,
     Subscriber,
 )
+from newsletter.delivery.domain_hold import HARD, HELD, send_refusals
 from newsletter.delivery.replies import Reply, classify_reply
 from newsletter.returns.parse import Kind
 from newsletter.returns.verdict import clean_reason
@@ -153,7 +154,7 @@ def edition_returns(session: Session, edition_id: int, *, top_domains: int = 0) 
         complaints=len(counted["complaints"]),
         unsubscribes=_unsubscribes(session, edition_id),
         sender=len(counted["sender"]),
-        suspect=len(readers[ReportResult.SUSPECT]),
+        suspect=len(readers[ReportResult.SUSPECT] | _held_at_send(session, edition_id)),
         by_domain=_by_domain(session, edition_id, counted, top_domains) if top_domains else (),
     )
 
@@ -180,6 +181,11 @@ def _by_domain(
                 numbers[domain_of[subscriber_id]][name] += 1
     ranked = sorted(numbers.items(), key=lambda item: (-item[1].total(), item[0]))
     return tuple(DomainReturns(domain, **dict(found)) for domain, found in ranked[:top])
+
+
+def _held_at_send(session: Session, edition_id: int) -> set[int]:
+    refusals = send_refusals(session.connection(), edition_id)
+    return {reader for reader, what in refusals.items() if what == HELD}
 
 
 def _unsubscribes(session: Session, edition_id: int) -> int:
@@ -214,17 +220,11 @@ def _unsubscribes(session: Session, edition_id: int) -> int:
 
 
 def refused_for_good(session: Session, edition_id: int) -> set[int]:
-    """The readers whose address the relay refused for good during the send (5.1.x): a
-    hard bounce, which the returns alert speaks of, not a failure of the send itself."""
-    return {
-        subscriber_id
-        for subscriber_id, detail in session.execute(
-            select(Event.subscriber_id, Event.detail).where(
-                Event.kind == "bounce", Event.actor == "sender", Event.edition_id == edition_id
-            )
-        )
-        if _refused_for_good(detail or {})
-    }
+    """The readers whose address the relay refused for good during the send (5.1.x) and
+    who were dropped for it: a hard bounce, which the returns alert speaks of, not a
+    failure of the send itself (held ones are ``suspect``)."""
+    refusals = send_refusals(session.connection(), edition_id)
+    return {reader for reader, what in refusals.items() if what == HARD}
 
 
 @dataclass(frozen=True)
@@ -262,14 +262,6 @@ def refused_on_our_side(session: Session, edition_id: int) -> list[OurSideRefusa
     return found
 
 
-def _refused_for_good(detail: dict[str, Any]) -> bool:
-    """A ledger ``bounce`` event for an address that does not exist (a 5.1.x), not one for
-    temporary failures that added up. Events written before ``type`` was: by the reason."""
-    if "type" in detail:
-        return bool(detail["type"] == "hard")
-    return bool(detail.get("reason") == "the address does not exist")
-
-
 @dataclass(frozen=True)
 class Drop:
     """What made a reader ``bounced``: a report that came back, or the relay's refusal
@@ -302,7 +294,13 @@ def what_dropped(session: Session, subscriber_id: int) -> Drop | None:
     )
     for event in events:
         detail = event.detail or {}
-        if event.actor == "sender":  # the ledger writes one only for a reader it drops
+        if event.actor == "sender" and detail.get("type") == HELD:
+            continue  # held by the suspect rule: it dropped nobody
+        if "refusal" in detail:  # a refusal held during the send, confirmed by the owner
+            refusal = session.get(Event, detail["refusal"])
+            reply = str(((refusal.detail if refusal else None) or {}).get("reply") or "")
+            return Drop(event.occurred_at, "hard", "", reply, event.edition_id, "sender")
+        if event.actor == "sender":  # the ledger writes one for a reader it drops or holds
             reply = str(detail.get("reply") or detail.get("reason") or "")
             return Drop(
                 event.occurred_at,

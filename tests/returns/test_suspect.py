@@ -1,0 +1,103 @@
+"""Never lose a domain's readers by mistake: hard bounces past a fifth of an edition's mail
+to one domain are held as suspect, whether the relay refuses them during the send or
+they come back later; the owner is asked, and ``confirm`` drops them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from newsletter.db.database import Database
+from newsletter.db.models import Event, OwnerAlert, Subscriber, utcnow
+from newsletter.delivery.domain_hold import SuspectPolicy
+from newsletter.delivery.engine import send_edition
+from newsletter.returns import suspect
+from newsletter.returns.report import edition_returns, what_dropped
+from newsletter.runtime.alerts import after_manual_send
+from tests.support.db import add_subscriber, new_edition
+from tests.support.settings import OWNER, make_settings, relay
+from tests.support.smtp import Faults, SmtpServer
+
+BROKEN = [f"lezer{n}@kapot.example" for n in range(10)]
+UNKNOWN = "550 5.1.1 <{}>: Recipient address rejected: User unknown"
+
+
+def test_the_rule_needs_the_minimum_and_more_than_the_share() -> None:
+    rule = SuspectPolicy(minimum=5, percent=20.0)
+    assert not rule.holds(4, 4)  # every one of them, but fewer than five
+    assert not rule.holds(5, 25)  # exactly a fifth
+    assert rule.holds(5, 24)
+    assert rule.holds(10, 10)
+
+
+def _statuses(database: Database) -> dict[str, str]:
+    with database.session() as session:
+        rows = session.execute(select(Subscriber.email, Subscriber.status)).all()
+    return {email: status for email, status in rows if email in BROKEN}
+
+
+def test_a_domain_refusing_its_readers_during_the_send_has_them_held(
+    database: Database,
+) -> None:
+    for address in BROKEN:
+        add_subscriber(database, address)
+    edition_id, others = new_edition(database, 10)
+    server = SmtpServer(Faults(rcpt_replies={a: UNKNOWN.format(a) for a in BROKEN})).start()
+    try:
+        settings = make_settings(
+            newsletter={"owner_address": OWNER}, smtp=relay(server.port, timeout=5.0)
+        )
+        summary = send_edition(database, settings, edition_id)
+        after_manual_send(database, settings, summary, utcnow())
+        [asked] = [m.message for m in server.handler.received if OWNER in m.recipients]
+    finally:
+        server.stop()
+
+    # The first four are below the minimum and dropped, as a late report's would be;
+    # the fifth of ten refused messages to kapot.example and every one after are held.
+    statuses = _statuses(database)
+    assert sorted(statuses.values()) == ["active"] * 6 + ["bounced"] * 4
+    assert summary.bounced == 4 and summary.failed == 10
+    with database.session() as session:
+        returns = edition_returns(session, edition_id)
+        causes = session.scalars(select(OwnerAlert.cause)).all()
+        held = [
+            s
+            for s in session.scalars(select(Subscriber))
+            if statuses.get(s.email or "") == "active"
+        ]
+        assert all(what_dropped(session, s.id) is None for s in held)
+    assert (returns.hard, returns.suspect) == (4, 6)
+    assert f"suspect:{edition_id}:kapot.example" in causes
+    body = str(asked.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert f"newsletter bounces confirm {edition_id} kapot.example" in " ".join(body.split())
+
+    with database.session() as session:
+        assert suspect.confirm(session, settings, edition_id, "kapot.example", actor="cli") == 6
+    assert set(_statuses(database).values()) == {"bounced"}
+    with database.session() as session:
+        assert (
+            edition_returns(session, edition_id).hard,
+            edition_returns(session, edition_id).suspect,
+        ) == (10, 0)
+        confirmed = session.scalars(
+            select(Event).where(Event.kind == "bounce", Event.actor == "cli")
+        ).all()
+    assert len(confirmed) == 6 and all(e.detail and e.detail["confirmed"] for e in confirmed)
+    assert set(others) - set(BROKEN)  # the other domain's readers were never counted
+
+
+def test_a_few_refusals_at_a_large_domain_are_dropped_at_once(database: Database) -> None:
+    edition_id, readers = new_edition(database, 30)
+    gone = readers[:5]  # five of thirty: a sixth, under the fifth
+    server = SmtpServer(Faults(rcpt_replies={a: UNKNOWN.format(a) for a in gone})).start()
+    try:
+        settings = make_settings(smtp=relay(server.port, timeout=5.0))
+        summary = send_edition(database, settings, edition_id)
+    finally:
+        server.stop()
+    assert summary.bounced == 5
+    with database.session() as session:
+        assert (
+            edition_returns(session, edition_id).hard,
+            edition_returns(session, edition_id).suspect,
+        ) == (5, 0)
