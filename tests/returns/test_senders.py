@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.models import OwnerAlert, Subscriber, utcnow
 from newsletter.delivery.engine import send_edition
+from newsletter.returns.parse import Kind, Verdict
 from newsletter.returns.report import edition_returns
 from newsletter.returns.senders import edition_rejections
 from newsletter.runtime.alerts import after_manual_send
-from tests.support.db import add_subscriber, new_edition
+from newsletter.runtime.owner_mail import mail_pending_alerts
+from tests.support.db import add_subscriber, add_subscribers, new_edition
+from tests.support.returned import (
+    delivery_of,
+    hand_in,
+    owner_mails,
+    send_next,
+    status_of,
+)
 from tests.support.settings import OWNER, make_settings, relay
 from tests.support.smtp import Faults, SmtpServer
 
@@ -81,3 +91,39 @@ def test_a_send_without_refusals_on_our_side_tells_the_owner_nothing(database: D
     with database.session() as session:
         assert edition_rejections(session, edition_id) == []
         assert edition_returns(session, edition_id).sender == 0
+
+
+def test_a_rejection_on_our_side_keeps_the_reader_and_names_the_fix(
+    database: Database, report_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    add_subscribers(database, 3)
+    edition_id = send_next(database, report_settings, "rust-vinden")
+    dmarc = Verdict(Kind.SENDER, "authfailure", "550 5.7.26 unauthenticated (DMARC)", (), (),
+                    "5.7.26", 550)  # fmt: skip
+    listed = Verdict(Kind.SENDER, "blocked", "554 5.7.1 listed at zen.spamhaus.org", (), (),
+                     "5.7.1", 554)  # fmt: skip
+    hand_in(database, report_settings, edition_id, [("lezer1@voorbeeld.nl", dmarc)], "one")
+    hand_in(database, report_settings, edition_id, [("lezer2@voorbeeld.nl", listed)], "two")
+
+    for reader in ("lezer1@voorbeeld.nl", "lezer2@voorbeeld.nl"):
+        assert status_of(database, reader) == "active"
+        assert delivery_of(database, edition_id, reader).soft_bounce is False
+    with database.session() as session:
+        returns = edition_returns(session, edition_id, top_domains=5)
+    assert (returns.sender, returns.soft, returns.hard) == (2, 0, 0)
+    assert returns.by_domain[0].to_json() == {
+        "domain": "voorbeeld.nl",
+        "sent": 3,
+        "deferred": 0,
+        "failed": 0,
+        "hard": 0,
+        "soft": 0,
+        "sender": 2,
+        "complaints": 0,
+    }
+    # Both rejections arrived before the mailer looked: one mail names both fixes.
+    mail_pending_alerts(database, report_settings, utcnow())
+    (mail,) = owner_mails(smtp_server)
+    assert "geweigerd om een reden aan onze kant" in mail
+    assert "voorbeeld.nl: 1× authfailure" in mail and "draai newsletter doctor" in mail
+    assert "https://check.spamhaus.org/" in mail

@@ -4,16 +4,30 @@ they come back later; the owner is asked, and ``confirm`` drops them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
+from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.models import Event, OwnerAlert, Subscriber, utcnow
 from newsletter.delivery.domain_hold import SuspectPolicy
 from newsletter.delivery.engine import send_edition
 from newsletter.returns import suspect
+from newsletter.returns.parse import Kind, Verdict
 from newsletter.returns.report import edition_returns, what_dropped
 from newsletter.runtime.alerts import after_manual_send
-from tests.support.db import add_subscriber, new_edition
+from newsletter.runtime.owner_mail import mail_pending_alerts
+from tests.support.cli import NewsletterCli
+from tests.support.db import add_subscriber, add_subscribers, new_edition
+from tests.support.returned import (
+    bounce_env,
+    events_about,
+    hand_in,
+    owner_mails,
+    send_next,
+    status_of,
+)
 from tests.support.settings import OWNER, make_settings, relay
 from tests.support.smtp import Faults, SmtpServer
 
@@ -101,3 +115,36 @@ def test_a_few_refusals_at_a_large_domain_are_dropped_at_once(database: Database
             edition_returns(session, edition_id).hard,
             edition_returns(session, edition_id).suspect,
         ) == (5, 0)
+
+
+def test_a_domain_refusing_a_fifth_of_an_edition_has_its_hard_bounces_held(
+    database: Database, report_settings: Settings, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    readers = add_subscribers(database, 10)
+    edition_id = send_next(database, report_settings, "rust-vinden")
+    gone = Verdict(Kind.HARD, "userunknown", "550 5.1.1 user unknown", status="5.1.1")
+    results = [
+        hand_in(database, report_settings, edition_id, [(reader, gone)], reader).result
+        for reader in readers[:6]
+    ]
+    # The fifth hard bounce of ten messages to voorbeeld.nl is 50%: held, as is the sixth.
+    assert results == ["hard"] * 4 + ["suspect"] * 2
+    assert [status_of(database, r) for r in readers[:6]] == ["bounced"] * 4 + ["active"] * 2
+    with database.session() as session:
+        causes = session.scalars(select(OwnerAlert.cause)).all()
+        assert edition_returns(session, edition_id).suspect == 2
+    assert f"suspect:{edition_id}:voorbeeld.nl" in causes
+    mail_pending_alerts(database, report_settings, utcnow())
+    assert any(
+        f"newsletter bounces confirm {edition_id} voorbeeld.nl" in text
+        for text in owner_mails(smtp_server)
+    )
+
+    cli = NewsletterCli(database.engine.url.render_as_string(hide_password=False), tmp_path)
+    env = bounce_env(smtp_server.port)
+    answer = cli.ok("bounces", "confirm", str(edition_id), "VOORBEELD.nl", **env)
+    assert answer == f"edition {edition_id}: 2 held hard bounces at voorbeeld.nl confirmed\n"
+    assert [status_of(database, r) for r in readers[:6]] == ["bounced"] * 6
+    assert events_about(database, readers[5])[-1][:2] == ("bounce", "cli")
+    error = cli.fails("bounces", "confirm", str(edition_id), "voorbeeld.nl", **env)
+    assert "no held hard bounces at voorbeeld.nl" in error
