@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
+from newsletter.config import BouncesSection
 from newsletter.db.models import (
     BounceReport,
     Delivery,
@@ -38,6 +39,10 @@ HELD = "suspect"
 class SuspectPolicy:
     minimum: int = 5
     percent: float = 20.0
+
+    @classmethod
+    def of(cls, bounces: BouncesSection) -> SuspectPolicy:
+        return cls(bounces.suspect_minimum, bounces.suspect_percent)
 
     def holds(self, hard: int, mail: int) -> bool:
         """Whether ``hard`` hard bounces of ``mail`` messages to one domain are suspect."""

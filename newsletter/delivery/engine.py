@@ -36,7 +36,6 @@ from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
 from newsletter.delivery.contents import render_post
 from newsletter.delivery.dkim import dkim_signer
-from newsletter.delivery.domain_hold import SuspectPolicy
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.message_ids import EditionMessageIds, message_ids
 from newsletter.delivery.outcomes import (
@@ -44,7 +43,6 @@ from newsletter.delivery.outcomes import (
     RecordTally,
     Result,
     RetryPolicy,
-    SoftBouncePolicy,
 )
 from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
@@ -179,8 +177,7 @@ def _send(
         lease=lease,
         retry=RetryPolicy.of(settings.smtp),
         message_ids=ids,
-        soft_bounces=SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window),
-        suspect=SuspectPolicy(settings.bounces.suspect_minimum, settings.bounces.suspect_percent),
+        bounces=settings.bounces,
     )
     reclaimed = ledger.reclaim_abandoned()
     if reclaimed:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, update
 
-from newsletter.config import SmtpSection
+from newsletter.config import BouncesSection, SmtpSection
 from newsletter.db import states
 from newsletter.db.models import (
     Delivery,
@@ -96,6 +96,10 @@ class SoftBouncePolicy:
 
     limit: int = 3
     window: int = 5
+
+    @classmethod
+    def of(cls, bounces: BouncesSection) -> SoftBouncePolicy:
+        return cls(bounces.soft_limit, bounces.soft_window)
 
     def reason(self, count: int) -> str:
         return f"temporary failures in {count} of the last {self.window} editions"

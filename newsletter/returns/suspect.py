@@ -62,13 +62,9 @@ def hard_or_suspect(
     connection = session.connection()
     held = hard_readers(connection, delivery.edition_id, domain) | {delivery.subscriber_id}
     mail = mail_to(connection, delivery.edition_id, domain)
-    if policy(limits).holds(len(held), mail):
+    if SuspectPolicy.of(limits).holds(len(held), mail):
         return ReportResult.SUSPECT
     return ReportResult.HARD
-
-
-def policy(limits: BouncesSection) -> SuspectPolicy:
-    return SuspectPolicy(limits.suspect_minimum, limits.suspect_percent)
 
 
 def alert(session: Session, limits: BouncesSection, edition_id: int, domain: str | None) -> None:
