@@ -58,7 +58,7 @@ def build_moved_notice(
     there learns where the newsletter went, and can answer if it was not them."""
     subject = f"Je adres voor {newsletter.name} is gewijzigd"
     extra = {"new_address": masked_new_address}
-    return _mail(newsletter, "moved", subject, old_address, name, now, extra)
+    return _mail(newsletter, "moved", subject, old_address, name, now, extra, answerable=True)
 
 
 def _link_mail(
@@ -82,6 +82,8 @@ def _mail(
     name: str | None,
     now: datetime,
     extra: Mapping[str, object],
+    *,
+    answerable: bool = False,
 ) -> bytes:
     name = clean_display_name(name)
     context = {
@@ -99,4 +101,5 @@ def _mail(
         text=templates.get_template(f"{template}.txt").render(context),
         html=templates.get_template(f"{template}.html").render(context),
         now=now,
+        answerable=answerable,
     )
