@@ -4,7 +4,10 @@ sends it once released; a hold taken back lets the slot's edition go as usual.""
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from newsletter.db import owner_hold
@@ -38,6 +41,13 @@ def test_the_owners_hold_holds_the_next_edition_until_released(
     assert send_due_work(database, settings, SLOT + timedelta(hours=1)) == []
     (alert,) = outbox_messages(outbox)  # the owner hears of it; no reader gets anything
     assert OWNER in alert["To"]
+    assert alert["Subject"] == "Nieuwsbrief van week 14 wacht op jou"  # not "de controle"
+    mail = email.message_from_bytes(alert.as_bytes(), policy=email.policy.default)
+    text = mail.get_body(preferencelist=("plain",))
+    assert isinstance(text, EmailMessage)
+    text = " ".join(text.get_content().split())  # wrapped at 72
+    assert "je hield de volgende nieuwsbrief tegen" in text
+    assert f"newsletter editions release {row.id}" in text
     with database.session() as session:
         assert not owner_hold.pending(session)  # spent on this edition
         editions.release_edition(session, row.id, actor="owner")
