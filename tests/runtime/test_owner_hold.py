@@ -43,9 +43,9 @@ def test_the_owners_hold_holds_the_next_edition_until_released(
     assert OWNER in alert["To"]
     assert alert["Subject"] == "Nieuwsbrief van week 14 wacht op jou"  # not "de controle"
     mail = email.message_from_bytes(alert.as_bytes(), policy=email.policy.default)
-    text = mail.get_body(preferencelist=("plain",))
-    assert isinstance(text, EmailMessage)
-    text = " ".join(text.get_content().split())  # wrapped at 72
+    part = mail.get_body(preferencelist=("plain",))
+    assert isinstance(part, EmailMessage)
+    text = " ".join(part.get_content().split())  # wrapped at 72
     assert "je hield de volgende nieuwsbrief tegen" in text
     assert f"newsletter editions release {row.id}" in text
     with database.session() as session:
