@@ -4,8 +4,7 @@ the readers most recently dropped by a bounce (the owner may bring one back).
 
 Read only, from the places that define each: the slot from :mod:`newsletter.delivery.slots`,
 the send order from :mod:`newsletter.db.post_queue`, the feeds' state from
-:mod:`newsletter.feeds.state`. ``newsletter doctor`` records its result nowhere, so there
-is nothing of it to show here.
+:mod:`newsletter.feeds.state`, the last full ``newsletter doctor`` from the event log.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings, hide_password
 from newsletter.db import post_queue
+from newsletter.db.events import DoctorRun, last_doctor_run
 from newsletter.db.models import (
     AlertStatus,
     Edition,
@@ -73,6 +73,7 @@ class Outlook:
     feeds: list[FeedHealth]
     alerts: list[OwnerAlert]
     dropped: list[DroppedReader]
+    doctor: DoctorRun | None
 
     @property
     def next_post(self) -> QueueEntry | None:
@@ -104,6 +105,7 @@ def outlook(session: Session, settings: Settings, now: datetime) -> Outlook:
         feeds,
         list(alerts),
         recently_dropped(session),
+        last_doctor_run(session),
     )
 
 
