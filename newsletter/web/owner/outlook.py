@@ -5,8 +5,7 @@ owner may bring one back).
 
 Read only, from the places that define each: the slot from :mod:`newsletter.delivery.slots`,
 the send order from :mod:`newsletter.db.post_queue`, the feeds' state from
-:mod:`newsletter.feeds.state`. ``newsletter doctor`` records its result nowhere, so there
-is nothing of it to show here.
+:mod:`newsletter.feeds.state`, the last full ``newsletter doctor`` from the event log.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings, hide_password
 from newsletter.db import owner_hold, post_queue
+from newsletter.db.events import DoctorRun, last_doctor_run
 from newsletter.db.models import (
     AlertStatus,
     Edition,
@@ -74,7 +74,8 @@ class Outlook:
     feeds: list[FeedHealth]
     alerts: list[OwnerAlert]
     dropped: list[DroppedReader]
-    owner_hold: bool = False  # the next weekly edition is held when made
+    doctor: DoctorRun | None
+    owner_hold: bool  # the next weekly edition is held when made
 
     @property
     def next_post(self) -> QueueEntry | None:
@@ -106,6 +107,7 @@ def outlook(session: Session, settings: Settings, now: datetime) -> Outlook:
         feeds,
         list(alerts),
         recently_dropped(session),
+        last_doctor_run(session),
         owner_hold.pending(session),
     )
 
