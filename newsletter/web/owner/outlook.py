@@ -1,6 +1,7 @@
 """What comes next and whether the unattended parts are well: the next slot and its post,
-the queue, the edition waiting for the owner, the feeds' last polls, pending alerts, and
-the readers most recently dropped by a bounce (the owner may bring one back).
+the queue, the edition waiting for the owner (or the owner's hold on the next one), the
+feeds' last polls, pending alerts, and the readers most recently dropped by a bounce (the
+owner may bring one back).
 
 Read only, from the places that define each: the slot from :mod:`newsletter.delivery.slots`,
 the send order from :mod:`newsletter.db.post_queue`, the feeds' state from
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings, hide_password
-from newsletter.db import post_queue
+from newsletter.db import owner_hold, post_queue
 from newsletter.db.events import DoctorRun, last_doctor_run
 from newsletter.db.models import (
     AlertStatus,
@@ -74,6 +75,7 @@ class Outlook:
     alerts: list[OwnerAlert]
     dropped: list[DroppedReader]
     doctor: DoctorRun | None
+    owner_hold: bool  # the next weekly edition is held when made
 
     @property
     def next_post(self) -> QueueEntry | None:
@@ -106,6 +108,7 @@ def outlook(session: Session, settings: Settings, now: datetime) -> Outlook:
         list(alerts),
         recently_dropped(session),
         last_doctor_run(session),
+        owner_hold.pending(session),
     )
 
 
