@@ -166,3 +166,19 @@ def test_relay_events_get_the_verdict_of_their_cause() -> None:
     outcomes = [outcome for case in events for outcome in event_outcomes(case)]
     print(confusion(outcomes))
     assert [o.case.name for o in outcomes if not o.right] == []
+
+
+def test_no_verdict_names_anyone_but_the_readers_a_report_is_about() -> None:
+    """Our own addresses (From, return path), a Message-ID that reads like an address and the
+    mail system's own boxes are never a failed recipient: a detector scraping the quoted
+    message must not add them."""
+    strangers = {}
+    for case in MESSAGES:
+        try:
+            verdicts = classify(case.raw)
+        except (NotAMailError, UnreadableMessageError):
+            continue
+        named = {address for verdict in verdicts for address in verdict.recipients}
+        if others := named - {expected.reader for expected in case.expected}:
+            strangers[case.name] = sorted(others)
+    assert strangers == {}
