@@ -55,9 +55,9 @@ def send_refusals(connection: Connection, edition_id: int) -> dict[int, str]:
     that the owner confirmed (a later ``bounce`` event naming it as its ``refusal``: the
     events are append-only) is ``hard``."""
     rows = connection.execute(
-        select(Event.id, Event.actor, Event.subscriber_id, Event.detail).where(
-            Event.kind == "bounce", Event.edition_id == edition_id
-        )
+        select(Event.id, Event.actor, Event.subscriber_id, Event.detail)
+        .where(Event.kind == "bounce", Event.edition_id == edition_id)
+        .order_by(Event.id)
     ).all()
     confirmed = {(detail or {}).get("refusal") for _, actor, _, detail in rows if actor != "sender"}
     found: dict[int, str] = {}
