@@ -332,7 +332,7 @@ def _act(
         delivery.soft_bounce = True  # the ledger's mark, as a 4xx during the send sets it
         session.flush()
         if before == SubscriberStatus.ACTIVE:
-            policy = SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window)
+            policy = SoftBouncePolicy.of(settings.bounces)
             counted = soft_bounces_adding_up(session.connection(), [subscriber.id], policy)
             if subscriber.id in counted:
                 subscriber.status = SubscriberStatus.BOUNCED

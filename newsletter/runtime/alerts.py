@@ -4,11 +4,13 @@ The queue will be empty at the next slot (a day ahead, or at the slot itself whe
 warning could not go out, e.g. after downtime), an edition was held by the pre-send
 check (or made held, as the owner asked), an edition ended with too many failed
 deliveries; after a send also the returns threshold
-(:func:`~newsletter.returns.limits.check_limits`), and in the periodic watch a feed that
-has failed for a day (:mod:`newsletter.feeds.failing`) and the weekly report of an
-edition (:mod:`newsletter.returns.weekly_report`). Each is recorded once per cause per
-week (:mod:`newsletter.db.alerts`), then :mod:`.owner_mail` mails what is pending, so a
-mail that failed before goes out with it.
+(:func:`~newsletter.returns.limits.check_limits`), the refusals on our side
+(:mod:`newsletter.returns.senders`) and the hard refusals held as suspect
+(:mod:`newsletter.returns.suspect`), and in the periodic watch a feed that has failed for
+a day (:mod:`newsletter.feeds.failing`) and the weekly report of an edition
+(:mod:`newsletter.returns.weekly_report`). Each is recorded once per cause per week
+(:mod:`newsletter.db.alerts`), then :mod:`.owner_mail` mails what is pending, so a mail
+that failed before goes out with it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from newsletter.feeds.failing import record_failing_feeds
 from newsletter.mail.owner import Notice
 from newsletter.returns.limits import check_limits
 from newsletter.returns.report import refused_for_good
+from newsletter.returns.senders import alert_sender_rejections
+from newsletter.returns.suspect import alert_held_at_send
 from newsletter.returns.weekly_report import record_weekly_reports
 from newsletter.runtime.owner_mail import mail_pending_alerts
 
@@ -167,10 +171,13 @@ def after_send(database: Database, settings: Settings, summary: SendSummary, now
 def after_manual_send(
     database: Database, settings: Settings, summary: SendSummary, now: datetime
 ) -> int:
-    """After ``newsletter send``: the returns threshold only (the failures are on screen)."""
-    if summary.bounced:
-        with database.session() as session:
+    """After ``newsletter send``: the returns threshold, the refusals on our side and the
+    ones held as suspect only (the failures are on screen)."""
+    with database.session() as session:
+        if summary.bounced:
             check_limits(session, settings.bounces, summary.edition_id)
+        alert_sender_rejections(session, summary.edition_id)
+        alert_held_at_send(session, settings.bounces, summary.edition_id)
     return mail_pending_alerts(database, settings, now)
 
 
@@ -183,6 +190,8 @@ def _record_after_send(
     failures = _failures(session, summary, settings.newsletter.alert_failed_percent)
     if summary.bounced:
         check_limits(session, settings.bounces, summary.edition_id)
+    alert_sender_rejections(session, summary.edition_id)
+    alert_held_at_send(session, settings.bounces, summary.edition_id)
     if failures is not None:
         key, notice = failures
         record_alert(

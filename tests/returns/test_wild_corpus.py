@@ -20,13 +20,19 @@ from dataclasses import dataclass
 
 from newsletter.errors import NotAMailError, UnreadableMessageError
 from newsletter.returns.parse import classify
-from newsletter.web.relay_events import Payload, mailgun_events, postmark_events, ses_events
+from newsletter.web.relay_events import (
+    Payload,
+    mailgun_events,
+    postmark_events,
+    sendgrid_events,
+    ses_events,
+)
 from tests.support.wild import REASONS, WILD, Expected, WildCase, manifest, wild_corpus
 
 CASES = wild_corpus()
 MESSAGES = [case for case in CASES if not case.is_event]
 # Relays whose webhook bodies web/relay_events.py turns into events with a pure function.
-PURE_EVENTS = {"Amazon SES", "Mailgun", "Postmark"}
+PURE_EVENTS = {"Amazon SES", "Mailgun", "Postmark", "SendGrid"}
 NOTICES = frozenset({"autoreply", "delivered", "delayed"})
 KINDS = (*REASONS, "error")
 
@@ -141,6 +147,8 @@ def event_outcomes(case: WildCase) -> list[Outcome]:
         events = ses_events(notification, body["MessageId"])
     elif case.system == "Postmark":
         events = postmark_events(Payload(body, "the body"))
+    elif case.system == "SendGrid":
+        events = sendgrid_events([Payload(item, "an event") for item in body])
     else:
         events = mailgun_events(Payload(body["event-data"], "event-data"), "token")
     given = {event.email: event for event in events}
@@ -153,7 +161,7 @@ def event_outcomes(case: WildCase) -> list[Outcome]:
 
 
 def test_relay_events_get_the_verdict_of_their_cause() -> None:
-    """SES, Mailgun and Postmark bodies; SendGrid has no webhook yet."""
+    """SES, Mailgun, Postmark and SendGrid bodies."""
     events = [case for case in CASES if case.is_event and case.system in PURE_EVENTS]
     outcomes = [outcome for case in events for outcome in event_outcomes(case)]
     print(confusion(outcomes))
