@@ -358,7 +358,7 @@ def _tell_owner(session: Session, settings: Settings, report: BounceReport) -> N
     if report.result in (Kind.HARD, Kind.COMPLAINT):
         check_limits(session, settings.bounces, report.edition_id)
     elif report.result == ReportResult.SUSPECT:
-        suspect.alert(session, settings.bounces, report.edition_id, report.domain)
+        suspect.alert(session, report.edition_id, report.domain)
     elif report.result == Kind.SENDER:
         alert_sender_rejections(session, report.edition_id)
 

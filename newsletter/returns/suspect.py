@@ -67,7 +67,7 @@ def hard_or_suspect(
     return ReportResult.HARD
 
 
-def alert(session: Session, limits: BouncesSection, edition_id: int, domain: str | None) -> None:
+def alert(session: Session, edition_id: int, domain: str | None) -> None:
     """Once per edition and domain: ask the owner to look at the held hard bounces."""
     edition = session.get(Edition, edition_id)
     if edition is None or domain is None:
@@ -80,7 +80,6 @@ def alert(session: Session, limits: BouncesSection, edition_id: int, domain: str
         domain=domain,
         held=held,
         mail=mail_to(connection, edition_id, domain),
-        share=limits.suspect_percent,
     )
     if record_alert(
         session,
@@ -171,7 +170,7 @@ def _held_at_send(session: Session, edition_id: int) -> dict[str, list[Event]]:
     return held
 
 
-def alert_held_at_send(session: Session, limits: BouncesSection, edition_id: int) -> None:
+def alert_held_at_send(session: Session, edition_id: int) -> None:
     """After a send: ask the owner about each domain whose refusals were held."""
     for domain in _held_at_send(session, edition_id):
-        alert(session, limits, edition_id, domain)
+        alert(session, edition_id, domain)

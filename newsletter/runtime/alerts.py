@@ -177,7 +177,7 @@ def after_manual_send(
         if summary.bounced:
             check_limits(session, settings.bounces, summary.edition_id)
         alert_sender_rejections(session, summary.edition_id)
-        alert_held_at_send(session, settings.bounces, summary.edition_id)
+        alert_held_at_send(session, summary.edition_id)
     return mail_pending_alerts(database, settings, now)
 
 
@@ -191,7 +191,7 @@ def _record_after_send(
     if summary.bounced:
         check_limits(session, settings.bounces, summary.edition_id)
     alert_sender_rejections(session, summary.edition_id)
-    alert_held_at_send(session, settings.bounces, summary.edition_id)
+    alert_held_at_send(session, summary.edition_id)
     if failures is not None:
         key, notice = failures
         record_alert(

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from newsletter.config import Settings
 from newsletter.db.database import Database
 from newsletter.db.models import Event, OwnerAlert, Subscriber, utcnow
-from newsletter.delivery.domain_hold import SuspectPolicy
 from newsletter.delivery.engine import send_edition
 from newsletter.returns import suspect
 from newsletter.returns.parse import Kind, Verdict
@@ -33,14 +32,6 @@ from tests.support.smtp import Faults, SmtpServer
 
 BROKEN = [f"lezer{n}@kapot.example" for n in range(10)]
 UNKNOWN = "550 5.1.1 <{}>: Recipient address rejected: User unknown"
-
-
-def test_the_rule_needs_the_minimum_and_more_than_the_share() -> None:
-    rule = SuspectPolicy(minimum=5, percent=20.0)
-    assert not rule.holds(4, 4)  # every one of them, but fewer than five
-    assert not rule.holds(5, 25)  # exactly a fifth
-    assert rule.holds(5, 24)
-    assert rule.holds(10, 10)
 
 
 def _statuses(database: Database) -> dict[str, str]:
