@@ -13,7 +13,8 @@ log record::
     │   │   └── ExpiredTokenError  a genuine link token, older than allowed
     │   ├── NotAMailError          a returned "mail" that is not an e-mail message at all
     │   ├── UnreadableMessageError a returned mail too big or nested too deep to read
-    │   └── _Refused               (web/webhooks) a relay webhook request refused, with its status
+    │   └── Refused                (web/relay_events) a relay webhook request refused, with
+    │                              its status (the body readers and web.webhooks raise it)
     ├── ContentError               a post that cannot be parsed (names file and line)
     │   └── DraftPostError         a post its author marked as a draft
     ├── RenderError                a post that cannot be turned into an email
@@ -25,7 +26,8 @@ log record::
         └── _ConnectionLost        (delivery/smtp) the relay hung up mid-transaction
 
 The classes whose names start with ``_`` are control flow inside their one module and
-never leave it; they sit in the tree so that even they are caught by the root. A feed
+never leave it, and ``Refused`` never leaves the webhooks; they sit in the tree so that
+even they are caught by the root. A feed
 entry that cannot be a post is a reason returned beside the good entries
 (``feeds.entries``), not an exception, and a request body over the web app's cap is
 Starlette's own ``HTTPException(413)``, which the app answers like its 404 and 405.

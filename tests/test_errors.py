@@ -3,11 +3,14 @@ with the exit code and the message each door shows."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 import re
 
 import pytest
 
+import newsletter
 from newsletter import errors
 from newsletter.errors import (
     CheckFailedError,
@@ -87,3 +90,18 @@ def test_a_failed_check_is_one_line_and_keeps_the_report() -> None:
     assert "\n" not in str(error)
     report.append("later")
     assert error.report_lines == ("FAIL  spam score 7.1", "OK    links")
+
+
+def test_every_exception_class_of_the_package_is_drawn_under_its_true_parent() -> None:
+    """A class defined outside errors.py (control flow inside one module) is in the tree too."""
+    drawn = _drawn_tree()
+    found: dict[str, type] = {}
+    for module in pkgutil.walk_packages(newsletter.__path__, "newsletter."):
+        for name, value in vars(importlib.import_module(module.name)).items():
+            is_error = inspect.isclass(value) and issubclass(value, BaseException)
+            if is_error and value.__module__ == module.name:
+                found[name] = value
+    assert set(found) - {"NewsletterError"} <= set(drawn), set(found) - set(drawn)
+    for name, kind in found.items():
+        if name != "NewsletterError":
+            assert kind.__bases__[0].__name__ == drawn[name], name

@@ -82,7 +82,7 @@ COMMANDS = {
         "Add, remove, list, import and export subscribers.",
     ),
     "web": _Entry(
-        "newsletter.cli.web:web", "Serve the unsubscribe, sign-up and archive pages until Ctrl+C."
+        "newsletter.cli.web:web", "Serve the readers' pages and the owner's area until Ctrl+C."
     ),
 }
 """Every subcommand by name; its module is imported by :meth:`_LazyGroup.get_command`."""

@@ -185,6 +185,8 @@ def doctor(app: AppContext, as_json: bool, only: tuple[str, ...]) -> None:
     DMARC, the bounce domain's MX, base_url and the feeds, each ok, warn or fail with the fix.
     """
     results = doctor_checks.run(app.config_path, only=only)
+    if not only and any(r.check == "database" and r.status == "ok" for r in results):
+        doctor_checks.record(app.database, results)
     if as_json:
         click.echo(json.dumps([result.as_dict() for result in results], indent=2))
     else:

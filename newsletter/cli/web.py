@@ -19,7 +19,10 @@ from newsletter.runtime.servers import inbound_listener, web_server
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default: web.port).")
 @pass_app
 def web(app: AppContext, host: str | None, port: int | None) -> None:
-    """Serve the unsubscribe, sign-up and archive pages until Ctrl+C.
+    """Serve the readers' pages and the owner's area until Ctrl+C.
+
+    The readers' pages: sign-up, unsubscribe, the archive, and each reader's own page to
+    manage their subscription (pause, address, name). The owner's area is at /beheer.
 
     With ``[inbound] enabled = true`` the mailto: unsubscribe listener runs as well.
     """

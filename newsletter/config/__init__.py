@@ -32,6 +32,7 @@ from newsletter.config.secrets import (
     MAILGUN_KEY_ENV,
     POSTMARK_PASSWORD_ENV,
     SECRET_KEY_ENV,
+    SENDGRID_KEY_ENV,
     SMTP_PASSWORD_ENV,
     Secret,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "MAILGUN_KEY_ENV",
     "POSTMARK_PASSWORD_ENV",
     "SECRET_KEY_ENV",
+    "SENDGRID_KEY_ENV",
     "SMTP_PASSWORD_ENV",
     "BouncesSection",
     "DatabaseSection",

@@ -24,6 +24,7 @@ from newsletter.config.secrets import (
     MAILGUN_KEY_ENV,
     POSTMARK_PASSWORD_ENV,
     SECRET_KEY_ENV,
+    SENDGRID_KEY_ENV,
     SMTP_PASSWORD_ENV,
     read_secret,
 )
@@ -88,6 +89,9 @@ def load_settings(
         ),
         mailgun_signing_key=read_secret(
             env, MAILGUN_KEY_ENV, sections["bounces"].mailgun_signing_key_file
+        ),
+        sendgrid_verification_key=read_secret(
+            env, SENDGRID_KEY_ENV, sections["bounces"].sendgrid_verification_key_file
         ),
         source=source,
     )

@@ -39,6 +39,7 @@ class BouncesSection:
     postmark_user: str = ""
     postmark_password_file: str = ""
     mailgun_signing_key_file: str = ""
+    sendgrid_verification_key_file: str = ""
 
     def problems(self) -> Problems:
         if self.address and not _PLAIN_BOUNCE_ADDRESS.fullmatch(self.address):

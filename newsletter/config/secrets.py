@@ -18,6 +18,8 @@ DKIM_KEY_ENV = "NEWSLETTER_DKIM_PRIVATE_KEY"
 IMAP_PASSWORD_ENV = "NEWSLETTER_BOUNCES_IMAP_PASSWORD"  # noqa: S105 (a variable name)
 POSTMARK_PASSWORD_ENV = "NEWSLETTER_POSTMARK_WEBHOOK_PASSWORD"  # noqa: S105 (a variable name)
 MAILGUN_KEY_ENV = "NEWSLETTER_MAILGUN_SIGNING_KEY"
+# SendGrid's verification key is public, but kept with the other webhook keys: one way in.
+SENDGRID_KEY_ENV = "NEWSLETTER_SENDGRID_VERIFICATION_KEY"
 
 # Keys that would hold a secret inline; each names where the secret must come from instead.
 INLINE_SECRETS = {
@@ -31,6 +33,10 @@ INLINE_SECRETS = {
         "bounces",
         "mailgun_signing_key",
     ): f"set {MAILGUN_KEY_ENV} or bounces.mailgun_signing_key_file",
+    (
+        "bounces",
+        "sendgrid_verification_key",
+    ): f"set {SENDGRID_KEY_ENV} or bounces.sendgrid_verification_key_file",
 }
 
 

@@ -57,6 +57,7 @@ class Settings:
     imap_password: Secret | None = None
     postmark_password: Secret | None = None
     mailgun_signing_key: Secret | None = None
+    sendgrid_verification_key: Secret | None = None
     source: str = "built-in defaults"
 
     def problems(self) -> CrossProblems:
@@ -137,6 +138,7 @@ class Settings:
             self.bounces_imap.password_file,
             self.bounces.postmark_password_file,
             self.bounces.mailgun_signing_key_file,
+            self.bounces.sendgrid_verification_key_file,
         )
         return tuple(Path(name) for name in names if name)
 

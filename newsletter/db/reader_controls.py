@@ -56,6 +56,16 @@ class MoveLink:
     name: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A confirmed move: the old address is told, so that a forwarded manage link cannot
+    move a reader away unseen."""
+
+    old_address: str
+    new_address: str
+    name: str | None
+
+
 def _reader(session: Session, subscriber_id: int, *, lock: bool = False) -> Subscriber | None:
     """The reader a genuine token names; None once they were erased."""
     subscriber = session.get(Subscriber, subscriber_id, with_for_update=lock)
@@ -169,21 +179,25 @@ def move_page(session: Session, subscriber_id: int, made: datetime) -> MoveOutco
     return _move_outcome(subscriber, made) if subscriber else None
 
 
-def confirm_move(session: Session, subscriber_id: int, made: datetime) -> MoveOutcome | None:
+def confirm_move(
+    session: Session, subscriber_id: int, made: datetime
+) -> tuple[MoveOutcome, Moved | None] | None:
     """The new address replaces the old one, if it is still free; the erasure mark of a
-    person erased at that address is lifted (they proved to read it)."""
+    person erased at that address is lifted (they proved to read it). With "moved" comes
+    whom to tell."""
     subscriber = _reader(session, subscriber_id, lock=True)
     if subscriber is None:
         return None
     outcome = _move_outcome(subscriber, made)
     if outcome != "to confirm":
-        return outcome
-    assert subscriber.new_email is not None
+        return outcome, None
+    assert subscriber.new_email is not None and subscriber.email is not None
     if find(session, subscriber.new_email) is not None:
-        return "taken"
+        return "taken", None
+    moved = Moved(subscriber.email, subscriber.new_email, subscriber.name)
     subscriber.email = subscriber.new_email
     subscriber.new_email = None
     subscriber.new_email_requested_at = None
     record_event(session, "move", WEB_ACTOR, subscriber.id)
     release_forgotten_twin(session, subscriber)
-    return "moved"
+    return "moved", moved

@@ -44,7 +44,6 @@ from newsletter.delivery.outcomes import (
     RecordTally,
     Result,
     RetryPolicy,
-    SoftBouncePolicy,
 )
 from newsletter.delivery.throttle import Throttle, Tuning
 from newsletter.delivery.transport import Lane, open_lanes
@@ -181,7 +180,7 @@ def _send(
         lease=lease,
         retry=RetryPolicy.of(settings.smtp),
         message_ids=ids,
-        soft_bounces=SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window),
+        bounces=settings.bounces,
     )
     reclaimed = ledger.reclaim_abandoned()
     if reclaimed:

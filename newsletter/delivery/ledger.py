@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, select, update
 
+from newsletter.config import BouncesSection
 from newsletter.db import states
 from newsletter.db.models import (
     Delivery,
@@ -35,6 +36,7 @@ from newsletter.db.models import (
     SubscriberStatus,
     utcnow,
 )
+from newsletter.delivery.domain_hold import SuspectPolicy
 from newsletter.delivery.message_ids import EditionMessageIds
 from newsletter.delivery.outcomes import (
     Claim,
@@ -79,7 +81,7 @@ class Ledger:
         retry: RetryPolicy,
         message_ids: EditionMessageIds,
         owner: str | None = None,
-        soft_bounces: SoftBouncePolicy | None = None,
+        bounces: BouncesSection | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._engine = engine
@@ -93,7 +95,8 @@ class Ledger:
             self.owner,
             retry=retry,
             message_ids=message_ids,
-            soft_bounces=soft_bounces or SoftBouncePolicy(),
+            soft_bounces=SoftBouncePolicy.of(bounces or BouncesSection()),
+            suspect=SuspectPolicy.of(bounces or BouncesSection()),
         )
 
     def reclaim_abandoned(self) -> int:

@@ -13,15 +13,30 @@ from __future__ import annotations
 import typing
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, update
 
-from newsletter.config import SmtpSection
+from newsletter.config import BouncesSection, SmtpSection
 from newsletter.db import states
-from newsletter.db.models import Delivery, DeliveryStatus, Event, Subscriber, SubscriberStatus
+from newsletter.db.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    Event,
+    Subscriber,
+    SubscriberStatus,
+)
 from newsletter.delivery.attempt import Attempt, Outcome
+from newsletter.delivery.domain_hold import (
+    HARD,
+    HELD,
+    SuspectPolicy,
+    domain_of,
+    hard_readers,
+    mail_to,
+)
 from newsletter.delivery.message_ids import EditionMessageIds
 
 _deliveries = typing.cast(Table, Delivery.__table__)
@@ -82,6 +97,10 @@ class SoftBouncePolicy:
     limit: int = 3
     window: int = 5
 
+    @classmethod
+    def of(cls, bounces: BouncesSection) -> SoftBouncePolicy:
+        return cls(bounces.soft_limit, bounces.soft_window)
+
     def reason(self, count: int) -> str:
         return f"temporary failures in {count} of the last {self.window} editions"
 
@@ -96,14 +115,28 @@ def soft_bounces_adding_up(
     A reader's editions are counted newest first. An edition counts when its delivery is
     marked ``soft_bounce`` (a 4xx during the send that no retry got past, a 5xx of the
     reader's side such as a full mailbox, or a late soft report); the count stops at the
-    newest edition delivered without one: a delivered edition resets it.
+    newest edition delivered without one: a delivered edition resets it, and so does
+    bringing the reader back (``subscribers reactivate``): the editions made before their
+    last reactivation are not counted, so the marks that dropped them do not drop them
+    again at the next soft bounce, and the ledger keeps its history.
     """
     ids = list(subscriber_ids)
     if not ids:
         return {}
+    reactivated = (
+        select(Event.subscriber_id, func.max(Event.occurred_at).label("at"))
+        .where(Event.kind == "reactivate", Event.subscriber_id.in_(ids))
+        .group_by(Event.subscriber_id)
+        .subquery()
+    )
     rows = connection.execute(
         select(Delivery.subscriber_id, Delivery.status, Delivery.soft_bounce)
-        .where(Delivery.subscriber_id.in_(ids))
+        .join(Edition, Edition.id == Delivery.edition_id)
+        .outerjoin(reactivated, reactivated.c.subscriber_id == Delivery.subscriber_id)
+        .where(
+            Delivery.subscriber_id.in_(ids),
+            or_(reactivated.c.at.is_(None), Edition.created_at > reactivated.c.at),
+        )
         .order_by(Delivery.subscriber_id, Delivery.edition_id.desc())
     )
     seen: dict[int, int] = defaultdict(int)
@@ -126,7 +159,9 @@ def soft_bounces_adding_up(
 class _Bounce:
     result: Result
     reason: str
-    type: str  # "hard" (the address does not exist) or "soft" (temporary failures)
+    # "hard" (the address does not exist), "soft" (temporary failures) or "suspect" (a
+    # hard one held by the suspect rule: the reader stays active)
+    type: str
 
 
 # The rows one UPDATE writes alike: (status, attempts after this one, reply, soft bounce).
@@ -178,12 +213,14 @@ class OutcomeWriter:
         retry: RetryPolicy,
         message_ids: EditionMessageIds,
         soft_bounces: SoftBouncePolicy,
+        suspect: SuspectPolicy,
     ) -> None:
         self._edition_id = edition_id
         self._owner = owner
         self._retry = retry
         self._message_ids = message_ids
         self._soft_bounces = soft_bounces
+        self._suspect = suspect
 
     def write(
         self, connection: Connection, results: Sequence[Result], now: datetime
@@ -198,7 +235,8 @@ class OutcomeWriter:
                 tally.deferred += len(ids)
             else:
                 tally.failed += len(ids)
-        bounced = batch.bounced + self._soft_bounces_adding_up(connection, batch.soft)
+        bounced = self._held(connection, batch.bounced)
+        bounced += self._soft_bounces_adding_up(connection, batch.soft)
         if bounced:
             tally.bounced = self._mark_bounced(connection, bounced, now)
         return tally
@@ -250,6 +288,25 @@ class OutcomeWriter:
             .values(values)
         )
 
+    def _held(self, connection: Connection, bounced: Sequence[_Bounce]) -> list[_Bounce]:
+        """The hard refusals that take their domain past the suspect rule are held, not
+        dropped: counted after this batch's rows are written, with the edition's hard
+        bounces at the domain so far, in the order the relay answered."""
+        hard: dict[str, int] = {}
+        mail: dict[str, int] = {}
+        judged = []
+        for bounce in bounced:
+            if bounce.type == HARD:
+                domain = domain_of(bounce.result.claim.email)
+                if domain not in hard:
+                    hard[domain] = len(hard_readers(connection, self._edition_id, domain))
+                    mail[domain] = mail_to(connection, self._edition_id, domain)
+                hard[domain] += 1
+                if self._suspect.holds(hard[domain], mail[domain]):
+                    bounce = replace(bounce, type=HELD)
+            judged.append(bounce)
+        return judged
+
     def _soft_bounces_adding_up(
         self, connection: Connection, soft: Sequence[Result]
     ) -> list[_Bounce]:
@@ -267,7 +324,8 @@ class OutcomeWriter:
     def _mark_bounced(
         self, connection: Connection, bounced: Sequence[_Bounce], now: datetime
     ) -> int:
-        """Never mail these readers again, and say why in the event log."""
+        """Never mail these readers again (the held ones stay), and say why in the event
+        log; how many were dropped."""
         ids = [bounce.result.claim.subscriber_id for bounce in bounced]
         still_active = set(
             connection.scalars(
@@ -278,11 +336,13 @@ class OutcomeWriter:
         )
         if not still_active:
             return 0
-        connection.execute(
-            update(_subscribers)
-            .where(Subscriber.id.in_(still_active))
-            .values(status=SubscriberStatus.BOUNCED)
-        )
+        dropped = still_active & {b.result.claim.subscriber_id for b in bounced if b.type != HELD}
+        if dropped:
+            connection.execute(
+                update(_subscribers)
+                .where(Subscriber.id.in_(dropped))
+                .values(status=SubscriberStatus.BOUNCED)
+            )
         connection.execute(
             insert(_events),
             [
@@ -302,4 +362,4 @@ class OutcomeWriter:
                 if bounce.result.claim.subscriber_id in still_active
             ],
         )
-        return len(still_active)
+        return len(dropped)

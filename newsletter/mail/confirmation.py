@@ -1,6 +1,7 @@
 """The mails that ask a reader to confirm with a link: a sign-up ("Bevestig je
 aanmelding", ``templates/emails/confirm.*``) and a new address ("Bevestig je nieuwe
-e-mailadres", ``templates/emails/move.*``).
+e-mailadres", ``templates/emails/move.*``); and, once a new address is confirmed, the
+notice to the old one (``templates/emails/moved.*``).
 
 Built with the editions' templates environment and message code, so they carry the same
 sender, policies and line lengths; the web app sends them with the single-message sender.
@@ -8,6 +9,7 @@ sender, policies and line lengths; the web app sends them with the single-messag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from newsletter.config import NewsletterSection
@@ -44,6 +46,21 @@ def build_move_message(
     return _link_mail(newsletter, "move", subject, new_address, name, confirm_url, now)
 
 
+def build_moved_notice(
+    newsletter: NewsletterSection,
+    *,
+    old_address: str,
+    masked_new_address: str,
+    name: str | None,
+    now: datetime,
+) -> bytes:
+    """The mail to a reader's old address once the move is confirmed: whoever reads it
+    there learns where the newsletter went, and can answer if it was not them."""
+    subject = f"Je adres voor {newsletter.name} is gewijzigd"
+    extra = {"new_address": masked_new_address}
+    return _mail(newsletter, "moved", subject, old_address, name, now, extra, answerable=True)
+
+
 def _link_mail(
     newsletter: NewsletterSection,
     template: str,
@@ -53,13 +70,27 @@ def _link_mail(
     confirm_url: str,
     now: datetime,
 ) -> bytes:
+    link = {"confirm_url": confirm_url, "valid_days": CONFIRM_MAX_AGE_DAYS}
+    return _mail(newsletter, template, subject, address, name, now, link)
+
+
+def _mail(
+    newsletter: NewsletterSection,
+    template: str,
+    subject: str,
+    address: str,
+    name: str | None,
+    now: datetime,
+    extra: Mapping[str, object],
+    *,
+    answerable: bool = False,
+) -> bytes:
     name = clean_display_name(name)
     context = {
         "name": name,
         "newsletter_name": newsletter.name,
-        "confirm_url": confirm_url,
-        "valid_days": CONFIRM_MAX_AGE_DAYS,
         "signature_lines": newsletter.signature.strip("\n").splitlines(),
+        **extra,
     }
     templates = email_templates()
     return build_single_message(
@@ -70,4 +101,5 @@ def _link_mail(
         text=templates.get_template(f"{template}.txt").render(context),
         html=templates.get_template(f"{template}.html").render(context),
         now=now,
+        answerable=answerable,
     )

@@ -64,10 +64,7 @@ def build_message(
     headers: list[tuple[str, str | Address]] = [
         ("From", sender),
         ("To", address(recipient.name, recipient.email, "recipient address")),
-    ]
-    if newsletter.reply_to:
-        headers.append(("Reply-To", address(None, newsletter.reply_to, "reply_to")))
-    headers += [
+        *_reply_to(newsletter),
         ("Subject", subject_prefix + edition.subject),
         *_date_and_id(sender, now, message_id),
         ("List-Id", list_id_header(newsletter.name, newsletter.list_id)),
@@ -91,19 +88,29 @@ def build_single_message(
     text: str,
     html: str,
     now: datetime,
+    answerable: bool = False,
 ) -> bytes:
     """A mail that belongs to no edition (the sign-up confirmation): same policies and
-    sender, no list headers, and marked automatic so vacation replies leave it alone."""
+    sender, no list headers, and marked automatic so vacation replies leave it alone.
+    ``answerable``: it asks the reader to reply, so a reply goes where the editions' do
+    (``newsletter.reply_to``; the From address may be the unsubscribe listener's)."""
     sender = sender_address(newsletter)
     headers: list[tuple[str, str | Address]] = [
         ("From", sender),
         ("To", address(to_name, to_address, "recipient address")),
+        *(_reply_to(newsletter) if answerable else ()),
         ("Subject", subject),
         *_date_and_id(sender, now, None),
         # RFC 3834: keeps vacation auto-replies from answering a mail nobody wrote by hand.
         ("Auto-Submitted", "auto-generated"),
     ]
     return mime_message(headers, text, html)
+
+
+def _reply_to(newsletter: NewsletterSection) -> list[tuple[str, str | Address]]:
+    if not newsletter.reply_to:
+        return []
+    return [("Reply-To", address(None, newsletter.reply_to, "reply_to"))]
 
 
 def mime_message(headers: Sequence[tuple[str, str | Address]], text: str, html: str) -> bytes:

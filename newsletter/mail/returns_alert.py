@@ -46,15 +46,14 @@ def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def suspect_notice(
-    *, edition_id: int, subject: str, domain: str, held: int, mail: int, share: float
-) -> Notice:
+def suspect_notice(*, edition_id: int, subject: str, domain: str, held: int, mail: int) -> Notice:
+    """The share is the edition's own at that domain, not the threshold it passed."""
     return Notice(
         subject=f"Nieuwsbrief: veel harde bounces bij {domain} (editie {edition_id})",
         paragraphs=[
             f"Van editie {edition_id} (\u201c{subject}\u201d) kwamen {held} van de {mail} "
-            f"berichten aan {domain} terug als \u201cadres bestaat niet\u201d: meer dan "
-            f"{share:g}%. Zoveel lezers verliest een domein niet in een week; vaker is er bij "
+            f"berichten aan {domain} ({held / max(mail, 1):.0%}) terug als \u201cadres bestaat "
+            f"niet\u201d. Zoveel lezers verliest een domein niet in een week; vaker is er bij "
             f"{domain} iets mis, of worden wij daar geweigerd.",
             "Deze lezers blijven daarom actief. Bekijk wat er terugkwam: newsletter bounces list",
             f"Zijn de adressen echt weg, schrap ze dan met: newsletter bounces confirm "

@@ -332,7 +332,7 @@ def _act(
         delivery.soft_bounce = True  # the ledger's mark, as a 4xx during the send sets it
         session.flush()
         if before == SubscriberStatus.ACTIVE:
-            policy = SoftBouncePolicy(settings.bounces.soft_limit, settings.bounces.soft_window)
+            policy = SoftBouncePolicy.of(settings.bounces)
             counted = soft_bounces_adding_up(session.connection(), [subscriber.id], policy)
             if subscriber.id in counted:
                 subscriber.status = SubscriberStatus.BOUNCED
@@ -358,7 +358,7 @@ def _tell_owner(session: Session, settings: Settings, report: BounceReport) -> N
     if report.result in (Kind.HARD, Kind.COMPLAINT):
         check_limits(session, settings.bounces, report.edition_id)
     elif report.result == ReportResult.SUSPECT:
-        suspect.alert(session, settings.bounces, report.edition_id, report.domain)
+        suspect.alert(session, report.edition_id, report.domain)
     elif report.result == Kind.SENDER:
         alert_sender_rejections(session, report.edition_id)
 

@@ -55,12 +55,13 @@ def nonstandard_verdicts(message: Message, message_ids: tuple[str, ...]) -> tupl
         text = f"unreadable message: {type(exc).__name__}"
         return (Verdict(Kind.IGNORED, "unreadable", text, (), message_ids),)
     text = bounce_text(message, forwarded=_is_forwarded(message))
+    named = _named_recipients(message, text)
     failed = {
-        **dict.fromkeys(_addresses(temporary), "4"),
-        **dict.fromkeys(_addresses(permanent), "5"),
+        **dict.fromkeys(_failed(temporary, message, named), "4"),
+        **dict.fromkeys(_failed(permanent, message, named), "5"),
     }
     if not failed and looks_like_bounce(message):
-        failed = dict.fromkeys(_named_recipients(message, text), "")
+        failed = dict.fromkeys(named, "")
     if not failed:
         return ()
     if "5" not in failed.values() and _ARRIVED.search(text):
@@ -106,27 +107,41 @@ def bounce_text(message: Message, *, forwarded: bool = False) -> str:
     return "\n".join(pieces)
 
 
-def _addresses(found: frozenset[bytes] | set[bytes]) -> list[str]:
+def _failed(found: frozenset[bytes] | set[bytes], message: Message, named: list[str]) -> list[str]:
+    """The addresses ``flufl.bounce`` found, less ours and the mail system's. Its detectors
+    also scrape the quoted message, where our From, our return path and even a Message-ID
+    read as addresses; where the bounce's own words name anyone, only those count."""
     decoded = (
         item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item) for item in found
     )
-    return sorted({address for text in decoded for address in addresses_in(text)})
+    own = _own_addresses(message)
+    addresses = {
+        address
+        for text in decoded
+        for address in addresses_in(text)
+        if address not in own and not _MAIL_SYSTEM_BOX.match(address)
+    }
+    return sorted(addresses & set(named) if named else addresses)
 
 
 def _named_recipients(message: Message, text: str) -> list[str]:
-    """Who a bounce that ``flufl.bounce`` did not read is about: the addresses its text
-    names that are neither its own sender nor its addressee (us)."""
-    own = {
-        address.lower()
-        for header in ("From", "To", "Return-Path", "Sender")
-        for _, address in getaddresses([str(v) for v in message.get_all(header, [])])
-    }
+    """Who a bounce is about by its own words: the addresses its text names that are
+    neither its own sender nor its addressee (us)."""
+    own = _own_addresses(message)
     named = [
         address
         for address in addresses_in(text)
         if address not in own and not _MAIL_SYSTEM_BOX.match(address)
     ]
     return named if len(named) <= _TOO_MANY else []
+
+
+def _own_addresses(message: Message) -> set[str]:
+    return {
+        address.lower()
+        for header in ("From", "To", "Return-Path", "Sender", "Delivered-To")
+        for _, address in getaddresses([str(v) for v in message.get_all(header, [])])
+    }
 
 
 def _snippet(text: str, address: str, everyone: list[str]) -> str:

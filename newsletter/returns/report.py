@@ -24,7 +24,10 @@ from newsletter.db.models import (
     ReportResult,
     Subscriber,
 )
+from newsletter.delivery.domain_hold import HARD, HELD, send_refusals
+from newsletter.delivery.replies import Reply, classify_reply
 from newsletter.returns.parse import Kind
+from newsletter.returns.verdict import clean_reason
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,8 @@ def edition_returns(session: Session, edition_id: int, *, top_domains: int = 0) 
     counted = {
         "hard": readers[Kind.HARD] | refused_for_good(session, edition_id),
         "soft": readers[Kind.SOFT] | soft_at_send,
-        "sender": readers[Kind.SENDER],
+        "sender": readers[Kind.SENDER]
+        | {r.subscriber_id for r in refused_on_our_side(session, edition_id)},
         "complaints": readers[Kind.COMPLAINT],
     }
     return EditionReturns(
@@ -150,7 +154,7 @@ def edition_returns(session: Session, edition_id: int, *, top_domains: int = 0) 
         complaints=len(counted["complaints"]),
         unsubscribes=_unsubscribes(session, edition_id),
         sender=len(counted["sender"]),
-        suspect=len(readers[ReportResult.SUSPECT]),
+        suspect=len(readers[ReportResult.SUSPECT] | _held_at_send(session, edition_id)),
         by_domain=_by_domain(session, edition_id, counted, top_domains) if top_domains else (),
     )
 
@@ -177,6 +181,11 @@ def _by_domain(
                 numbers[domain_of[subscriber_id]][name] += 1
     ranked = sorted(numbers.items(), key=lambda item: (-item[1].total(), item[0]))
     return tuple(DomainReturns(domain, **dict(found)) for domain, found in ranked[:top])
+
+
+def _held_at_send(session: Session, edition_id: int) -> set[int]:
+    refusals = send_refusals(session.connection(), edition_id)
+    return {reader for reader, what in refusals.items() if what == HELD}
 
 
 def _unsubscribes(session: Session, edition_id: int) -> int:
@@ -211,25 +220,46 @@ def _unsubscribes(session: Session, edition_id: int) -> int:
 
 
 def refused_for_good(session: Session, edition_id: int) -> set[int]:
-    """The readers whose address the relay refused for good during the send (5.1.x): a
-    hard bounce, which the returns alert speaks of, not a failure of the send itself."""
-    return {
-        subscriber_id
-        for subscriber_id, detail in session.execute(
-            select(Event.subscriber_id, Event.detail).where(
-                Event.kind == "bounce", Event.actor == "sender", Event.edition_id == edition_id
-            )
+    """The readers whose address the relay refused for good during the send (5.1.x) and
+    who were dropped for it: a hard bounce, which the returns alert speaks of, not a
+    failure of the send itself (held ones are ``suspect``)."""
+    refusals = send_refusals(session.connection(), edition_id)
+    return {reader for reader, what in refusals.items() if what == HARD}
+
+
+@dataclass(frozen=True)
+class OurSideRefusal:
+    """A delivery the relay refused during the send for a reason on our side (a
+    ``550 5.7.26`` at RCPT): failed, with no report of its own."""
+
+    subscriber_id: int
+    domain: str | None
+    reply: Reply
+    text: str  # the reply, cleaned as a report's diagnostic is (no address)
+
+
+def refused_on_our_side(session: Session, edition_id: int) -> list[OurSideRefusal]:
+    """The edition's failed deliveries whose last reply the one classifier of replies
+    calls ``sender``: counted and alerted like a ``sender`` report that came back later.
+    Judged here from the ledger's reply rather than recorded apart, so the rule stays in
+    :mod:`newsletter.delivery.replies` alone."""
+    rows = session.execute(
+        select(Delivery.subscriber_id, Delivery.last_reply, Subscriber.email)
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.status == DeliveryStatus.FAILED,
+            Delivery.last_reply.is_not(None),
         )
-        if _refused_for_good(detail or {})
-    }
-
-
-def _refused_for_good(detail: dict[str, Any]) -> bool:
-    """A ledger ``bounce`` event for an address that does not exist (a 5.1.x), not one for
-    temporary failures that added up. Events written before ``type`` was: by the reason."""
-    if "type" in detail:
-        return bool(detail["type"] == "hard")
-    return bool(detail.get("reason") == "the address does not exist")
+        .order_by(Delivery.id)
+    )
+    found: list[OurSideRefusal] = []
+    for subscriber_id, text, email in rows:
+        reply = classify_reply(None, text or "")
+        if reply.kind == Kind.SENDER:
+            domain = email.rpartition("@")[2] if email else None
+            found.append(OurSideRefusal(subscriber_id, domain, reply, clean_reason(text or "")))
+    return found
 
 
 @dataclass(frozen=True)
@@ -264,7 +294,13 @@ def what_dropped(session: Session, subscriber_id: int) -> Drop | None:
     )
     for event in events:
         detail = event.detail or {}
-        if event.actor == "sender":  # the ledger writes one only for a reader it drops
+        if event.actor == "sender" and detail.get("type") == HELD:
+            continue  # held by the suspect rule: it dropped nobody
+        if "refusal" in detail:  # a refusal held during the send, confirmed by the owner
+            refusal = session.get(Event, detail["refusal"])
+            reply = str(((refusal.detail if refusal else None) or {}).get("reply") or "")
+            return Drop(event.occurred_at, "hard", "", reply, event.edition_id, "sender")
+        if event.actor == "sender":  # the ledger writes one for a reader it drops or holds
             reply = str(detail.get("reply") or detail.get("reason") or "")
             return Drop(
                 event.occurred_at,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from newsletter.db.alerts import rewrite_pending
 from newsletter.db.models import BounceReport, Edition, ReportResult
 from newsletter.mail.returns_alert import Rejection, sender_notice
+from newsletter.returns.report import refused_on_our_side
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ def alert_sender_rejections(session: Session, edition_id: int) -> None:
     if edition is None:
         return
     rejections = edition_rejections(session, edition_id)
+    if not rejections:
+        return
     notice = sender_notice(edition_id=edition_id, subject=edition.subject, rejections=rejections)
     if rewrite_pending(
         session,
@@ -41,7 +44,8 @@ def alert_sender_rejections(session: Session, edition_id: int) -> None:
 
 
 def edition_rejections(session: Session, edition_id: int) -> list[Rejection]:
-    """Per receiving domain and reason, most first: how many, and the first reply."""
+    """Per receiving domain and reason, most first: how many, and the first reply; the
+    reports that came back later and the refusals during the send alike."""
     rows = session.execute(
         select(
             BounceReport.domain,
@@ -53,13 +57,22 @@ def edition_rejections(session: Session, edition_id: int) -> list[Rejection]:
         .where(BounceReport.edition_id == edition_id, BounceReport.result == ReportResult.SENDER)
         .order_by(BounceReport.id)
     ).all()
+    replies = [
+        (domain, reason, _reply(reply_code, status, diagnostic))
+        for domain, reason, reply_code, status, diagnostic in rows
+    ] + [(r.domain, r.reply.reason, r.text) for r in refused_on_our_side(session, edition_id)]
     found: dict[tuple[str, str], Rejection] = {}
-    for domain, reason, reply_code, status, diagnostic in rows:
+    for domain, reason, reply in replies:
         key = (domain or "?", reason)
         seen = found.get(key)
         if seen is None:
-            reply = " ".join(str(p) for p in (reply_code, status) if p and str(p) not in diagnostic)
-            found[key] = Rejection(key[0], reason, 1, f"{reply} {diagnostic}".strip())
+            found[key] = Rejection(key[0], reason, 1, reply)
         else:
             found[key] = Rejection(seen.domain, reason, seen.count + 1, seen.reply)
     return sorted(found.values(), key=lambda r: (-r.count, r.domain, r.reason))
+
+
+def _reply(reply_code: int | None, status: str | None, diagnostic: str) -> str:
+    """A report's reply as the server gave it: the codes, unless the words carry them."""
+    codes = " ".join(str(p) for p in (reply_code, status) if p and str(p) not in diagnostic)
+    return f"{codes} {diagnostic}".strip()

@@ -19,8 +19,9 @@ failing.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.config import BouncesSection, Settings
@@ -29,16 +30,23 @@ from newsletter.db.events import record_event
 from newsletter.db.models import (
     BounceReport,
     Delivery,
-    DeliveryStatus,
     Edition,
+    Event,
     ReportResult,
     Subscriber,
     SubscriberStatus,
 )
+from newsletter.delivery.domain_hold import (
+    HELD,
+    SuspectPolicy,
+    domain_of,
+    hard_readers,
+    mail_to,
+    send_refusals,
+)
 from newsletter.errors import InputError
 from newsletter.mail.returns_alert import suspect_notice
 from newsletter.returns.limits import check_limits
-from newsletter.returns.report import refused_for_good
 
 log = logging.getLogger(__name__)
 
@@ -51,63 +59,27 @@ def hard_or_suspect(
     """``hard``, or ``suspect`` when this hard verdict takes its domain past the hold."""
     if domain is None:
         return ReportResult.HARD
-    held = _hard_readers(session, delivery.edition_id, domain) | {delivery.subscriber_id}
-    mail = _mail_to(session, delivery.edition_id, domain)
-    if len(held) >= limits.suspect_minimum and len(held) * 100 > limits.suspect_percent * mail:
+    connection = session.connection()
+    held = hard_readers(connection, delivery.edition_id, domain) | {delivery.subscriber_id}
+    mail = mail_to(connection, delivery.edition_id, domain)
+    if SuspectPolicy.of(limits).holds(len(held), mail):
         return ReportResult.SUSPECT
     return ReportResult.HARD
 
 
-def _hard_readers(session: Session, edition_id: int, domain: str) -> set[int]:
-    reported = session.scalars(
-        select(BounceReport.subscriber_id).where(
-            BounceReport.edition_id == edition_id,
-            BounceReport.domain == domain,
-            BounceReport.result.in_((ReportResult.HARD, ReportResult.SUSPECT)),
-            BounceReport.subscriber_id.is_not(None),
-        )
-    )
-    refused = refused_for_good(session, edition_id)
-    at_domain = session.scalars(
-        select(Subscriber.id).where(Subscriber.id.in_(refused), _at(domain))
-    )
-    return {reader for reader in reported if reader is not None} | set(at_domain)
-
-
-def _mail_to(session: Session, edition_id: int, domain: str) -> int:
-    """The edition's messages to ``domain`` that reached the relay's answer: sent or refused."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(
-                Delivery.edition_id == edition_id,
-                Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.FAILED)),
-                _at(domain),
-            )
-        )
-        or 0
-    )
-
-
-def _at(domain: str) -> ColumnElement[bool]:
-    return Subscriber.email.endswith(f"@{domain}", autoescape=True)
-
-
-def alert(session: Session, limits: BouncesSection, edition_id: int, domain: str | None) -> None:
+def alert(session: Session, edition_id: int, domain: str | None) -> None:
     """Once per edition and domain: ask the owner to look at the held hard bounces."""
     edition = session.get(Edition, edition_id)
     if edition is None or domain is None:
         return
-    held = len(_hard_readers(session, edition_id, domain))
+    connection = session.connection()
+    held = len(hard_readers(connection, edition_id, domain))
     notice = suspect_notice(
         edition_id=edition_id,
         subject=edition.subject,
         domain=domain,
         held=held,
-        mail=_mail_to(session, edition_id, domain),
-        share=limits.suspect_percent,
+        mail=mail_to(connection, edition_id, domain),
     )
     if record_alert(
         session,
@@ -123,8 +95,9 @@ def alert(session: Session, limits: BouncesSection, edition_id: int, domain: str
 def confirm(
     session: Session, settings: Settings, edition_id: int, domain: str, *, actor: str
 ) -> int:
-    """The owner looked: the held verdicts of ``edition_id`` at ``domain`` are hard after
-    all. Their readers who are still active become ``bounced``; how many were held."""
+    """The owner looked: the held verdicts of ``edition_id`` at ``domain`` (reports, and
+    refusals during the send) are hard after all. Their readers who are still active
+    become ``bounced``; how many were held."""
     domain = domain.strip().lower()
     rows = session.scalars(
         select(BounceReport).where(
@@ -133,28 +106,71 @@ def confirm(
             BounceReport.result == ReportResult.SUSPECT,
         )
     ).all()
-    if not rows:
+    refusals = _held_at_send(session, edition_id).get(domain, [])
+    if not rows and not refusals:
         raise InputError(f"edition {edition_id} has no held hard bounces at {domain}")
     for report in rows:
         report.result = ReportResult.HARD
-        subscriber = session.get(Subscriber, report.subscriber_id)
-        if subscriber is None:
-            continue
-        before = subscriber.status
-        if before == SubscriberStatus.ACTIVE:
-            subscriber.status = SubscriberStatus.BOUNCED
-        record_event(
-            session,
-            "bounce",
-            actor,
-            subscriber.id,
-            edition_id,
-            type=ReportResult.HARD,
-            reason=report.reason,
-            report=report.id,
-            confirmed=True,
-            status_before=before,
-            status_after=subscriber.status,
-        )
+        _drop(session, actor, report.subscriber_id, edition_id, report.reason, report=report.id)
+    for event in refusals:
+        _drop(session, actor, event.subscriber_id, edition_id, "userunknown", refusal=event.id)
     check_limits(session, settings.bounces, edition_id)
-    return len(rows)
+    return len(rows) + len(refusals)
+
+
+def _drop(
+    session: Session,
+    actor: str,
+    subscriber_id: int | None,
+    edition_id: int,
+    reason: str,
+    **held: int,
+) -> None:
+    subscriber = session.get(Subscriber, subscriber_id) if subscriber_id is not None else None
+    if subscriber is None:
+        return
+    before = subscriber.status
+    if before == SubscriberStatus.ACTIVE:
+        subscriber.status = SubscriberStatus.BOUNCED
+    record_event(
+        session,
+        "bounce",
+        actor,
+        subscriber.id,
+        edition_id,
+        type=ReportResult.HARD,
+        reason=reason,
+        **held,
+        confirmed=True,
+        status_before=before,
+        status_after=subscriber.status,
+    )
+
+
+def _held_at_send(session: Session, edition_id: int) -> dict[str, list[Event]]:
+    """The refusals during the send that the suspect rule held and nobody confirmed yet,
+    per receiving domain."""
+    refusals = send_refusals(session.connection(), edition_id)
+    held_readers = [reader for reader, what in refusals.items() if what == HELD]
+    held: dict[str, list[Event]] = defaultdict(list)
+    rows = session.execute(
+        select(Event, Subscriber.email)
+        .join(Subscriber, Subscriber.id == Event.subscriber_id)
+        .where(
+            Event.kind == "bounce",
+            Event.actor == "sender",
+            Event.edition_id == edition_id,
+            Event.subscriber_id.in_(held_readers),
+        )
+        .order_by(Event.id)
+    )
+    for event, email in rows:
+        if (event.detail or {}).get("type") == HELD and email:
+            held[domain_of(email)].append(event)
+    return held
+
+
+def alert_held_at_send(session: Session, edition_id: int) -> None:
+    """After a send: ask the owner about each domain whose refusals were held."""
+    for domain in _held_at_send(session, edition_id):
+        alert(session, edition_id, domain)

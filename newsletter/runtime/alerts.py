@@ -2,12 +2,15 @@
 
 The queue will be empty at the next slot (a day ahead, or at the slot itself when that
 warning could not go out, e.g. after downtime), an edition was held by the pre-send
-check, an edition ended with too many failed deliveries; after a send also the returns
-threshold (:func:`~newsletter.returns.limits.check_limits`), and in the periodic watch
-a feed that has failed for a day (:mod:`newsletter.feeds.failing`) and the weekly report
-of an edition (:mod:`newsletter.returns.weekly_report`). Each is recorded once
-per cause per week (:mod:`newsletter.db.alerts`), then :mod:`.owner_mail` mails what is
-pending, so a mail that failed before goes out with it.
+check (or made held, as the owner asked), an edition ended with too many failed
+deliveries; after a send also the returns threshold
+(:func:`~newsletter.returns.limits.check_limits`), the refusals on our side
+(:mod:`newsletter.returns.senders`) and the hard refusals held as suspect
+(:mod:`newsletter.returns.suspect`), and in the periodic watch a feed that has failed for
+a day (:mod:`newsletter.feeds.failing`) and the weekly report of an edition
+(:mod:`newsletter.returns.weekly_report`). Each is recorded once per cause per week
+(:mod:`newsletter.db.alerts`), then :mod:`.owner_mail` mails what is pending, so a mail
+that failed before goes out with it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.db import post_queue
+from newsletter.db import owner_hold, post_queue
 from newsletter.db.alerts import local_moment, record_alert
 from newsletter.db.database import Database
 from newsletter.db.models import Edition
@@ -31,6 +34,8 @@ from newsletter.feeds.failing import record_failing_feeds
 from newsletter.mail.owner import Notice
 from newsletter.returns.limits import check_limits
 from newsletter.returns.report import refused_for_good
+from newsletter.returns.senders import alert_sender_rejections
+from newsletter.returns.suspect import alert_held_at_send
 from newsletter.returns.weekly_report import record_weekly_reports
 from newsletter.runtime.owner_mail import mail_pending_alerts
 
@@ -60,7 +65,11 @@ def after_publish(
         elif published.action == "held" and published.edition_id is not None:
             if published.owner_unreachable:
                 return 0
-            _record_held(session, key, published.edition_id, published.detail)
+            if published.detail == owner_hold.REASON:
+                area = f"{settings.newsletter.base_url.rstrip('/')}/beheer"
+                _record_held_by_owner(session, key, published.edition_id, area)
+            else:
+                _record_held(session, key, published.edition_id, published.detail)
         elif published.summary is not None:
             _record_after_send(session, settings, published.summary, key)
         else:
@@ -132,6 +141,25 @@ def _record_held(session: Session, key: str, edition_id: int, reason: str) -> No
     )
 
 
+def _record_held_by_owner(session: Session, key: str, edition_id: int, area: str) -> None:
+    """The owner held this edition before it was made: no check found anything, so the
+    mail says it waits for them, not what went wrong."""
+    record_alert(
+        session,
+        cause=f"edition-held:{edition_id}",
+        period=key,
+        subject=f"Nieuwsbrief van week {key[-2:]} wacht op jou",
+        paragraphs=[
+            f"Editie {edition_id} is gemaakt maar niet verstuurd: je hield de volgende "
+            "nieuwsbrief tegen.",
+            f"Geef haar vrij op je beheerpagina ({area}) of met `newsletter editions release "
+            f"{edition_id}`; de dienst verstuurt haar dan bij de volgende ronde. Annuleren kan "
+            f"met `newsletter editions cancel {edition_id}`.",
+        ],
+        edition_id=edition_id,
+    )
+
+
 def after_send(database: Database, settings: Settings, summary: SendSummary, now: datetime) -> int:
     """After the daemon's send: the returns threshold and the failures check, recorded in
     one transaction, so that any mailer finds both or neither and mails them as one."""
@@ -143,10 +171,13 @@ def after_send(database: Database, settings: Settings, summary: SendSummary, now
 def after_manual_send(
     database: Database, settings: Settings, summary: SendSummary, now: datetime
 ) -> int:
-    """After ``newsletter send``: the returns threshold only (the failures are on screen)."""
-    if summary.bounced:
-        with database.session() as session:
+    """After ``newsletter send``: the returns threshold, the refusals on our side and the
+    ones held as suspect only (the failures are on screen)."""
+    with database.session() as session:
+        if summary.bounced:
             check_limits(session, settings.bounces, summary.edition_id)
+        alert_sender_rejections(session, summary.edition_id)
+        alert_held_at_send(session, summary.edition_id)
     return mail_pending_alerts(database, settings, now)
 
 
@@ -159,6 +190,8 @@ def _record_after_send(
     failures = _failures(session, summary, settings.newsletter.alert_failed_percent)
     if summary.bounced:
         check_limits(session, settings.bounces, summary.edition_id)
+    alert_sender_rejections(session, summary.edition_id)
+    alert_held_at_send(session, summary.edition_id)
     if failures is not None:
         key, notice = failures
         record_alert(

@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.db import states
+from newsletter.db import owner_hold, states
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery.budget import Limits, SharedBudget
@@ -91,7 +92,7 @@ def make_edition_for_week(
     if (made := _edition_of_week(database, key)) is not None:
         return WeeklyOutcome("already made", key, made)
     _poll_feeds(database, settings, now)
-    published = publish_week(database, settings, key, now, stop=stop, hold_check=limits.hold_reason)
+    published = publish_week(database, settings, key, now, stop=stop, hold_check=_hold_reason)
     if published.action == "queue empty":
         log.warning("week %s: the queue is empty; no edition this week", key)
         with database.session() as session:
@@ -100,6 +101,12 @@ def make_edition_for_week(
         log.error("week %s: edition %d held: %s", key, published.edition_id, published.detail)
     alerts.after_publish(database, settings, key, published, slot or now, now)
     return WeeklyOutcome(published.action, key, published.edition_id, published.detail)
+
+
+def _hold_reason(session: Session, edition_id: int) -> str | None:
+    """Why the week's edition must wait: the owner asked so in advance, or the last one
+    bounced too much."""
+    return owner_hold.hold_reason(session, edition_id) or limits.hold_reason(session, edition_id)
 
 
 def _edition_of_week(database: Database, key: str) -> int | None:

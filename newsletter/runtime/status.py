@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings, hide_password
-from newsletter.db import post_queue, states
+from newsletter.db import owner_hold, post_queue, states
 from newsletter.db.consent import count_without_evidence
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, Feed
@@ -51,12 +51,18 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
         )
         last_empty = last.week_key is not None and last.week_key in empty_slot_weeks(session)
         readers = _readers_json(session, now)
+        held_by_owner = owner_hold.pending(session)
     feeds = [_feed_json(url, feed_rows.get(url)) for url in settings.posts.feeds]
     notes = []
     if last.week_key and last_edition is None and last_empty:
         notes.append(f"week {last.week_key}: no edition, the queue was empty at the slot")
     if next_post is None and upcoming is not None:
         notes.append("the queue is empty: the next slot makes no edition unless a post arrives")
+    if held_by_owner:
+        notes.append(
+            "the owner holds the next edition: the slot makes it held; release it at /beheer "
+            "or with `newsletter editions release N`"
+        )
     notes += [
         f"feed failing since {feed['failing_since']}: {feed['last_error']}"
         for feed in feeds
@@ -67,6 +73,7 @@ def collect_status(database: Database, settings: Settings, now: datetime) -> dic
             "local": upcoming.astimezone(zone).isoformat() if upcoming else None,
             "utc": upcoming.astimezone(UTC).isoformat() if upcoming else None,
             "timezone": settings.schedule.timezone,
+            "held_by_owner": held_by_owner,
         },
         "queue": _queue_json(entries, next_post),
         "edition": edition,

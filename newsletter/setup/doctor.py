@@ -17,12 +17,14 @@ from pathlib import Path
 
 from newsletter.config import Settings, load_settings
 from newsletter.db.database import (
+    Database,
     current_revision,
     database_file,
     head_revision,
     make_engine,
     parse_url,
 )
+from newsletter.db.events import DOCTOR_EVENT, record_event
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.files import PRIVATE_FILE, PRIVATE_FOLDER
 from newsletter.setup import dnscheck, feedcheck, relay, webcheck
@@ -191,3 +193,15 @@ def _verdict(run_check: Callable[[], Finding | None]) -> tuple[Status, str] | No
 
 def failed(results: list[Result]) -> bool:
     return any(result.status == "fail" for result in results)
+
+
+def record(database: Database, results: list[Result]) -> None:
+    """Keep what a full run found as an event, so the owner's page can show the last one."""
+    with database.session() as session:
+        record_event(
+            session,
+            DOCTOR_EVENT,
+            "cli",
+            failed=[result.check for result in results if result.status == "fail"],
+            warned=[result.check for result in results if result.status == "warn"],
+        )

@@ -66,6 +66,11 @@ def config_text(directory: Path, answers: Mapping[str, str], password_file: bool
         '# DNS server of `newsletter doctor` as "HOST:PORT"; empty: the system resolver.',
         'nameserver = ""',
         "",
+        "[owner]",
+        "# A day after each edition, mail its figures to newsletter.owner_address (also on",
+        "# the edition's page at /beheer); false: no weekly mail.",
+        "weekly_report = true",
+        "",
     ]
     return "\n".join(lines)
 

@@ -8,7 +8,9 @@ cookie exists for a cross-site request to ride on, while the Content-Security-Po
 the forms post only to this site (see ``security.py``). No JavaScript is needed.
 
 A new address is confirmed from a link mailed to it (``/move/{token}``, again a button
-behind a GET); until then the old address keeps receiving.
+behind a GET); until then the old address keeps receiving. Once it is confirmed, the old
+address is told where the newsletter went (the new one masked), so a forwarded manage link
+cannot move a reader away unseen.
 """
 
 from __future__ import annotations
@@ -26,11 +28,22 @@ from starlette.routing import Route
 
 from newsletter.db import reader_controls
 from newsletter.db.models import utcnow
-from newsletter.db.reader_controls import PAUSE_WEEKS, MoveLink, MoveOutcome, ReaderSettings
+from newsletter.db.reader_controls import (
+    PAUSE_WEEKS,
+    Moved,
+    MoveLink,
+    MoveOutcome,
+    ReaderSettings,
+)
 from newsletter.db.subscribers import NAME_MAX_LENGTH, normalise_address
+from newsletter.db.subscriptions import mask_address
 from newsletter.delivery.single import SingleMessageSender
 from newsletter.errors import InputError
-from newsletter.mail.confirmation import CONFIRM_MAX_AGE_DAYS, build_move_message
+from newsletter.mail.confirmation import (
+    CONFIRM_MAX_AGE_DAYS,
+    build_move_message,
+    build_moved_notice,
+)
 from newsletter.web.context import PRIVATE, WebContext, route
 from newsletter.web.mailing import send_after_answer
 from newsletter.web.ratelimit import SlidingWindowLimiter
@@ -131,18 +144,29 @@ class ManagePages:
         return await self._move_step(request, reader_controls.move_page)
 
     async def confirm_move(self, request: Request) -> Response:
-        return await self._move_step(request, reader_controls.confirm_move)
+        """Move the reader; then the old address is told, after the answer."""
+        token = request.path_params["token"]
+        subscriber_id, made = self._move_token(token)
+        confirmed = await self.context.run(
+            lambda session: reader_controls.confirm_move(session, subscriber_id, made)
+        )
+        if confirmed is None:
+            return self._move_page(None, token)
+        outcome, moved = confirmed
+        notice = None if moved is None else BackgroundTask(self._send_moved, subscriber_id, moved)
+        return self._move_page(outcome, token, notice)
 
     async def _move_step(
         self, request: Request, step: Callable[[Session, int, datetime], MoveOutcome | None]
     ) -> Response:
         """Read the link's token (to the reader and when it was made) and take ``step``."""
         token = request.path_params["token"]
-        subscriber_id, made = self.context.stamped_subscriber_id(
-            "move", token, max_age=MOVE_MAX_AGE
-        )
+        subscriber_id, made = self._move_token(token)
         outcome = await self.context.run(lambda session: step(session, subscriber_id, made))
         return self._move_page(outcome, token)
+
+    def _move_token(self, token: str) -> tuple[int, datetime]:
+        return self.context.stamped_subscriber_id("move", token, max_age=MOVE_MAX_AGE)
 
     def _reader(self, request: Request) -> tuple[int, str]:
         token = request.path_params["token"]
@@ -188,13 +212,32 @@ class ManagePages:
             problem=problem,
         )
 
-    def _move_page(self, outcome: MoveOutcome | None, token: str) -> Response:
+    def _move_page(
+        self, outcome: MoveOutcome | None, token: str, background: BackgroundTask | None = None
+    ) -> Response:
         pages = self.context.pages
         if outcome is None:
             return pages.error("invalid_link", 400, headers=PRIVATE)
         status_code = 400 if outcome in ("spent", "taken") else 200
-        return pages.render(
+        response = pages.render(
             "move.html", status_code=status_code, headers=PRIVATE, outcome=outcome, token=token
+        )
+        response.background = background
+        return response
+
+    async def _send_moved(self, subscriber_id: int, moved: Moved) -> None:
+        await send_after_answer(
+            self.sender,
+            "address changed",
+            subscriber_id,
+            moved.old_address,
+            lambda: build_moved_notice(
+                self.context.settings.newsletter,
+                old_address=moved.old_address,
+                masked_new_address=mask_address(moved.new_address),
+                name=moved.name,
+                now=utcnow(),
+            ),
         )
 
     async def _send_move_link(self, link: MoveLink) -> None:

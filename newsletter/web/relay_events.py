@@ -48,6 +48,17 @@ _MAILGUN_REASONS: dict[str, tuple[Kind, str]] = {
     "espblock": (Kind.SENDER, "blocked"),
 }
 _FEEDBACK = {"fraud": "fraud", "virus": "virusreport", "other": "other"}
+# SendGrid's "dropped": it would not send, for a reason of its own lists.
+_SENDGRID_DROPPED: dict[str, tuple[Kind, str]] = {
+    "Bounced Address": (Kind.HARD, "userunknown"),
+    "Invalid": (Kind.HARD, "userunknown"),
+    "Unsubscribed Address": (Kind.UNSUBSCRIBE, "listunsubscribe"),
+    "Spam Reporting Address": (Kind.COMPLAINT, "abuse"),
+}
+_SENDGRID_BOUNCE_TYPES: dict[str, tuple[Kind, str]] = {
+    "bounce": (Kind.HARD, "userunknown"),
+    "blocked": (Kind.SENDER, "blocked"),
+}
 
 
 class Refused(InputError):
@@ -236,3 +247,35 @@ def postmark_events(record: Payload) -> list[RelayEvent]:
     )
     diagnostic = f"Postmark {bounce_type}: {text}".strip()
     return [event(reply, record.text("Email"), diagnostic, event_id, None)]
+
+
+def sendgrid_events(items: list[Payload]) -> list[RelayEvent]:
+    """A SendGrid Event Webhook batch: a bounce (``bounce`` or ``blocked``: the server's
+    words decide), a drop by SendGrid's own lists, a spam report or an unsubscribe per
+    reader. ``deferred`` (SendGrid keeps trying) and ``delivered`` change nobody."""
+    found = []
+    for item in items:
+        name, email = item.text("event"), item.text("email")
+        event_id = item.text("sg_event_id") or f"{item.text('sg_message_id')}:{name}:{email}"
+        smtp_id = item.text("smtp-id")
+        message_id = smtp_id if smtp_id.startswith("<") else None
+        reply: Reply | None = None
+        if name == "bounce":
+            bounce_type = item.text("type")
+            reply = judged(
+                item.text("reason"),
+                status=item.code("status"),
+                relay_says=_SENDGRID_BOUNCE_TYPES.get(bounce_type),
+            )
+            diagnostic = f"SendGrid {bounce_type}: {item.text('reason')}".strip()
+        elif name == "dropped" and item.text("reason") in _SENDGRID_DROPPED:
+            reply = Reply(*_SENDGRID_DROPPED[item.text("reason")])
+            diagnostic = f"SendGrid dropped ({item.text('reason')})"
+        elif name == "spamreport":
+            reply, diagnostic = Reply(Kind.COMPLAINT, "abuse"), "SendGrid spam report"
+        elif name in ("unsubscribe", "group_unsubscribe"):
+            reply = Reply(Kind.UNSUBSCRIBE, "listunsubscribe")
+            diagnostic = f"SendGrid {name}"
+        if reply is not None:
+            found.append(event(reply, email, diagnostic, event_id, message_id))
+    return found

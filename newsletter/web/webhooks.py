@@ -15,6 +15,11 @@ returned mail goes, so a webhook retried by the relay changes nothing the second
 * Mailgun (``POST /webhooks/mailgun``): HMAC-SHA256 of timestamp and token with the
   signing key (``NEWSLETTER_MAILGUN_SIGNING_KEY``); older than 5 minutes or a token seen
   before is a replay and refused.
+* SendGrid (``POST /webhooks/sendgrid``): the signed Event Webhook, ECDSA P-256 with
+  SHA-256 over the ``X-Twilio-Email-Event-Webhook-Timestamp`` header and the body, checked
+  with the verification key (``NEWSLETTER_SENDGRID_VERIFICATION_KEY``, base64 DER as
+  SendGrid shows it); older than 5 minutes is a replay and refused (an event seen before
+  changes nothing anyway: its ``sg_event_id`` is stored with the report).
 
 A payload is read through :class:`Payload`, which wants each field to have the type its
 relay documents: anything else (a string where an object belongs, a list for a reason) is a
@@ -27,6 +32,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import logging
 import re
 import secrets
@@ -44,7 +50,8 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import load_der_public_key
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -59,6 +66,7 @@ from newsletter.web.relay_events import (
     Refused,
     mailgun_events,
     postmark_events,
+    sendgrid_events,
     ses_events,
 )
 
@@ -67,6 +75,9 @@ log = logging.getLogger(__name__)
 SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
 SNS_MAX_AGE = timedelta(hours=1)
 MAILGUN_MAX_AGE_SECONDS = 300
+SENDGRID_MAX_AGE_SECONDS = 300
+SENDGRID_SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
+SENDGRID_TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 _SECONDS = re.compile(r"[0-9]{1,12}")  # not str.isdigit: "²" is a digit that int() refuses
 _SNS_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
@@ -203,6 +214,7 @@ class Webhooks:
             route("/webhooks/ses", post=self.ses),
             route("/webhooks/postmark", post=self.postmark),
             route("/webhooks/mailgun", post=self.mailgun),
+            route("/webhooks/sendgrid", post=self.sendgrid),
         ]
 
     async def _json(self, request: Request) -> Payload:
@@ -303,3 +315,50 @@ class Webhooks:
         if not self.mailgun_tokens.first_time(token, now):
             raise Refused(403, "this request was seen before (a replay)")
         return await self._record(mailgun_events(body.object("event-data"), token), "mailgun")
+
+    # -- SendGrid --------------------------------------------------------------------
+
+    async def sendgrid(self, request: Request) -> Response:
+        if self.settings.sendgrid_verification_key is None:
+            return _answer(404, ok=False, reason="not configured")
+        return await self._handle(request, self._sendgrid)
+
+    async def _sendgrid(self, request: Request) -> dict[str, Any]:
+        body = await request.body()  # the exact bytes: the signature covers them
+        timestamp = request.headers.get(SENDGRID_TIMESTAMP, "")
+        assert self.settings.sendgrid_verification_key is not None
+        _verify_sendgrid(
+            self.settings.sendgrid_verification_key.reveal(),
+            request.headers.get(SENDGRID_SIGNATURE, ""),
+            timestamp,
+            body,
+        )
+        if not _SECONDS.fullmatch(timestamp) or abs(self.clock() - int(timestamp)) > (
+            SENDGRID_MAX_AGE_SECONDS
+        ):
+            raise Refused(403, "the request is too old (a replay?)")
+        try:
+            items = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            items = None
+        if not isinstance(items, list):
+            raise Refused(400, "the body is not a JSON list of events")
+        events = sendgrid_events([Payload(item, f"the body[{n}]") for n, item in enumerate(items)])
+        if not events:
+            return {"results": ["ignored"] * len(items)}
+        return await self._record(events, "sendgrid")
+
+
+def _verify_sendgrid(key_text: str, signature_text: str, timestamp: str, body: bytes) -> None:
+    """ECDSA (P-256, SHA-256) over the timestamp header followed by the body."""
+    try:
+        key = load_der_public_key(base64.b64decode(key_text.strip(), validate=True))
+    except (binascii.Error, ValueError):
+        raise Refused(403, "the SendGrid verification key cannot be read") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise Refused(403, "the SendGrid verification key is no ECDSA key")
+    try:
+        signature = base64.b64decode(signature_text, validate=True)
+        key.verify(signature, timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    except (binascii.Error, ValueError, InvalidSignature):
+        raise Refused(403, "the signature does not verify") from None

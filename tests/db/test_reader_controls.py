@@ -69,11 +69,14 @@ def test_a_move_waits_for_the_new_address_and_a_newer_request_spends_older_links
     with database.session() as session:
         assert reader_controls.move_page(session, reader, made) == "to confirm"
         assert reader_controls.move_page(session, reader, made - timedelta(seconds=5)) == "spent"
-        assert reader_controls.confirm_move(session, reader, made) == "moved"
+        assert reader_controls.confirm_move(session, reader, made) == (
+            "moved",
+            reader_controls.Moved("oud@example.nl", "nieuw@example.nl", None),
+        )
     row = subscriber_row(database, reader)
     assert (row.email, row.new_email) == ("nieuw@example.nl", None)
     with database.session() as session:  # the link again: nothing left to confirm
-        assert reader_controls.confirm_move(session, reader, made) == "spent"
+        assert reader_controls.confirm_move(session, reader, made) == ("spent", None)
         assert reader_controls.request_move(session, reader, "nieuw@example.nl") == ("same", None)
 
 
@@ -89,5 +92,5 @@ def test_an_address_of_another_reader_is_never_taken(database: Database) -> None
     made = utcnow().replace(microsecond=0)
     add_subscriber(database, "vrij@example.nl")  # someone signs up with it before the click
     with database.session() as session:
-        assert reader_controls.confirm_move(session, reader, made) == "taken"
+        assert reader_controls.confirm_move(session, reader, made) == ("taken", None)
     assert subscriber_row(database, reader).email == "oud@example.nl"

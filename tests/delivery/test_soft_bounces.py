@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from newsletter.config import BouncesSection, Settings
 from newsletter.db import post_queue
+from newsletter.db import subscribers as subscriber_list
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Event, Subscriber, utcnow
 from newsletter.delivery import editions
@@ -117,7 +118,8 @@ def _late_soft_bounce_counts_with_the_smtp_ones(
     database: Database, database_url: str, plan: list[str]
 ) -> str:
     """One reader through editions by ``plan`` ("smtp": a 452 during the send, "clean":
-    delivered, "late": delivered, then a late soft DSN); the reader's status at the end."""
+    delivered, "late": delivered, then a late soft DSN; "reactivate": no edition, the
+    owner brings the bounced reader back); the reader's status at the end."""
     (reader,) = add_subscribers(database, 1)
     faults = Faults(pipelining=True)
     server = SmtpServer(faults).start()
@@ -129,6 +131,10 @@ def _late_soft_bounce_counts_with_the_smtp_ones(
     )
     try:
         for number, step in enumerate(plan, start=1):
+            if step == "reactivate":
+                with database.session() as session:
+                    subscriber_list.reactivate(session, reader, actor="cli")
+                continue
             faults.rcpt_script = {reader: list(SOFT)} if step == "smtp" else {}
             slug = add_post(database, make_post(f"week-{number}"))
             with database.session() as session:
@@ -164,3 +170,19 @@ def test_two_smtp_soft_bounces_and_a_late_one_make_a_reader_bounced(
 def test_a_clean_edition_in_between_resets_the_count(database: Database, database_url: str) -> None:
     plan = ["smtp", "smtp", "clean", "late"]
     assert _late_soft_bounce_counts_with_the_smtp_ones(database, database_url, plan) == "active"
+
+
+def test_a_reactivated_reader_is_counted_afresh(database: Database, database_url: str) -> None:
+    """Dropped by three soft bounces and brought back: the old marks stay in the ledger
+    but count no more, so the next soft bounces do not drop them again until three
+    editions after the reactivation have one: edition 6, not 4 (a reactivation makes no
+    edition, so the plan's seventh step sends edition 6)."""
+    plan = ["smtp", "smtp", "smtp", "reactivate", "smtp", "smtp", "smtp"]
+    assert _late_soft_bounce_counts_with_the_smtp_ones(database, database_url, plan) == "bounced"
+    with database.session() as session:
+        drops = session.scalars(
+            select(Event.edition_id).where(Event.kind == "bounce").order_by(Event.id)
+        ).all()
+        marks = session.scalars(select(Delivery.soft_bounce).order_by(Delivery.id)).all()
+    assert drops == [3, 6]
+    assert marks == [True] * 6  # history kept

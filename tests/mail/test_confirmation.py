@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from newsletter.mail.confirmation import CONFIRM_MAX_AGE_DAYS, build_confirmation_message
+from newsletter.mail.confirmation import (
+    CONFIRM_MAX_AGE_DAYS,
+    build_confirmation_message,
+    build_moved_notice,
+)
 from tests.support.settings import SENDER, make_settings
 from tests.support.smtp import ReceivedMail
 
@@ -44,3 +48,23 @@ def test_a_name_cannot_add_a_header_and_no_name_is_a_plain_greeting() -> None:
     assert "\n" not in str(mail.message["To"])
     assert _mail(None).text().startswith("Hoi,")
     assert _mail(None).message["To"] == "piet@voorbeeld.nl"
+
+
+def test_replies_to_the_moved_notice_go_where_the_editions_replies_go() -> None:
+    """The notice asks "Was jij dit niet? Antwoord dan op deze mail": a reply must reach a
+    person, not the unsubscribe listener that may have the From address."""
+    answered = make_settings(newsletter={"reply_to": "gerrit@gerritvanderheide.com"}).newsletter
+    for newsletter, expected in ((answered, "gerrit@gerritvanderheide.com"), (NEWSLETTER, None)):
+        raw = build_moved_notice(
+            newsletter,
+            old_address="piet@oud.nl",
+            masked_new_address="p•••@nieuw.nl",
+            name=None,
+            now=NOW,
+        )
+        message = ReceivedMail(SENDER, ["piet@oud.nl"], raw).message
+        assert message["Reply-To"] == expected
+    confirmation = build_confirmation_message(
+        answered, address="piet@voorbeeld.nl", name=None, confirm_url=CONFIRM_URL, now=NOW
+    )
+    assert b"Reply-To" not in confirmation  # asks for no answer

@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 
 from newsletter.config import BouncesSection
-from newsletter.mail.returns_alert import Rejection, likely_fix, returns_notice, sender_notice
+from newsletter.mail.returns_alert import (
+    Rejection,
+    likely_fix,
+    returns_notice,
+    sender_notice,
+    suspect_notice,
+)
 
 
 def test_the_notice_gives_the_counts_their_shares_and_the_limits() -> None:
@@ -64,3 +70,10 @@ def test_the_notice_names_every_domain_with_its_reply() -> None:
     assert "werden 4 berichten geweigerd" in text
     assert "gmail.com: 3× authfailure (550 5.7.26 unauthenticated)" in text
     assert "outlook.com: 1× blocked" in text and "https://sender.office.com/" in text
+
+
+def test_the_suspect_notice_gives_the_editions_own_share_at_the_domain() -> None:
+    notice = suspect_notice(edition_id=7, subject="Rust", domain="voorbeeld.nl", held=12, mail=40)
+    assert notice.subject == "Nieuwsbrief: veel harde bounces bij voorbeeld.nl (editie 7)"
+    assert "kwamen 12 van de 40 berichten aan voorbeeld.nl (30%) terug" in notice.paragraphs[0]
+    assert "newsletter bounces confirm 7 voorbeeld.nl" in notice.paragraphs[2]

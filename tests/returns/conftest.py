@@ -10,6 +10,7 @@ import pytest
 from newsletter.config import InboundSection, Settings
 from newsletter.db.database import Database
 from newsletter.returns.listener import InboundController, build_inbound_controller
+from tests.support.returned import bounce_settings
 from tests.support.settings import make_settings, relay
 from tests.support.smtp import SmtpServer
 
@@ -17,6 +18,12 @@ from tests.support.smtp import SmtpServer
 @pytest.fixture
 def settings(smtp_server: SmtpServer) -> Settings:
     return make_settings(smtp=relay(smtp_server.port, timeout=10))
+
+
+@pytest.fixture
+def report_settings(database_url: str, smtp_server: SmtpServer) -> Settings:
+    """Settings for handing in reports after a send: VERP, the owner, the test relay."""
+    return bounce_settings(database_url, smtp_server.port)
 
 
 @pytest.fixture

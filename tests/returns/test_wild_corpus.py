@@ -20,13 +20,19 @@ from dataclasses import dataclass
 
 from newsletter.errors import NotAMailError, UnreadableMessageError
 from newsletter.returns.parse import classify
-from newsletter.web.relay_events import Payload, mailgun_events, postmark_events, ses_events
+from newsletter.web.relay_events import (
+    Payload,
+    mailgun_events,
+    postmark_events,
+    sendgrid_events,
+    ses_events,
+)
 from tests.support.wild import REASONS, WILD, Expected, WildCase, manifest, wild_corpus
 
 CASES = wild_corpus()
 MESSAGES = [case for case in CASES if not case.is_event]
 # Relays whose webhook bodies web/relay_events.py turns into events with a pure function.
-PURE_EVENTS = {"Amazon SES", "Mailgun", "Postmark"}
+PURE_EVENTS = {"Amazon SES", "Mailgun", "Postmark", "SendGrid"}
 NOTICES = frozenset({"autoreply", "delivered", "delayed"})
 KINDS = (*REASONS, "error")
 
@@ -141,6 +147,8 @@ def event_outcomes(case: WildCase) -> list[Outcome]:
         events = ses_events(notification, body["MessageId"])
     elif case.system == "Postmark":
         events = postmark_events(Payload(body, "the body"))
+    elif case.system == "SendGrid":
+        events = sendgrid_events([Payload(item, "an event") for item in body])
     else:
         events = mailgun_events(Payload(body["event-data"], "event-data"), "token")
     given = {event.email: event for event in events}
@@ -153,8 +161,24 @@ def event_outcomes(case: WildCase) -> list[Outcome]:
 
 
 def test_relay_events_get_the_verdict_of_their_cause() -> None:
-    """SES, Mailgun and Postmark bodies; SendGrid has no webhook yet."""
+    """SES, Mailgun, Postmark and SendGrid bodies."""
     events = [case for case in CASES if case.is_event and case.system in PURE_EVENTS]
     outcomes = [outcome for case in events for outcome in event_outcomes(case)]
     print(confusion(outcomes))
     assert [o.case.name for o in outcomes if not o.right] == []
+
+
+def test_no_verdict_names_anyone_but_the_readers_a_report_is_about() -> None:
+    """Our own addresses (From, return path), a Message-ID that reads like an address and the
+    mail system's own boxes are never a failed recipient: a detector scraping the quoted
+    message must not add them."""
+    strangers = {}
+    for case in MESSAGES:
+        try:
+            verdicts = classify(case.raw)
+        except (NotAMailError, UnreadableMessageError):
+            continue
+        named = {address for verdict in verdicts for address in verdict.recipients}
+        if others := named - {expected.reader for expected in case.expected}:
+            strangers[case.name] = sorted(others)
+    assert strangers == {}

@@ -261,18 +261,20 @@ def test_an_edition_with_many_failures_is_told_to_the_owner_in_one_mail(
         settings = _settings(server, feed_server.url("/feed/"))
         daemon = Daemon(settings, database, clock=Clock(local(9, 7, 0)))
         daemon.weekly_job()
-        # Two causes of one edition, the refused message and (issue 12) the hard-bounce
-        # rate, in one mail under one heading each.
+        # Three causes of one edition, the refused message, (issue 12) the hard-bounce
+        # rate and (issue 22) the policy refusal as a rejection on our side, in one mail
+        # under one heading each.
         [mail] = _mails_to(server, OWNER)
-    assert mail["Subject"] == "Nieuwsbrief: 2 meldingen over editie 1"
+    assert mail["Subject"] == "Nieuwsbrief: 3 meldingen over editie 1"
     body = " ".join(_body(mail).split())
     assert "# Editie 1 is bij 1 lezers niet aangekomen" in body
     assert "# Nieuwsbrief: te veel bounces of klachten bij editie 1" in body
     assert "7 berichten zijn afgeleverd en 1 definitief mislukt" in body
     assert "Daarnaast bestaan 2 adressen niet." in body
     assert "Harde bounces: 2 (20.0%; grens 5%)" in body
+    assert "voorbeeld.nl: 1× policy (550 5.7.1 Message rejected by policy)" in body
     html = mail.get_body(("html",))
-    assert html is not None and str(html.get_content()).count("<h2") == 2
+    assert html is not None and str(html.get_content()).count("<h2") == 3
     # The returns alert holds the next week's edition, whatever the daemon's clock says.
     feed_server.routes["/feed/"] = Route(
         wordpress_rss([_item(2, local(12, 9)), _item(1, local(1, 9))])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from newsletter.db import owner_hold
 from newsletter.db.database import Database
 from newsletter.feeds import state
 from newsletter.runtime.status import collect_status
@@ -42,3 +43,12 @@ def test_a_failing_feed_is_a_warning_without_its_password(database: Database) ->
     (feed,) = status["feeds"]
     assert feed["failing_since"] is not None and "geheim-7Xq" not in str(status)
     assert any(warning.startswith("feed failing since") for warning in status["warnings"])
+
+
+def test_the_owners_hold_on_the_next_edition_is_reported(database: Database) -> None:
+    assert collect_status(database, make_settings(), NOW)["next_run"]["held_by_owner"] is False
+    with database.session() as session:
+        owner_hold.ask(session, "owner")
+    status = collect_status(database, make_settings(), NOW)
+    assert status["next_run"]["held_by_owner"] is True
+    assert any("the owner holds the next edition" in warning for warning in status["warnings"])

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import trustme
 
+from newsletter.config import load_settings
+from newsletter.db.database import open_database
+from newsletter.db.events import last_doctor_run
 from tests.support.smtp import RELAY_PASSWORD as PASSWORD
 from tests.support.smtp import RELAY_USER as USER
 from tests.support.smtp import RelayAuth, SmtpServer
@@ -108,3 +111,11 @@ def test_init_publish_upgrade_doctor(
     assert checked.returncode == 0, checked.stderr
     assert [(login.user, login.encrypted) for login in relay.handler.logins] == [(USER, True)]
     assert relay.handler.mail_commands == 0
+    # The full run is kept for the owner's page: when, and which checks did not pass.
+    database = open_database(load_settings(config).database_url)
+    try:
+        with database.session() as session:
+            run = last_doctor_run(session)
+    finally:
+        database.dispose()
+    assert run is not None and (run.failed, run.warned) == ((), ("dmarc",))

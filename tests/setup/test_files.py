@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,11 @@ ANSWERS = {
 def test_the_config_reads_back_as_answered_quotes_and_all(tmp_path: Path) -> None:
     (tmp_path / SECRET_KEY).write_text("s" * 64, encoding="ascii")
     config = tmp_path / "config.toml"
-    config.write_text(config_text(tmp_path, ANSWERS, password_file=False), encoding="utf-8")
+    text = config_text(tmp_path, ANSWERS, password_file=False)
+    config.write_text(text, encoding="utf-8")
     settings = load_settings(config, environ={})
+    # Written out (true is also the default) so the owner sees where to turn it off.
+    assert tomllib.loads(text)["owner"] == {"weekly_report": True}
     assert settings.newsletter.from_name == ANSWERS["from_name"]
     assert settings.newsletter.signature == f"Groet,\n{ANSWERS['from_name']}"
     assert settings.newsletter.list_id == "nieuwsbrief.gerritvanderheide.nl"

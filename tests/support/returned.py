@@ -23,6 +23,8 @@ from newsletter.db.models import Delivery, Event, Subscriber
 from newsletter.delivery import editions
 from newsletter.delivery.engine import send_edition
 from newsletter.mail.verp import ReturnPaths
+from newsletter.returns.apply import Processed, settle
+from newsletter.returns.parse import Verdict
 
 from .posts import add_post, make_post
 from .settings import OWNER, SENDER, make_settings, relay
@@ -239,3 +241,40 @@ def oversized_message(size: int, recipient: str = BOUNCES) -> bytes:
     """A plain mail of exactly ``size`` bytes (its body is the letter x)."""
     head = f"From: <>\r\nTo: {recipient}\r\nSubject: big\r\n\r\n".encode()
     return head + b"x" * (size - len(head))
+
+
+def hand_in(
+    database: Database,
+    settings: Settings,
+    edition_id: int,
+    verdicts: list[tuple[str, Verdict]],
+    name: str,
+) -> Processed:
+    """One report carrying ``verdicts``, each tied by its reader's own Message-ID (no
+    return path: a report may name several readers only then)."""
+    tied = []
+    for reader, verdict in verdicts:
+        message_id = delivery_of(database, edition_id, reader).message_id
+        assert message_id is not None
+        tied.append(
+            Verdict(
+                verdict.kind,
+                verdict.reason,
+                verdict.diagnostic,
+                (reader,),
+                (message_id,),
+                verdict.status,
+                verdict.reply_code,
+            )
+        )
+    return settle(database, settings, tuple(tied), None, name, "test")
+
+
+def owner_mails(smtp_server: SmtpServer) -> list[str]:
+    with smtp_server.handler.lock:
+        # one line each: the mail wraps its paragraphs at 72 characters
+        return [
+            " ".join(m.text().split())
+            for m in smtp_server.handler.received
+            if OWNER in m.recipients
+        ]

@@ -125,8 +125,18 @@ async def test_a_new_address_receives_only_after_its_link_is_followed(
         None,
         SubscriberStatus.ACTIVE,
     )
+    # The old address hears where the newsletter went, the new address masked.
+    [_, notice] = outbox
+    assert notice.recipients == [ADDRESS]
+    assert notice.message["Subject"] == "Je adres voor Nieuwsbrief van Gerrit is gewijzigd"
+    assert "gewijzigd naar m•••@nieuw.example" in notice.text()
+    assert "Was jij dit niet? Antwoord dan op deze mail" in notice.text()
+    html = notice.message.get_body(preferencelist=("html",))
+    assert html is not None and "m•••@nieuw.example" in html.get_content()
+    assert "marieke@nieuw.example" not in notice.message.as_string()
     again = await client.post(move)
     assert again.status_code == 400 and "Deze link werkt niet meer" in again.text
+    assert len(outbox) == 2  # a spent link tells nobody anything
 
 
 async def test_an_address_another_reader_has_gets_no_mail_and_the_same_answer(

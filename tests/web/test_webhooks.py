@@ -26,7 +26,7 @@ import httpx
 import pytest
 import trustme
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from sqlalchemy import func, select
 
 from newsletter.config import BouncesSection, Secret, Settings
@@ -43,6 +43,12 @@ TOPIC = "arn:aws:sns:eu-west-1:123456789012:nieuwsbrief-bounces"
 POSTMARK_USER = "postmark"
 POSTMARK_PASSWORD = "postmark-wachtwoord"
 MAILGUN_KEY = "key-mailgun-test"
+SENDGRID_KEY = ec.generate_private_key(ec.SECP256R1())
+SENDGRID_PUBLIC = base64.b64encode(
+    SENDGRID_KEY.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+).decode()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -134,6 +140,7 @@ def sent(database: Database, database_url: str, smtp_server: SmtpServer) -> tupl
         smtp_server.port,
         postmark_password=Secret(POSTMARK_PASSWORD),
         mailgun_signing_key=Secret(MAILGUN_KEY),
+        sendgrid_verification_key=Secret(SENDGRID_PUBLIC),
     )
     settings = dataclasses.replace(
         settings,
@@ -295,15 +302,65 @@ async def test_mailgun_with_hmac(world: World) -> None:
     assert replay.status_code == 403
 
 
+def _sendgrid(events: list[dict[str, Any]], *, timestamp: int | None = None) -> dict[str, Any]:
+    """A signed SendGrid Event Webhook request: its body and headers."""
+    body = json.dumps(events).encode()
+    stamp = str(timestamp or int(time.time()))
+    signature = SENDGRID_KEY.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+        "X-Twilio-Email-Event-Webhook-Timestamp": stamp,
+    }
+    return {"content": body, "headers": headers}
+
+
+async def test_sendgrid_with_its_signed_event_webhook(world: World) -> None:
+    reader, blocked, unsubscribed = READERS[0], READERS[1], READERS[2]
+    events = [
+        {"email": reader, "event": "bounce", "type": "bounce", "sg_event_id": "sg-1",
+         "smtp-id": world.message_id(reader), "status": "5.1.1",
+         "reason": "550 5.1.1 <x@voorbeeld.nl>: Recipient address rejected: User unknown"},
+        {"email": blocked, "event": "bounce", "type": "blocked", "sg_event_id": "sg-2",
+         "status": "5.7.26", "reason": "550 5.7.26 Unauthenticated email is not accepted"},
+        {"email": unsubscribed, "event": "group_unsubscribe", "sg_event_id": "sg-3"},
+        {"email": blocked, "event": "delivered", "sg_event_id": "sg-4"},
+    ]  # fmt: skip
+    genuine = _sendgrid(events)
+    tampered = dict(genuine, content=genuine["content"].replace(b"5.1.1", b"5.2.2"))
+    old = _sendgrid(events, timestamp=int(time.time()) - 3600)
+    unsigned = dict(genuine, headers={"Content-Type": "application/json"})
+    for request in (tampered, old, unsigned):
+        assert (await world.http.post("/webhooks/sendgrid", **request)).status_code == 403
+    assert {status_of(world.database, r) for r in READERS} == {"active"}
+
+    answer = await world.http.post("/webhooks/sendgrid", **genuine)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"] == ["hard", "sender", "unsubscribe"]
+    assert [status_of(world.database, r) for r in READERS] == ["bounced", "active", "unsubscribed"]
+    events_before = world.events()
+    again = await world.http.post("/webhooks/sendgrid", **_sendgrid(events))  # a relay's retry
+    assert again.status_code == 200 and world.events() == events_before
+
+
 async def test_webhooks_that_are_not_configured_do_not_exist(world: World) -> None:
     settings = dataclasses.replace(
-        world.settings, bounces=BouncesSection(), postmark_password=None, mailgun_signing_key=None
+        world.settings,
+        bounces=BouncesSection(),
+        postmark_password=None,
+        mailgun_signing_key=None,
+        sendgrid_verification_key=None,
     )
     transport = httpx.ASGITransport(app=create_app(settings, world.database))
     async with httpx.AsyncClient(
         transport=transport, base_url=settings.newsletter.base_url
     ) as http:
-        for path in ("/webhooks/ses", "/webhooks/postmark", "/webhooks/mailgun"):
+        for path in (
+            "/webhooks/ses",
+            "/webhooks/postmark",
+            "/webhooks/mailgun",
+            "/webhooks/sendgrid",
+        ):
             assert (await http.post(path, json={})).status_code == 404
 
 

@@ -1,5 +1,6 @@
-"""What the owner can do from the area: hold or release the waiting edition, get its review
-copy, move or skip posts in the queue, bring back a reader dropped by mistake.
+"""What the owner can do from the area: hold or release the waiting edition (or the next one,
+before the slot makes it: :mod:`newsletter.db.owner_hold`), get its review copy, move or
+skip posts in the queue, bring back a reader dropped by mistake.
 
 Each action is a POST with the CSRF token (the guard checks it before anything here
 runs), calls the one function that already does it for the CLI, and records an event
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from newsletter.db import post_queue, subscribers
+from newsletter.db import owner_hold, post_queue, subscribers
 from newsletter.db.events import record_event
 from newsletter.db.models import EditionStatus
 from newsletter.delivery import editions
@@ -28,6 +29,7 @@ from newsletter.errors import NewsletterError
 from newsletter.mail.render import RenderedEdition
 from newsletter.web.context import route
 from newsletter.web.owner.access import AREA, MAX_ID, OwnerAccess, Visit
+from newsletter.web.owner.outlook import waiting_edition
 
 logger = logging.getLogger("newsletter.web")
 
@@ -57,22 +59,33 @@ class OwnerActions:
         ]
 
     async def hold(self, request: Request, visit: Visit) -> Response:
+        """Hold edition ``editie``, waiting and not started; without one, the next weekly
+        edition: the draft waiting, or else the one the slot makes (held when made)."""
         edition_id = await _number(request, "editie")
 
         def work(session: Session) -> str:
-            edition = editions.get_edition(session, edition_id)
+            waiting = edition_id or _waiting_draft(session)
+            if not waiting:
+                owner_hold.ask(session, ACTOR)
+                return "volgende-vastgehouden"
+            edition = editions.get_edition(session, waiting)
             if edition.status != EditionStatus.DRAFT:
                 return "kan-niet"
-            editions.hold(session, edition_id, HOLD_REASON)
-            record_event(session, "edition_held", ACTOR, edition_id=edition_id)
+            editions.hold(session, waiting, HOLD_REASON)
+            record_event(session, "edition_held", ACTOR, edition_id=waiting)
             return "vastgehouden"
 
         return await self._do(work)
 
     async def release(self, request: Request, visit: Visit) -> Response:
+        """Release held edition ``editie``; without one, take back the hold on the edition
+        the slot has yet to make."""
         edition_id = await _number(request, "editie")
 
         def work(session: Session) -> str:
+            if not edition_id:
+                withdrawn = owner_hold.withdraw(session, ACTOR)
+                return "volgende-vrijgegeven" if withdrawn else "kan-niet"
             editions.release_edition(session, edition_id, actor=ACTOR)
             return "vrijgegeven"
 
@@ -149,6 +162,12 @@ class OwnerActions:
 
     def _done(self, code: str) -> Response:
         return RedirectResponse(f"{self.access.path}?gedaan={code}", status_code=303)
+
+
+def _waiting_draft(session: Session) -> int | None:
+    """The newest edition made and not started, if it is a draft (in its review time)."""
+    waiting = waiting_edition(session)
+    return waiting.id if waiting is not None and waiting.status == EditionStatus.DRAFT else None
 
 
 def _move(session: Session, slug: str, step: int) -> str:

@@ -1,11 +1,11 @@
 """What comes next and whether the unattended parts are well: the next slot and its post,
-the queue, the edition waiting for the owner, the feeds' last polls, pending alerts, and
-the readers most recently dropped by a bounce (the owner may bring one back).
+the queue, the edition waiting for the owner (or the owner's hold on the next one), the
+feeds' last polls, pending alerts, and the readers most recently dropped by a bounce (the
+owner may bring one back).
 
 Read only, from the places that define each: the slot from :mod:`newsletter.delivery.slots`,
 the send order from :mod:`newsletter.db.post_queue`, the feeds' state from
-:mod:`newsletter.feeds.state`. ``newsletter doctor`` records its result nowhere, so there
-is nothing of it to show here.
+:mod:`newsletter.feeds.state`, the last full ``newsletter doctor`` from the event log.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings, hide_password
-from newsletter.db import post_queue
+from newsletter.db import owner_hold, post_queue
+from newsletter.db.events import DoctorRun, last_doctor_run
 from newsletter.db.models import (
     AlertStatus,
     Edition,
@@ -73,6 +74,8 @@ class Outlook:
     feeds: list[FeedHealth]
     alerts: list[OwnerAlert]
     dropped: list[DroppedReader]
+    doctor: DoctorRun | None
+    owner_hold: bool  # the next weekly edition is held when made
 
     @property
     def next_post(self) -> QueueEntry | None:
@@ -104,6 +107,8 @@ def outlook(session: Session, settings: Settings, now: datetime) -> Outlook:
         feeds,
         list(alerts),
         recently_dropped(session),
+        last_doctor_run(session),
+        owner_hold.pending(session),
     )
 
 

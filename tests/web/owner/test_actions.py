@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from newsletter.db import post_queue
+from newsletter.db import owner_hold, post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Edition, Event, SubscriberStatus
 from newsletter.delivery.editions import hold
@@ -92,6 +92,37 @@ async def test_holding_and_releasing_the_waiting_edition(
 
     kinds = [(kind, edition) for kind, edition, _detail in owner_events(database)]
     assert kinds == [("edition_held", edition_id), ("edition_released", edition_id)]
+
+
+async def test_holding_the_next_edition_before_the_slot_makes_it(
+    client: httpx.AsyncClient, database: Database, outbox: list[ReceivedMail]
+) -> None:
+    add_post(database, make_post("volgende", "Het volgende stuk"))
+    await log_in(client, outbox)
+    assert "Tegenhouden" in (await client.get(AREA)).text  # no edition made yet
+
+    page = await act(client, "vasthouden")
+    assert "wordt gemaakt maar niet verstuurd, tot je hem vrijgeeft" in page
+    assert "Je houdt de volgende nieuwsbrief tegen" in page
+    with database.session() as session:
+        assert owner_hold.pending(session)
+    page = await act(client, "vrijgeven")
+    assert "gaat gewoon uit op het vaste moment" in page
+    assert "Je houdt de volgende nieuwsbrief tegen" not in page
+    assert "Dat kon niet" in await act(client, "vrijgeven")  # nothing held any more
+    with database.session() as session:
+        assert not owner_hold.pending(session)
+
+    # A page opened before the slot made a draft in review: its button holds that draft.
+    edition_id = add_edition(database, make_post("gemaakt", "Net gemaakt"), "draft")
+    await act(client, "vasthouden")
+    assert edition_status(database, edition_id) == "held"
+    kinds = [(kind, edition) for kind, edition, _detail in owner_events(database)]
+    assert kinds == [
+        (owner_hold.ASKED, None),
+        (owner_hold.WITHDRAWN, None),
+        ("edition_held", edition_id),
+    ]
 
 
 async def test_releasing_an_edition_the_returns_limits_held(

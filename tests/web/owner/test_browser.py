@@ -93,6 +93,14 @@ def test_the_owner_looks_around_in_a_real_browser(
         "Loslaten zonder haast",
     ]
 
+    # No edition waits: "Tegenhouden" holds the one the next slot makes, until released.
+    page.get_by_role("button", name="Tegenhouden").click()
+    page.wait_for_selector("text=Je houdt de volgende nieuwsbrief tegen")
+    screenshot(page, "owner-next-held")
+    page.get_by_role("button", name="Vrijgeven").click()
+    page.wait_for_selector("text=gaat gewoon uit op het vaste moment")
+    assert page.get_by_role("button", name="Tegenhouden").count() == 1
+
     page.get_by_role("button", name="Uitloggen").click()
     page.wait_for_selector("text=Stuur me een inloglink")
     page.goto(link)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from newsletter.db.alerts import ONCE, claim, finish, record_alert
 from newsletter.db.database import Database
 from newsletter.db.models import AlertStatus, Feed, SubscriberStatus
+from newsletter.setup import doctor
+from newsletter.setup.doctor import Result
 from newsletter.web.owner.outlook import DROPPED_SHOWN, QUEUE_LENGTH, outlook, recently_dropped
 from tests.support.db import add_edition
 from tests.support.history import History
@@ -72,3 +74,16 @@ def test_the_readers_dropped_last_come_with_why(database: Database, history: His
     assert dropped, "the history drops some readers"
     assert all(reader.drop.reason == "userunknown" for reader in dropped)
     assert all(reader.drop.diagnostic == "550 5.1.1 user unknown" for reader in dropped)
+
+
+def test_the_last_full_doctor_run_is_the_one_shown(database: Database) -> None:
+    with database.session() as session:
+        assert outlook(session, make_settings(), NOW).doctor is None
+    doctor.record(database, [Result("config", "ok", ""), Result("spf", "fail", "no record")])
+    doctor.record(
+        database,
+        [Result("config", "ok", ""), Result("dmarc", "warn", "p=none"), Result("dkim", "ok", "")],
+    )
+    with database.session() as session:
+        shown = outlook(session, make_settings(), NOW).doctor
+    assert shown is not None and (shown.failed, shown.warned) == ((), ("dmarc",))

@@ -8,6 +8,8 @@ import re
 import httpx
 
 from newsletter.db.database import Database
+from newsletter.setup import doctor
+from newsletter.setup.doctor import Result
 from tests.support.history import DOMAINS, History
 from tests.support.smtp import ReceivedMail
 
@@ -80,3 +82,12 @@ async def test_an_unknown_edition_is_a_dutch_not_found_inside_the_area(
         answer = await client.get(f"{AREA}/editie/{edition_id}")
         assert answer.status_code == 404, edition_id
         assert "Deze pagina bestaat niet" in answer.text
+
+
+async def test_the_overview_names_the_checks_the_last_doctor_run_did_not_pass(
+    client: httpx.AsyncClient, database: Database, outbox: list[ReceivedMail]
+) -> None:
+    assert "Nog nooit gedraaid" in (await log_in(client, outbox)).text
+    doctor.record(database, [Result("spf", "fail", "no record"), Result("dmarc", "warn", "")])
+    page = (await client.get(AREA)).text
+    assert "<strong>niet in orde</strong> (spf), let op: dmarc." in page
