@@ -30,9 +30,9 @@ def returns_notice(
         paragraphs=[
             f"Editie {edition_id} (\u201c{subject}\u201d) ging naar {recipients} lezers.",
             f"Harde bounces: {hard} ({_percent(hard, recipients)}; "
-            f"grens {limits.hard_alert_percent:g}%)",
+            f"grens {_limit(limits.hard_alert_percent)})",
             f"Spamklachten: {complaints} ({_percent(complaints, recipients)}; "
-            f"grens {limits.complaint_alert_percent:g}%)",
+            f"grens {_limit(limits.complaint_alert_percent)})",
             "Zulke aantallen kosten de afzender zijn goede naam bij Gmail, Outlook en je "
             "relay. Adressen die hard bouncen of klagen krijgen de nieuwsbrief niet meer.",
             "De volgende wekelijkse editie wordt daarom vastgehouden tot je hem vrijgeeft "
@@ -43,7 +43,27 @@ def returns_notice(
 
 
 def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "-"
+    """``14,3%``: a Dutch decimal comma."""
+    return f"{100 * part / whole:.1f}%".replace(".", ",") if whole else "-"
+
+
+def _limit(percent: float) -> str:
+    return f"{percent:g}%".replace(".", ",")
+
+
+# The causes on our side, as the owner reads them.
+CAUSES = {
+    "blocked": "geblokkeerd (ons IP-adres of domein)",
+    "authfailure": "SPF, DKIM of DMARC klopt niet",
+    "reversedns": "geen passend PTR-record",
+    "policy": "geweigerd door het beleid van de ontvanger",
+    "spam": "als spam gezien",
+    "virus": "als virus gezien",
+    "contentrejected": "inhoud geweigerd",
+    "norelaying": "doorsturen geweigerd",
+    "ratelimited": "te veel tegelijk",
+    "tlsrequired": "TLS vereist",
+}
 
 
 def suspect_notice(*, edition_id: int, subject: str, domain: str, held: int, mail: int) -> Notice:
@@ -105,11 +125,13 @@ def sender_notice(*, edition_id: int, subject: str, rejections: Sequence[Rejecti
     return Notice(
         subject=f"Nieuwsbrief: editie {edition_id} geweigerd door ontvangende servers",
         paragraphs=[
-            f"Van editie {edition_id} (\u201c{subject}\u201d) werden {total} berichten "
-            "geweigerd om een reden aan onze kant, niet die van de lezer. De lezers blijven "
+            f"Van editie {edition_id} (\u201c{subject}\u201d) "
+            + ("werd 1 bericht" if total == 1 else f"werden {total} berichten")
+            + " geweigerd om een reden aan onze kant, niet die van de lezer. De lezers blijven "
             "actief; zolang het niet verholpen is, missen ze de nieuwsbrief.",
             *(
-                f"{r.domain}: {r.count}\u00d7 {r.reason} ({r.reply}). Oplossing: "
+                f"{r.domain}: {r.count}\u00d7 {CAUSES.get(r.reason, r.reason)} ({r.reply}). "
+                "Oplossing: "
                 f"{likely_fix(r.reason, r.reply, r.domain)}."
                 for r in rejections
             ),

@@ -20,6 +20,8 @@ from newsletter.delivery.replies import Kind, Reply
 _ADDRESS = re.compile(r"[^\s<>@;:,\"'()\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _QUOTED_ADDRESS = re.compile(r"<?[^\s<>@;:,\"']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}>?")
 _MAX_REASON = 300
+# A multi-line SMTP reply, joined: every line after the first repeats "550-5.1.1 ".
+_REPLY_CODE = re.compile(r"\b([245]\d\d)[- ]([245]\.\d{1,3}\.\d{1,3}) ")
 # What a report says about its failures is near its top; past this it is read no further
 # (a 5 MB text "bounce" cost seconds in every pattern).
 READ_AT_MOST = 20_000
@@ -152,4 +154,18 @@ def clean_reason(text: str) -> str:
     leave their address behind in a reason."""
     if len(text) > _MAX_REASON * 4:  # cut before cleaning, and no half address kept
         text = _CUT_ADDRESS.sub("", text[: _MAX_REASON * 4])
-    return _QUOTED_ADDRESS.sub("<address>", clean_text(text))[:_MAX_REASON]
+    cleaned = _one_reply_code(_QUOTED_ADDRESS.sub("<address>", clean_text(text)))
+    if len(cleaned) <= _MAX_REASON:
+        return cleaned
+    return cleaned[: _MAX_REASON - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def _one_reply_code(text: str) -> str:
+    """``550-5.1.1 The account ... Please try 550-5.1.1 double-checking`` as a person
+    reads it: the reply's code once, where it starts, not at every line it was sent in."""
+    first = _REPLY_CODE.search(text)
+    if first is None:
+        return text
+    again = re.compile(rf"\b{first[1]}[- ]{re.escape(first[2])} ")
+    head = f"{text[: first.start()]}{first[1]} {first[2]} "
+    return head + again.sub("", text[first.end() :])

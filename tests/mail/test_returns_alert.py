@@ -27,8 +27,8 @@ def test_the_notice_gives_the_counts_their_shares_and_the_limits() -> None:
     )
     assert notice.subject == "Nieuwsbrief: te veel bounces of klachten bij editie 12"
     assert notice.paragraphs[0] == "Editie 12 (\u201cRust vinden\u201d) ging naar 400 lezers."
-    assert notice.paragraphs[1] == "Harde bounces: 24 (6.0%; grens 5%)"
-    assert notice.paragraphs[2] == "Spamklachten: 2 (0.5%; grens 0.3%)"
+    assert notice.paragraphs[1] == "Harde bounces: 24 (6,0%; grens 5%)"
+    assert notice.paragraphs[2] == "Spamklachten: 2 (0,5%; grens 0,3%)"
     assert "newsletter editions release N" in notice.paragraphs[-1]
     assert notice.report is None
 
@@ -68,8 +68,13 @@ def test_the_notice_names_every_domain_with_its_reply() -> None:
     )
     text = "\n".join(notice.paragraphs)
     assert "werden 4 berichten geweigerd" in text
-    assert "gmail.com: 3× authfailure (550 5.7.26 unauthenticated)" in text
-    assert "outlook.com: 1× blocked" in text and "https://sender.office.com/" in text
+    assert "gmail.com: 3× SPF, DKIM of DMARC klopt niet (550 5.7.26 unauthenticated)" in text
+    assert "outlook.com: 1× geblokkeerd (ons IP-adres of domein)" in text
+    assert "https://sender.office.com/" in text
+    one = sender_notice(
+        edition_id=5, subject="Rust", rejections=[Rejection("x.nl", "policy", 1, "550 5.7.1")]
+    )
+    assert "werd 1 bericht geweigerd" in one.paragraphs[0]
 
 
 def test_the_suspect_notice_gives_the_editions_own_share_at_the_domain() -> None:

@@ -66,7 +66,7 @@ def test_counts_list_alert_and_the_held_next_edition(
     assert owner_mails[0].message["Subject"] == (
         "Nieuwsbrief: te veel bounces of klachten bij editie 1"
     )
-    assert "Spamklachten: 1 (2.5%; grens 0.3%)" in owner_mails[0].text()
+    assert "Spamklachten: 1 (2,5%; grens 0,3%)" in owner_mails[0].text()
     raw = returned(smtp_server, database, first, "lezer5@voorbeeld.nl", "exim_hard.eml")
     process_message(database, settings, raw, source="test")
     mail_pending_alerts(database, settings, utcnow())
@@ -132,7 +132,7 @@ def test_addresses_the_relay_refuses_during_the_send_count_towards_the_limit_too
 
     owner_mails = [mail for mail in smtp_server.handler.received if OWNER in mail.recipients]
     assert len(owner_mails) == 1
-    assert "Harde bounces: 2 (10.0%; grens 5%)" in owner_mails[0].text()
+    assert "Harde bounces: 2 (10,0%; grens 5%)" in owner_mails[0].text()
     assert status_of(database, "lezer3@voorbeeld.nl") == "bounced"
     with database.session() as session:
         assert edition_returns(session, edition_id).hard == 2

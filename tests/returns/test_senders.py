@@ -69,7 +69,7 @@ def test_a_refusal_on_our_side_during_the_send_is_counted_and_told_with_the_fix(
     assert rejection.reply.startswith("550 5.7.26") and "@" not in rejection.reply
     assert recorded.cause == "sender_rejections"
     body = " ".join(str(alert.get_body(("plain",)).get_content()).split())  # type: ignore[union-attr]
-    assert "strikt.example: 4× authfailure (550 5.7.26" in body
+    assert "strikt.example: 4× SPF, DKIM of DMARC klopt niet (550 5.7.26" in body
     assert "newsletter doctor" in body
     assert "lezer0@strikt.example" not in body
 
@@ -125,5 +125,8 @@ def test_a_rejection_on_our_side_keeps_the_reader_and_names_the_fix(
     mail_pending_alerts(database, report_settings, utcnow())
     (mail,) = owner_mails(smtp_server)
     assert "geweigerd om een reden aan onze kant" in mail
-    assert "voorbeeld.nl: 1× authfailure" in mail and "draai newsletter doctor" in mail
+    assert (
+        "voorbeeld.nl: 1× SPF, DKIM of DMARC klopt niet" in mail
+        and "draai newsletter doctor" in mail
+    )
     assert "https://check.spamhaus.org/" in mail

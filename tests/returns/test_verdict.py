@@ -24,3 +24,19 @@ def test_every_diagnostic_of_the_wild_corpus_is_one_line_without_addresses() -> 
             continue
         for verdict in verdicts:
             assert "\n" not in verdict.diagnostic and "@" not in verdict.diagnostic, case.name
+
+
+def test_a_multi_line_reply_reads_with_its_code_once_and_a_long_one_ends_at_a_word() -> None:
+    gmail = (
+        "550-5.1.1 The email account that you tried to reach does not exist. Please try "
+        "550-5.1.1 double-checking the recipient's email address for typos or "
+        "550-5.1.1 unnecessary spaces. Learn more at 550 5.1.1 https://support.google.com/mail"
+    )
+    assert clean_reason(gmail) == (
+        "550 5.1.1 The email account that you tried to reach does not exist. Please try "
+        "double-checking the recipient's email address for typos or unnecessary spaces. "
+        "Learn more at https://support.google.com/mail"
+    )
+    assert clean_reason("5.0.0 554 5.2.2 mailbox full") == "5.0.0 554 5.2.2 mailbox full"
+    long = clean_reason("rustig " * 60)
+    assert len(long) <= 300 and long.endswith("rustig\u2026")

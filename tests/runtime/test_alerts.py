@@ -271,8 +271,11 @@ def test_an_edition_with_many_failures_is_told_to_the_owner_in_one_mail(
     assert "# Nieuwsbrief: te veel bounces of klachten bij editie 1" in body
     assert "7 berichten zijn afgeleverd en 1 definitief mislukt" in body
     assert "Daarnaast bestaan 2 adressen niet." in body
-    assert "Harde bounces: 2 (20.0%; grens 5%)" in body
-    assert "voorbeeld.nl: 1× policy (550 5.7.1 Message rejected by policy)" in body
+    assert "Harde bounces: 2 (20,0%; grens 5%)" in body
+    assert (
+        "voorbeeld.nl: 1× geweigerd door het beleid van de ontvanger (550 5.7.1 Message rejected by policy)"
+        in body
+    )
     html = mail.get_body(("html",))
     assert html is not None and str(html.get_content()).count("<h2") == 3
     # The returns alert holds the next week's edition, whatever the daemon's clock says.

@@ -148,16 +148,17 @@ class OwnerActions:
             subscribers.reactivate(session, address, actor=ACTOR)
             return "teruggezet"
 
-        return await self._do(work)
+        return await self._do(work, refused="niet-terug")
 
-    async def _do(self, work: Work) -> Response:
+    async def _do(self, work: Work, *, refused: str = "kan-niet") -> Response:
         """Run ``work`` in one transaction; a refusal (a post already sent, an edition that
-        is not held) is the overview saying it could not be done, never an error page."""
+        is not held) is the overview saying it could not be done, and why where the page
+        cannot have known (``refused``), never an error page."""
         try:
             done = await self.context.run(work)
         except NewsletterError as exc:
             logger.info("owner action refused: %s", exc)
-            done = "kan-niet"
+            done = refused
         return self._done(done)
 
     def _done(self, code: str) -> Response:
