@@ -34,6 +34,7 @@ from newsletter.db.models import Post as PostRow
 from newsletter.delivery import editions
 from newsletter.delivery.attempt import Attempt, Outcome
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting, chunk_size
+from newsletter.delivery.claims import ClaimQueue
 from newsletter.delivery.contents import render_post
 from newsletter.delivery.dkim import dkim_signer
 from newsletter.delivery.ledger import Ledger
@@ -100,6 +101,7 @@ class SendSummary:
     relay_unavailable: bool = False
     slowdowns: int = 0
     recoveries: int = 0
+    relay_rate: float | None = None  # what the relay was found to accept, msgs/s
     waiting: Waiting | None = None
 
     @property
@@ -121,6 +123,7 @@ class SendSummary:
             "relay_unavailable": self.relay_unavailable,
             "slowdowns": self.slowdowns,
             "recoveries": self.recoveries,
+            "relay_rate": round(self.relay_rate, 1) if self.relay_rate else None,
             "waiting": self.waiting.to_json() if self.waiting else None,
         }
 
@@ -272,13 +275,14 @@ class _Sender:
             relay_unavailable=self.relay_unavailable,
             slowdowns=self.throttle.cuts,
             recoveries=self.throttle.recoveries,
+            relay_rate=self.throttle.ceiling,
             waiting=self.waiting,
         )
 
     async def run(self, lanes: Sequence[Lane], close: Callable[[], Any]) -> None:
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         self._budget_lock = asyncio.Lock()
-        self._queue: asyncio.Queue[Claim | None] = asyncio.Queue()
+        self._queue = ClaimQueue()
         self._room = asyncio.Event()
         self._failure_limit = max(3, 2 * len(lanes))
         tasks = [asyncio.create_task(self._work(lane)) for lane in lanes]
@@ -294,10 +298,7 @@ class _Sender:
             self._closing = True
             await asyncio.gather(*tasks, flusher, return_exceptions=True)
             await close()
-            while not self._queue.empty():
-                claim = self._queue.get_nowait()
-                if claim is not None:
-                    self._unsent.append(claim)
+            self._unsent.extend(self._queue.drain())
             await self._flush()
             await self._in_database(self.ledger.release, list(self._unsent))
             if self.budget is not None and self._slots:
@@ -320,24 +321,22 @@ class _Sender:
             if not claims:
                 break
             self._outstanding += len(claims)
-            for claim in claims:
-                self._queue.put_nowait(claim)
-        for _ in range(lane_count):
-            self._queue.put_nowait(None)
+            self._queue.extend(claims)
+        self._queue.extend([None] * lane_count)  # each lane stops at one
 
     async def _work(self, lane: Lane) -> None:
         while (claim := await self._queue.get()) is not None:
             if self._should_stop():
                 self._give_back(claim)
                 continue
-            delay = self.throttle.reserve()
+            delay, booking = self.throttle.reserve(), self.throttle.bookings
             if delay > 0:
                 await asyncio.sleep(delay)
             if not await self._permit():
                 self._give_back(claim)
                 continue
             attempt = await self._attempt(lane, claim)
-            self.throttle.record(attempt.pushback)
+            self.throttle.record(attempt.pushback, booking)
             if attempt.connection_failed:
                 self._connection_failures += 1
                 if self._connection_failures >= self._failure_limit:
@@ -345,6 +344,8 @@ class _Sender:
                     log.warning("the relay is unreachable (%s); stopping this run", attempt.reply)
             else:
                 self._connection_failures = 0
+            if attempt.pushback and self._queue.put_back(claim):
+                continue  # about us, not the reader: tried again first, in this run
             self._results.append(Result(claim, attempt))
             if len(self._results) >= self._batch_size() // 2:
                 await self._flush()

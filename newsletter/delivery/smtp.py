@@ -7,7 +7,12 @@ sends every command on its own round trip and normalises line endings and dot-st
 whole ~100 KB message with regular expressions for every copy. Here, when the relay
 offers PIPELINING (RFC 2920), MAIL, RCPT and DATA go out in one write and the message is
 written as it is (it already has CRLF line endings; a spliced message arrives dot-stuffed,
-any other is stuffed with one ``bytes.replace``).
+any other is stuffed with one ``bytes.replace``). After the relay pushed back (see
+``attempt.py``), a connection is *careful*: its next transactions are not pipelined, one
+command at a time, until the relay accepts one again; pipelined, one refused MAIL would
+make RCPT and DATA fail too, three errors where Postfix counts each towards slowing its
+replies down and hanging up; after ``PUSHBACKS_PER_CONNECTION`` of them the session
+is replaced by a fresh one, still careful.
 
 Connections are reopened after ``messages_per_connection`` messages, and when the relay
 closes one. A transaction that fails before the message text was written cannot have
@@ -32,6 +37,11 @@ from newsletter.errors import DeliveryError
 from newsletter.mail.compose import DotStuffed, dot_stuff
 
 log = logging.getLogger(__name__)
+
+# Postfix delays every reply by a second once a session has made 10 errors
+# (smtpd_soft_error_limit) and hangs up at 20: a session that heard this many pushbacks
+# is closed, and the next message opens a fresh one with no errors counted.
+PUSHBACKS_PER_CONNECTION = 5
 
 
 class _ConnectionLost(DeliveryError):
@@ -130,6 +140,8 @@ class SmtpConnection:
         self._reader: _ReplyReader | None = None
         self._client: aiosmtplib.SMTP | None = None
         self._pipelining = False
+        self._careful = False  # the relay pushed back: one command at a time
+        self._pushbacks_on_connection = 0
         self._sent_on_connection = 0
         self._text_written = False
 
@@ -161,6 +173,8 @@ class SmtpConnection:
         assert self._reader is not None
         try:
             attempt = await self._transaction(self._reader, sender, recipient, data)
+            self._careful = attempt.pushback
+            self._pushbacks_on_connection += attempt.pushback
         except _ConnectionLost:
             await self.close()
             return None
@@ -168,7 +182,10 @@ class SmtpConnection:
             await self.close()
             return transient(f"timeout: no reply within {self._config.timeout:g} s")
         self._sent_on_connection += 1
-        if self._sent_on_connection >= self._config.messages_per_connection:
+        if (
+            self._sent_on_connection >= self._config.messages_per_connection
+            or self._pushbacks_on_connection >= PUSHBACKS_PER_CONNECTION
+        ):
             await self.close()
         return attempt
 
@@ -182,10 +199,11 @@ class SmtpConnection:
             (b"DATA\r\n", "data"),
         )
         replies: list[tuple[Reply, Stage]] = []
-        if self._pipelining:
+        pipelining = self._pipelining and not self._careful
+        if pipelining:
             reader.write(b"".join(command for command, _ in commands))
         for command, stage in commands:
-            if not self._pipelining:
+            if not pipelining:
                 reader.write(command)
             reply = await reader.read(timeout)
             replies.append((reply, stage))
@@ -195,7 +213,7 @@ class SmtpConnection:
                 reader.transport.close()
                 self._reader = self._client = None
                 return classify(reply.code, reply.text, stage)
-            if reply.code >= 400 and not self._pipelining:
+            if reply.code >= 400 and not pipelining:
                 break
         refused = next(((r, s) for r, s in replies if r.code >= 400), None)
         data_accepted = replies[-1][0].code == 354
@@ -258,7 +276,7 @@ class SmtpConnection:
         self._pipelining = client.supports_extension("pipelining")
         self._reader = _ReplyReader(transport)
         transport.set_protocol(self._reader)
-        self._sent_on_connection = 0
+        self._sent_on_connection = self._pushbacks_on_connection = 0
         return None
 
     async def close(self) -> None:

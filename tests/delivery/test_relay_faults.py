@@ -104,14 +104,17 @@ def test_421_slow_down_at_mail_slows_the_sender_which_recovers_and_loses_nothing
     edition_id, addresses = new_edition(database, 600)
     faults = Faults(mail_421=(100, 160), pipelining=pipelining)
     server = SmtpServer(faults).start()
-    quick = Tuning(cut_cooldown=0.05, recovery_seconds=0.05, recovery_steps=4)
+    quick = Tuning(
+        floor=20.0, cut_cooldown=0.05, recovery_seconds=0.05, probe_share=1.0, probes_per_span=100
+    )
     try:
         settings = make_settings(smtp=relay(server.port))
         summary = send_edition(database, settings, edition_id, options=SendOptions(throttle=quick))
         assert server.handler.pushed_back > 0
         assert summary.slowdowns >= 1, "the sender did not slow down"
         assert summary.recoveries >= 1, "the sender did not recover"
-        assert summary.sent + summary.deferred == 600 and summary.failed == 0
+        # A pushback is about us, not the reader: tried again in this run, never deferred.
+        assert summary.sent == 600 and summary.deferred == 0 and summary.failed == 0
         assert_states_add_up(database, edition_id)
         _finish(database, server, edition_id)
     finally:

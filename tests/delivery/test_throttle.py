@@ -54,11 +54,13 @@ def _replies(throttle: Throttle, pushbacks: int, total: int) -> None:
         throttle.record(n < pushbacks)
 
 
-def test_pushback_share_halves_the_rate_and_recovers_steadily():
+def test_pushback_share_halves_the_rate_and_probes_back_slowly():
     clock = Clock()
-    tuning = Tuning(window=50, threshold=0.05, recovery_seconds=5.0, recovery_steps=4)
+    tuning = Tuning(window=50, threshold=0.05, recovery_seconds=5.0, probe_share=0.25)
     throttle = Throttle(100.0, clock=clock, tuning=tuning)
+    start = clock.now
     _send(throttle, clock, 100)
+    _replies(throttle, 0, 100)
     throttle.record(True)
     throttle.record(True)
     assert throttle.rate == 100.0  # one or two replies are no trend
@@ -66,28 +68,96 @@ def test_pushback_share_halves_the_rate_and_recovers_steadily():
     assert throttle.rate == 50.0 and throttle.cuts == 1
     _replies(throttle, 3, 3)  # every connection hears "slow down" at once: one cut only
     assert throttle.rate == 50.0
+    clock.now += 5.0
+    throttle.reserve()
+    assert throttle.rate == 50.0, "climbed back before the relay accepted anything"
+    throttle.record(False)  # accepted again: the relay took 101 messages in about 6 s
+    ceiling = 101 / (clock.now - start)
+    assert throttle.ceiling == pytest.approx(ceiling)
+    assert throttle.rate == pytest.approx(0.95 * ceiling)
     rates = []
-    for _ in range(4):
+    for _ in range(3):
         clock.now += 5.0
         throttle.reserve()
         rates.append(throttle.rate)
-    assert rates == [75.0, 100.0, 100.0, 100.0]  # additive: a quarter of 100 per step
-    assert not throttle.slowed_down and throttle.recoveries == 1
+    step = 0.25 * ceiling  # additive: a quarter of the ceiling per quiet step
+    assert rates == pytest.approx([0.95 * ceiling + (n + 1) * step for n in range(3)])
+    assert throttle.recoveries == 0
 
 
-def test_pushback_without_a_limit_uses_the_measured_rate():
+def test_a_cut_after_a_learned_ceiling_is_gentle_and_the_brake_lets_go_at_the_limit():
     clock = Clock()
-    throttle = Throttle(None, clock=clock, tuning=Tuning(recovery_seconds=5.0))
-    _send(throttle, clock, 200, work=0.005)  # 200 msgs/s
+    tuning = Tuning(recovery_seconds=1.0, probe_share=0.5, cut_cooldown=0.5)
+    throttle = Throttle(20.0, clock=clock, tuning=tuning)
+
+    def accepted(seconds: float) -> None:
+        end = clock.now + seconds
+        while clock.now < end:
+            clock.now += throttle.reserve()
+            throttle.record(False, throttle.bookings)
+
+    accepted(2.0)
     _replies(throttle, 3, 3)
-    assert throttle.rate == pytest.approx(100.0)
-    clock.now += 1.5
-    _replies(throttle, 3, 3)  # the complaints go on after the cooldown: cut again
-    assert throttle.rate == pytest.approx(50.0)
-    for _ in range(10):
-        clock.now += 5.0
-        throttle.reserve()
-    assert throttle.rate is None
+    assert throttle.rate == 10.0 and throttle.ceiling is None  # halved: nothing known yet
+    clock.now += 1.0
+    accepted(3.0)
+    assert throttle.ceiling is not None and throttle.recoveries == 1  # probed up to 20
+    held = throttle.rate
+    _replies(throttle, 3, 3)
+    assert held is not None and throttle.rate == pytest.approx(held * 0.9)  # gentle
+    accepted(10.0)
+    assert throttle.rate == 20.0 and throttle.recoveries == 2 and not throttle.slowed_down
+
+
+def test_an_accept_of_a_message_booked_before_the_cut_ends_no_episode():
+    clock = Clock()
+    throttle = Throttle(None, clock=clock)
+    _send(throttle, clock, 200, work=0.005)
+    booked_early = throttle.bookings
+    _replies(throttle, 3, 3)
+    cut_to = throttle.rate
+    clock.now += 3.0
+    throttle.record(False, booked_early)  # in flight when the relay began to refuse
+    assert throttle.ceiling is None and throttle.rate == cut_to
+    throttle.reserve()
+    throttle.record(False, throttle.bookings)
+    assert throttle.ceiling is not None
+
+
+def _fixed_window_relay(
+    throttle: Throttle, clock: Clock, allowed: int, window: float, seconds: float
+) -> list[float]:
+    """A relay like Postfix's anvil: ``allowed`` messages per fixed ``window`` counted from
+    the first one, every other refused until the window ends; a sender that waits as
+    told and takes 2 ms per transaction. Returns when each accepted message went."""
+    start = clock.now
+    window_start, in_window, accepted = start, 0, []
+    while clock.now - start < seconds:
+        clock.now += throttle.reserve() + 0.002
+        if clock.now - window_start >= window:
+            window_start += window * ((clock.now - window_start) // window)
+            in_window = 0
+        refused = in_window >= allowed
+        in_window += not refused
+        if not refused:
+            accepted.append(clock.now - start)
+        throttle.record(refused)
+    return accepted
+
+
+@pytest.mark.parametrize(("allowed", "window"), [(100, 10.0), (100, 60.0), (30, 1.0)])
+def test_the_rate_converges_to_a_fixed_window_relay_and_holds(allowed: int, window: float):
+    clock = Clock()
+    throttle = Throttle(None, clock=clock)
+    relay_rate = allowed / window
+    seconds = max(120.0, 4 * window)
+    accepted = _fixed_window_relay(throttle, clock, allowed, window, seconds)
+    settled = clock.now - seconds + max(30.0, 1.5 * window)
+    held = [rate for at, rate in throttle.samples if at >= settled]
+    assert held, "the throttle never settled"
+    assert all(0.8 * relay_rate <= rate <= 1.2 * relay_rate for rate in held), held
+    late = [at for at in accepted if at >= seconds / 2]
+    assert len(late) / (seconds / 2) >= 0.8 * relay_rate, "the relay's rate was not used"
 
 
 def test_a_steady_few_percent_of_pushback_never_cuts():
