@@ -176,7 +176,7 @@ def _entry_post(entry: Any, source: str, max_bytes: int | None) -> Post | str:
         title=title,
         source=source,
         category=category or None,
-        lead=_lead(entry) if content else None,
+        lead=_lead(entry, content) if content else None,
         questions=body.questions,
         blocks=body.blocks,
         faq=body.faq,
@@ -210,13 +210,19 @@ def _summary_body(entry: Any) -> ArticleBody:
     return replace(body, blocks=tuple(blocks))
 
 
-def _lead(entry: Any) -> str | None:
-    """The entry's summary as the lead, unless it is a cut-off excerpt of the body."""
-    texts = [u.text for u in html_units(entry.get("summary", "")) if u.text]
-    lead = clean_text(" ".join(t for t in texts if not _FEED_FOOTER_RE.search(t)))
-    if not lead or _TRUNCATED_RE.search(lead):
+def _lead(entry: Any, content: str) -> str | None:
+    """The entry's summary as the lead, unless it is a cut-off excerpt of the body, or the
+    body's own beginning: feedparser gives an item without a description its full text as
+    the summary, which would print the whole article twice."""
+    lead = _text_of(entry.get("summary", ""))
+    if not lead or _TRUNCATED_RE.search(lead) or _text_of(content).startswith(lead):
         return None
     return lead
+
+
+def _text_of(html: str) -> str:
+    texts = [u.text for u in html_units(html) if u.text]
+    return clean_text(" ".join(t for t in texts if not _FEED_FOOTER_RE.search(t)))
 
 
 def _published(entry: Any) -> datetime | None:

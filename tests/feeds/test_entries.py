@@ -106,3 +106,22 @@ def test_an_entry_without_text_is_a_content_error() -> None:
     )
     with pytest.raises(ContentError, match=r"entry 1 \('Leeg', https://x.nl/leeg/\): no article"):
         parse_feed(feed, source="feed.xml")
+
+
+def test_an_item_with_only_its_full_text_has_no_lead_that_repeats_the_article() -> None:
+    """feedparser gives an item without a description its content as the summary; taken as
+    the lead it printed the whole article twice."""
+    feed = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Blog</title><link>https://blog.example.org/</link><description>x</description>
+<item><title>Over boeken lezen</title><link>https://blog.example.org/boeken/</link>
+<content:encoded><![CDATA[<p>Ik lees elke avond een half uur.</p><h2>Welke boeken</h2>
+<p>Vooral romans.</p>]]></content:encoded></item>
+<item><title>Over slapen</title><link>https://blog.example.org/slapen/</link>
+<description>Goed slapen is de basis van alles.</description>
+<content:encoded><![CDATA[<p>Goed slapen is de basis van alles.</p><p>Meer.</p>]]></content:encoded>
+</item></channel></rss>"""
+    only_content, excerpt_is_first_paragraph = parse_feed(feed, source="feed")
+    assert only_content.lead is None
+    assert only_content.blocks[0] == Block("paragraph", "Ik lees elke avond een half uur.")
+    assert excerpt_is_first_paragraph.lead is None
