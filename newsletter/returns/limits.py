@@ -1,6 +1,6 @@
 """The returns limits: an edition whose hard bounces or complaints pass a threshold of its
-recipients records an owner alert, once, which holds the next weekly edition
-(:func:`hold_reason`) until the owner releases it.
+recipients records an owner alert, once for each set of limits passed, which holds the
+next weekly edition (:func:`hold_reason`) until the owner releases it.
 
 Checked after each late report that is not soft (:mod:`newsletter.returns.apply`) and
 after a send in which the relay refused addresses (``runtime.alerts``, after the daemon's
@@ -22,22 +22,29 @@ from newsletter.returns.report import edition_returns
 
 log = logging.getLogger(__name__)
 
-_ALERT = "returns:"  # the owner alert's cause: this and the edition id
+_ALERT = "returns:"  # the owner alert's cause: this, the edition id, ":" and the limits passed
 
 
 def check_limits(session: Session, limits: BouncesSection, edition_id: int) -> bool:
-    """Once per edition: past a limit, record the owner alert, which holds the next weekly
-    edition (see :func:`hold_reason`). True when it was recorded now."""
+    """Once per edition and set of limits passed: record the owner alert, which holds the
+    next weekly edition (see :func:`hold_reason`). True when it was recorded now.
+
+    The cause names the limits passed, so complaints that pass theirs after the hard
+    bounces' alert went out are told too, and the same limits passed again are not."""
     edition = session.get(Edition, edition_id)
     if edition is None or not edition.recipients:
         return False
     session.flush()
     returns = edition_returns(session, edition_id)
-    over = (
-        returns.hard * 100 > limits.hard_alert_percent * edition.recipients
-        or returns.complaints * 100 > limits.complaint_alert_percent * edition.recipients
-    )
-    if not over:
+    passed = [
+        name
+        for name, count, percent in (
+            ("hard", returns.hard, limits.hard_alert_percent),
+            ("complaints", returns.complaints, limits.complaint_alert_percent),
+        )
+        if count * 100 > percent * edition.recipients
+    ]
+    if not passed:
         return False
     numbers = {
         "recipients": edition.recipients,
@@ -47,7 +54,7 @@ def check_limits(session: Session, limits: BouncesSection, edition_id: int) -> b
     notice = returns_notice(limits, edition_id=edition_id, subject=edition.subject, **numbers)
     recorded = record_alert(
         session,
-        cause=f"{_ALERT}{edition_id}",
+        cause=f"{_ALERT}{edition_id}:{'+'.join(passed)}",
         period=ONCE,
         subject=notice.subject,
         paragraphs=notice.paragraphs,

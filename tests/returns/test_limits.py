@@ -11,18 +11,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
-from newsletter.config import ScheduleSection
+from newsletter.config import BouncesSection, ScheduleSection
 from newsletter.db import post_queue
 from newsletter.db.database import Database
-from newsletter.db.models import utcnow
+from newsletter.db.models import BounceReport, Edition, OwnerAlert, Subscriber, utcnow
 from newsletter.delivery import editions
 from newsletter.returns.apply import process_message
+from newsletter.returns.limits import check_limits
 from newsletter.returns.report import edition_returns
 from newsletter.runtime.jobs import make_edition_for_week, send_due_work
 from newsletter.runtime.owner_mail import mail_pending_alerts
 from tests.support.cli import NewsletterCli
-from tests.support.db import add_subscribers
+from tests.support.db import add_subscribers, new_edition
 from tests.support.posts import add_post, make_post
 from tests.support.returned import (
     bounce_env,
@@ -70,7 +72,10 @@ def test_counts_list_alert_and_the_held_next_edition(
     raw = returned(smtp_server, database, first, "lezer5@voorbeeld.nl", "exim_hard.eml")
     process_message(database, settings, raw, source="test")
     mail_pending_alerts(database, settings, utcnow())
-    assert sum(OWNER in mail.recipients for mail in smtp_server.handler.received) == 1
+    # 3 hard of 40 now pass their limit too: told once more, with both figures
+    owner_mails = [mail for mail in smtp_server.handler.received if OWNER in mail.recipients]
+    assert len(owner_mails) == 2
+    assert "Harde bounces: 3 (7,5%; grens 5%)" in owner_mails[1].text()
 
     numbers = json.loads(cli.ok("editions", "show", str(first), "--json", **env))
     assert numbers["bounces"] == {"hard": 3, "soft": 1, "suspect": 0}
@@ -136,3 +141,47 @@ def test_addresses_the_relay_refuses_during_the_send_count_towards_the_limit_too
     assert status_of(database, "lezer3@voorbeeld.nl") == "bounced"
     with database.session() as session:
         assert edition_returns(session, edition_id).hard == 2
+
+
+def test_complaints_passing_their_limit_after_the_hard_bounces_alert_are_told_too(
+    database: Database,
+) -> None:
+    edition_id, readers = new_edition(database, 40)
+    limits = BouncesSection()  # hard 5 %, complaints 0.3 %
+    with database.session() as session:
+        ids = {
+            email: sid for email, sid in session.execute(select(Subscriber.email, Subscriber.id))
+        }
+        session.execute(update(Edition).where(Edition.id == edition_id).values(recipients=40))
+
+    def report(n: int, result: str) -> None:
+        with database.session() as session:
+            session.add(
+                BounceReport(
+                    fingerprint=f"{n:064d}",
+                    part=0,
+                    source="test",
+                    result=result,
+                    reason="userunknown" if result == "hard" else "abuse",
+                    diagnostic="",
+                    domain="voorbeeld.nl",
+                    subscriber_id=ids[readers[n]],
+                    edition_id=edition_id,
+                )
+            )
+
+    def check() -> bool:
+        with database.session() as session:
+            return check_limits(session, limits, edition_id)
+
+    for n in range(3):  # 3 of 40 hard: 7.5 % > 5 %
+        report(n, "hard")
+    assert check()
+    assert not check()  # the same limits again: told once
+    report(3, "complaint")  # 2.5 % > 0.3 %: a limit not told yet
+    assert check()
+    report(4, "complaint")
+    assert not check()
+    with database.session() as session:
+        causes = session.scalars(select(OwnerAlert.cause).order_by(OwnerAlert.id)).all()
+    assert causes == [f"returns:{edition_id}:hard", f"returns:{edition_id}:hard+complaints"]
