@@ -14,7 +14,9 @@ from email.utils import getaddresses
 from newsletter.delivery.replies import Kind
 from newsletter.returns.verdict import Verdict, clean_reason, plain_address
 
-_BY_TYPE: dict[str, tuple[Kind, str]] = {
+# RFC 5965 feedback types (and the opt-out spelling some loops use): ARF reports and a
+# relay's complaint notification (SES passes the loop's type on) read them by this one table.
+FEEDBACK_TYPES: dict[str, tuple[Kind, str]] = {
     "abuse": (Kind.COMPLAINT, "abuse"),
     "fraud": (Kind.COMPLAINT, "fraud"),
     "virus": (Kind.COMPLAINT, "virusreport"),
@@ -38,7 +40,7 @@ def feedback_verdict(
             Kind.IGNORED, "notabounce", "feedback report without fields", (), message_ids
         )
     feedback_type = str(report.get("Feedback-Type", "")).strip().lower()
-    kind, reason = _BY_TYPE.get(feedback_type, (Kind.IGNORED, "notabounce"))
+    kind, reason = FEEDBACK_TYPES.get(feedback_type, (Kind.IGNORED, "notabounce"))
     recipients = [
         address
         for value in report.get_all("Original-Rcpt-To", [])

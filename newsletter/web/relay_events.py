@@ -19,6 +19,7 @@ from typing import Any
 from newsletter.delivery.replies import Kind, Reply, classify_reply
 from newsletter.errors import InputError
 from newsletter.returns.apply import RelayEvent
+from newsletter.returns.arf import FEEDBACK_TYPES
 
 # A relay's own category, used when the server's words name no cause.
 _SES_SUBTYPES: dict[str, tuple[Kind, str]] = {
@@ -47,7 +48,6 @@ _MAILGUN_REASONS: dict[str, tuple[Kind, str]] = {
     "suppress-bounce": (Kind.HARD, "userunknown"),
     "espblock": (Kind.SENDER, "blocked"),
 }
-_FEEDBACK = {"fraud": "fraud", "virus": "virusreport", "other": "other"}
 # SendGrid's "dropped": it would not send, for a reason of its own lists.
 _SENDGRID_DROPPED: dict[str, tuple[Kind, str]] = {
     "Bounced Address": (Kind.HARD, "userunknown"),
@@ -174,9 +174,10 @@ def ses_events(notification: Payload, sns_id: str) -> list[RelayEvent]:
     if kind_name == "Complaint":
         complaint = notification.object("complaint")
         feedback = complaint.text("complaintFeedbackType") or "abuse"
-        if feedback == "not-spam":
+        kind, reason = FEEDBACK_TYPES.get(feedback, (Kind.COMPLAINT, "abuse"))
+        if kind == Kind.IGNORED:  # not-spam, auth-failure: about no reader's wish
             return []
-        reply = Reply(Kind.COMPLAINT, _FEEDBACK.get(feedback, "abuse"))
+        reply = Reply(kind, reason)
         return [
             event(
                 reply,

@@ -15,6 +15,7 @@ from newsletter.web.relay_events import (
     judged,
     postmark_events,
     sendgrid_events,
+    ses_events,
 )
 
 READER = "lezer1@voorbeeld.nl"
@@ -78,3 +79,24 @@ def test_the_words_decide_and_a_temporary_failure_is_never_hard() -> None:
     assert judged("550 5.2.2 full", relay_says=(Kind.HARD, "userunknown")).kind == Kind.SOFT
     assert judged("550 rejected", relay_says=(Kind.HARD, "userunknown")).kind == Kind.HARD
     assert judged("550 5.1.1 User unknown", temporary=True).kind == Kind.SOFT
+
+
+@pytest.mark.parametrize(
+    ("feedback", "verdict"),
+    [
+        ("abuse", [("complaint", "abuse")]),
+        ("fraud", [("complaint", "fraud")]),
+        (None, [("complaint", "abuse")]),  # SES leaves the type out when the loop gave none
+        ("not-spam", []),
+        ("auth-failure", []),  # about our DNS, as an ARF auth-failure report is
+    ],
+)
+def test_an_ses_complaint_reads_its_feedback_type_as_an_arf_report_does(
+    feedback: str | None, verdict: list[tuple[str, str]]
+) -> None:
+    complaint: dict[str, Any] = {"complainedRecipients": [{"emailAddress": READER}]}
+    if feedback is not None:
+        complaint["complaintFeedbackType"] = feedback
+    notification = {"notificationType": "Complaint", "complaint": complaint, "mail": {}}
+    events = ses_events(Payload(notification, "Message"), "sns-1")
+    assert [(e.kind, e.reason) for e in events] == verdict
