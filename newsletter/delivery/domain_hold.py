@@ -63,12 +63,13 @@ def send_refusals(connection: Connection, edition_id: int) -> dict[int, str]:
     found: dict[int, str] = {}
     for event_id, actor, subscriber_id, detail in rows:
         if actor == "sender" and subscriber_id is not None:
-            what = _type(detail or {})
+            what = refusal_type(detail or {})
             found[subscriber_id] = HARD if what == HELD and event_id in confirmed else what
     return found
 
 
-def _type(detail: dict[str, Any]) -> str:
+def refusal_type(detail: dict[str, Any]) -> str:
+    """What a ledger ``bounce`` event did to its reader, from its detail."""
     if "type" in detail:
         return str(detail["type"])
     return HARD if detail.get("reason") == "the address does not exist" else "soft"

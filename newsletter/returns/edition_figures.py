@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.db.models import BounceReport, Edition, Event, ReportResult, Subscriber
 from newsletter.db.states import PUBLISHED
+from newsletter.delivery.domain_hold import refusal_type
 from newsletter.delivery.editions import describe_edition
 from newsletter.returns.report import DomainReturns, edition_returns
 
@@ -135,7 +136,7 @@ def edition_returned(session: Session, edition_id: int) -> list[ReturnedMail]:
         .order_by(Event.id)
     )
     return [ReturnedMail(*row) for row in reports] + [
-        ReturnedMail(at, str((detail or {}).get("type", "hard")), email, "", _reply(detail or {}))
+        ReturnedMail(at, refusal_type(detail or {}), email, "", _reply(detail or {}))
         for at, email, detail in refusals
     ]
 

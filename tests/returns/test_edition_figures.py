@@ -4,9 +4,13 @@ known from how it was seeded (tests/support/history.py)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from newsletter.db.database import Database
+from newsletter.db.events import record_event
+from newsletter.db.models import Subscriber
 from newsletter.returns import edition_figures
+from tests.support.db import new_edition
 from tests.support.history import DOMAINS, History
 
 
@@ -73,3 +77,37 @@ def test_per_receiving_domain_the_counts_add_up_to_the_edition(
             for name in DOMAINS
         }
         assert sum(domain.complaints for domain in figures.by_domain) == figures.complaints
+
+
+def test_a_refusal_during_the_send_is_listed_as_what_it_did(database: Database) -> None:
+    """The edition page reads a ledger refusal by the same rule as the suspect count: one
+    written before events carried their type is hard only when the address did not exist."""
+    edition_id, readers = new_edition(database, 3)
+    with database.session() as session:
+        ids = {
+            email: sid for sid, email in session.execute(select(Subscriber.id, Subscriber.email))
+        }
+        record_event(session, "bounce", "sender", ids[readers[0]], edition_id, type="suspect")
+        record_event(
+            session,
+            "bounce",
+            "sender",
+            ids[readers[1]],
+            edition_id,
+            reason="the address does not exist",
+        )
+        record_event(
+            session,
+            "bounce",
+            "sender",
+            ids[readers[2]],
+            edition_id,
+            reason="soft bounces in 3 of the last 5 editions",
+        )
+    with database.session() as session:
+        listed = edition_figures.edition_returned(session, edition_id)
+    assert [(mail.email, mail.kind) for mail in listed] == [
+        (readers[0], "suspect"),
+        (readers[1], "hard"),
+        (readers[2], "soft"),
+    ]
