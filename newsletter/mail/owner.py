@@ -27,6 +27,11 @@ class Notice:
     report: str | None = None
 
 
+def dutch_percent(value: float, spec: str = ".1f") -> str:
+    """``14,3%``: a share as the owner reads it, with a Dutch decimal comma."""
+    return f"{value:{spec}}".replace(".", ",") + "%"
+
+
 def subject_of(notices: Sequence[Notice], edition_id: int | None) -> str:
     """The notice's own subject, or one naming the edition that several are about."""
     if len(notices) == 1 or edition_id is None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsletter.config import BouncesSection
-from newsletter.mail.owner import Notice
+from newsletter.mail.owner import Notice, dutch_percent
 
 
 def returns_notice(
@@ -30,9 +30,9 @@ def returns_notice(
         paragraphs=[
             f"Editie {edition_id} (\u201c{subject}\u201d) ging naar {recipients} lezers.",
             f"Harde bounces: {hard} ({_percent(hard, recipients)}; "
-            f"grens {_limit(limits.hard_alert_percent)})",
+            f"grens {dutch_percent(limits.hard_alert_percent, 'g')})",
             f"Spamklachten: {complaints} ({_percent(complaints, recipients)}; "
-            f"grens {_limit(limits.complaint_alert_percent)})",
+            f"grens {dutch_percent(limits.complaint_alert_percent, 'g')})",
             "Zulke aantallen kosten de afzender zijn goede naam bij Gmail, Outlook en je "
             "relay. Adressen die hard bouncen of klagen krijgen de nieuwsbrief niet meer.",
             "De volgende wekelijkse editie wordt daarom vastgehouden tot je hem vrijgeeft "
@@ -43,12 +43,7 @@ def returns_notice(
 
 
 def _percent(part: int, whole: int) -> str:
-    """``14,3%``: a Dutch decimal comma."""
-    return f"{100 * part / whole:.1f}%".replace(".", ",") if whole else "-"
-
-
-def _limit(percent: float) -> str:
-    return f"{percent:g}%".replace(".", ",")
+    return dutch_percent(100 * part / whole) if whole else "-"
 
 
 # The causes on our side, as the owner reads them.

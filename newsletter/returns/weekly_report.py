@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.db.alerts import ONCE, local_moment, record_alert
 from newsletter.db.models import Edition, EditionStatus
+from newsletter.mail.owner import dutch_percent
 from newsletter.returns.edition_figures import (
     EditionFigures,
     ReturnedMail,
@@ -89,20 +90,16 @@ def _opening(figures: EditionFigures, zone: tzinfo) -> str:
     )
 
 
-def _percent(value: float) -> str:
-    return f"{value:.2f}".replace(".", ",") + "%"
-
-
 def tally_lines(figures: EditionFigures) -> str:
     rows = [
         ("Verstuurd", str(figures.sent)),
         ("Uitgesteld", str(figures.deferred)),
         ("Mislukt", str(figures.failed)),
-        ("Harde bounces", f"{figures.hard} ({_percent(figures.hard_percent)})"),
+        ("Harde bounces", f"{figures.hard} ({dutch_percent(figures.hard_percent, '.2f')})"),
         ("Zachte bounces", str(figures.soft)),
         ("Geweigerd (afzender)", str(figures.sender)),
         ("Verdacht, in de wacht", str(figures.suspect)),
-        ("Klachten", f"{figures.complaints} ({_percent(figures.complaint_percent)})"),
+        ("Klachten", f"{figures.complaints} ({dutch_percent(figures.complaint_percent, '.2f')})"),
         ("Afmeldingen", str(figures.unsubscribes)),
     ]
     return "\n".join(f"{label:<22}{value}" for label, value in rows)

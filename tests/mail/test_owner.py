@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from newsletter.mail.owner import Notice, build_owner_message, subject_of
+from newsletter.mail.owner import Notice, build_owner_message, dutch_percent, subject_of
 from tests.support.settings import OWNER, SENDER, make_settings
 from tests.support.smtp import ReceivedMail
 
@@ -37,3 +37,10 @@ def test_a_single_notice_has_no_heading_of_its_own() -> None:
     mail = ReceivedMail(SENDER, [OWNER], build_owner_message(settings.newsletter, [EMPTY], now=NOW))
     assert mail.message["Subject"] == "De wachtrij is leeg"
     assert "# " not in mail.text()
+
+
+def test_a_share_is_written_with_a_dutch_decimal_comma() -> None:
+    assert dutch_percent(14.2857) == "14,3%"
+    assert dutch_percent(14.2857, ".2f") == "14,29%"
+    assert dutch_percent(0.3, "g") == "0,3%"
+    assert dutch_percent(5.0, "g") == "5%"
