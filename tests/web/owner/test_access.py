@@ -102,6 +102,9 @@ async def test_a_session_ends_after_seven_days(
         "MQ.aaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
         URLSafeTimedSerializer("a-guessed-secret", salt="newsletter.owner-session").dumps(1),
     ],
+    # Named, not shown: the signed one carries the time, and every xdist worker must
+    # collect the same test names.
+    ids=["bare-id", "malformed", "signed-with-another-key"],
 )
 async def test_a_forged_cookie_opens_nothing(
     client: httpx.AsyncClient, database: Database, outbox: list[ReceivedMail], forged: str
