@@ -184,8 +184,11 @@ def main() -> None:
             database.dispose()
             print(f"{name} {'seeding (bulk SQL)':<40} {time.perf_counter() - start:>7.1f}")
             for what, seconds in measure(url, newest, args.rounds):
+                walls = [wall for wall, _ in seconds]
+                cpu = statistics.median(cpu for _, cpu in seconds)
                 print(
-                    f"{name:<11} {what:<40} {statistics.median(seconds):>9.3f} {max(seconds):>7.3f}"
+                    f"{name} {what:<40} {statistics.median(walls):>7.3f} {max(walls):>7.3f}"
+                    f" {cpu:>7.3f}"
                 )
             sys.stdout.flush()
     print(f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
