@@ -8,9 +8,11 @@ rows about them are plain arithmetic on ``x``.
 
 The shape: reader ``x`` is at one of a few big mailbox providers or at one of many small
 domains; one in ten has left (unsubscribed, bounced, complained or never confirmed). One
-edition a week for ``weeks`` weeks; the newest is being sent to every reader (most
-sent, some queued, deferred, claimed or failed), each older one went to ``history_rows``
-readers. Every edition has its bounce reports, the send's refusals and the week's joins
+edition a week for ``weeks`` weeks; the newest is being sent to every reader, or to the
+first ``newest_rows`` (most sent, some queued, deferred, claimed or failed), each older
+one went to the first ``history_rows`` readers. Reader ``x`` has id ``x``: the database
+must be empty. On PostgreSQL the tables are ANALYZEd afterwards, as autovacuum would.
+Every edition has its bounce reports, the send's refusals and the week's joins
 and unsubscribes in the event log, and an owner alert.
 """
 
