@@ -146,8 +146,9 @@ def edition_returns(session: Session, edition_id: int, *, top_domains: int = 0) 
             )
         )
     )
+    refusals = send_refusals(session.connection(), edition_id)  # read once: thousands
     counted = {
-        "hard": readers[Kind.HARD] | refused_for_good(session, edition_id),
+        "hard": readers[Kind.HARD] | _refused(refusals, HARD),
         "soft": readers[Kind.SOFT] | soft_at_send,
         "sender": readers[Kind.SENDER]
         | {r.subscriber_id for r in refused_on_our_side(session, edition_id)},
@@ -159,7 +160,7 @@ def edition_returns(session: Session, edition_id: int, *, top_domains: int = 0) 
         complaints=len(counted["complaints"]),
         unsubscribes=_unsubscribes(session, edition_id),
         sender=len(counted["sender"]),
-        suspect=len(readers[ReportResult.SUSPECT] | _held_at_send(session, edition_id)),
+        suspect=len(readers[ReportResult.SUSPECT] | _refused(refusals, HELD)),
         by_domain=_by_domain(session, edition_id, counted, top_domains) if top_domains else (),
     )
 
@@ -208,9 +209,9 @@ def _domains_of(session: Session, edition_id: int, readers: set[int]) -> dict[in
     return found
 
 
-def _held_at_send(session: Session, edition_id: int) -> set[int]:
-    refusals = send_refusals(session.connection(), edition_id)
-    return {reader for reader, what in refusals.items() if what == HELD}
+def _refused(refusals: dict[int, str], what: str) -> set[int]:
+    """The readers of ``refusals`` (see ``send_refusals``) whose refusal did ``what``."""
+    return {reader for reader, did in refusals.items() if did == what}
 
 
 def _unsubscribes(session: Session, edition_id: int) -> int:
@@ -249,8 +250,7 @@ def refused_for_good(session: Session, edition_id: int) -> set[int]:
     """The readers whose address the relay refused for good during the send (5.1.x) and
     who were dropped for it: a hard bounce, which the returns alert speaks of, not a
     failure of the send itself (held ones are ``suspect``)."""
-    refusals = send_refusals(session.connection(), edition_id)
-    return {reader for reader, what in refusals.items() if what == HARD}
+    return _refused(send_refusals(session.connection(), edition_id), HARD)
 
 
 @dataclass(frozen=True)
