@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import DOT_ATOM_TEXT, EMAIL_MAX_LENGTH
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.content.classify import clean_display_name
@@ -28,6 +28,7 @@ from newsletter.db.consent import ConsentEvidence
 from newsletter.db.events import record_event
 from newsletter.db.models import (
     ConsentSource,
+    Delivery,
     InstallationSecret,
     Subscriber,
     SubscriberStatus,
@@ -299,6 +300,10 @@ def remove(session: Session, raw_address: str, *, forget: bool = False) -> Subsc
         subscriber.new_email_requested_at = None
         subscriber.paused_until = None
         consent.erase(subscriber)
+        # Its deliveries keep the domain of the address for the figures per domain: no more.
+        session.execute(
+            update(Delivery).where(Delivery.subscriber_id == subscriber.id).values(domain=None)
+        )
         record_event(session, "forget", "admin", subscriber.id)
     return SubscriberRecord.of(subscriber)
 
