@@ -15,11 +15,10 @@ from newsletter.db.database import open_database
 from newsletter.db.models import utcnow
 from newsletter.delivery.engine import SendOptions, send_edition
 from newsletter.runtime.jobs import send_due_work
+from tests.support.daemons import RunnerFactory
 from tests.support.db import assert_states_add_up, new_edition
 from tests.support.smtp import Faults, SmtpServer
 from tests.support.system import NEWSLETTER_SCRIPT
-
-from .conftest import RunnerFactory
 
 
 def _edition(database_url: str, readers: int) -> tuple[int, list[str]]:

@@ -1,4 +1,4 @@
-"""Fixtures for the daemon tests: a real ``newsletter run`` process against the test relay.
+"""Real ``newsletter run`` processes against the test relay, for any test that needs a daemon.
 
 The SMTP server is the toolkit's aiosmtpd server (a thread in this process); with
 ``Faults(data_seconds=...)`` it takes a while per message, so a send lasts long enough to
@@ -17,7 +17,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -195,20 +195,3 @@ class Daemon:
 
 
 RunnerFactory = Callable[..., DaemonRunner]
-
-
-@pytest.fixture
-def runner_factory(tmp_path: Path) -> Iterator[RunnerFactory]:
-    """Make a :class:`DaemonRunner`; every process it started is gone after the test."""
-    runners: list[DaemonRunner] = []
-
-    def make(database_url: str, smtp_port: int, **options: Any) -> DaemonRunner:
-        workdir = tmp_path / f"daemon-{len(runners) + 1}"
-        workdir.mkdir()
-        runner = DaemonRunner(workdir, database_url, smtp_port, **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.kill_all()
