@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -74,22 +75,30 @@ class DaemonRunner:
             **overrides,
         }
 
-    def start(self, *args: str, **overrides: str) -> Daemon:
-        """``newsletter run ARGS``, its stdout and stderr in files of its own."""
+    def start(self, *args: str, host: str | None = None, **overrides: str) -> Daemon:
+        """``newsletter run ARGS``, its stdout and stderr in files of its own.
+
+        ``host``: the process runs under that host name, in a UTS namespace of its own
+        (``unshare --uts``, as root), as if on another machine: its leases say
+        ``host:pid``. ``unshare`` and the shell exec in turn, so the pid is the daemon's.
+        """
         self.runs += 1
         web_port = free_port()
         stdout = self.workdir / f"run-{self.runs}.out"
         stderr = self.workdir / f"run-{self.runs}.err"
+        command = [str(NEWSLETTER_SCRIPT), "run", *args]
+        if host is not None:
+            command = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', host, *command]
         with stdout.open("wb") as out, stderr.open("wb") as err:
             process = subprocess.Popen(
-                [str(NEWSLETTER_SCRIPT), "run", *args],
+                command,
                 env=self.env(web_port, **overrides),
                 cwd=self.workdir,
                 stdout=out,
                 stderr=err,
             )
         self.processes.append(process)
-        return Daemon(process, web_port, stdout, stderr)
+        return Daemon(process, web_port, stdout, stderr, host or socket.gethostname())
 
     def command(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Any other ``newsletter`` command, to completion."""
@@ -130,6 +139,12 @@ class Daemon:
     web_port: int
     stdout_path: Path
     stderr_path: Path
+    host: str
+
+    @property
+    def identity(self) -> str:
+        """What its leases say: ``host:pid`` (see ``delivery.ledger.owner_identity``)."""
+        return f"{self.host}:{self.process.pid}"
 
     @property
     def stdout(self) -> str:
