@@ -5,6 +5,7 @@ The SMTP server is the toolkit's aiosmtpd server (a thread in this process); wit
 be interrupted.
 Daemon processes run the installed console script with the configuration in environment
 variables only, in a working directory of their own; their output goes to a log file.
+A daemon can run under a host name of its own, as on another machine (``start(host=...)``).
 Every wait is a poll with a generous deadline, never a fixed sleep.
 """
 
