@@ -182,10 +182,12 @@ def test_two_hosts_together_keep_the_shared_per_second_and_hourly_limits(
             daemon.stop()
     assert server.handler.count() == 120
     assert set(server.handler.hosts()) == set(HOSTS[:2]), server.handler.hosts()
-    # The shared grid allows 20 a second, plus a second's credit after a stall; two
-    # budgets of their own would have sent the 120 in about three seconds, too many for that.
+    # The shared grid allows 20 a second from its first slot, plus a second's credit after
+    # a stall; the first message arrives up to a second after that slot on a busy machine
+    # (the connection is opened first). Two budgets of their own would have sent the 120
+    # in three seconds, too many for that.
     times = sorted(server.handler.accepted_at)
-    allowed = 20 * (times[-1] - times[0] + CREDIT_SECONDS)
+    allowed = 20 * (times[-1] - times[0] + CREDIT_SECONDS + 1.0)
     assert len(times) <= allowed, f"{len(times)} in {times[-1] - times[0]:.2f} s"
     database = open_database(postgres_url)
     try:
