@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import subprocess
-
 import psycopg
 import pytest
 from alembic import command
@@ -21,7 +19,7 @@ from newsletter.db.database import (
 )
 from newsletter.errors import DatabaseError
 from tests.support.daemons import RunnerFactory
-from tests.support.system import NEWSLETTER_SCRIPT, wait_until
+from tests.support.system import wait_until
 
 TABLES = {"subscribers", "posts", "editions", "deliveries", "events", "installation"}
 
@@ -139,17 +137,7 @@ def test_processes_creating_one_postgresql_schema_at_once_take_turns(
             "SELECT pg_advisory_xact_lock(%(key)s, hashtext(current_schema()))",
             {"key": MIGRATION_LOCK},
         )
-        upgrades = [
-            subprocess.Popen(
-                [str(NEWSLETTER_SCRIPT), "db", "upgrade"],
-                env=runner.env(),
-                cwd=runner.workdir,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
+        upgrades = [runner.spawn("db", "upgrade") for _ in range(2)]
 
         def both_wait() -> bool:
             with psycopg.connect(postgres_url) as probe:

@@ -22,7 +22,7 @@ from newsletter.db.models import Delivery
 from newsletter.delivery import editions
 from newsletter.delivery.budget import CREDIT_SECONDS
 from tests.support.daemons import Daemon, DaemonRunner, RunnerFactory, cron_due_minutes_ago
-from tests.support.db import add_subscribers, assert_states_add_up, new_edition
+from tests.support.db import add_subscribers, assert_states_add_up, new_edition_at
 from tests.support.posts import add_post
 from tests.support.settings import OWNER
 from tests.support.smtp import Faults, SmtpServer
@@ -36,15 +36,6 @@ SHORT_LEASE = {"NEWSLETTER_SMTP__LEASE_MINUTES": str(LEASE.total_seconds() / 60)
 NOT_DUE = cron_due_minutes_ago(-3 * 24 * 60)  # a slot three days ahead: no weekly edition
 WAITING = "edition {}: waiting for the hourly limit until"
 WEEKLY_LINE = re.compile(r"weekly edition \S+: (sent|already made)")
-
-
-def _edition(database_url: str, readers: int) -> tuple[int, list[str]]:
-    """A draft edition of ``readers``, made by hand: no daemon touches it yet."""
-    database = open_database(database_url)
-    try:
-        return new_edition(database, readers)
-    finally:
-        database.dispose()
 
 
 def _start_sending(database_url: str, edition_id: int) -> None:
@@ -101,7 +92,7 @@ def test_two_hosts_at_one_slot_make_one_edition_and_mail_each_reader_once(
 def test_a_dead_hosts_claims_wait_for_the_lease_then_another_host_sends_them_once(
     postgres_url: str, runner_factory: RunnerFactory
 ) -> None:
-    edition_id, addresses = _edition(postgres_url, 30)
+    edition_id, addresses = new_edition_at(postgres_url, 30)
     _start_sending(postgres_url, edition_id)
     # Host A's first 10 messages go through; the relay then keeps the next ones in DATA,
     # unanswered, so A holds 20 claims and dies with none of them delivered.
@@ -155,7 +146,7 @@ def test_a_dead_hosts_claims_wait_for_the_lease_then_another_host_sends_them_onc
 def test_two_hosts_together_keep_the_shared_per_second_and_hourly_limits(
     postgres_url: str, runner_factory: RunnerFactory
 ) -> None:
-    edition_id, _ = _edition(postgres_url, 220)
+    edition_id, _ = new_edition_at(postgres_url, 220)
     limits = {"NEWSLETTER_SMTP__MAX_PER_SECOND": "20", "NEWSLETTER_SMTP__MAX_PER_HOUR": "120"}
     with SmtpServer(Faults(pipelining=True)) as server:
         env = {**SHORT_LEASE, **limits}

@@ -113,6 +113,18 @@ class DaemonRunner:
             check=False,
         )
 
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """Any other ``newsletter`` command, started, its output in pipes: for commands
+        that must run at the same moment as others."""
+        return subprocess.Popen(
+            [str(NEWSLETTER_SCRIPT), *args],
+            env=self.env(),
+            cwd=self.workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def status(self) -> dict[str, Any]:
         result = self.command("status", "--json")
         assert result.returncode == 0, result.stderr
