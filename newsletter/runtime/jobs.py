@@ -208,6 +208,15 @@ def _poll_feeds(database: Database, settings: Settings, now: datetime) -> None:
 
 
 Job = Callable[[], Any]
+DUE_WORK_SECONDS = 60.0
+
+
+def due_work_seconds(settings: Settings) -> float:
+    """How often the daemon looks for due work: every minute, or twice per lease when the
+    lease is shorter than two minutes. A host that dies leaves its claims until the lease
+    lapses, and the other daemons take them at their next look, so a dead host's readers
+    wait at most a lease and one interval."""
+    return min(DUE_WORK_SECONDS, states.lease_of(settings.smtp).total_seconds() / 2)
 
 
 def build_scheduler(
@@ -216,12 +225,11 @@ def build_scheduler(
     due_work: Job,
     watch: Job,
     *,
-    due_work_seconds: int = 60,
     bounce_mailbox: Job | None = None,
 ) -> AsyncIOScheduler:
-    """APScheduler's timetable: the weekly slot, a periodic look for due work, the
-    periodic watch (feeds, owner warnings) and, when a bounce mailbox is configured, its
-    poll every ``bounces.imap.poll_minutes``.
+    """APScheduler's timetable: the weekly slot, a periodic look for due work (every
+    :func:`due_work_seconds`), the periodic watch (feeds, owner warnings) and, when a
+    bounce mailbox is configured, its poll every ``bounces.imap.poll_minutes``.
 
     The jobs themselves are given by the daemon (they run the blocking work in a thread);
     APScheduler keeps no state of its own: after a restart the database says what was done.
@@ -238,7 +246,7 @@ def build_scheduler(
     scheduler.add_job(
         due_work,
         "interval",
-        seconds=due_work_seconds,
+        seconds=due_work_seconds(settings),
         id="due-work",
         coalesce=True,
         max_instances=1,
