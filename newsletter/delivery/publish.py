@@ -32,7 +32,8 @@ from newsletter.db.models import Post as PostRow
 from newsletter.delivery.checks import Finding, Report, check_edition, spamassassin_score
 from newsletter.delivery.contents import render_post
 from newsletter.delivery.editions import create_edition, hold
-from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
+from newsletter.delivery.engine import SendSummary, send_edition
+from newsletter.delivery.send_loop import SendOptions
 from newsletter.delivery.single import Handover, send_one
 from newsletter.delivery.transport import check_transport
 from newsletter.errors import CheckFailedError, InputError, NotFoundError
