@@ -9,7 +9,6 @@ itself is :mod:`newsletter.delivery.send_loop`'s.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -21,7 +20,7 @@ from newsletter.db import states
 from newsletter.db.database import Database
 from newsletter.db.models import EditionStatus
 from newsletter.db.models import Post as PostRow
-from newsletter.delivery import editions
+from newsletter.delivery import editions, event_loop
 from newsletter.delivery.budget import Limits, SharedBudget, Waiting
 from newsletter.delivery.contents import render_post
 from newsletter.delivery.dkim import dkim_signer
@@ -157,7 +156,7 @@ def _send(
         lease_seconds=lease.total_seconds(),
     )
     lanes, close = open_lanes(settings)
-    asyncio.run(loop.run(lanes, close))
+    event_loop.run(loop.run(lanes, close))
     with database.session() as session:
         status = editions.finish_if_done(session, edition_id)
     if loop.waiting is not None:

@@ -28,6 +28,7 @@ import socket
 import ssl
 from collections import deque
 from dataclasses import dataclass
+from typing import cast
 
 import aiosmtplib
 
@@ -269,12 +270,13 @@ class SmtpConnection:
                 f"cannot connect to {config.host}:{config.port}: {exc}", connection_failed=True
             )
         transport = client.transport
-        if not isinstance(transport, asyncio.Transport):
+        if transport is None:
             client.close()
             return transient("the SMTP connection has no usable transport", connection_failed=True)
         self._client = client
         self._pipelining = client.supports_extension("pipelining")
-        self._reader = _ReplyReader(transport)
+        # A stream transport by what it does: uvloop's do not inherit asyncio.Transport.
+        self._reader = _ReplyReader(cast(asyncio.Transport, transport))
         transport.set_protocol(self._reader)
         self._sent_on_connection = self._pushbacks_on_connection = 0
         return None
