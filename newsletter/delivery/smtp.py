@@ -100,10 +100,15 @@ class _ReplyReader(asyncio.Protocol):
         while not self._replies:
             if self.closed:
                 raise _ConnectionLost
-            self._waiter = asyncio.get_running_loop().create_future()
+            # A timer on our own future, not asyncio.wait_for: that makes a second future,
+            # a partial and a callback for every reply awaited, thousands a second.
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(timeout, _time_out, waiter)
             try:
-                await asyncio.wait_for(self._waiter, timeout)
+                await waiter
             finally:
+                timer.cancel()
                 self._waiter = None
         return self._replies.popleft()
 
@@ -111,6 +116,11 @@ class _ReplyReader(asyncio.Protocol):
         if self.closed or self.transport.is_closing():
             raise _ConnectionLost
         self.transport.write(data)
+
+
+def _time_out(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 def tls_context(config: SmtpSection) -> ssl.SSLContext | None:
