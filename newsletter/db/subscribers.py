@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.content.classify import clean_display_name
@@ -25,6 +25,7 @@ from newsletter.db.consent import ConsentEvidence
 from newsletter.db.events import record_event
 from newsletter.db.models import (
     ConsentSource,
+    Delivery,
     InstallationSecret,
     Subscriber,
     SubscriberStatus,
@@ -258,6 +259,10 @@ def remove(session: Session, raw_address: str, *, forget: bool = False) -> Subsc
         subscriber.new_email_requested_at = None
         subscriber.paused_until = None
         consent.erase(subscriber)
+        # Its deliveries keep the domain of the address for the figures per domain: no more.
+        session.execute(
+            update(Delivery).where(Delivery.subscriber_id == subscriber.id).values(domain=None)
+        )
         record_event(session, "forget", "admin", subscriber.id)
     return SubscriberRecord.of(subscriber)
 
