@@ -13,6 +13,7 @@ same size and the same number of connections, and the peak RSS of the sending pr
     python bench/send.py --subscribers 20000 20000 --verp   # alternately with VERP return paths
     python bench/send.py --fault-mix --subscribers 5000                # faults vs clean
     python bench/send.py --senders 3 --no-sqlite --postgres URL       # three processes
+    python bench/send.py --rounds 3 --connections 16                  # issue 26's figure
 
 With ``--fault-mix`` it compares, in one run, a clean relay with one that fails like a
 real one (451 4.3.0 to every 37th RCPT, 550 5.1.1 to every 50th, a hang-up in every 97th
@@ -110,13 +111,19 @@ def fresh_database(postgres: str | None, workdir: Path, label: str) -> tuple[str
     return f"{postgres}{separator}options={quote(f'-csearch_path={schema}')}", schema
 
 
-def prepare(url: str, post_path: Path, subscribers: int) -> tuple[int, float]:
+def prepare(
+    url: str, post_path: Path, subscribers: int, *, edition: bool = True
+) -> tuple[int, float]:
     """Subscribers, the post and a draft edition; returns the edition id and the seconds
-    ``create_edition`` took (one delivery row per reader, the count, the event)."""
+    ``create_edition`` took (one delivery row per reader, the count, the event); (0, 0.0)
+    with ``edition=False``: the post waits in the queue for `newsletter send --next`."""
     database = open_database(url)
     seed_readers(database, subscribers)
     with database.session() as session:
         post_queue.import_posts(session, load_posts(str(post_path)))
+    if not edition:
+        database.dispose()
+        return 0, 0.0
     with database.session() as session:
         post = post_queue.next_unsent(session)
         assert post is not None
@@ -206,9 +213,11 @@ def sender_env(url: str, port: int, connections: int, bounce_address: str = "") 
 def start_send(
     url: str, edition_id: int, port: int, connections: int, bounce_address: str = ""
 ) -> subprocess.Popen:
+    """`send --resume N`; edition 0 is the whole command: `send --next --yes` (check too)."""
     script = Path(sys.executable).with_name("newsletter")
+    chosen = ["--resume", str(edition_id)] if edition_id else ["--next", "--yes"]
     return subprocess.Popen(
-        [str(script), "send", "--resume", str(edition_id), "--json"],
+        [str(script), "send", *chosen, "--json"],
         env=sender_env(url, port, connections, bounce_address),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -269,7 +278,18 @@ def main() -> None:
     parser.add_argument(
         "--senders", type=int, metavar="N", help="N send processes on one edition vs one"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="issue 26: N rounds of smtp-source then the whole `send --next` (medians)",
+    )
     args = parser.parse_args()
+    if args.rounds:
+        from send_rounds import rounds  # the module next to this script
+
+        args.subscribers = args.subscribers or [20_000]
+        return rounds(args)
     if args.fault_mix:
         args.subscribers = args.subscribers or [5_000]
         return fault_mix(args)

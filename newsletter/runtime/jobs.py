@@ -26,8 +26,9 @@ from newsletter.db import owner_hold, states
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery.budget import Limits, SharedBudget
-from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
+from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.delivery.publish import describe, edition_of_week, publish_week
+from newsletter.delivery.send_loop import SendOptions
 from newsletter.delivery.slots import due_slot, make_trigger
 from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds

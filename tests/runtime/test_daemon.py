@@ -17,7 +17,7 @@ from sqlalchemy import select
 from newsletter.content.post import Post
 from newsletter.db.database import open_database
 from newsletter.db.models import Edition
-from newsletter.delivery.engine import SendOptions
+from newsletter.delivery.send_loop import SendOptions
 from tests.support.daemons import (
     STOP_DEADLINE_SECONDS,
     Daemon,

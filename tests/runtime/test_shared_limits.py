@@ -12,7 +12,8 @@ import pytest
 from newsletter.config import load_settings
 from newsletter.db.database import open_database
 from newsletter.db.models import utcnow
-from newsletter.delivery.engine import SendOptions, send_edition
+from newsletter.delivery.engine import send_edition
+from newsletter.delivery.send_loop import SendOptions
 from newsletter.runtime.jobs import send_due_work
 from tests.support.daemons import RunnerFactory
 from tests.support.db import assert_states_add_up, new_edition_at
