@@ -61,6 +61,7 @@ SLOW = (
     "tests/delivery/test_publish.py::test_dry_run_shows_the_check",
     "tests/returns/test_parse.py::test_mail_over_the_size_cap_is_unreadable",
     "tests/delivery/test_crash.py",
+    "tests/db/test_database.py::test_processes_creating_one_postgresql_schema_at_once_take_turns",
     "tests/runtime/",
     "tests/web/owner/test_actions.py",
     "tests/mail/test_compose.py::test_spliced_equals_built_for_any_name",
