@@ -6,9 +6,9 @@ inbound listener for returned mail and the web app (``tests/support/year``), and
 one row per week with the invariants' verdict. The same ``--seed`` makes the same year,
 so a failing one can be run again.
 
-    python bench/year.py                                   # SQLite, seed 1, 52 weeks
+    python bench/year.py                  # SQLite, seed 1, 52 weeks from next year's first Monday
     python bench/year.py --database postgresql --seed 7
-    python bench/year.py --weeks 5 --start 2027-03-15 --seed 25 --every-kind   # the test's
+    python bench/year.py --weeks 5 --start 2027-03-15 --seed 25 --every-kind  # the test's, in 2026
 
 ``twice`` counts copies a SIGKILL caught in flight (accepted by the relay, not yet
 recorded) that went out again after the restart: the one duplicate the invariant allows.
