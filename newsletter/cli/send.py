@@ -25,7 +25,6 @@ from newsletter.db.models import DeliveryStatus, utcnow
 from newsletter.db.models import Post as PostRow
 from newsletter.db.states import lease_of
 from newsletter.delivery import editions
-from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.delivery.publish import (
     PreparedEdition,
@@ -35,6 +34,7 @@ from newsletter.delivery.publish import (
     prepare_edition,
     send_test_copy,
 )
+from newsletter.delivery.send_loop import Progress as SendProgress
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
 from newsletter.returns.report import edition_returns
 from newsletter.runtime.alerts import after_manual_send

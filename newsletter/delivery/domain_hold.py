@@ -103,11 +103,10 @@ def mail_to(connection: Connection, edition_id: int, domain: str) -> int:
         connection.scalar(
             select(func.count())
             .select_from(Delivery)
-            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .where(
                 Delivery.edition_id == edition_id,
+                Delivery.domain == domain,
                 Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.FAILED)),
-                at(domain),
             )
         )
         or 0

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import SmtpSection
 from newsletter.db import post_queue, states, subscribers
+from newsletter.db.domains import email_domain
 from newsletter.db.events import record_event
 from newsletter.db.models import (
     Delivery,
@@ -162,10 +163,11 @@ def create_edition(
         Subscriber.id,
         literal(DeliveryStatus.QUEUED.value),
         literal(0),
+        email_domain(Subscriber.email),
     ).where(subscribers.receiving(edition.created_at))
     session.execute(
         insert(Delivery).from_select(
-            ["edition_id", "subscriber_id", "status", "attempts"], snapshot
+            ["edition_id", "subscriber_id", "status", "attempts", "domain"], snapshot
         )
     )
     # rowcount of INSERT … SELECT is not reported by every driver: count instead.

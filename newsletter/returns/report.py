@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from newsletter.db.models import (
@@ -28,6 +28,11 @@ from newsletter.delivery.domain_hold import HARD, HELD, send_refusals
 from newsletter.delivery.replies import Reply, classify_reply
 from newsletter.returns.parse import Kind
 from newsletter.returns.verdict import clean_reason
+
+# The statuses the figures per domain count (the mail that reached the relay's answer or
+# waits for another try); and how many readers one query looks up.
+_COUNTED = (DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED)
+_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -141,8 +146,9 @@ def edition_returns(session: Session, edition_id: int, *, top_domains: int = 0) 
             )
         )
     )
+    refusals = send_refusals(session.connection(), edition_id)  # read once: thousands
     counted = {
-        "hard": readers[Kind.HARD] | refused_for_good(session, edition_id),
+        "hard": readers[Kind.HARD] | _refused(refusals, HARD),
         "soft": readers[Kind.SOFT] | soft_at_send,
         "sender": readers[Kind.SENDER]
         | {r.subscriber_id for r in refused_on_our_side(session, edition_id)},
@@ -154,7 +160,7 @@ def edition_returns(session: Session, edition_id: int, *, top_domains: int = 0) 
         complaints=len(counted["complaints"]),
         unsubscribes=_unsubscribes(session, edition_id),
         sender=len(counted["sender"]),
-        suspect=len(readers[ReportResult.SUSPECT] | _held_at_send(session, edition_id)),
+        suspect=len(readers[ReportResult.SUSPECT] | _refused(refusals, HELD)),
         by_domain=_by_domain(session, edition_id, counted, top_domains) if top_domains else (),
     )
 
@@ -162,19 +168,22 @@ def edition_returns(session: Session, edition_id: int, *, top_domains: int = 0) 
 def _by_domain(
     session: Session, edition_id: int, counted: dict[str, set[int]], top: int
 ) -> tuple[DomainReturns, ...]:
-    """The edition's deliveries and returned readers per domain of the reader's address
-    (erased readers have none and count nowhere here)."""
-    domain_of: dict[int, str] = {}
+    """The edition's deliveries and returned readers per receiving domain, as the
+    deliveries keep it (erased readers have none and count nowhere here): the statuses
+    counted by the database from its index, the few returned readers looked up."""
     numbers: dict[str, Counter[str]] = defaultdict(Counter)
-    for subscriber_id, status, email in session.execute(
-        select(Delivery.subscriber_id, Delivery.status, Subscriber.email)
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(Delivery.edition_id == edition_id, Subscriber.email.is_not(None))
+    for domain, status, number in session.execute(
+        select(Delivery.domain, Delivery.status, func.count())
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.domain.is_not(None),
+            Delivery.status.in_(_COUNTED),
+        )
+        .group_by(Delivery.domain, Delivery.status)
     ):
-        domain = (email or "").rpartition("@")[2]
-        domain_of[subscriber_id] = domain
-        if status in (DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED):
-            numbers[domain][status] += 1
+        numbers[str(domain)][status] += number
+    returned = set().union(*counted.values())
+    domain_of = _domains_of(session, edition_id, returned)
     for name, subscriber_ids in counted.items():
         for subscriber_id in subscriber_ids:
             if subscriber_id in domain_of:
@@ -183,9 +192,26 @@ def _by_domain(
     return tuple(DomainReturns(domain, **dict(found)) for domain, found in ranked[:top])
 
 
-def _held_at_send(session: Session, edition_id: int) -> set[int]:
-    refusals = send_refusals(session.connection(), edition_id)
-    return {reader for reader, what in refusals.items() if what == HELD}
+def _domains_of(session: Session, edition_id: int, readers: set[int]) -> dict[int, str]:
+    """The receiving domain of each of ``readers`` in this edition (a chunk at a time:
+    a database takes only so many parameters)."""
+    found: dict[int, str] = {}
+    ordered = sorted(readers)
+    for start in range(0, len(ordered), _CHUNK):
+        for subscriber_id, domain in session.execute(
+            select(Delivery.subscriber_id, Delivery.domain).where(
+                Delivery.edition_id == edition_id,
+                Delivery.subscriber_id.in_(ordered[start : start + _CHUNK]),
+            )
+        ):
+            if domain is not None:  # not in the query: SQLite would then scan the edition
+                found[subscriber_id] = domain
+    return found
+
+
+def _refused(refusals: dict[int, str], what: str) -> set[int]:
+    """The readers of ``refusals`` (see ``send_refusals``) whose refusal did ``what``."""
+    return {reader for reader, did in refusals.items() if did == what}
 
 
 def _unsubscribes(session: Session, edition_id: int) -> int:
@@ -207,11 +233,12 @@ def _unsubscribes(session: Session, edition_id: int) -> int:
             select(func.count(func.distinct(Event.subscriber_id))).where(
                 Event.kind == "unsubscribe",
                 *window,
-                Event.subscriber_id.in_(
-                    select(Delivery.subscriber_id).where(
-                        Delivery.edition_id == edition_id,
-                        Delivery.status == DeliveryStatus.SENT,
-                    )
+                # Each unsubscribe looked up in the edition (not the edition's million
+                # readers listed for the unsubscribes to be found among).
+                exists().where(
+                    Delivery.edition_id == edition_id,
+                    Delivery.subscriber_id == Event.subscriber_id,
+                    Delivery.status == DeliveryStatus.SENT,
                 ),
             )
         )
@@ -223,8 +250,7 @@ def refused_for_good(session: Session, edition_id: int) -> set[int]:
     """The readers whose address the relay refused for good during the send (5.1.x) and
     who were dropped for it: a hard bounce, which the returns alert speaks of, not a
     failure of the send itself (held ones are ``suspect``)."""
-    refusals = send_refusals(session.connection(), edition_id)
-    return {reader for reader, what in refusals.items() if what == HARD}
+    return _refused(send_refusals(session.connection(), edition_id), HARD)
 
 
 @dataclass(frozen=True)
@@ -254,8 +280,11 @@ def refused_on_our_side(session: Session, edition_id: int) -> list[OurSideRefusa
         .order_by(Delivery.id)
     )
     found: list[OurSideRefusal] = []
+    judged: dict[str, Reply] = {}  # a send's refusals repeat a few replies many times
     for subscriber_id, text, email in rows:
-        reply = classify_reply(None, text or "")
+        reply = judged.get(text or "")
+        if reply is None:
+            reply = judged[text or ""] = classify_reply(None, text or "")
         if reply.kind == Kind.SENDER:
             domain = email.rpartition("@")[2] if email else None
             found.append(OurSideRefusal(subscriber_id, domain, reply, clean_reason(text or "")))

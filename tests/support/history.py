@@ -157,6 +157,7 @@ def _edition(
                 attempts=1,
                 soft_bounce=soft,
                 sent_at=start if status == DeliveryStatus.SENT else None,
+                domain=reader.domain,
             )
         )
         session.flush()
