@@ -18,9 +18,11 @@ has it hidden (:func:`newsletter.config.hide_password`).
 
 from __future__ import annotations
 
+import ssl
 import time
 import zlib
 from dataclasses import dataclass
+from functools import cache
 
 import httpx
 
@@ -72,7 +74,10 @@ def fetch_feed(
         auth = httpx.BasicAuth(address.username, address.password) if address.userinfo else None
         with (
             httpx.Client(
-                timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS
+                timeout=timeout,
+                follow_redirects=True,
+                max_redirects=MAX_REDIRECTS,
+                verify=_certificates(),
             ) as client,
             client.stream(
                 "GET", address.copy_with(userinfo=b""), headers=headers, auth=auth
@@ -108,6 +113,13 @@ def fetch_feed(
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 )
+
+
+@cache
+def _certificates() -> ssl.SSLContext:
+    """The TLS context every fetch shares (httpx's default, built once): httpx builds one
+    per client, loading the CA bundle again, 0.14 s each time, paid on every poll."""
+    return httpx.create_ssl_context()
 
 
 def _read_limited(response: httpx.Response, source: str, max_bytes: int, deadline: float) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import ssl
 
 import pytest
 
@@ -83,3 +84,19 @@ def test_a_private_feeds_password_goes_in_a_header_never_in_an_error(
         fetch_feed(with_password(feed_server.url("/weg/")))
     assert FEED_PASSWORD not in str(raised.value)
     assert "HTTP 404" in str(raised.value)
+
+
+def test_an_https_feed_with_a_certificate_no_authority_vouches_for_is_refused_every_time(
+    server_tls: ssl.SSLContext,
+) -> None:
+    """The TLS context shared by every fetch keeps verifying: the second fetch is refused
+    like the first (the test CA is trusted by nobody but the test's own relay clients)."""
+    server = FeedServer(tls=server_tls).start()
+    try:
+        server.routes["/feed/"] = Route(BODY)
+        for _ in range(2):
+            with pytest.raises(ContentError, match="CERTIFICATE_VERIFY_FAILED"):
+                fetch_feed(server.url("/feed/"))
+        assert server.requests_to("/feed/") == []
+    finally:
+        server.stop()

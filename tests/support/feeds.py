@@ -9,6 +9,7 @@ to play a blog whose author edits and publishes.
 
 from __future__ import annotations
 
+import ssl
 import struct
 import sys
 import threading
@@ -53,6 +54,7 @@ class _QuietServer(ThreadingHTTPServer):
 class FeedServer:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None  # serve https with this context
 
     def __post_init__(self) -> None:
         self._release = threading.Event()
@@ -110,6 +112,8 @@ class FeedServer:
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> FeedServer:
@@ -122,7 +126,8 @@ class FeedServer:
         self._server.server_close()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}{path}"
 
     def requests_to(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
