@@ -137,18 +137,27 @@ def receiving(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def count_paused(session: Session, now: datetime) -> int:
-    """Active readers on a pause at ``now``: ``status`` shows them beside the receiving."""
-    return (
-        session.scalar(
-            select(func.count()).where(
-                Subscriber.status == SubscriberStatus.ACTIVE,
-                Subscriber.email.is_not(None),
-                Subscriber.paused_until > now,
-            )
-        )
-        or 0
-    )
+@dataclass(frozen=True)
+class ReaderCounts:
+    """The active readers as ``status`` shows them: who the next edition goes to, who is
+    on a pause, and who has no proof of consent on record (see ``consent``)."""
+
+    receiving: int
+    paused: int
+    without_consent_evidence: int
+
+
+def reader_counts(session: Session, now: datetime) -> ReaderCounts:
+    """One pass over the active readers (``ix_subscribers_receiving``), each count a
+    FILTER of it: three queries read the index of a million readers three times."""
+    counts = session.execute(
+        select(
+            func.count().filter(receiving(now)),
+            func.count().filter(Subscriber.paused_until > now),
+            func.count().filter(consent.without_evidence()),
+        ).where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.email.is_not(None))
+    ).one()
+    return ReaderCounts(*counts)
 
 
 def find(session: Session, address: str) -> Subscriber | None:
