@@ -9,9 +9,11 @@ same size and the same number of connections, and the peak RSS of the sending pr
     python bench/send.py --postgres postgresql://postgres@127.0.0.1:5432/test
     python bench/send.py --subscribers 5000 --post examples/posts/002_6fe483f1ccaa819c.txt
     python bench/send.py --max-per-second 100 300 --subscribers 3000   # the rate limit
+    python bench/send.py --subscribers 20k 1M --tail 20k    # the last 20k of each edition
     python bench/send.py --subscribers 20000 20000 --verp   # alternately with VERP return paths
     python bench/send.py --fault-mix --subscribers 5000                # faults vs clean
     python bench/send.py --senders 3 --no-sqlite --postgres URL       # three processes
+    python bench/send.py --rounds 3 --connections 16                  # issue 26's figure
 
 With ``--fault-mix`` it compares, in one run, a clean relay with one that fails like a
 real one (451 4.3.0 to every 37th RCPT, 550 5.1.1 to every 50th, a hang-up in every 97th
@@ -44,15 +46,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
-from sqlalchemy import insert
+from sqlalchemy import bindparam, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from newsletter.config import NewsletterSection, Secret, Settings, load_settings  # noqa: E402
 from newsletter.db import post_queue  # noqa: E402
-from newsletter.db.database import open_database  # noqa: E402
-from newsletter.db.models import Subscriber, utcnow  # noqa: E402
+from newsletter.db.database import Database, open_database  # noqa: E402
+from newsletter.db.models import UTCDateTime, utcnow  # noqa: E402
 from newsletter.delivery import editions  # noqa: E402
 from newsletter.delivery.engine import send_edition  # noqa: E402
 from newsletter.delivery.message_ids import message_ids  # noqa: E402
@@ -109,27 +111,85 @@ def fresh_database(postgres: str | None, workdir: Path, label: str) -> tuple[str
     return f"{postgres}{separator}options={quote(f'-csearch_path={schema}')}", schema
 
 
-def prepare(url: str, post_path: Path, subscribers: int) -> int:
-    """Subscribers, the post and a draft edition; returns the edition id."""
+def prepare(
+    url: str, post_path: Path, subscribers: int, *, edition: bool = True
+) -> tuple[int, float]:
+    """Subscribers, the post and a draft edition; returns the edition id and the seconds
+    ``create_edition`` took (one delivery row per reader, the count, the event); (0, 0.0)
+    with ``edition=False``: the post waits in the queue for `newsletter send --next`."""
     database = open_database(url)
-    now = utcnow()
+    seed_readers(database, subscribers)
     with database.session() as session:
-        for start in range(0, subscribers, 10_000):
-            session.execute(
-                insert(Subscriber),
-                [
-                    {"email": f"lezer{n}@voorbeeld{n % 97}.nl", "name": f"Lezer {n}",
-                     "status": "active", "created_at": now, "confirmed_at": now}
-                    for n in range(start, min(start + 10_000, subscribers))
-                ],
-            )  # fmt: skip
         post_queue.import_posts(session, load_posts(str(post_path)))
+    if not edition:
+        database.dispose()
+        return 0, 0.0
     with database.session() as session:
         post = post_queue.next_unsent(session)
         assert post is not None
+        start = time.perf_counter()
         edition_id = editions.create_edition(session, post, post.title)
+    seconds = time.perf_counter() - start  # the commit included
     database.dispose()
-    return edition_id
+    return edition_id, seconds
+
+
+def seed_readers(database: Database, count: int) -> None:
+    """``count`` active readers in one ``INSERT … SELECT`` over a generated series.
+
+    At a million, rows built in Python and inserted through SQLAlchemy took minutes of
+    set-up per run; the series is seconds. The import is measured by its own bench.
+    """
+    series = (
+        "SELECT generate_series(0, :count - 1) AS n"
+        if database.engine.dialect.name == "postgresql"
+        else "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n + 1 < :count)"
+        " SELECT n FROM s"
+    )
+    statement = text(
+        "INSERT INTO subscribers (email, name, status, created_at, confirmed_at)"
+        " SELECT 'lezer' || n || '@voorbeeld' || (n % 97) || '.nl', 'Lezer ' || n,"
+        f" 'active', :now, :now FROM ({series}) AS series"
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+    with database.session() as session:
+        session.execute(statement, {"count": count, "now": utcnow()})
+
+
+def leave_unsent(url: str, edition_id: int, tail: int) -> None:
+    """Mark all but the last ``tail`` deliveries of the edition sent, as if a send of the
+    whole list had come that far: the rest then goes out from a ledger of the full size.
+
+    One UPDATE, without a VACUUM after it: on PostgreSQL the claims then meet every dead
+    index entry it left, more than a real send leaves between two autovacuums.
+    """
+    database = open_database(url)
+    with database.session() as session:
+        session.execute(
+            text(
+                "UPDATE deliveries SET status = 'sent', attempts = 1, sent_at = :now"
+                " WHERE edition_id = :edition AND id <= :tail_from"
+            ).bindparams(bindparam("now", type_=UTCDateTime())),
+            {
+                "now": utcnow(),
+                "edition": edition_id,
+                "tail_from": session.scalar(
+                    text("SELECT max(id) FROM deliveries WHERE edition_id = :edition"),
+                    {"edition": edition_id},
+                )
+                - tail,
+            },
+        )
+    database.dispose()
+
+
+def parse_size(text: str) -> int:
+    """A list size as written on the command line: ``20000``, ``20k`` or ``1M``."""
+    units = {"k": 1_000, "m": 1_000_000}
+    suffix = text[-1:].lower()
+    try:
+        return int(float(text[:-1]) * units[suffix]) if suffix in units else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list size: {text!r}") from None
 
 
 def sender_env(url: str, port: int, connections: int, bounce_address: str = "") -> dict[str, str]:
@@ -153,9 +213,11 @@ def sender_env(url: str, port: int, connections: int, bounce_address: str = "") 
 def start_send(
     url: str, edition_id: int, port: int, connections: int, bounce_address: str = ""
 ) -> subprocess.Popen:
+    """`send --resume N`; edition 0 is the whole command: `send --next --yes` (check too)."""
     script = Path(sys.executable).with_name("newsletter")
+    chosen = ["--resume", str(edition_id)] if edition_id else ["--next", "--yes"]
     return subprocess.Popen(
-        [str(script), "send", "--resume", str(edition_id), "--json"],
+        [str(script), "send", *chosen, "--json"],
         env=sender_env(url, port, connections, bounce_address),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -183,9 +245,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--subscribers",
-        type=int,
+        type=parse_size,
         nargs="+",
         help="list sizes (default 20000 100000; 3000 with --max-per-second)",
+    )
+    parser.add_argument(
+        "--tail",
+        type=parse_size,
+        metavar="N",
+        help="send only the last N of each edition, the rest marked sent first (see leave_unsent)",
     )
     parser.add_argument("--postgres", help="also run on this PostgreSQL URL (fresh schemas)")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
@@ -210,7 +278,18 @@ def main() -> None:
     parser.add_argument(
         "--senders", type=int, metavar="N", help="N send processes on one edition vs one"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="issue 26: N rounds of smtp-source then the whole `send --next` (medians)",
+    )
     args = parser.parse_args()
+    if args.rounds:
+        from send_rounds import rounds  # the module next to this script
+
+        args.subscribers = args.subscribers or [20_000]
+        return rounds(args)
     if args.fault_mix:
         args.subscribers = args.subscribers or [5_000]
         return fault_mix(args)
@@ -233,21 +312,26 @@ def main() -> None:
     try:
         limit = ceiling(port, size, args.connections, args.ceiling_messages)
         print(f"post {slug}: {size:,} bytes per message, {args.connections} connections")
+        if args.tail:
+            print(f"each edition: all but the last {args.tail:,} marked sent, those sent")
         print(f"ceiling (smtp-source -s {args.connections} -l {size}): {limit:,.0f} msgs/s")
         print(f"{'database':<13}{'subscribers':>12}{'msgs/s':>9}{'of ceiling':>12}"
-              f"{'wall msgs/s':>13}{'peak RSS':>10}")  # fmt: skip
+              f"{'wall msgs/s':>13}{'peak RSS':>10}{'edition s':>11}")  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp:
             for backend in backends:
                 pairs = [(count, verp) for count in args.subscribers for verp in verps]
                 for run, (count, verp) in enumerate(pairs):
                     label = ("postgresql" if backend else "sqlite") + ("+verp" if verp else "")
                     url, schema = fresh_database(backend, Path(tmp), f"{label}{count}-{run}")
-                    edition_id = prepare(url, args.post, count)
+                    edition_id, made = prepare(url, args.post, count)
+                    if args.tail:
+                        leave_unsent(url, edition_id, args.tail)
+                    to_send = min(count, args.tail or count)
                     summary, wall, rss = run_send(url, edition_id, port, args.connections, verp)
-                    assert summary["sent"] == count, summary
+                    assert summary["sent"] == to_send, summary
                     rate = summary["messages_per_second"]
                     print(f"{label:<13}{count:>12,}{rate:>9,.0f}{rate / limit:>11.0%} "
-                          f"{count / wall:>12,.0f}{rss:>7} MiB")  # fmt: skip
+                          f"{to_send / wall:>12,.0f}{rss:>7} MiB{made:>11.1f}")  # fmt: skip
                     if schema and backend:
                         with psycopg.connect(backend, autocommit=True) as connection:
                             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
@@ -278,7 +362,7 @@ def fault_mix(args: argparse.Namespace) -> None:
             try:
                 for count in args.subscribers:
                     url, _ = fresh_database(None, Path(tmp), f"{kind}{count}")
-                    edition_id = prepare(url, args.post, count)
+                    edition_id, _ = prepare(url, args.post, count)
                     summary, _, _ = run_send(url, edition_id, port, args.connections)
                     tried = summary["sent"] + summary["deferred"] + summary["failed"]
                     rate = tried / summary["seconds"]
@@ -308,7 +392,7 @@ def senders(args: argparse.Namespace) -> None:
         for count in args.subscribers:
             for number in (1, args.senders):
                 url, schema = fresh_database(args.postgres, Path("."), "senders")
-                edition_id = prepare(url, args.post, count)
+                edition_id, _ = prepare(url, args.post, count)
                 start = time.perf_counter()
                 children = [
                     start_send(url, edition_id, port, args.connections) for _ in range(number)
@@ -353,7 +437,7 @@ def rate_limit(args: argparse.Namespace) -> None:
             for limit in args.max_per_second:
                 for count in args.subscribers:
                     url, schema = fresh_database(backend, Path(tmp), f"rate{limit:g}-{count}")
-                    edition_id = prepare(url, args.post, count)
+                    edition_id, _ = prepare(url, args.post, count)
                     settings = load_settings(
                         environ={
                             "NEWSLETTER_DATABASE__URL": url,

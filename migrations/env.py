@@ -10,7 +10,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 from newsletter.config import load_settings
-from newsletter.db.database import make_engine
+from newsletter.db.database import lock_migrations, make_engine
 from newsletter.db.models import Base
 
 engine: Engine = context.config.attributes.get("engine") or make_engine(
@@ -25,5 +25,6 @@ with engine.connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        lock_migrations(connection)
         context.run_migrations()
     connection.commit()

@@ -49,6 +49,7 @@ def _postgres_unreachable() -> str | None:
 SLOW = (
     "tests/runtime/",
     "tests/delivery/test_crash.py",
+    "tests/db/test_database.py::test_processes_creating_one_postgresql_schema_at_once_take_turns",
     "tests/setup/test_end_to_end.py",
     "tests/cli/test_preview.py::test_check_passes_for_every_real_post",
     "tests/cli/test_subscribers.py::test_console_script_runs_with_global_config_option",

@@ -25,7 +25,6 @@ from newsletter.db import post_queue
 from newsletter.db.models import Post as PostRow
 from newsletter.db.models import utcnow
 from newsletter.delivery import editions
-from newsletter.delivery.engine import Progress as SendProgress
 from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.delivery.publish import (
     PreparedEdition,
@@ -35,6 +34,7 @@ from newsletter.delivery.publish import (
     prepare_edition,
     send_test_copy,
 )
+from newsletter.delivery.send_loop import Progress as SendProgress
 from newsletter.errors import CheckFailedError, DeliveryError, InputError
 from newsletter.runtime.alerts import after_manual_send
 

@@ -19,7 +19,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, column, create_engine, event, inspect, select, table
+from sqlalchemy import (
+    Connection,
+    Engine,
+    column,
+    create_engine,
+    event,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +45,11 @@ VERSION_TABLE = "alembic_version"
 """Where Alembic records the schema's revision (its default name)."""
 
 log = logging.getLogger(__name__)
+
+# (application key "migr", hash of the schema): one schema's migrations at a time, on
+# a server that may hold many databases and schemas (see ``runtime.presence``).
+MIGRATION_LOCK = 0x6D696772
+_LOCK_MIGRATIONS = "SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"
 
 
 def normalise_url(url: str) -> str:
@@ -126,6 +141,18 @@ def current_revision(engine: Engine) -> str | None:
     if len(revisions) > 1:
         raise DatabaseError(f"the database records several schema revisions: {revisions}")
     return revisions[0] if revisions else None
+
+
+def lock_migrations(connection: Connection) -> None:
+    """Wait until no other process migrates this schema; the lock lasts the transaction.
+
+    Daemons on several machines started at once against a new PostgreSQL database would
+    each create the schema, and all but one fail on a duplicate name. Taken before Alembic
+    reads the schema's revision, so the one that waited finds the work done. SQLite needs
+    none: its writers queue on the file lock, and it allows one daemon.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(_LOCK_MIGRATIONS), {"key": MIGRATION_LOCK})
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:

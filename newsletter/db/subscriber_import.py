@@ -21,7 +21,18 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TextIO
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    String,
+    any_,
+    bindparam,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from newsletter.db.models import ConsentSource, Event, Subscriber, SubscriberStatus, utcnow
@@ -34,7 +45,7 @@ from newsletter.db.subscribers import (
 )
 from newsletter.errors import InputError
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 FILE_NAME_MAX_LENGTH = 255  # the column's width
 # A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection");
 # the apostrophe is the spreadsheet's own "this is text" mark, so it prefixes them on export.
@@ -221,7 +232,7 @@ def import_csv(
                 summary.invalid += 1
             elif row.email in valid:
                 summary.skipped += 1
-            elif forgotten_hash(salt, row.email) in erased:
+            elif erased and forgotten_hash(salt, row.email) in erased:
                 report(RowProblem(row.line, "skipped: this address was erased on request"))
                 summary.skipped += 1
             else:
@@ -257,7 +268,7 @@ def _apply_batch(
         subscriber.email: subscriber
         for subscriber in session.execute(
             select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status).where(
-                Subscriber.email.in_(rows)
+                _among(session, list(rows))
             )
         )
     }
@@ -268,30 +279,65 @@ def _apply_batch(
     _update_existing(session, existing, rows, summary, now)
 
 
+def _among(session: Session, emails: list[str]) -> ColumnElement[bool]:
+    """``email IN (…)``; on PostgreSQL as one array parameter, since a thousand separate
+    ones cost more to render and send than the lookup itself."""
+    if session.get_bind().dialect.name == "postgresql":
+        return Subscriber.email == any_(bindparam("emails", emails, type_=ARRAY(String)))
+    return Subscriber.email.in_(emails)
+
+
+_COPY_NEW = (
+    "COPY subscribers (email, name, status, created_at, confirmed_at, unsubscribed_at,"
+    " unsubscribe_source, consent_source, consent_file) FROM STDIN"
+)
+_INSERT_NEW = (
+    "INSERT INTO subscribers (email, name, status, created_at, confirmed_at, unsubscribed_at,"
+    " unsubscribe_source, consent_source, consent_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def _insert_new(session: Session, rows: list[_Row], now: datetime, file_name: str | None) -> None:
+    """The batch's new readers, and an import event for each.
+
+    Past SQLAlchemy's per-row work (the ORM's bookkeeping, a type conversion for every
+    value), which was most of an import's time: PostgreSQL takes the rows by ``COPY``,
+    SQLite by the driver's ``executemany``, with the moment converted once per batch by
+    the dialect's own processor. The events follow in one ``INSERT … SELECT`` by address.
+    """
     if not rows:
         return
-    new = [
-        {
-            "email": row.email,
-            "name": row.name,
-            "status": row.status,
-            "created_at": now,
-            "confirmed_at": now if row.status == SubscriberStatus.ACTIVE else None,
-            "unsubscribed_at": now if row.status in OPTED_OUT else None,
-            "unsubscribe_source": "import" if row.status in OPTED_OUT else None,
-            "consent_source": ConsentSource.IMPORT,
-            "consent_file": file_name[:FILE_NAME_MAX_LENGTH] if file_name else None,
-        }
+    connection = session.connection()
+    moment_type = Subscriber.__table__.c.created_at.type
+    processor = moment_type.bind_processor(connection.dialect)
+    moment = processor(now) if processor else now
+    source = file_name[:FILE_NAME_MAX_LENGTH] if file_name else None
+    values = [
+        (
+            row.email,
+            row.name,
+            row.status.value,
+            moment,
+            moment if row.status == SubscriberStatus.ACTIVE else None,
+            moment if row.status in OPTED_OUT else None,
+            "import" if row.status in OPTED_OUT else None,
+            ConsentSource.IMPORT.value,
+            source,
+        )
         for row in rows
     ]
-    ids = session.scalars(insert(Subscriber).returning(Subscriber.id), new).all()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(_COPY_NEW) as copy:
+            for value in values:
+                copy.write_row(value)
+    else:
+        connection.exec_driver_sql(_INSERT_NEW, values)
+    new_readers = select(
+        literal("import"), literal("import"), Subscriber.id, literal(now, moment_type)
+    ).where(_among(session, [row.email for row in rows]))
     session.execute(
-        insert(Event),
-        [
-            {"kind": "import", "actor": "import", "subscriber_id": i, "occurred_at": now}
-            for i in ids
-        ],
+        insert(Event).from_select(["kind", "actor", "subscriber_id", "occurred_at"], new_readers)
     )
 
 

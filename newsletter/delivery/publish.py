@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -32,7 +33,8 @@ from newsletter.db.models import Post as PostRow
 from newsletter.delivery.checks import Finding, Report, check_edition, spamassassin_score
 from newsletter.delivery.contents import render_post
 from newsletter.delivery.editions import create_edition, hold
-from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
+from newsletter.delivery.engine import SendSummary, send_edition
+from newsletter.delivery.send_loop import SendOptions
 from newsletter.delivery.single import Handover, send_one
 from newsletter.delivery.transport import check_transport
 from newsletter.errors import CheckFailedError, InputError, NotFoundError
@@ -243,28 +245,31 @@ def prepare_edition(
     ``skip_check`` is the admin's explicit override; it is written to the events log.
     The transport is tried first, so a send that could not start makes no edition.
     ``confirm`` (the CLI's question) is asked once the check has passed and before the
-    edition exists; it raises to stop.
+    edition exists; it raises to stop. Without a question the edition's rows are written
+    while SpamAssassin reads the sample (seconds, in a process of its own), in the
+    caller's transaction: a refused check raises before it commits, so nothing is made,
+    and nothing can be sent before the check's verdict.
     """
     check_transport(settings)
     rendered = render_post(session, settings.newsletter, post)
-    report = None
-    if not skip_check:
-        sample = preview_of(settings.newsletter, settings.signing_key(), rendered)
-        report = deliverability_report(sample, settings.newsletter.signature)
-    if report is not None and not report.ok and on_failure == "refuse":
-        failed = sum(1 for finding in report.findings if finding.status == "fail")
-        raise CheckFailedError(failed, report.lines())
-    if confirm is not None:
-        confirm()
-    edition_id = create_edition(
-        session,
-        post,
-        rendered.subject,
-        force=force,
-        actor=actor,
-        week_key=week_key,
-        cards=rendered.card_slugs,
-    )
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check") as checker:
+        pending = None
+        if not skip_check:
+            sample = preview_of(settings.newsletter, settings.signing_key(), rendered)
+            pending = checker.submit(deliverability_report, sample, settings.newsletter.signature)
+        if confirm is not None:
+            report = _verdict(pending, on_failure)
+            confirm()
+        edition_id = create_edition(
+            session,
+            post,
+            rendered.subject,
+            force=force,
+            actor=actor,
+            week_key=week_key,
+            cards=rendered.card_slugs,
+        )
+        report = _verdict(pending, on_failure)
     if report is None:
         record_event(session, "check_skipped", actor, edition_id=edition_id, post=post.slug)
         return PreparedEdition(edition_id, rendered, None)
@@ -273,6 +278,16 @@ def prepare_edition(
     reason = "; ".join(f.line() for f in report.findings if f.status == "fail")
     hold(session, edition_id, reason)
     return PreparedEdition(edition_id, rendered, report, reason)
+
+
+def _verdict(pending: Future[Report] | None, on_failure: OnFailure) -> Report | None:
+    """The check's report once it is done (None: skipped); a failed one raises when
+    ``on_failure`` is "refuse"."""
+    report = None if pending is None else pending.result()
+    if report is not None and not report.ok and on_failure == "refuse":
+        failed = sum(1 for finding in report.findings if finding.status == "fail")
+        raise CheckFailedError(failed, report.lines())
+    return report
 
 
 def send_test_copy(settings: Settings, rendered: RenderedEdition, address: str) -> Handover:

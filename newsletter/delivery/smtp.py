@@ -28,6 +28,7 @@ import socket
 import ssl
 from collections import deque
 from dataclasses import dataclass
+from typing import cast
 
 import aiosmtplib
 
@@ -99,10 +100,15 @@ class _ReplyReader(asyncio.Protocol):
         while not self._replies:
             if self.closed:
                 raise _ConnectionLost
-            self._waiter = asyncio.get_running_loop().create_future()
+            # A timer on our own future, not asyncio.wait_for: that makes a second future,
+            # a partial and a callback for every reply awaited, thousands a second.
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(timeout, _time_out, waiter)
             try:
-                await asyncio.wait_for(self._waiter, timeout)
+                await waiter
             finally:
+                timer.cancel()
                 self._waiter = None
         return self._replies.popleft()
 
@@ -110,6 +116,11 @@ class _ReplyReader(asyncio.Protocol):
         if self.closed or self.transport.is_closing():
             raise _ConnectionLost
         self.transport.write(data)
+
+
+def _time_out(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 def tls_context(config: SmtpSection) -> ssl.SSLContext | None:
@@ -269,12 +280,13 @@ class SmtpConnection:
                 f"cannot connect to {config.host}:{config.port}: {exc}", connection_failed=True
             )
         transport = client.transport
-        if not isinstance(transport, asyncio.Transport):
+        if transport is None:
             client.close()
             return transient("the SMTP connection has no usable transport", connection_failed=True)
         self._client = client
         self._pipelining = client.supports_extension("pipelining")
-        self._reader = _ReplyReader(transport)
+        # A stream transport by what it does: uvloop's do not inherit asyncio.Transport.
+        self._reader = _ReplyReader(cast(asyncio.Transport, transport))
         transport.set_protocol(self._reader)
         self._sent_on_connection = self._pushbacks_on_connection = 0
         return None

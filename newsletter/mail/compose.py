@@ -8,10 +8,10 @@ budget. So the edition is built once, for a template recipient, and cut into pie
   header line is reused byte for byte;
 * bodies: quoted-printable encodes each source line on its own (a hard line break resets
   the encoder), so only the few source lines that hold a placeholder (greeting,
-  unsubscribe and browser links) are encoded again per subscriber, with the very encoder
-  and line length ``message.py`` uses. A placeholder can never be split by a soft line
-  break, because lines are re-encoded whole, and the 78-character limit holds because
-  the encoder enforces it.
+  unsubscribe and browser links) are encoded again per subscriber, byte for byte as the
+  encoder ``message.py`` uses does it, with its line length (``quoted_printable.py``).
+  A placeholder can never be split by a soft line break, because lines are re-encoded
+  whole, and the 78-character limit holds because the encoder enforces it.
 
 The splice is checked when the edition is prepared: the template recipient and a probe
 recipient with an accented name must come out identical to ``build_message`` (up to the
@@ -26,7 +26,6 @@ import email.policy
 import logging
 import re
 from datetime import UTC, datetime
-from email import quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -35,6 +34,7 @@ from typing import Protocol
 from newsletter.config import NewsletterSection
 from newsletter.errors import RenderError
 from newsletter.mail.message import SERIALISE_POLICY, build_message
+from newsletter.mail.quoted_printable import encode_line
 from newsletter.mail.render import (
     PLACEHOLDERS,
     Recipient,
@@ -96,8 +96,7 @@ class _CannotSplice(RenderError):
 
 def _qp_line(line: bytes) -> bytes:
     """One source line as message.py's encoder writes it, with SMTP line endings."""
-    encoded = quoprimime.body_encode(line.decode("latin-1") + "\n", _QP_LINE_LENGTH)
-    return encoded.encode("ascii").replace(b"\n", b"\r\n")
+    return encode_line(line, _QP_LINE_LENGTH)
 
 
 class _Body:

@@ -181,5 +181,7 @@ def _move(client: imaplib.IMAP4, uid: bytes, folder: str, capabilities: set[str]
         status, _ = client.uid("COPY", uid, _quoted(folder))  # type: ignore[arg-type]
         if status == "OK":
             client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")  # type: ignore[arg-type]
-    if status != "OK":
+    # Gone already is no failure: another daemon polling the same mailbox moved it (it
+    # read it too, and the report's fingerprint made the second reading change nothing).
+    if status != "OK" and _search(client, "UID", uid.decode()):
         raise DeliveryError(f"cannot move a message to {folder!r}")

@@ -26,8 +26,9 @@ from newsletter.db import owner_hold, states
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Edition, utcnow
 from newsletter.delivery.budget import Limits, SharedBudget
-from newsletter.delivery.engine import SendOptions, SendSummary, send_edition
+from newsletter.delivery.engine import SendSummary, send_edition
 from newsletter.delivery.publish import describe, edition_of_week, publish_week
+from newsletter.delivery.send_loop import SendOptions
 from newsletter.delivery.slots import due_slot, make_trigger
 from newsletter.errors import InputError
 from newsletter.feeds.poll import poll_feeds
@@ -208,6 +209,15 @@ def _poll_feeds(database: Database, settings: Settings, now: datetime) -> None:
 
 
 Job = Callable[[], Any]
+DUE_WORK_SECONDS = 60.0
+
+
+def due_work_seconds(settings: Settings) -> float:
+    """How often the daemon looks for due work: every minute, or twice per lease when the
+    lease is shorter than two minutes. A host that dies leaves its claims until the lease
+    lapses, and the other daemons take them at their next look, so a dead host's readers
+    wait at most a lease and one interval."""
+    return min(DUE_WORK_SECONDS, states.lease_of(settings.smtp).total_seconds() / 2)
 
 
 def build_scheduler(
@@ -216,12 +226,11 @@ def build_scheduler(
     due_work: Job,
     watch: Job,
     *,
-    due_work_seconds: int = 60,
     bounce_mailbox: Job | None = None,
 ) -> AsyncIOScheduler:
-    """APScheduler's timetable: the weekly slot, a periodic look for due work, the
-    periodic watch (feeds, owner warnings) and, when a bounce mailbox is configured, its
-    poll every ``bounces.imap.poll_minutes``.
+    """APScheduler's timetable: the weekly slot, a periodic look for due work (every
+    :func:`due_work_seconds`), the periodic watch (feeds, owner warnings) and, when a
+    bounce mailbox is configured, its poll every ``bounces.imap.poll_minutes``.
 
     The jobs themselves are given by the daemon (they run the blocking work in a thread);
     APScheduler keeps no state of its own: after a restart the database says what was done.
@@ -238,7 +247,7 @@ def build_scheduler(
     scheduler.add_job(
         due_work,
         "interval",
-        seconds=due_work_seconds,
+        seconds=due_work_seconds(settings),
         id="due-work",
         coalesce=True,
         max_instances=1,

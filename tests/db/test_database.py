@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from newsletter.db.database import (
+    MIGRATION_LOCK,
     alembic_config,
     current_revision,
     ensure_schema,
@@ -16,6 +18,8 @@ from newsletter.db.database import (
     upgrade,
 )
 from newsletter.errors import DatabaseError
+from tests.support.daemons import RunnerFactory
+from tests.support.system import wait_until
 
 TABLES = {"subscribers", "posts", "editions", "deliveries", "events", "installation"}
 
@@ -110,6 +114,43 @@ def test_a_foreign_database_is_refused(database_url: str) -> None:
             connection.execute(text("CREATE TABLE someone_elses (id INTEGER)"))
         with pytest.raises(DatabaseError, match="no newsletter schema version"):
             ensure_schema(engine)
+    finally:
+        engine.dispose()
+
+
+_WAITING_FOR_MIGRATIONS = """
+SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2
+  AND classid = %(key)s::oid AND objid = hashtext(current_schema())::oid
+"""
+
+
+@pytest.mark.postgres
+def test_processes_creating_one_postgresql_schema_at_once_take_turns(
+    postgres_url: str, runner_factory: RunnerFactory
+) -> None:
+    """Daemons on several machines started together on a new database: without turns,
+    all but one fail on a duplicate type name halfway through creating the schema."""
+    runner = runner_factory(postgres_url, smtp_port=25)
+    with psycopg.connect(postgres_url) as holder:
+        holder.execute(
+            "SELECT pg_advisory_xact_lock(%(key)s, hashtext(current_schema()))",
+            {"key": MIGRATION_LOCK},
+        )
+        upgrades = [runner.spawn("db", "upgrade") for _ in range(2)]
+
+        def both_wait() -> bool:
+            with psycopg.connect(postgres_url) as probe:
+                row = probe.execute(_WAITING_FOR_MIGRATIONS, {"key": MIGRATION_LOCK}).fetchone()
+            return row is not None and row[0] == 2
+
+        wait_until(both_wait, timeout=60, what="both processes to wait for the migration lock")
+    # The holder's transaction ended (the lock with it): they go one after the other.
+    outputs = [upgrade.communicate(timeout=60) for upgrade in upgrades]
+    assert [upgrade.returncode for upgrade in upgrades] == [0, 0], outputs
+    engine = make_engine(postgres_url)
+    try:
+        assert current_revision(engine) == head_revision(engine)
     finally:
         engine.dispose()
 

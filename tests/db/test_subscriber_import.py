@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from newsletter.db import subscribers
 from newsletter.db.database import Database
-from newsletter.db.models import Subscriber, SubscriberStatus
+from newsletter.db.models import ConsentSource, Event, Subscriber, SubscriberStatus, utcnow
 from newsletter.db.subscriber_import import (
     ImportSummary,
     RowProblem,
@@ -72,6 +73,29 @@ def test_an_unsubscribed_reader_stays_unsubscribed(database: Database) -> None:
     summary, _, rows = run_import(database, "email\nweg@example.nl\nnieuw@example.nl\n")
     assert summary.added == 1
     assert rows["weg@example.nl"][1] == SubscriberStatus.UNSUBSCRIBED
+
+
+def test_a_reader_from_a_file_is_stored_as_the_list_reads_it(database: Database) -> None:
+    """The bulk path (COPY, the driver's executemany) writes what the ORM would have:
+    aware UTC moments, the consent of a file, and one import event at the same moment."""
+    before = utcnow()
+    run_import(
+        database, "email,name,status\nanna@example.nl,Anna,\nbram@example.nl,,unsubscribed\n"
+    )
+    with database.session() as session:
+        anna = subscribers.find(session, "anna@example.nl")
+        bram = subscribers.find(session, "bram@example.nl")
+        assert anna is not None and bram is not None
+        assert before <= anna.created_at == anna.confirmed_at <= utcnow()
+        assert anna.created_at.tzinfo is not None and anna.unsubscribed_at is None
+        assert (anna.consent_source, anna.consent_file) == (ConsentSource.IMPORT, "lijst.csv")
+        assert (bram.status, bram.confirmed_at) == (SubscriberStatus.UNSUBSCRIBED, None)
+        assert (bram.unsubscribed_at, bram.unsubscribe_source) == (bram.created_at, "import")
+        events = session.execute(select(Event.subscriber_id, Event.kind, Event.occurred_at)).all()
+    assert sorted(events) == [
+        (anna.id, "import", anna.created_at),
+        (bram.id, "import", bram.created_at),
+    ]
 
 
 def test_a_duplicate_across_batches_is_one_subscriber(database: Database) -> None:

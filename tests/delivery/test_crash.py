@@ -20,7 +20,7 @@ from sqlalchemy import select
 from newsletter.db.database import open_database
 from newsletter.db.models import Delivery, Subscriber
 from newsletter.delivery import editions
-from newsletter.delivery.engine import SendOptions
+from newsletter.delivery.send_loop import SendOptions
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post
 from tests.support.settings import SECRET, SENDER

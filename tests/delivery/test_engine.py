@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import select
 
 from newsletter.db import post_queue
 from newsletter.db.database import Database
-from newsletter.db.models import Delivery, Subscriber, SubscriberStatus, utcnow
+from newsletter.db.models import Delivery, Subscriber, SubscriberStatus
 from newsletter.db.subscribers import unsubscribe
 from newsletter.delivery import editions
-from newsletter.delivery.engine import SendOptions, send_edition
+from newsletter.delivery.engine import send_edition
 from newsletter.mail.tokens import read_token
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post
@@ -59,36 +57,3 @@ def test_every_active_subscriber_gets_exactly_one_message(
         info = editions.describe_edition(session, edition_id)
     assert statuses == {"sent", "skipped"}
     assert info.status == "sent" and info.finished_at is not None
-
-
-def test_a_stop_request_gives_unsent_work_back(database, smtp_server: SmtpServer, settings):
-    add_subscribers(database, 30)
-    edition_id = _new_edition(database)
-    stop = threading.Event()
-    stop.set()
-    summary = send_edition(database, settings, edition_id, options=SendOptions(stop=stop))
-    assert summary.sent == 0 and smtp_server.handler.count() == 0
-    with database.session() as session:
-        info = editions.describe_edition(session, edition_id)
-    assert info.status == "sending" and info.counts["queued"] == 30
-    assert send_edition(database, settings, edition_id).sent == 30
-
-
-def test_an_unsendable_address_fails_alone(database, smtp_server: SmtpServer, settings):
-    """A row stored before validation refused non-ASCII local parts must not stall a send."""
-    good = add_subscribers(database, 3)
-    with database.session() as session:
-        session.add(
-            Subscriber(
-                email="jürgen@voorbeeld.nl", status=SubscriberStatus.ACTIVE, created_at=utcnow()
-            )
-        )
-    edition_id = _new_edition(database)
-    summary = send_edition(database, settings, edition_id)
-    assert set(smtp_server.handler.per_address()) == set(good)
-    assert (summary.sent, summary.failed, summary.status) == (3, 1, "sent")
-    with database.session() as session:
-        failed = session.scalars(
-            select(Delivery).where(Delivery.edition_id == edition_id, Delivery.status == "failed")
-        ).one()
-        assert failed.last_reply is not None and "cannot build the message" in failed.last_reply

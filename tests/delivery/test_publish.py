@@ -20,9 +20,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
 from newsletter.config import DkimSection, Secret, Settings
+from newsletter.db import post_queue
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Edition, Event
-from newsletter.delivery.publish import send_test_copy
+from newsletter.delivery import editions
+from newsletter.delivery.publish import prepare_edition, send_test_copy
+from newsletter.errors import CheckFailedError
 from newsletter.mail.render import render_edition
 from newsletter.web.app import create_app
 from tests.support.cli import NewsletterCli
@@ -170,3 +173,35 @@ def test_dry_run_shows_the_check_and_the_question_comes_only_after_it_passed(
     assert smtp_server.handler.count() == 0
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Edition)) == 0
+
+
+def test_an_edition_made_beside_a_failing_check_is_never_kept_or_sent(
+    database: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    """Without a question the rows are written while the check runs; a refusal undoes them,
+    a hold keeps the edition held, and neither sends anything."""
+    add_subscribers(database, 3)
+    slug = add_post(database)
+    plain_http = dataclasses.replace(
+        settings,
+        newsletter=dataclasses.replace(
+            settings.newsletter, base_url="http://nieuwsbrief.gerritvanderheide.com"
+        ),
+    )
+
+    with pytest.raises(CheckFailedError), database.session() as session:
+        prepare_edition(
+            session, plain_http, post_queue.get(session, slug), actor="admin", on_failure="refuse"
+        )
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Edition)) == 0
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+    with database.session() as session:
+        held = prepare_edition(
+            session, plain_http, post_queue.get(session, slug), actor="scheduler", on_failure="hold"
+        )
+    assert held.hold_reason is not None and "List-Unsubscribe" in held.hold_reason
+    with database.session() as session:
+        assert editions.describe_edition(session, held.edition_id).status == "held"
+    assert smtp_server.handler.count() == 0

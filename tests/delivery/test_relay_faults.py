@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, Subscriber, utcnow
-from newsletter.delivery.engine import SendOptions, send_edition
+from newsletter.delivery.engine import send_edition
+from newsletter.delivery.send_loop import SendOptions
 from newsletter.delivery.throttle import Tuning
 from tests.support.db import assert_states_add_up, delivery_states, new_edition
 from tests.support.settings import make_settings, relay

@@ -9,15 +9,19 @@ import imaplib
 import json
 import logging
 import ssl
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import trustme
 from click.testing import Result
+from sqlalchemy import select
 
 from newsletter.config import ImapSection, Secret, Settings
 from newsletter.db.database import Database
+from newsletter.db.models import Event
 from newsletter.returns.parse import MAX_MESSAGE_BYTES
 from newsletter.runtime.daemon import Daemon
 from tests.support.cli import NewsletterCli
@@ -103,18 +107,14 @@ def _mailbox_settings(database_url: str, smtp_port: int, dovecot: Dovecot) -> Se
     )
 
 
-def test_the_daemon_reads_the_bounce_mailbox(
-    dovecot: Dovecot,
-    database: Database,
-    database_url: str,
-    smtp_server: SmtpServer,
-    tmp_path: Path,
+def _fill_mailbox(
+    dovecot: Dovecot, database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
+    """An edition to READERS, and what came back of it in the (emptied) bounce mailbox:
+    a corpus message for each reader and a file that is no mail."""
     _empty(dovecot)
-    settings = _mailbox_settings(database_url, smtp_server.port, dovecot)
     add_subscribers(database, len(READERS))
     edition_id = send_next(database, settings, "rust-vinden")
-
     client = _client(dovecot)
     for reader, name in zip(READERS, NAMES, strict=True):
         raw = returned(smtp_server, database, edition_id, reader, name)
@@ -127,6 +127,17 @@ def test_the_daemon_reads_the_bounce_mailbox(
         b"X-Corpus: not_a_mail.pdf\r\n" + (CORPUS / "not_a_mail.pdf").read_bytes(),
     )
     client.logout()
+
+
+def test_the_daemon_reads_the_bounce_mailbox(
+    dovecot: Dovecot,
+    database: Database,
+    database_url: str,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    settings = _mailbox_settings(database_url, smtp_server.port, dovecot)
+    _fill_mailbox(dovecot, database, settings, smtp_server)
 
     Daemon(settings, database).bounce_mailbox_job()
 
@@ -145,6 +156,45 @@ def test_the_daemon_reads_the_bounce_mailbox(
     assert len(lines) == len(LEFT)
     assert not any(line.get("moved") for line in lines)
     assert _subjects_and_flags(dovecot, "INBOX") == inbox
+    for reader, name in zip(READERS, NAMES, strict=False):
+        assert status_of(database, reader) == EXPECTED[name][1], name
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_daemons_on_two_hosts_polling_one_mailbox_at_once_process_each_report_once(
+    dovecot: Dovecot,
+    database: Database,
+    database_url: str,
+    smtp_server: SmtpServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Both read the messages; a report's fingerprint lets the second reading change
+    nothing, and a message the other moved first is no failure."""
+    settings = _mailbox_settings(database_url, smtp_server.port, dovecot)
+    _fill_mailbox(dovecot, database, settings, smtp_server)
+    start = threading.Barrier(2)
+
+    def poll() -> None:
+        start.wait(timeout=10)
+        Daemon(settings, database).bounce_mailbox_job()
+
+    pollers = [threading.Thread(target=poll) for _ in range(2)]
+    with caplog.at_level(logging.WARNING, logger="newsletter.runtime.daemon"):
+        for poller in pollers:
+            poller.start()
+        for poller in pollers:
+            poller.join(timeout=60)
+    assert not [r.message for r in caplog.records if r.name == "newsletter.runtime.daemon"]
+
+    # Every report is in the processed folder; one that both moved at the same moment may
+    # be there twice (dovecot copies it for each), which changes no reader.
+    processed = _subjects_and_flags(dovecot, "Verwerkt")
+    assert {subject.split(b": ")[1].decode() for subject, _ in processed} == set(NAMES) - LEFT
+    with database.session() as session:
+        told = session.scalars(
+            select(Event.subscriber_id).where(Event.kind.in_(("bounce", "complaint")))
+        )
+        assert set(Counter(told).values()) == {1}, "a reader's return counted twice"
     for reader, name in zip(READERS, NAMES, strict=False):
         assert status_of(database, reader) == EXPECTED[name][1], name
 

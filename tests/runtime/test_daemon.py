@@ -17,18 +17,17 @@ from sqlalchemy import select
 from newsletter.content.post import Post
 from newsletter.db.database import open_database
 from newsletter.db.models import Edition
-from newsletter.delivery.engine import SendOptions
-from tests.support.db import add_subscribers
-from tests.support.posts import add_post, make_post
-from tests.support.smtp import Faults, SmtpServer
-from tests.support.system import wait_until
-
-from .conftest import (
+from newsletter.delivery.send_loop import SendOptions
+from tests.support.daemons import (
     STOP_DEADLINE_SECONDS,
     Daemon,
     DaemonRunner,
     RunnerFactory,
 )
+from tests.support.db import add_subscribers
+from tests.support.posts import add_post, make_post
+from tests.support.smtp import Faults, SmtpServer
+from tests.support.system import wait_until
 
 IN_FLIGHT_BOUND = 2 * SendOptions().batch_size
 

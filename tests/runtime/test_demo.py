@@ -23,9 +23,8 @@ from pathlib import Path
 from newsletter.db import subscribers
 from newsletter.db.database import open_database
 from newsletter.db.models import SubscriberStatus
+from tests.support.daemons import STOP_DEADLINE_SECONDS
 from tests.support.system import NEWSLETTER_SCRIPT, free_port, wait_until
-
-from .conftest import STOP_DEADLINE_SECONDS
 
 MAKEFILE = Path(__file__).resolve().parents[2] / "Makefile"
 DEMO_READER = "lezer@example.org"

@@ -15,10 +15,9 @@ import resource
 import socket
 from pathlib import Path
 
+from tests.support.daemons import Daemon, RunnerFactory
 from tests.support.smtp import SmtpServer
 from tests.support.system import free_port, wait_until
-
-from .conftest import Daemon, RunnerFactory
 
 
 def _start(

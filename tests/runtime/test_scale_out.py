@@ -18,13 +18,12 @@ import pytest
 
 from newsletter.db.database import open_database
 from newsletter.runtime.jobs import make_weekly_edition
+from tests.support.daemons import Daemon, RunnerFactory
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post
 from tests.support.settings import AMSTERDAM, OWNER, make_settings, relay
 from tests.support.smtp import Faults, SmtpServer
 from tests.support.system import wait_until
-
-from .conftest import Daemon, RunnerFactory
 
 RECIPIENTS = 5000
 SENT_LINE = re.compile(r"edition (\d+): \w+: sent (\d+),")

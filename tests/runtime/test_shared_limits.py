@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -13,43 +12,24 @@ import pytest
 from newsletter.config import load_settings
 from newsletter.db.database import open_database
 from newsletter.db.models import utcnow
-from newsletter.delivery.engine import SendOptions, send_edition
+from newsletter.delivery.engine import send_edition
+from newsletter.delivery.send_loop import SendOptions
 from newsletter.runtime.jobs import send_due_work
-from tests.support.db import assert_states_add_up, new_edition
+from tests.support.daemons import RunnerFactory
+from tests.support.db import assert_states_add_up, new_edition_at
 from tests.support.smtp import Faults, SmtpServer
-from tests.support.system import NEWSLETTER_SCRIPT
-
-from .conftest import RunnerFactory
-
-
-def _edition(database_url: str, readers: int) -> tuple[int, list[str]]:
-    database = open_database(database_url)
-    try:
-        return new_edition(database, readers)
-    finally:
-        database.dispose()
 
 
 def test_three_senders_together_keep_one_per_second_limit(
     postgres_url: str, runner_factory: RunnerFactory
 ) -> None:
-    edition_id, addresses = _edition(postgres_url, 600)
+    edition_id, addresses = new_edition_at(postgres_url, 600)
     server = SmtpServer(Faults(pipelining=True)).start()
     try:
         runner = runner_factory(
             postgres_url, server.port, extra_env={"NEWSLETTER_SMTP__MAX_PER_SECOND": "20"}
         )
-        senders = [
-            subprocess.Popen(
-                [str(NEWSLETTER_SCRIPT), "send", "--resume", str(edition_id), "--json"],
-                env=runner.env(),
-                cwd=runner.workdir,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(3)
-        ]
+        senders = [runner.spawn("send", "--resume", str(edition_id), "--json") for _ in range(3)]
         outputs = [sender.communicate(timeout=120) for sender in senders]
     finally:
         server.stop()
@@ -71,7 +51,7 @@ def test_three_senders_together_keep_one_per_second_limit(
 def test_a_spent_daily_limit_makes_the_rest_wait_for_the_next_day(
     database_url: str, runner_factory: RunnerFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    edition_id, addresses = _edition(database_url, 500)
+    edition_id, addresses = new_edition_at(database_url, 500)
     server = SmtpServer(Faults(pipelining=True)).start()
     try:
         runner = runner_factory(

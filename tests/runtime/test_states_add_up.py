@@ -8,11 +8,11 @@ import pytest
 
 from newsletter.db.database import open_database
 from newsletter.delivery import editions
+from tests.support.daemons import RunnerFactory
 from tests.support.db import assert_states_add_up
 from tests.support.smtp import GREYLISTED, USER_UNKNOWN, Faults, SmtpServer
 from tests.support.system import wait_until
 
-from .conftest import RunnerFactory
 from .test_daemon import IN_FLIGHT_BOUND, prepare
 
 READERS = 1500

@@ -81,6 +81,16 @@ def new_edition(database: Database, subscribers: int) -> tuple[int, list[str]]:
         return editions.create_edition(session, post_queue.get(session, slug), "Rust"), addresses
 
 
+def new_edition_at(database_url: str, subscribers: int) -> tuple[int, list[str]]:
+    """:func:`new_edition` in the database at ``database_url`` (for tests whose processes
+    open it themselves)."""
+    database = open_database(database_url)
+    try:
+        return new_edition(database, subscribers)
+    finally:
+        database.dispose()
+
+
 def delivery_states(database: Database, edition_id: int) -> dict[str, tuple[str, int, str | None]]:
     """Per address: (status, attempts, last reply) of its delivery in the ledger."""
     with database.session() as session:

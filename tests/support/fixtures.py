@@ -1,7 +1,8 @@
 """The toolkit's fixtures, registered for the whole suite by ``tests/conftest.py``.
 
 A plugin rather than a conftest of one folder: the delivery, runtime and web tests
-all need a test relay, and no folder's conftest imports another's.
+all need a test relay, and no folder's conftest imports another's; the same goes for
+the daemon processes of :mod:`.daemons`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -21,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from newsletter.db.database import Database
 from newsletter.db.models import utcnow
 
+from .daemons import DaemonRunner, RunnerFactory
 from .dovecot import Dovecot, running_dovecot
 from .feeds import FeedServer
 from .history import History, seed_history
@@ -68,6 +71,23 @@ def feed_server() -> Iterator[FeedServer]:
     server = FeedServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def runner_factory(tmp_path: Path) -> Iterator[RunnerFactory]:
+    """Make a :class:`DaemonRunner`; every process it started is gone after the test."""
+    runners: list[DaemonRunner] = []
+
+    def make(database_url: str, smtp_port: int, **options: Any) -> DaemonRunner:
+        workdir = tmp_path / f"daemon-{len(runners) + 1}"
+        workdir.mkdir()
+        runner = DaemonRunner(workdir, database_url, smtp_port, **options)
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.kill_all()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ records every message it accepts and injects the faults a test asks for, per rec
 address (a reply for RCPT, a stall, a hang-up in the middle of DATA), by count as real
 relays fail under load (every Nth RCPT refused, every Nth DATA dropped halfway, ``421`` at
 MAIL for a stretch of transactions, a script of replies per address) or for the whole
-server (PIPELINING offered or not, a slow DATA). The handler remembers what it did to
+server (PIPELINING offered or not, a slow DATA, every message after the first N held in
+DATA until the test lets them go). The handler remembers what it did to
 whom, so a test can check each reader's end state against the fault that reader met. With ``auth`` the same server speaks
 STARTTLS, implicit TLS or plain text with AUTH, using a certificate from a test CA, and
 records every login and whether the transport was encrypted at that moment.
@@ -54,6 +55,9 @@ class Faults:
     drop_data_every: int = 0
     mail_421: tuple[int, int] = (0, 0)
     rcpt_script: dict[str, list[str]] = field(default_factory=dict)
+    # Messages after the first ``hold_after`` wait in DATA, unanswered, until
+    # ``handler.release()``; one whose client hangs up meanwhile is not taken.
+    hold_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,11 +82,13 @@ class Login:
 
 @dataclass
 class ReceivedMail:
-    """One message as it arrived: the envelope and the bytes of DATA."""
+    """One message as it arrived: the envelope, the bytes of DATA and the name the
+    sending host gave in EHLO (which of several daemons sent it)."""
 
     sender: str
     recipients: list[str]
     data: bytes
+    helo: str | None = None
 
     @property
     def message(self) -> EmailMessage:
@@ -129,6 +135,8 @@ class RecordingHandler:
         self.dropped: list[str] = []  # recipients whose message text was cut off
         self.pushed_back = 0  # 421s at MAIL
         self.accepted_at: list[float] = []  # monotonic time of every accepted message
+        self.data_started = 0  # messages that reached DATA, accepted or not
+        self.released = threading.Event()  # lets the messages of ``faults.hold_after`` go
 
     async def handle_EHLO(
         self,
@@ -207,6 +215,7 @@ class RecordingHandler:
         try:
             if self.faults.data_seconds:
                 await asyncio.sleep(self.faults.data_seconds)
+            await self._wait_if_held()
             with self.lock:
                 login = session.auth_data.login if session.auth_data else None
                 for address in envelope.rcpt_tos:
@@ -216,6 +225,7 @@ class RecordingHandler:
                         str(envelope.mail_from),
                         list(envelope.rcpt_tos),
                         bytes(envelope.original_content or b""),
+                        session.host_name,
                     )
                 )
                 self.accepted_at.append(time.monotonic())
@@ -223,6 +233,23 @@ class RecordingHandler:
         finally:  # also when the client hangs up: aiosmtpd cancels the handler then
             with self.lock:
                 self.in_data -= 1
+
+    async def _wait_if_held(self) -> None:
+        """Past ``faults.hold_after`` messages, wait for :meth:`release` (a poll: the
+        test's thread sets the event, not this loop)."""
+        with self.lock:
+            self.data_started += 1
+            held = self.faults.hold_after is not None and self.data_started > self.faults.hold_after
+        while held and not self.released.is_set():
+            await asyncio.sleep(0.02)
+
+    def release(self) -> None:
+        self.released.set()
+
+    def hosts(self) -> Counter[str | None]:
+        """Messages per sending host (EHLO name)."""
+        with self.lock:
+            return Counter(mail.helo for mail in self.received for _ in mail.recipients)
 
     @property
     def messages(self) -> list[tuple[str, bytes]]:

@@ -1,10 +1,11 @@
-"""Fixtures for the daemon tests: a real ``newsletter run`` process against the test relay.
+"""Real ``newsletter run`` processes against the test relay, for any test that needs a daemon.
 
 The SMTP server is the toolkit's aiosmtpd server (a thread in this process); with
 ``Faults(data_seconds=...)`` it takes a while per message, so a send lasts long enough to
 be interrupted.
 Daemon processes run the installed console script with the configuration in environment
 variables only, in a working directory of their own; their output goes to a log file.
+A daemon can run under a host name of its own, as on another machine (``start(host=...)``).
 Every wait is a poll with a generous deadline, never a fixed sleep.
 """
 
@@ -13,11 +14,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -74,22 +76,30 @@ class DaemonRunner:
             **overrides,
         }
 
-    def start(self, *args: str, **overrides: str) -> Daemon:
-        """``newsletter run ARGS``, its stdout and stderr in files of its own."""
+    def start(self, *args: str, host: str | None = None, **overrides: str) -> Daemon:
+        """``newsletter run ARGS``, its stdout and stderr in files of its own.
+
+        ``host``: the process runs under that host name, in a UTS namespace of its own
+        (``unshare --uts``, as root), as if on another machine: its leases say
+        ``host:pid``. ``unshare`` and the shell exec in turn, so the pid is the daemon's.
+        """
         self.runs += 1
         web_port = free_port()
         stdout = self.workdir / f"run-{self.runs}.out"
         stderr = self.workdir / f"run-{self.runs}.err"
+        command = [str(NEWSLETTER_SCRIPT), "run", *args]
+        if host is not None:
+            command = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', host, *command]
         with stdout.open("wb") as out, stderr.open("wb") as err:
             process = subprocess.Popen(
-                [str(NEWSLETTER_SCRIPT), "run", *args],
+                command,
                 env=self.env(web_port, **overrides),
                 cwd=self.workdir,
                 stdout=out,
                 stderr=err,
             )
         self.processes.append(process)
-        return Daemon(process, web_port, stdout, stderr)
+        return Daemon(process, web_port, stdout, stderr, host or socket.gethostname())
 
     def command(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Any other ``newsletter`` command, to completion."""
@@ -101,6 +111,18 @@ class DaemonRunner:
             text=True,
             timeout=timeout,
             check=False,
+        )
+
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """Any other ``newsletter`` command, started, its output in pipes: for commands
+        that must run at the same moment as others."""
+        return subprocess.Popen(
+            [str(NEWSLETTER_SCRIPT), *args],
+            env=self.env(),
+            cwd=self.workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     def status(self) -> dict[str, Any]:
@@ -130,6 +152,12 @@ class Daemon:
     web_port: int
     stdout_path: Path
     stderr_path: Path
+    host: str
+
+    @property
+    def identity(self) -> str:
+        """What its leases say: ``host:pid`` (see ``delivery.ledger.owner_identity``)."""
+        return f"{self.host}:{self.process.pid}"
 
     @property
     def stdout(self) -> str:
@@ -195,20 +223,3 @@ class Daemon:
 
 
 RunnerFactory = Callable[..., DaemonRunner]
-
-
-@pytest.fixture
-def runner_factory(tmp_path: Path) -> Iterator[RunnerFactory]:
-    """Make a :class:`DaemonRunner`; every process it started is gone after the test."""
-    runners: list[DaemonRunner] = []
-
-    def make(database_url: str, smtp_port: int, **options: Any) -> DaemonRunner:
-        workdir = tmp_path / f"daemon-{len(runners) + 1}"
-        workdir.mkdir()
-        runner = DaemonRunner(workdir, database_url, smtp_port, **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for runner in runners:
-        runner.kill_all()
