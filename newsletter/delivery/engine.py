@@ -132,6 +132,7 @@ def _send(
         retry=RetryPolicy.of(settings.smtp),
         message_ids=ids,
         bounces=settings.bounces,
+        clock=options.clock,
     )
     reclaimed = ledger.reclaim_abandoned()
     if reclaimed:

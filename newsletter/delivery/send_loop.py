@@ -46,7 +46,8 @@ class SendOptions:
     """``stop``: when set (by a scheduler shutting down), claim nothing more, finish the
     messages in flight, record them and give the rest back to the queue. ``throttle``:
     the brake's constants (tests make it recover quicker). ``clock``: the time the shared
-    budget's windows are counted in (tests jump a day ahead)."""
+    budget's windows, the claims, leases and retry times are counted in (the daemon's
+    job passes its own ``now``; tests jump a day ahead)."""
 
     batch_size: int = 200
     flush_seconds: float = 0.25

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -138,7 +139,7 @@ def send_due_work(
         if stop is not None and stop.is_set():
             break
         try:
-            summary = _send(database, settings, edition_id, stop)
+            summary = _send(database, settings, edition_id, stop, now)
         except InputError as exc:
             # Another job of this daemon is sending it (a long send outlasts the periodic
             # job's interval), or it was cancelled since the query: nothing to do here.
@@ -185,10 +186,21 @@ def _send(
     settings: Settings,
     edition_id: int,
     stop: threading.Event | None,
+    now: datetime,
 ) -> SendSummary:
-    summary = send_edition(database, settings, edition_id, options=SendOptions(stop=stop))
+    """The send runs on the job's clock (``now``, moving on as the send takes time): the
+    rows it claims are those the query above found due, and the retry times, leases and
+    budget windows it writes are in the same time. On the wall clock instead, a job told
+    a later ``now`` found a deferral due that the engine would not claim, and sent none."""
+    options = SendOptions(stop=stop, clock=_running_from(now))
+    summary = send_edition(database, settings, edition_id, options=options)
     log.info("edition %d: %s", edition_id, describe(summary))
     return summary
+
+
+def _running_from(now: datetime) -> Callable[[], datetime]:
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
 def watch(database: Database, settings: Settings, now: datetime) -> None:

@@ -37,7 +37,7 @@ from newsletter.runtime.jobs import WeeklyOutcome, make_weekly_edition, send_due
 from tests.support.db import add_subscribers
 from tests.support.posts import add_post, make_post
 from tests.support.settings import OWNER, local, make_settings, relay, utc
-from tests.support.smtp import Faults, SmtpServer
+from tests.support.smtp import GREYLISTED, Faults, SmtpServer
 from tests.support.system import wait_until
 
 READERS = 5
@@ -386,6 +386,26 @@ def test_due_work_resumes_an_interrupted_send(
     assert summary.status == "sent"
     assert summary.sent == READERS
     assert len(outbox_messages(outbox)) == READERS
+
+
+def test_a_retry_due_on_the_jobs_clock_is_sent_by_that_job(
+    database: Database, database_url: str, outbox: Path, readers: list[str]
+) -> None:
+    """The send runs on the job's ``now``: a deferral written at a slot years ahead of the
+    wall clock is due ten minutes later on that clock (it was never sent when the engine
+    claimed and wrote retry times on the wall clock while the job looked at ``now``)."""
+    greylisted = readers[0]
+    with SmtpServer(Faults(rcpt_script={greylisted: [GREYLISTED]})) as server:
+        settings = job_settings(database_url, outbox, smtp=relay(server.port))
+        add_posts(database, 1)
+        slot = local(2030, 3, 25, 7, 0, 5)
+        outcome = make_weekly_edition(database, settings, slot)
+        assert outcome.action == "sent"
+        assert server.handler.per_address()[greylisted] == 0
+
+        (summary,) = send_due_work(database, settings, slot + timedelta(minutes=10))
+        assert summary.sent == 1
+        assert server.handler.per_address()[greylisted] == 1
 
 
 @pytest.mark.parametrize("posts_left", [1, 2])

@@ -331,12 +331,22 @@ def _auth_options(handler: RecordingHandler, auth: RelayAuth | None) -> dict[str
 
 
 class SmtpServer:
-    """A server thread; ``port`` is known once started. ``stop`` closes every connection."""
+    """A server thread; ``port`` is known once started. ``stop`` closes every connection.
 
-    def __init__(self, faults: Faults | None = None, *, auth: RelayAuth | None = None) -> None:
-        self.handler = RecordingHandler(faults or Faults(), auth)
+    ``port`` and ``handler`` bring a stopped relay back where it was, with its records:
+    a relay that was down for a while."""
+
+    def __init__(
+        self,
+        faults: Faults | None = None,
+        *,
+        auth: RelayAuth | None = None,
+        port: int = 0,
+        handler: RecordingHandler | None = None,
+    ) -> None:
+        self.handler = handler or RecordingHandler(faults or Faults(), auth)
         self.auth = auth
-        self.port = 0
+        self.port = port
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -352,7 +362,9 @@ class SmtpServer:
 
         implicit_tls = auth.tls if auth is not None and auth.mode == "tls" else None
         server = self._loop.run_until_complete(
-            self._loop.create_server(factory, "127.0.0.1", 0, ssl=implicit_tls)
+            self._loop.create_server(
+                factory, "127.0.0.1", self.port, ssl=implicit_tls, reuse_address=True
+            )
         )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
