@@ -43,7 +43,7 @@ COMMANDS = {
     ),
     "db": _Entry("newsletter.cli.db:db", "Database schema: show the version, apply migrations."),
     "deliveries": _Entry(
-        "newsletter.cli.send:deliveries",
+        "newsletter.cli.editions:deliveries",
         "Who got edition N, who is waiting, and what the relay said.",
     ),
     "doctor": _Entry(
@@ -51,7 +51,7 @@ COMMANDS = {
         "Check the set-up as mail providers will see it; exit 1 when a check fails.",
     ),
     "editions": _Entry(
-        "newsletter.cli.send:editions_group",
+        "newsletter.cli.editions:editions_group",
         "List, show and cancel editions (one send of one post).",
     ),
     "init": _Entry(

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_
 
 from newsletter.db.models import ConsentSource, Subscriber, SubscriberStatus, iso_moment
 
@@ -112,7 +111,3 @@ def without_evidence() -> ColumnElement[bool]:
         Subscriber.email.is_not(None),
         Subscriber.signed_up_at.is_(None),
     )
-
-
-def count_without_evidence(session: Session) -> int:
-    return session.scalar(select(func.count()).where(without_evidence())) or 0

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.selectable import Subquery
 
 from newsletter.db.models import BounceReport, Edition, Event, ReportResult, Subscriber
 from newsletter.db.states import PUBLISHED
@@ -114,31 +116,79 @@ class ReturnedMail:
     diagnostic: str
 
 
-def edition_returned(session: Session, edition_id: int) -> list[ReturnedMail]:
-    """The edition's bounces and complaints: the reports that came back later and the
-    addresses the relay refused during the send (the ledger's ``bounce`` events)."""
-    reports = session.execute(
-        select(
-            BounceReport.received_at,
-            BounceReport.result,
-            Subscriber.email,
-            BounceReport.reason,
-            BounceReport.diagnostic,
+@dataclass(frozen=True)
+class ReturnedPage:
+    """One page of an edition's returned mail, newest first, and how many there are in
+    all: at a million readers an edition has thousands, and the page shows a few."""
+
+    rows: list[ReturnedMail]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.size < self.total
+
+
+def edition_returned(session: Session, edition_id: int, number: int, size: int) -> ReturnedPage:
+    """Page ``number`` (from 1; past the last, the last) of the edition's bounces and
+    complaints: the reports that came back later and the addresses the relay refused
+    during the send (the ledger's ``bounce`` events), newest first. Only the page's rows
+    are read, and only their readers looked up."""
+    refusals = select(
+        Event.occurred_at.label("at"),
+        null().label("kind"),
+        Event.subscriber_id.label("subscriber_id"),
+        literal("").label("reason"),
+        literal("").label("diagnostic"),
+        Event.detail.label("detail"),
+        literal(1).label("source"),
+        Event.id.label("row_id"),
+    ).where(Event.edition_id == edition_id, Event.kind == "bounce", Event.actor == "sender")
+    reports = select(
+        BounceReport.received_at,
+        BounceReport.result,
+        BounceReport.subscriber_id,
+        BounceReport.reason,
+        BounceReport.diagnostic,
+        null(),
+        literal(0),
+        BounceReport.id,
+    ).where(BounceReport.edition_id == edition_id, BounceReport.result.in_(RETURNED))
+    both = union_all(refusals, reports).subquery()
+    total = session.scalar(select(func.count()).select_from(both)) or 0
+    number = max(1, min(number, -(-total // size)))
+    shown = (
+        select(both)
+        .order_by(*_newest_first(both))
+        .limit(size)
+        .offset((number - 1) * size)
+        .subquery()
+    )
+    rows = session.execute(
+        select(shown, Subscriber.email)
+        .outerjoin(Subscriber, Subscriber.id == shown.c.subscriber_id)
+        .order_by(*_newest_first(shown))
+    )
+    listed = [
+        ReturnedMail(row.at, row.kind, row.email, row.reason, row.diagnostic)
+        if row.kind is not None
+        else ReturnedMail(
+            row.at, refusal_type(row.detail or {}), row.email, "", _reply(row.detail or {})
         )
-        .outerjoin(Subscriber, Subscriber.id == BounceReport.subscriber_id)
-        .where(BounceReport.edition_id == edition_id, BounceReport.result.in_(RETURNED))
-        .order_by(BounceReport.id)
-    )
-    refusals = session.execute(
-        select(Event.occurred_at, Subscriber.email, Event.detail)
-        .outerjoin(Subscriber, Subscriber.id == Event.subscriber_id)
-        .where(Event.kind == "bounce", Event.actor == "sender", Event.edition_id == edition_id)
-        .order_by(Event.id)
-    )
-    return [ReturnedMail(*row) for row in reports] + [
-        ReturnedMail(at, refusal_type(detail or {}), email, "", _reply(detail or {}))
-        for at, email, detail in refusals
+        for row in rows
     ]
+    return ReturnedPage(listed, total, number, size)
+
+
+def _newest_first(rows: Subquery) -> tuple[UnaryExpression[Any], ...]:
+    """A total order: two returns may share a moment, never a source and an id."""
+    return rows.c.at.desc(), rows.c.source.desc(), rows.c.row_id.desc()
 
 
 def _reply(detail: dict[str, Any]) -> str:

@@ -269,26 +269,35 @@ def refused_on_our_side(session: Session, edition_id: int) -> list[OurSideRefusa
     calls ``sender``: counted and alerted like a ``sender`` report that came back later.
     Judged here from the ledger's reply rather than recorded apart, so the rule stays in
     :mod:`newsletter.delivery.replies` alone."""
+    failed = (
+        Delivery.edition_id == edition_id,
+        Delivery.status == DeliveryStatus.FAILED,
+        Delivery.last_reply.is_not(None),
+    )
+    # A send's refusals repeat a few replies thousands of times: the database lists the
+    # distinct ones, and only the deliveries of those on our side are read.
+    replies = {
+        text: reply
+        for text in session.scalars(select(Delivery.last_reply).where(*failed).distinct())
+        if (reply := classify_reply(None, text or "")).kind == Kind.SENDER
+    }
+    if not replies:
+        return []
     rows = session.execute(
         select(Delivery.subscriber_id, Delivery.last_reply, Subscriber.email)
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(
-            Delivery.edition_id == edition_id,
-            Delivery.status == DeliveryStatus.FAILED,
-            Delivery.last_reply.is_not(None),
-        )
+        .where(*failed, Delivery.last_reply.in_(list(replies)))
         .order_by(Delivery.id)
     )
-    found: list[OurSideRefusal] = []
-    judged: dict[str, Reply] = {}  # a send's refusals repeat a few replies many times
-    for subscriber_id, text, email in rows:
-        reply = judged.get(text or "")
-        if reply is None:
-            reply = judged[text or ""] = classify_reply(None, text or "")
-        if reply.kind == Kind.SENDER:
-            domain = email.rpartition("@")[2] if email else None
-            found.append(OurSideRefusal(subscriber_id, domain, reply, clean_reason(text or "")))
-    return found
+    return [
+        OurSideRefusal(
+            subscriber_id,
+            email.rpartition("@")[2] if email else None,
+            replies[text],
+            clean_reason(text or ""),
+        )
+        for subscriber_id, text, email in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from newsletter.db.models import Edition, EditionStatus
 from newsletter.mail.owner import dutch_percent
 from newsletter.returns.edition_figures import (
     EditionFigures,
-    ReturnedMail,
+    ReturnedPage,
     edition_figures,
     edition_returned,
 )
@@ -64,7 +64,7 @@ def record_weekly_reports(session: Session, settings: Settings, now: datetime) -
             for part in (
                 tally_lines(figures),
                 domain_lines(figures),
-                returned_lines(edition_returned(session, edition_id)),
+                returned_lines(edition_returned(session, edition_id, 1, MOST_RETURNED_LINES)),
                 f"Alles van deze editie: {area}{edition_id}",
             )
             if part
@@ -117,15 +117,15 @@ def domain_lines(figures: EditionFigures) -> str:
     return "\n".join(lines)
 
 
-def returned_lines(returned: list[ReturnedMail]) -> str:
-    if not returned:
+def returned_lines(returned: ReturnedPage) -> str:
+    if not returned.rows:
         return "Er kwam niets terug."
-    lines = ["Wat er terugkwam:"]
+    lines = ["Wat er terugkwam (nieuwste eerst):"]
     lines += [
         f"- {_KINDS.get(item.kind, item.kind)}: {item.email or '(gewist)'}: "
         + ": ".join(part for part in (item.reason, item.diagnostic) if part)
-        for item in returned[:MOST_RETURNED_LINES]
+        for item in returned.rows
     ]
-    if len(returned) > MOST_RETURNED_LINES:
-        lines.append(f"... en nog {len(returned) - MOST_RETURNED_LINES} (zie de pagina)")
+    if returned.total > len(returned.rows):
+        lines.append(f"... en nog {returned.total - len(returned.rows)} (zie de pagina)")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,18 +13,12 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings, hide_password
 from newsletter.db import owner_hold, post_queue, states
-from newsletter.db.consent import count_without_evidence
 from newsletter.db.database import Database
 from newsletter.db.models import Delivery, DeliveryStatus, Edition, Feed
 from newsletter.db.models import Post as PostRow
 from newsletter.db.post_queue import QueueEntry
-from newsletter.db.subscribers import count_paused
-from newsletter.delivery.editions import (
-    active_subscriber_count,
-    describe_edition,
-    due_now,
-    waiting_for_limits,
-)
+from newsletter.db.subscribers import reader_counts
+from newsletter.delivery.editions import describe_edition, due_now, waiting_for_limits
 from newsletter.delivery.slots import due_slot, next_slot
 from newsletter.feeds import state
 from newsletter.runtime.empty_slots import empty_slot_weeks
@@ -110,11 +105,7 @@ def _latest_edition(
 def _readers_json(session: Session, now: datetime) -> dict[str, int]:
     """Who the next edition goes to, who is on a pause, and how many active readers have
     no proof of consent on record (imported, or from before it was kept)."""
-    return {
-        "receiving": active_subscriber_count(session),
-        "paused": count_paused(session, now),
-        "without_consent_evidence": count_without_evidence(session),
-    }
+    return asdict(reader_counts(session, now))
 
 
 def _queue_json(entries: Sequence[QueueEntry], next_post: PostRow | None) -> dict[str, Any]:

@@ -6,10 +6,7 @@ behind them, so a heavy import that creeps back into the start-up path fails her
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import click
@@ -17,37 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from newsletter.cli import COMMANDS, cli
-from tests.support.cli import NewsletterCli
+from tests.support.cli import NOT_FOR_A_QUICK_COMMAND, NewsletterCli, imported_by
 
 HEAVY = ("sqlalchemy", "alembic", "aiosmtplib", "dns", "httpx", "jinja2", "premailer", "rich")
-
-NOT_FOR_A_QUICK_COMMAND = (
-    *("alembic", "aiosmtplib", "dns", "dkim", "httpx", "jinja2", "premailer", "rich"),
-    *("markdown_it", "starlette", "uvicorn", "aiosmtpd", "cryptography"),
-)
-"""What a command that reads or changes a few rows must not load: the migrations, the
-delivery engine, DNS, HTTP, the mail builders, tables, the Markdown parser, the web app."""
-
-
-def imported_by(argv: list[str], env: dict[str, str] | None = None) -> tuple[str, list[str]]:
-    """The stdout of ``newsletter ARGV`` run in a fresh interpreter, and what it imported."""
-    script = (
-        "import sys\n"
-        "from newsletter.cli import main\n"
-        "try:\n"
-        f"    main({argv!r})\n"
-        "except SystemExit as exit:\n"
-        "    assert not exit.code, exit.code\n"
-        "print(' '.join(sys.modules), file=sys.stderr)\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **(env or {})},
-    )
-    return run.stdout, run.stderr.split()
 
 
 def test_help_imports_no_command_and_no_heavy_library() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from newsletter.db import consent
 from newsletter.db import subscribers as subscriber_list
 from newsletter.db.database import Database
-from newsletter.db.models import Subscriber, SubscriberStatus
+from newsletter.db.models import Subscriber, SubscriberStatus, utcnow
 from newsletter.db.subscriber_import import RowProblem, import_csv
 from tests.support.db import subscriber_row, upgraded_from
 
@@ -28,7 +28,7 @@ def test_the_cli_and_an_import_record_how_a_reader_came(database: Database) -> N
     assert added.consent.source == "cli" and added.consent.recorded
     with database.session() as session:
         imported = consent.ConsentEvidence.of(subscriber_list.get(session, "lijst@example.nl"))
-        assert consent.count_without_evidence(session) == 1
+        assert subscriber_list.reader_counts(session, utcnow()).without_consent_evidence == 1
     assert (imported.source, imported.file, imported.recorded) == ("import", "oud.csv", False)
 
 
@@ -55,7 +55,7 @@ def test_an_upgrade_gives_earlier_readers_what_their_event_log_proves(database_u
                 row.email: (row.consent_source, row.signed_up_at, row.paused_until)
                 for row in session.scalars(select(Subscriber))
             }
-            missing = consent.count_without_evidence(session)
+            missing = subscriber_list.reader_counts(session, utcnow()).without_consent_evidence
     finally:
         database.dispose()
     assert rows == {

@@ -3,12 +3,16 @@ the next slot in the newsletter's own time zone, and warnings a person acts on."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
 
 from newsletter.db import owner_hold
 from newsletter.db.database import Database
+from newsletter.db.models import Subscriber, SubscriberStatus
 from newsletter.feeds import state
 from newsletter.runtime.status import collect_status
+from tests.support.bulk import LargeList, seed_large_list
 from tests.support.posts import add_post, make_post
 from tests.support.settings import make_settings
 
@@ -52,3 +56,31 @@ def test_the_owners_hold_on_the_next_edition_is_reported(database: Database) -> 
     status = collect_status(database, make_settings(), NOW)
     assert status["next_run"]["held_by_owner"] is True
     assert any("the owner holds the next edition" in warning for warning in status["warnings"])
+
+
+def test_the_reader_counts_are_each_readers_state_counted_once(database: Database) -> None:
+    """One query counts what three did: the same figures as reading every reader."""
+    seed_large_list(database, LargeList(700, weeks=1), now=NOW)
+    with database.engine.begin() as connection:
+        for every, values in (
+            (7, {"paused_until": NOW + timedelta(weeks=4)}),  # on a pause
+            (11, {"paused_until": NOW - timedelta(days=1)}),  # a pause that has ended
+            (3, {"signed_up_at": NOW - timedelta(weeks=9)}),  # proof of consent
+            (50, {"email": None}),  # erased
+        ):
+            connection.execute(update(Subscriber).where(Subscriber.id % every == 0), values)
+    with database.session() as session:
+        active = [
+            reader
+            for reader in session.scalars(select(Subscriber))
+            if reader.status == SubscriberStatus.ACTIVE and reader.email is not None
+        ]
+    paused = sum(1 for r in active if r.paused_until is not None and r.paused_until > NOW)
+    expected = {
+        "receiving": len(active) - paused,
+        "paused": paused,
+        "without_consent_evidence": sum(1 for r in active if r.signed_up_at is None),
+    }
+    assert min(expected.values()) > 0 and expected["receiving"] < 630  # every case present
+
+    assert collect_status(database, make_settings(), NOW)["readers"] == expected

@@ -7,6 +7,9 @@ line on stderr and never a traceback; the terminal is wide so tables do not wrap
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -54,3 +57,32 @@ class NewsletterCli:
         path = self.workdir / name
         path.write_text(text, encoding="utf-8")
         return path
+
+
+NOT_FOR_A_QUICK_COMMAND = (
+    *("alembic", "aiosmtplib", "dns", "dkim", "httpx", "jinja2", "premailer", "rich"),
+    *("markdown_it", "starlette", "uvicorn", "aiosmtpd", "cryptography"),
+)
+"""What a command that reads or changes a few rows must not load: the migrations, the
+delivery engine, DNS, HTTP, the mail builders, tables, the Markdown parser, the web app."""
+
+
+def imported_by(argv: list[str], env: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """The stdout of ``newsletter ARGV`` run in a fresh interpreter, and what it imported."""
+    script = (
+        "import sys\n"
+        "from newsletter.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "print(' '.join(sys.modules), file=sys.stderr)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return run.stdout, run.stderr.split()

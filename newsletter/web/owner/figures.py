@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.db.models import Event
@@ -27,6 +27,9 @@ HARD_BOUNCE_LIMIT_PERCENT = 5.0
 JOINED = ("subscribe", "confirm", "resubscribe", "reactivate")
 UNSUBSCRIBED = ("unsubscribe",)
 DROPPED = ("bounce", "complaint")
+# The send's own refusals: each took an active reader (the send marks only readers who are
+# active, see delivery.outcomes), so they are counted without reading their details.
+SENDER = "sender"
 
 
 @dataclass(frozen=True)
@@ -68,33 +71,40 @@ def reader_weeks(session: Session, now: datetime, zone: tzinfo, weeks: int) -> l
 def _changes_per_week(
     session: Session, mondays: list[date], zone: tzinfo
 ) -> Counter[tuple[str, date]]:
-    """Joins and leavers per week since ``mondays[0]``. The database counts the joins and
-    unsubscribes per week (a large list has thousands a week); the bounces and complaints
-    are read one by one, as their details say whether they took an active reader."""
+    """Joins and leavers per week since ``mondays[0]``. The database counts the joins, the
+    unsubscribes and the send's refusals per week (a large list has thousands a week);
+    the other bounces and the complaints are read one by one, as their details say
+    whether they took an active reader."""
     starts = [datetime.combine(monday, datetime.min.time(), zone) for monday in mondays]
     week = case(
         *((Event.occurred_at < start, number) for number, start in enumerate(starts[1:])),
         else_=len(starts) - 1,
     )
+    by_send = and_(Event.kind.in_(DROPPED), Event.actor == SENDER)
     counts: Counter[tuple[str, date]] = Counter()
     for number, kind, count in session.execute(
         select(week, Event.kind, func.count())
-        .where(Event.occurred_at >= starts[0], Event.kind.in_((*JOINED, *UNSUBSCRIBED)))
+        .where(
+            Event.occurred_at >= starts[0],
+            or_(Event.kind.in_((*JOINED, *UNSUBSCRIBED)), by_send),
+        )
         .group_by(week, Event.kind)
     ):
-        counts["joined" if kind in JOINED else "unsubscribed", mondays[number]] += count
-    for occurred_at, actor, detail in session.execute(
-        select(Event.occurred_at, Event.actor, Event.detail).where(
-            Event.occurred_at >= starts[0], Event.kind.in_(DROPPED)
+        counts[_change(kind), mondays[number]] += count
+    for occurred_at, detail in session.execute(
+        select(Event.occurred_at, Event.detail).where(
+            Event.occurred_at >= starts[0], Event.kind.in_(DROPPED), ~by_send
         )
     ):
-        if _took_active_reader(actor, detail or {}):
+        if _took_active_reader(detail or {}):
             day = occurred_at.astimezone(zone).date()
             counts["dropped", day - timedelta(days=day.weekday())] += 1
     return counts
 
 
-def _took_active_reader(actor: str, detail: dict[str, Any]) -> bool:
-    if actor == "sender":
-        return True  # the send marks only readers who are active (see delivery.outcomes)
+def _change(kind: str) -> str:
+    return "joined" if kind in JOINED else "unsubscribed" if kind in UNSUBSCRIBED else "dropped"
+
+
+def _took_active_reader(detail: dict[str, Any]) -> bool:
     return detail.get("status_before") == "active" and detail.get("status_after") != "active"

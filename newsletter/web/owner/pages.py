@@ -27,6 +27,8 @@ from newsletter.web.owner.login import OwnerLogin
 WEEKS = 26
 EDITIONS = 12
 TOP_DOMAINS = 10
+# The edition page's returned mail: this many a page (the counts above cover them all).
+RETURNED_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Overview:
 @dataclass(frozen=True)
 class EditionPage:
     edition: edition_figures.EditionFigures
-    returned: list[edition_figures.ReturnedMail]
+    returned: edition_figures.ReturnedPage
 
 
 class OwnerPages:
@@ -106,10 +108,12 @@ class OwnerPages:
         if edition_id > MAX_ID:  # PostgreSQL would refuse to compare it: not ours anyway
             return self.access.refuse(visit, "not_found", 404)
 
+        number = _page_number(request.query_params.get("pagina", ""))
+
         def read(session: Session) -> EditionPage:
             return EditionPage(
                 edition_figures.edition_figures(session, edition_id, top_domains=TOP_DOMAINS),
-                edition_figures.edition_returned(session, edition_id),
+                edition_figures.edition_returned(session, edition_id, number, RETURNED_PER_PAGE),
             )
 
         try:
@@ -123,3 +127,9 @@ class OwnerPages:
             zone=ZoneInfo(self.context.settings.schedule.timezone),
             limits=figures,
         )
+
+
+def _page_number(asked: str) -> int:
+    """``?pagina=N``: anything but a plain number from 1 is the first page (the query
+    reads past the last page as the last)."""
+    return int(asked) if asked.isdigit() and 0 < len(asked) <= 6 and int(asked) > 0 else 1

@@ -10,6 +10,7 @@ import httpx
 from newsletter.db.database import Database
 from newsletter.setup import doctor
 from newsletter.setup.doctor import Result
+from tests.support.bulk import LargeList, seed_large_list
 from tests.support.history import DOMAINS, History
 from tests.support.smtp import ReceivedMail
 
@@ -91,3 +92,35 @@ async def test_the_overview_names_the_checks_the_last_doctor_run_did_not_pass(
     doctor.record(database, [Result("spf", "fail", "no record"), Result("dmarc", "warn", "")])
     page = (await client.get(AREA)).text
     assert "<strong>niet in orde</strong> (spf), let op: dmarc." in page
+
+
+async def test_an_editions_returned_mail_is_paged_newest_first_with_dutch_links(
+    client: httpx.AsyncClient, database: Database, outbox: list[ReceivedMail]
+) -> None:
+    # 1,200 readers, one in 20 returned: 60 reports (two days after the send) and 60
+    # refusals (one hour after): 120 rows, three pages of 50, 50 and 20.
+    edition_id = seed_large_list(database, LargeList(1200, weeks=1, returns_every=20))
+    await log_in(client, outbox)
+    area = f"{AREA}/editie/{edition_id}"
+
+    pages, path = [], area
+    while True:
+        page = (await client.get(path)).text
+        assert "Van de 1200 ontvangers" in page  # the counts are the edition's, on every page
+        pages.append(page)
+        following = re.search(r'<a href="(\?pagina=\d+)#teruggekomen" rel="next">Volgende', page)
+        if following is None:
+            break
+        path = area + following[1]
+
+    rows = [re.findall(r'<td class="text">(lezer\d+)@', page) for page in pages]
+    assert [len(shown) for shown in rows] == [50, 50, 20]
+    listed = [int(reader.removeprefix("lezer")) for shown in rows for reader in shown]
+    reports = [20 * x for x in range(60, 0, -1)]  # the newest report first
+    assert listed == reports + [20 * x - 1 for x in range(60, 0, -1)]
+    assert "Vorige" not in pages[0]
+    assert '<a href="?pagina=1#teruggekomen" rel="prev">← Vorige</a>' in pages[1]
+    assert "Volgende" not in pages[2]
+    assert "101 tot 120 van 120, nieuwste eerst" in pages[2]
+    for asked, shown in (("0", pages[0]), ("x", pages[0]), ("-2", pages[0]), ("99", pages[2])):
+        assert (await client.get(f"{area}?pagina={asked}")).text == shown, asked
