@@ -172,7 +172,10 @@ def ensure_schema(engine: Engine) -> None:
     if current == head:
         return
     if current is None:
-        if inspect(engine).get_table_names():
+        # One read of the table list: another daemon may have committed the schema since
+        # the revision was read, and then its version table is in the list too.
+        tables = inspect(engine).get_table_names()
+        if tables and VERSION_TABLE not in tables:
             raise DatabaseError(
                 "the database has tables but no newsletter schema version; "
                 "is database.url pointing at the right database?"

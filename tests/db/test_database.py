@@ -6,6 +6,7 @@ from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from newsletter.db import database as database_module
 from newsletter.db.database import (
     MIGRATION_LOCK,
     alembic_config,
@@ -103,6 +104,22 @@ def test_an_outdated_schema_is_not_upgraded_silently(database_url: str) -> None:
             connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
         with pytest.raises(DatabaseError, match="newsletter db upgrade"):
             ensure_schema(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_schema_another_process_made_after_the_revision_was_read_is_opened(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two daemons on a new database: the second read no revision, then the first committed
+    the whole schema before the second listed the tables."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        monkeypatch.setattr(database_module, "current_revision", lambda engine: None)
+        ensure_schema(engine)
+        monkeypatch.undo()
+        assert current_revision(engine) == head_revision(engine)
     finally:
         engine.dispose()
 
