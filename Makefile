@@ -49,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 pytest: $(STAMP) system-packages
-	$(BIN)/pytest -n auto --maxprocesses=4 --dist worksteal
+	$(BIN)/pytest -n 4 --dist worksteal
 
 bench: $(STAMP) system-packages
 	$(BIN)/python bench/import_subscribers.py
